@@ -1,0 +1,236 @@
+"""The ``digest`` command: thin click commands, each loads the config and calls one function."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from . import __version__, pipeline
+from .config import Config, load_config
+from .errors import DigestError, PartialFailure
+from .model import CollectReport, SourceStats
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+class _Group(click.Group):
+    """Shows unexpected errors as one line unless ``--verbose``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except BrokenPipeError:  # `digest parse --json ... | head`: the reader has had enough
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("verbose"):
+                raise
+            raise DigestError(
+                f"{type(exc).__name__}: {exc} (run with --verbose for the traceback)"
+            ) from None
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value else None
+
+
+def _warn(message: str) -> None:
+    click.secho(f"warning: {message}", fg="yellow", err=True)
+
+
+def _config(path: str | None) -> Config:
+    config = load_config(path)
+    for warning in config.warnings:
+        _warn(f"{config.file}: {warning}")
+    return config
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for long inputs (shown only on a terminal)."""
+    if total < 8 << 20 or not sys.stderr.isatty():
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def _report_problems(stats: list[SourceStats] | tuple[SourceStats, ...]) -> int:
+    errors = 0
+    for source in stats:
+        for warning in source.warnings:
+            _warn(warning)
+        for error in source.errors:
+            click.secho(f"error: {error}", fg="red", err=True)
+            errors += 1
+    return errors
+
+
+def _finish(errors: int, stats: list[SourceStats] | tuple[SourceStats, ...]) -> None:
+    if errors:
+        failed = sum(1 for s in stats if s.errors)
+        raise PartialFailure(
+            f"{errors} error(s) in {failed} of {len(stats)} source(s); the other sources were read"
+        )
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debug logging.")
+@click.version_option(__version__, prog_name="digest")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """digest: turn the daily stream of new paper abstracts into a newsletter.
+
+    \b
+    Example:
+      digest build            # collect, rank and render with ./digest.yaml
+    """
+    ctx.obj = {"verbose": verbose}
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per line.")
+@click.option(
+    "--today", type=DATE, help="Resolve year-less dates against this day (default: today)."
+)
+@click.option("--date", type=DATE, help="The date of undated pages.")
+@click.option("--format", "fmt", help="Skip detection and read every SOURCE as this format.")
+def parse(
+    sources: tuple[str, ...],
+    as_json: bool,
+    today: dt.datetime | None,
+    date: dt.datetime | None,
+    fmt: str | None,
+) -> None:
+    """Read SOURCE files (or globs) and print their papers, without touching the store.
+
+    Duplicates across the sources appear once. With --json each line is an object with id,
+    title, abstract, date (YYYY-MM-DD), source, url (or null), authors, categories and extra:
+    a stable interface for scripts.
+
+    \b
+    Example:
+      digest parse --json feeds/pages/*.txt | jq -r .title
+    """
+    papers, stats = pipeline.parse(sources, _day(today) or dt.date.today(), _day(date), fmt)
+    errors = _report_problems(stats)
+    out = sys.stdout
+    for paper in papers:
+        if as_json:
+            out.write(json.dumps(paper.to_json(), ensure_ascii=False) + "\n")
+        else:
+            out.write(f"{paper.date}  {paper.id:<24}  {paper.title}\n")
+    _finish(errors, stats)
+
+
+def print_collect_report(report: CollectReport) -> None:
+    for day in report.dates:
+        click.echo(f"{day.date}  {day.new:6d} new  {day.seen:6d} already seen")
+    for s in report.sources:
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(s.drop_reasons.items()))
+        click.echo(
+            f"  {s.name}: {s.read} read, {s.new} new, {s.seen} already seen, "
+            f"{s.duplicates} duplicates merged, {s.dropped} dropped"
+            + (f" ({reasons})" if reasons else ""),
+            err=True,
+        )
+    for warning in report.warnings:
+        _warn(warning)
+
+
+@main.command()
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: ./digest.yaml).",
+)
+@click.option(
+    "--today", type=DATE, help="Resolve year-less dates against this day (default: today)."
+)
+@click.option("--date", type=DATE, help="The date of undated pages.")
+def collect(config_path: str | None, today: dt.datetime | None, date: dt.datetime | None) -> None:
+    """Collect the configured sources into the store and print, per date, how many papers were
+    new and how many already seen.
+
+    \b
+    Example:
+      digest collect --config digest.yaml
+    """
+    config = _config(config_path)
+    with _progress(pipeline.source_bytes(config.sources, config.root), "collecting") as progress:
+        report = pipeline.run_collect(config, _day(today) or dt.date.today(), _day(date), progress)
+    errors = _report_problems(report.sources)
+    print_collect_report(report)
+    _finish(errors, report.sources)
+
+
+@main.command()
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: ./digest.yaml).",
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help='One object per line: {"date": ..., "papers": N}.'
+)
+def dates(config_path: str | None, as_json: bool) -> None:
+    """List the dates in the store with their paper counts.
+
+    \b
+    Example:
+      digest dates --json
+    """
+    config = _config(config_path)
+    for day, count in pipeline.list_dates(config):
+        if as_json:
+            click.echo(json.dumps({"date": day.isoformat(), "papers": count}))
+        else:
+            click.echo(f"{day}  {count}")
+
+
+@main.command()
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: ./digest.yaml).",
+)
+@click.option(
+    "--today", type=DATE, help="Resolve year-less dates against this day (default: today)."
+)
+def build(config_path: str | None, today: dt.datetime | None) -> None:
+    """Collect the configured sources and build the digest.
+
+    \b
+    Example:
+      digest build
+    """
+    config = _config(config_path)
+    with _progress(pipeline.source_bytes(config.sources, config.root), "collecting") as progress:
+        report = pipeline.run_collect(config, _day(today) or dt.date.today(), None, progress)
+    errors = _report_problems(report.sources)
+    print_collect_report(report)
+    _finish(errors, report.sources)

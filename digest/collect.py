@@ -1,0 +1,263 @@
+"""Collect: every source parsed into papers, identities resolved, duplicates merged, new papers
+remembered in the store, everything grouped per date, and a run report.
+
+Identity is the arXiv id without version when known, else the normalized title; a paper known by
+title on one page and by arXiv id in a feed is one paper. Its date is the first date it was seen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import inputs
+from . import sources as formats
+from .config import Config, SourceSpec
+from .errors import SourceError
+from .model import CollectReport, DateCount, Paper, Problem, SourceStats, merge
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+QUIET_RUNS = 3  # warn when a source brings nothing (new) this many runs in a row
+
+Progress = Callable[[int], None]
+
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def _title_hash(title: str) -> int:
+    if not title.isascii():
+        title = unicodedata.normalize("NFKC", title)
+    return hash(_NON_WORD.sub(" ", title.casefold()).strip())
+
+
+class Deduper:
+    """In-run identity. ``see(paper)`` gives the paper's slot (0, 1, 2, ... in order of first
+    appearance) and whether that slot was taken before. Memory: the ids and title hashes only."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str | int, int] = {}
+        self.has_arxiv = bytearray()
+
+    def __len__(self) -> int:
+        return len(self.has_arxiv)
+
+    def see(self, paper: Paper) -> tuple[int, bool]:
+        keys = self.keys
+        tk = _title_hash(paper.title)
+        if not paper.id.startswith("title:"):
+            slot = keys.get(paper.id)
+            if slot is not None:
+                return slot, True
+            slot = keys.get(tk)
+            if slot is not None and not self.has_arxiv[slot]:
+                keys[paper.id] = slot
+                self.has_arxiv[slot] = 1
+                return slot, True
+            slot = len(self.has_arxiv)
+            self.has_arxiv.append(1)
+            keys[paper.id] = slot
+            keys.setdefault(tk, slot)
+            return slot, False
+        slot = keys.get(tk)
+        if slot is not None:
+            return slot, True
+        slot = len(self.has_arxiv)
+        self.has_arxiv.append(0)
+        keys[tk] = slot
+        return slot, False
+
+
+@dataclass
+class _Tally:
+    name: str
+    read: int = 0
+    new: int = 0
+    seen: int = 0
+    duplicates: int = 0
+    dropped: int = 0
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    def problem(self, where: str, problem: Problem) -> None:
+        text = f"{where}{':' + str(problem.line) if problem.line else ''}: {problem.message}"
+        if problem.kind == "error":
+            self.errors.append(text)
+        elif problem.kind == "warning":
+            self.warnings.append(text)
+        else:
+            self.dropped += 1
+            self.reasons[re.sub(r":.*", "", problem.message)] += 1
+
+    def freeze(self) -> SourceStats:
+        return SourceStats(
+            self.name, self.read, self.new, self.seen, self.duplicates, self.dropped,
+            tuple(self.errors), tuple(self.warnings), dict(self.reasons),
+        )  # fmt: skip
+
+
+def _display(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            return str(path)
+
+
+def read_source(
+    spec: SourceSpec,
+    root: Path,
+    tally: _Tally,
+    today: dt.date,
+    date: dt.date | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Paper]:
+    """The papers of one configured source, problems counted in ``tally``. Never raises for bad
+    input: a file that cannot be read becomes an error line and the next file is read."""
+    try:
+        paths = inputs.expand(spec.path, root)
+    except SourceError as exc:
+        tally.errors.append(f"{spec.name}: {exc.message}")
+        return
+    for path in paths:
+        where = _display(path, root)
+        stream = None
+        try:
+            if spec.format:
+                fmt = formats.get(spec.format)
+            else:
+                fmt = formats.detect(inputs.read_head(path, formats.HEAD_BYTES), path.name)
+            stream = inputs.open_input(path, progress)
+            ctx = formats.Context(
+                name=spec.name,
+                filename=path.name,
+                today=today,
+                date=date or spec.date,
+                file_date=inputs.file_date(path),
+                options=spec.options,
+            )
+            for item in fmt.parse(stream, ctx):
+                if isinstance(item, Paper):
+                    tally.read += 1
+                    yield item
+                else:
+                    tally.problem(where, item)
+        except SourceError as exc:
+            line = f":{exc.line}" if exc.line else ""
+            tally.errors.append(f"{where}{line}: {exc.message}")
+        except Exception as exc:  # a bug in a reader must not stop the other sources
+            log.debug("reader failed on %s", where, exc_info=True)
+            tally.errors.append(f"{where}: cannot read ({type(exc).__name__}: {exc})")
+        finally:
+            if stream is not None:
+                stream.close()
+
+
+def parse_sources(
+    specs: Sequence[SourceSpec],
+    root: Path,
+    today: dt.date,
+    date: dt.date | None = None,
+    progress: Progress | None = None,
+) -> tuple[list[Paper], list[SourceStats]]:
+    """Read sources without a store: every paper once (duplicates merged), in order of first
+    appearance, and a report per source. Holds the merged papers in memory."""
+    deduper = Deduper()
+    papers: list[Paper] = []
+    stats = []
+    for spec in specs:
+        tally = _Tally(spec.name)
+        for paper in read_source(spec, root, tally, today, date, progress):
+            slot, duplicate = deduper.see(paper)
+            if duplicate:
+                tally.duplicates += 1
+                papers[slot] = merge(papers[slot], paper)
+            else:
+                tally.new += 1
+                papers.append(paper)
+        stats.append(tally.freeze())
+    return papers, stats
+
+
+def collect(
+    config: Config,
+    store: Store,
+    today: dt.date,
+    date: dt.date | None = None,
+    progress: Progress | None = None,
+) -> CollectReport:
+    """Collect every configured source into the store, in one transaction."""
+    new_per_date: Counter[dt.date] = Counter()
+    seen_per_date: Counter[dt.date] = Counter()
+    results: list[SourceStats] = []
+    warnings: list[str] = []
+    with store.transaction():
+        store.start_run("collect")
+        deduper = Deduper()
+        for spec in config.sources:
+            tally = _Tally(spec.name)
+            batch: list[tuple[Paper, bool]] = []
+
+            def flush(batch: list[tuple[Paper, bool]] = batch, tally: _Tally = tally) -> None:
+                if not batch:
+                    return
+                stored = store.merge_batch([p for p, _ in batch])
+                for (paper, duplicate), old in zip(batch, stored, strict=True):
+                    if old is None:
+                        tally.new += 1
+                    elif duplicate:
+                        tally.duplicates += 1
+                    else:
+                        tally.seen += 1
+                        seen_per_date[min(old.date, paper.date)] += 1
+                batch.clear()
+
+            for paper in read_source(spec, config.root, tally, today, date, progress):
+                _, duplicate = deduper.see(paper)
+                if duplicate:
+                    flush()  # the paper it repeats must be in the store before it merges
+                batch.append((paper, duplicate))
+                if len(batch) >= BATCH:
+                    flush()
+            flush()
+            frozen = tally.freeze()
+            store.record_source(frozen)
+            results.append(frozen)
+            warnings.extend(_quiet_warning(store, frozen))
+        new_per_date.update(store.new_in_run())
+    dates = sorted(set(new_per_date) | set(seen_per_date))
+    return CollectReport(
+        sources=tuple(results),
+        dates=tuple(DateCount(d, new_per_date[d], seen_per_date[d]) for d in dates),
+        warnings=tuple(warnings),
+    )
+
+
+def _quiet_warning(store: Store, stats: SourceStats) -> Iterable[str]:
+    if stats.errors:
+        return
+    empty, no_new = store.quiet_runs(stats.name)
+    if stats.read == 0:
+        runs = f" ({empty} runs in a row)" if empty >= QUIET_RUNS else ""
+        yield f"{stats.name}: no papers read{runs}; has the page layout or feed changed?"
+    elif no_new >= QUIET_RUNS:
+        yield f"{stats.name}: nothing new for {no_new} runs in a row; is the feed stale?"
+
+
+def group_by_date(papers: Iterable[Paper]) -> dict[dt.date, list[Paper]]:
+    """Papers per date, dates ascending, each date's papers in their incoming order."""
+    groups: dict[dt.date, list[Paper]] = {}
+    for paper in papers:
+        groups.setdefault(paper.date, []).append(paper)
+    return dict(sorted(groups.items()))

@@ -1,0 +1,396 @@
+"""The config file: YAML in, frozen dataclasses out, validated in this one place.
+
+Every problem is collected with its key path and YAML line (``topics.rl.keywords[2]: expected a
+string (line 14)``) and reported together; unknown keys are warnings. Only ``yaml.safe_load``
+semantics: tags such as ``!!python/object`` are refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .model import Topic
+
+CONFIG_NAMES = ("digest.yaml", "digest.yml")
+DEFAULT_STORE = ".digest/store.sqlite"
+DEFAULT_OUTPUT = "output"
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One entry of ``sources``: a file or glob (``path``), relative to the config file."""
+
+    name: str
+    path: str
+    format: str | None = None
+    date: dt.date | None = None
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Highlights:
+    total: int = 10
+    per_topic: int = 3
+    min_score: float = 1.0
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    file: Path | None = None
+    sources: tuple[SourceSpec, ...] = ()
+    store: Path = Path(DEFAULT_STORE)
+    output: Path = Path(DEFAULT_OUTPUT)
+    topics: tuple[Topic, ...] = ()
+    highlights: Highlights = Highlights()
+    title: str = "Paper digest"
+    site_url: str = "https://example.org/digest/"
+    warnings: tuple[str, ...] = ()
+
+
+# -- YAML with line numbers --------------------------------------------------------------------
+
+
+def _lines(node: yaml.Node, path: Path_, lines: dict[Path_, int], problems: list[str]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        seen: set[Any] = set()
+        for key_node, value_node in node.value:
+            key = key_node.value
+            if key in seen:
+                problems.append(
+                    f"{_fmt(path + (key,))}: duplicate key (line {key_node.start_mark.line + 1})"
+                )
+            seen.add(key)
+            _lines(value_node, path + (key,), lines, problems)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _lines(item, path + (index,), lines, problems)
+
+
+def _fmt(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def parse_yaml(text: str, name: str) -> tuple[Any, dict[Path_, int]]:
+    """``yaml.safe_load`` plus the line of every key path; YAML errors as one-line ConfigErrors."""
+    lines: dict[Path_, int] = {}
+    problems: list[str] = []
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = (exc.problem or exc.context or "invalid YAML").strip()
+        raise ConfigError(f"{where}{what}", name) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"invalid YAML: {exc}", name) from None
+    if node is not None:
+        _lines(node, (), lines, problems)
+    if problems:
+        raise ConfigError(problems, name)
+    return data, lines
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+
+class _Checker:
+    def __init__(self, lines: dict[Path_, int]) -> None:
+        self.lines = lines
+        self.problems: list[str] = []
+        self.warnings: list[str] = []
+
+    def fail(self, path: Path_, message: str) -> None:
+        line = self.lines.get(path)
+        self.problems.append(f"{_fmt(path)}: {message}" + (f" (line {line})" if line else ""))
+
+    def warn(self, path: Path_, message: str) -> None:
+        line = self.lines.get(path)
+        self.warnings.append(f"{_fmt(path)}: {message}" + (f" (line {line})" if line else ""))
+
+    def mapping(self, value: Any, path: Path_, known: set[str]) -> dict[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(path, f"expected a mapping, got {_kind(value)}")
+            return {}
+        for key in value:
+            if not isinstance(key, str):
+                self.fail(path + (key,), "keys must be strings")
+            elif key not in known:
+                self.warn(path + (key,), f"unknown key (known: {', '.join(sorted(known))})")
+        return value
+
+    def string(self, value: Any, path: Path_, *, required: bool = False) -> str | None:
+        if value is None:
+            if required:
+                self.fail(path, "required")
+            return None
+        if not isinstance(value, str) or (required and not value.strip()):
+            self.fail(path, f"expected a non-empty string, got {_kind(value)}")
+            return None
+        return value
+
+    def number(
+        self, value: Any, path: Path_, default: float, *, minimum: float = 0, integer: bool = False
+    ) -> Any:
+        if value is None:
+            return default
+        ok = isinstance(value, int) if integer else isinstance(value, int | float)
+        if isinstance(value, bool) or not ok:
+            self.fail(
+                path, f"expected {'a whole number' if integer else 'a number'}, got {_kind(value)}"
+            )
+            return default
+        if value < minimum:
+            self.fail(path, f"must be at least {minimum}, got {value}")
+            return default
+        return value
+
+    def strings(self, value: Any, path: Path_, *, non_empty: bool = False) -> tuple[str, ...]:
+        if value is None:
+            if non_empty:
+                self.fail(path, "required: a list of strings")
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            self.fail(path, f"expected a list of strings, got {_kind(value)}")
+            return ()
+        out = []
+        for index, item in enumerate(value):
+            if isinstance(item, str) and item.strip():
+                out.append(item.strip())
+            else:
+                self.fail(path + (index,), f"expected a non-empty string, got {_kind(item)}")
+        if non_empty and not value:
+            self.fail(path, "must not be empty")
+        return tuple(out)
+
+    def date(self, value: Any, path: Path_) -> dt.date | None:
+        if value is None or (isinstance(value, dt.date) and not isinstance(value, dt.datetime)):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        self.fail(path, f"expected a date YYYY-MM-DD, got {value!r}")
+        return None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "true/false"}.get(
+        type(value), f"a {type(value).__name__}"
+    )
+
+
+TOP_KEYS = {"sources", "store", "output", "topics", "highlights", "title", "site_url"}
+SOURCE_KEYS = {"path", "url", "format", "name", "date", "announce"}
+TOPIC_KEYS = {"name", "description", "keywords", "exclude", "weight"}
+HIGHLIGHT_KEYS = {"total", "per_topic", "min_score"}
+
+
+def _default_name(pattern: str) -> str:
+    parts = Path(pattern).parts
+    if parts and any(ch in parts[-1] for ch in "*?[") and len(parts) > 1:
+        return parts[-2]
+    return Path(pattern).stem or pattern
+
+
+def _sources(c: _Checker, value: Any) -> tuple[SourceSpec, ...]:
+    from . import sources as formats  # the registry, for format names
+
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        c.fail(("sources",), f"expected a list, got {_kind(value)}")
+        return ()
+    specs: list[SourceSpec] = []
+    names: set[str] = set()
+    for index, entry in enumerate(value):
+        path: Path_ = ("sources", index)
+        if isinstance(entry, str):
+            entry = {"path": entry}
+        entry = c.mapping(entry, path, SOURCE_KEYS)
+        if not entry:
+            if entry == {}:
+                c.fail(path, "expected a mapping with path:")
+            continue
+        if "url" in entry:
+            c.fail(
+                path + ("url",),
+                "URL sources are not supported yet; download the file and give its path:",
+            )
+            continue
+        pattern = c.string(entry.get("path"), path + ("path",), required=True)
+        fmt = c.string(entry.get("format"), path + ("format",))
+        if fmt is not None and fmt not in formats.REGISTRY:
+            known = ", ".join(sorted({f.name for f in formats.formats()}))
+            c.fail(path + ("format",), f"unknown format {fmt!r} (known: {known})")
+        name = c.string(entry.get("name"), path + ("name",))
+        date = c.date(entry.get("date"), path + ("date",))
+        announce = c.strings(entry.get("announce"), path + ("announce",))
+        if pattern is None:
+            continue
+        if name is None:
+            base = name = _default_name(pattern)
+            suffix = 2
+            while name in names:
+                name, suffix = f"{base}-{suffix}", suffix + 1
+        elif name in names:
+            c.fail(path + ("name",), f"duplicate source name {name!r}")
+        names.add(name)
+        options = {"announce": announce} if announce else {}
+        specs.append(SourceSpec(name=name, path=pattern, format=fmt, date=date, options=options))
+    return tuple(specs)
+
+
+def _topics(c: _Checker, value: Any) -> tuple[Topic, ...]:
+    if value is None:
+        return ()
+    entries: list[tuple[Path_, str | None, Any]] = []
+    if isinstance(value, dict):
+        entries = [(("topics", str(k)), str(k), v) for k, v in value.items()]
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            name = item.get("name") if isinstance(item, dict) else None
+            entries.append((("topics", index), name, item))
+    else:
+        c.fail(("topics",), f"expected a mapping of topic names (or a list), got {_kind(value)}")
+        return ()
+    topics: list[Topic] = []
+    seen: set[str] = set()
+    for path, name, body in entries:
+        if isinstance(body, list):  # `name: [kw, kw]` shorthand
+            body = {"keywords": body}
+        body = c.mapping(
+            body, path, TOPIC_KEYS if isinstance(value, list) else TOPIC_KEYS - {"name"}
+        )
+        if not body and not isinstance(body, dict):
+            continue
+        if isinstance(value, list):
+            name = c.string(body.get("name"), path + ("name",), required=True)
+        if not name:
+            continue
+        if not re.fullmatch(r"[\w][\w .+-]*", name):
+            c.fail(path, f"topic name {name!r}: use letters, digits, spaces, '.', '+', '-' or '_'")
+            continue
+        if name.casefold() in seen:
+            c.fail(path, f"duplicate topic name {name!r}")
+        seen.add(name.casefold())
+        keywords = c.strings(body.get("keywords"), path + ("keywords",), non_empty=True)
+        exclude = c.strings(body.get("exclude"), path + ("exclude",))
+        for key, words in (("keywords", keywords), ("exclude", exclude)):
+            for index, word in enumerate(words):
+                if len(word) > 2 and word.startswith("/") and word.endswith("/"):
+                    try:
+                        re.compile(word[1:-1])
+                    except re.error as exc:
+                        c.fail(path + (key, index), f"invalid regular expression: {exc}")
+        description = c.string(body.get("description"), path + ("description",)) or ""
+        weight = c.number(body.get("weight"), path + ("weight",), 1.0, minimum=0)
+        topics.append(Topic(name, keywords, exclude, description, float(weight)))
+    return tuple(topics)
+
+
+def _highlights(c: _Checker, value: Any) -> Highlights:
+    body = c.mapping(value, ("highlights",), HIGHLIGHT_KEYS)
+    return Highlights(
+        total=c.number(body.get("total"), ("highlights", "total"), 10, minimum=0, integer=True),
+        per_topic=c.number(
+            body.get("per_topic"), ("highlights", "per_topic"), 3, minimum=1, integer=True
+        ),
+        min_score=float(
+            c.number(body.get("min_score"), ("highlights", "min_score"), 1.0, minimum=0)
+        ),
+    )
+
+
+def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None = None) -> Config:
+    """Config from parsed YAML; raises one ConfigError listing every problem."""
+    c = _Checker(lines)
+    name = str(file) if file else None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"expected a mapping at the top level, got {_kind(data)}", name)
+    c.mapping(data, (), TOP_KEYS)
+    sources = _sources(c, data.get("sources"))
+    topics = _topics(c, data.get("topics"))
+    highlights = _highlights(c, data.get("highlights"))
+    store = c.string(data.get("store"), ("store",)) or DEFAULT_STORE
+    output = c.string(data.get("output"), ("output",)) or DEFAULT_OUTPUT
+    title = c.string(data.get("title"), ("title",)) or Config.title
+    site_url = c.string(data.get("site_url"), ("site_url",)) or Config.site_url
+    if site_url and not re.match(r"^https?://[^/\s]+", site_url):
+        c.fail(("site_url",), f"expected an http(s) URL, got {site_url!r}")
+    store_path, output_path = (root / store).resolve(), (root / output).resolve()
+    if store_path.is_relative_to(output_path):
+        c.fail(("store",), "the store must not be inside the output folder (which is published)")
+    if c.problems:
+        raise ConfigError(c.problems, name)
+    return Config(
+        root=root,
+        file=file,
+        sources=sources,
+        store=store_path,
+        output=output_path,
+        topics=topics,
+        highlights=highlights,
+        title=title,
+        site_url=site_url if site_url.endswith("/") else site_url + "/",
+        warnings=tuple(c.warnings),
+    )
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    start = start or Path.cwd()
+    for name in CONFIG_NAMES:
+        if (start / name).is_file():
+            return start / name
+    return None
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Load and validate a config file (default: ``digest.yaml`` in the current folder)."""
+    if path is None:
+        found = find_config()
+        if found is None:
+            raise ConfigError(
+                f"no {CONFIG_NAMES[0]} in {Path.cwd()}; give --config FILE or start one with `digest init`"
+            )
+        path = found
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ConfigError("config file not found", str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", str(path)) from None
+    data, lines = parse_yaml(text, str(path))
+    return validate(data, lines, path.parent.resolve(), path)
+
+
+def config_from_text(text: str, root: Path, name: str = "<config>") -> Config:
+    data, lines = parse_yaml(text, name)
+    return validate(data, lines, root)

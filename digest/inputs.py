@@ -1,0 +1,101 @@
+"""Input files named in the source list: globs expanded, files opened for the readers.
+
+Reading is the only disk access on the way in; the parsers get an open stream and a Context.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+from .errors import SourceError
+
+CHUNK_REPORT = 1 << 20
+
+
+def expand(pattern: str, root: Path) -> list[Path]:
+    """The files a ``path:`` names (a file or a glob, relative to ``root``), sorted."""
+    full = Path(pattern).expanduser()
+    if not full.is_absolute():
+        full = root / full
+    if glob.has_magic(str(full)):
+        found = sorted(Path(p) for p in glob.glob(str(full), recursive=True) if os.path.isfile(p))
+        if not found:
+            raise SourceError(f"{pattern}: no file matches")
+        return found
+    if not full.exists():
+        raise SourceError(f"{pattern}: no such file")
+    if full.is_dir():
+        raise SourceError(
+            f"{pattern}: is a folder; give a file or a glob such as {pattern.rstrip('/')}/*.txt"
+        )
+    return [full]
+
+
+def file_date(path: Path) -> dt.date:
+    return dt.date.fromtimestamp(path.stat().st_mtime)
+
+
+class ProgressReader:
+    """A binary stream that reports how many bytes were read, about every megabyte."""
+
+    def __init__(self, raw: IO[bytes], report: Callable[[int], None]) -> None:
+        self.raw = raw
+        self.report = report
+        self.pending = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.raw.read(size)
+        self._count(len(data))
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        line = self.raw.readline(size)
+        self._count(len(line))
+        return line
+
+    def __iter__(self) -> Iterator[bytes]:
+        report, pending = self.report, 0
+        for line in self.raw:
+            pending += len(line)
+            if pending >= CHUNK_REPORT:
+                report(pending)
+                pending = 0
+            yield line
+        report(pending)
+
+    def _count(self, n: int) -> None:
+        self.pending += n
+        if self.pending >= CHUNK_REPORT or n == 0:
+            self.report(self.pending)
+            self.pending = 0
+
+    def close(self) -> None:
+        if self.pending:
+            self.report(self.pending)
+            self.pending = 0
+        self.raw.close()
+
+
+def read_head(path: Path, size: int) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(size)
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror}") from None
+
+
+def open_input(path: Path, report: Callable[[int], None] | None = None) -> IO[bytes]:
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise SourceError(f"cannot read: {exc.strerror}") from None
+    return ProgressReader(raw, report) if report else raw  # type: ignore[return-value]
+
+
+def size_of(paths: list[Path]) -> int:
+    return sum(p.stat().st_size for p in paths if p.exists())

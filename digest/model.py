@@ -1,0 +1,153 @@
+"""The data every stage passes on: small frozen dataclasses, no imports from the package.
+
+A :class:`Paper` is what a source yields and what the store remembers. Stages after collection
+work on these objects only, so they can run per date on other processes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def title_key(title: str) -> str:
+    """A stable key for a title: NFKC, case-folded, punctuation and spacing removed, hashed.
+
+    Two scrapes of the same title that differ only in case, punctuation, dashes or spacing get
+    the same key.
+    """
+    norm = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", title).casefold()).strip()
+    return hashlib.blake2b(norm.encode("utf-8"), digest_size=8).hexdigest()
+
+
+def title_id(title: str) -> str:
+    """The identity of a paper known by its title only."""
+    return "title:" + title_key(title)
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One paper as a source saw it.
+
+    ``id`` is the arXiv id without version when known, else ``title:<hash of the normalized
+    title>``. ``date`` is the day the paper was first seen (its digest day). ``extra`` holds what
+    only some sources know: ``upvotes``, ``version``, ``announce_type``, ``pdf_url``,
+    ``comments``, ``primary_category``, ``published``, ``updated``.
+    """
+
+    id: str
+    title: str
+    abstract: str
+    date: dt.date
+    source: str
+    authors: tuple[str, ...] = ()
+    url: str | None = None
+    categories: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def arxiv_id(self) -> str | None:
+        return None if self.id.startswith("title:") else self.id
+
+    @property
+    def title_key(self) -> str:
+        return title_key(self.title)
+
+    def to_json(self) -> dict[str, Any]:
+        """The public JSON form (``digest parse --json``): keep these keys stable."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "abstract": self.abstract,
+            "date": self.date.isoformat(),
+            "source": self.source,
+            "url": self.url,
+            "authors": list(self.authors),
+            "categories": list(self.categories),
+            "extra": dict(self.extra),
+        }
+
+
+def merge(old: Paper, new: Paper) -> Paper:
+    """One paper from two sightings: the earliest date, the first title, and the gaps filled.
+
+    ``old`` wins wherever both have a value, except ``upvotes`` (the larger count, which only
+    grows) and an arXiv id, which replaces a title-only identity.
+    """
+    extra = dict(new.extra)
+    extra.update(old.extra)
+    if "upvotes" in old.extra or "upvotes" in new.extra:
+        extra["upvotes"] = max(
+            int(old.extra.get("upvotes") or 0), int(new.extra.get("upvotes") or 0)
+        )
+    return replace(
+        old,
+        id=old.id if old.arxiv_id or not new.arxiv_id else new.id,
+        abstract=old.abstract or new.abstract,
+        date=min(old.date, new.date),
+        authors=old.authors or new.authors,
+        url=old.url or new.url,
+        categories=old.categories or new.categories,
+        extra=extra,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic a user follows: keywords (plain, or ``/regex/``), exclusions that veto it, a
+    description for outputs and a weight."""
+
+    name: str
+    keywords: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    description: str = ""
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something a parser could not use: an error (bad input) or a dropped entry (with reason)."""
+
+    kind: str  # "error" | "dropped" | "warning"
+    message: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStats:
+    """What one source gave in one run (the run report)."""
+
+    name: str
+    read: int = 0
+    new: int = 0
+    seen: int = 0
+    duplicates: int = 0
+    dropped: int = 0
+    errors: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    drop_reasons: Mapping[str, int] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DateCount:
+    date: dt.date
+    new: int
+    seen: int
+
+
+@dataclass(frozen=True, slots=True)
+class CollectReport:
+    sources: tuple[SourceStats, ...]
+    dates: tuple[DateCount, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> tuple[str, ...]:
+        return tuple(e for s in self.sources for e in s.errors)

@@ -1,0 +1,91 @@
+"""arXiv API responses (Atom with the arxiv: namespace).
+
+Each entry gives the id and version, title, abstract, authors, categories and primary category,
+published (v1) and updated dates, abs and PDF links, and the authors' comment. The paper's date is
+its v1 publication date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any
+
+from ..ids import abs_url, find_in_link
+from ..model import Paper, Problem
+from ..text import clean
+from . import Context, Format, Item, register
+from .feed import _authors, read_feed, struct_date
+
+
+def _links(entry: Any) -> tuple[str | None, str | None]:
+    page = pdf = None
+    for link in entry.get("links") or ():
+        href = link.get("href")
+        if link.get("title") == "pdf" or link.get("type") == "application/pdf":
+            pdf = pdf or href
+        elif link.get("rel") == "alternate":
+            page = page or href
+    return page, pdf
+
+
+def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
+    parsed, problems = read_feed(stream)
+    yield from problems
+    for number, entry in enumerate(parsed.entries, 1):
+        found = find_in_link(entry.get("id"), entry.get("link"))
+        title = clean(entry.get("title") or "")
+        if not found:
+            # The API reports errors as an entry whose id is .../api/errors#...
+            reason = clean(entry.get("summary") or "") or "entry without an arXiv id"
+            yield Problem(
+                "error" if "errors" in (entry.get("id") or "") else "dropped", reason, number
+            )
+            continue
+        if not title:
+            yield Problem("dropped", "entry without a title", number)
+            continue
+        arxiv_id, version = found
+        published = struct_date(entry.get("published_parsed"))
+        updated = struct_date(entry.get("updated_parsed"))
+        date = published or updated
+        if date is None:
+            date, _ = ctx.fallback_date()
+        page, pdf = _links(entry)
+        extra: dict[str, Any] = {}
+        if version:
+            extra["version"] = version
+        if pdf:
+            extra["pdf_url"] = pdf
+        if entry.get("arxiv_comment"):
+            extra["comments"] = clean(entry["arxiv_comment"])
+        primary = (entry.get("arxiv_primary_category") or {}).get("term")
+        if primary:
+            extra["primary_category"] = primary
+        if published:
+            extra["published"] = published.isoformat()
+        if updated:
+            extra["updated"] = updated.isoformat()
+        categories = [t.get("term") for t in entry.get("tags") or () if t.get("term")]
+        if primary and primary not in categories:
+            categories.insert(0, primary)
+        yield Paper(
+            id=arxiv_id,
+            title=title,
+            abstract=clean(entry.get("summary") or ""),
+            date=date,
+            source=ctx.name,
+            authors=_authors(entry),
+            url=page or abs_url(arxiv_id),
+            categories=tuple(dict.fromkeys(categories)),
+            extra=extra,
+        )
+
+
+def sniff(head: bytes, filename: str) -> int:
+    text = head[:4096].lower()
+    if b"<feed" in text and (b"arxiv.org/api" in text or b"arxiv.org/schemas/atom" in text):
+        return 95
+    return 0
+
+
+register(Format("arxiv-api", sniff, parse, "arXiv API response (Atom)", ("arxiv",)))

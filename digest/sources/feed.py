@@ -1,0 +1,193 @@
+"""RSS 2.0, RSS 1.0 (RDF) and Atom feeds, read with feedparser, arXiv's listing feeds included.
+
+arXiv listing items carry ``arXiv:ID ... Announce Type: new|cross|replace|replace-cross ...
+Abstract: ...`` in their description (the pre-2024 format put ``(arXiv:ID [cat] UPDATED)`` in the
+title instead). By default ``new`` and ``cross`` are new papers; the others are dropped as
+replacements. A source's ``announce: [...]`` option changes that.
+
+Summaries holding HTML are reduced to clean text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+import time
+from collections.abc import Iterator
+from typing import IO, Any
+
+import feedparser
+
+from ..errors import SourceError
+from ..ids import abs_url, find_in_link
+from ..model import Paper, Problem, title_id
+from ..text import clean, html_to_text
+from . import Context, Format, Item, register
+
+DEFAULT_ANNOUNCE = ("new", "cross")
+
+_ANNOUNCE = re.compile(
+    r"^\s*arXiv:(?P<id>\S+)\s+Announce Type:\s*(?P<type>[\w-]+)\s*(?:Abstract:\s*)?(?P<abstract>.*)$",
+    re.DOTALL | re.IGNORECASE,
+)
+_OLD_TITLE = re.compile(
+    r"^(?P<title>.*?)\.?\s*\(arXiv:(?P<id>\S+?)(?:\s+\[(?P<cat>[^\]]+)\])?(?P<updated>\s+UPDATED)?\)\s*$",
+    re.DOTALL,
+)
+
+
+def entry_date(entry: Any) -> dt.date | None:
+    """The entry's date as the feed wrote it (in the feed's own time zone, so an item dated
+    late in the evening west of UTC keeps its day), else feedparser's UTC reading."""
+    for key in ("published", "updated", "dc_date", "created"):
+        raw = entry.get(key)
+        if not isinstance(raw, str) or not raw.strip():
+            continue
+        raw = raw.strip()
+        try:
+            return dt.datetime.fromisoformat(raw.replace("Z", "+00:00")).date()
+        except ValueError:
+            pass
+        try:
+            return email.utils.parsedate_to_datetime(raw).date()
+        except (TypeError, ValueError, IndexError):
+            pass
+        parsed = struct_date(entry.get(f"{key}_parsed"))
+        if parsed:
+            return parsed
+    return None
+
+
+def struct_date(value: time.struct_time | None) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date(value.tm_year, value.tm_mon, value.tm_mday)
+    except (ValueError, TypeError):
+        return None
+
+
+def read_feed(stream: IO[bytes]) -> tuple[Any, list[Problem]]:
+    """Parse with feedparser; a feed that is not well-formed and yields nothing is an error."""
+    data = stream.read()
+    if not data.strip():
+        raise SourceError("empty file")
+    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    problems: list[Problem] = []
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        line = exc.getLineNumber() if hasattr(exc, "getLineNumber") else None
+        reason = str(getattr(exc, "getMessage", lambda: exc)()) if exc else "unknown error"
+        if isinstance(exc, feedparser.CharacterEncodingOverride):
+            problems.append(Problem("warning", f"feed encoding: {reason}"))
+        elif not parsed.entries:
+            raise SourceError(f"feed is not well-formed: {reason}", line=line)
+        else:
+            problems.append(
+                Problem(
+                    "error",
+                    f"feed is not well-formed ({reason}); kept the {len(parsed.entries)} entries before it",
+                    line,
+                )
+            )
+    if not parsed.get("version") and not parsed.entries:
+        raise SourceError("not an RSS or Atom feed")
+    return parsed, problems
+
+
+def _text(entry: Any, key: str) -> str:
+    value = entry.get(key) or ""
+    detail = entry.get(f"{key}_detail") or {}
+    if "html" in (detail.get("type") or "") or "<" in value or "&" in value:
+        return html_to_text(value)
+    return clean(value)
+
+
+def _split_names(value: str) -> list[str]:
+    return [n for n in re.split(r"\s*,\s*|\s+and\s+", html_to_text(value)) if n]
+
+
+def _authors(entry: Any) -> tuple[str, ...]:
+    names: list[str] = []
+    for author in entry.get("authors") or ():
+        names.extend(_split_names(author.get("name") or ""))
+    if not names and entry.get("author"):
+        names = _split_names(entry["author"])
+    return tuple(dict.fromkeys(names))
+
+
+def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
+    parsed, problems = read_feed(stream)
+    yield from problems
+    announce = tuple(ctx.options.get("announce") or DEFAULT_ANNOUNCE)
+    feed_date = entry_date(parsed.feed)
+    warned_date = False
+    for number, entry in enumerate(parsed.entries, 1):
+        title = _text(entry, "title")
+        summary = _text(entry, "summary") or _text(entry, "description")
+        link = entry.get("link")
+        extra: dict[str, Any] = {}
+        found = None
+        announce_match = _ANNOUNCE.match(summary)
+        if announce_match:
+            kind = announce_match["type"].lower()
+            extra["announce_type"] = kind
+            summary = announce_match["abstract"].strip()
+            found = find_in_link("arXiv:" + announce_match["id"])
+            if kind not in announce:
+                yield Problem("dropped", f"announce type {kind}", number)
+                continue
+        old = _OLD_TITLE.match(title)
+        if old and find_in_link("arXiv:" + old["id"]):
+            title = old["title"].strip()
+            found = find_in_link("arXiv:" + old["id"])
+            if old["updated"]:
+                extra["announce_type"] = "replace"
+                if "replace" not in announce:
+                    yield Problem("dropped", "announce type replace", number)
+                    continue
+        if not title:
+            yield Problem("dropped", "entry without a title", number)
+            continue
+        found = found or find_in_link(link, entry.get("id"), entry.get("guid"))
+        if found:
+            paper_id, version = found
+            if version:
+                extra["version"] = version
+        else:
+            paper_id = title_id(title)
+        date = entry_date(entry) or feed_date
+        if date is None:
+            date, how = ctx.fallback_date()
+            if not warned_date:
+                warned_date = True
+                yield Problem("warning", f"entries have no date; using {how}, {date.isoformat()}")
+        categories = tuple(
+            dict.fromkeys(t.get("term") for t in entry.get("tags") or () if t.get("term"))
+        )
+        yield Paper(
+            id=paper_id,
+            title=title,
+            abstract=summary,
+            date=date,
+            source=ctx.name,
+            authors=_authors(entry),
+            url=link or (abs_url(paper_id) if found else None),
+            categories=categories,
+            extra=extra,
+        )
+
+
+def sniff(head: bytes, filename: str) -> int:
+    text = head[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not text.startswith(b"<"):
+        return 0
+    if b"<rss" in text or b"<rdf:rdf" in text or b"purl.org/rss/1.0" in text:
+        return 80
+    if b"<feed" in text:
+        return 70
+    return 0
+
+
+register(Format("rss", sniff, parse, "RSS 2.0, RSS 1.0 (RDF) or Atom feed", ("atom", "feed")))

@@ -1,0 +1,185 @@
+"""Scraped "Daily Papers" pages saved as text.
+
+Two layouts exist in the wild:
+
+* blank-line separated: header lines (``new``, ``Get trending papers in your email inbox!``,
+  ``Subscribe``, optionally ``Daily Papers``, ``byAK and the research community``), a date line
+  such as ``Mar 13``, then title paragraph, abstract paragraph, title, abstract, ...
+* dense: one field per line, no blank lines, the first title glued to ``Subscribe``
+  (``SubscribeLow Rank Matrix ...``) and no date line.
+
+CRLF, a BOM, non-breaking spaces and trailing whitespace are tolerated. A date line has no year:
+it is the most recent such date not after ``today``. An undated page takes the context's fallback
+date and says where it came from in a warning. Text is kept as scraped but for the artefacts
+listed in :data:`digest.text.ARTEFACTS`.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from collections.abc import Iterator
+from typing import IO
+
+from ..errors import SourceError
+from ..model import Paper, Problem, title_id
+from ..text import clean, fix_artefacts
+from . import Context, Format, Item, register
+
+_HEADER = re.compile(
+    r"^(?:new|subscribe|daily papers|by\s*ak\b.*|get trending papers\b.*|trending papers)$",
+    re.IGNORECASE,
+)
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+_DATE_LINE = re.compile(
+    r"^(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<day>\d{1,2})"
+    r"(?:,?\s+(?P<year>\d{4}))?$",
+    re.IGNORECASE,
+)
+_GLUED_SUBSCRIBE = re.compile(r"^Subscribe(?=[A-Z0-9\"'(\[])")
+_SENTENCE = re.compile(r"[.!?]\s+[A-Z(]")
+# A title is one line of moderate length; anything longer, or with two sentence breaks, is prose.
+_TITLE_MAX = 400
+
+
+def resolve_month_day(month: int, day: int, today: dt.date) -> dt.date:
+    """The most recent ``month``/``day`` not after ``today`` (Feb 29 finds the last leap year)."""
+    for year in range(today.year, today.year - 9, -1):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= today:
+            return candidate
+    raise ValueError(f"no such date: {calendar.month_abbr[month]} {day}")
+
+
+def decode(data: bytes) -> tuple[str, str | None]:
+    """Text from bytes: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252 with a
+    warning."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), None
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        text = data.decode("cp1252", errors="replace")
+        return text, f"not valid UTF-8 (byte {exc.start}); read as Windows-1252"
+
+
+def _blocks(text: str) -> list[tuple[int, str]]:
+    """(line number, text) of each field: paragraphs in the blank-line layout, lines in the
+    dense one."""
+    lines = [line.replace("\u00a0", " ").rstrip() for line in text.split("\n")]
+    blocks: list[tuple[int, str]] = []
+    start, current = 0, []
+    blank_separated = False
+    for number, line in enumerate(lines, 1):
+        if line.strip():
+            if not current:
+                start = number
+            current.append(line.strip())
+        elif current:
+            blank_separated = True
+            blocks.append((start, " ".join(current)))
+            current = []
+    if current:
+        blocks.append((start, " ".join(current)))
+    if blank_separated:
+        return blocks
+    # Dense layout: every line is a field.
+    return [(n, line.strip()) for n, line in enumerate(lines, 1) if line.strip()]
+
+
+def _looks_like_prose(block: str) -> bool:
+    return len(block) > _TITLE_MAX or len(_SENTENCE.findall(block)) >= 2
+
+
+def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
+    data = stream.read()
+    if b"\x00" in data:
+        raise SourceError("binary file (NUL bytes), not a text page")
+    text, warning = decode(data)
+    if warning:
+        yield Problem("warning", warning)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    blocks = _blocks(text)
+
+    # Header: known header lines and at most one date line, in any order, before the first title.
+    date: dt.date | None = None
+    index = 0
+    while index < len(blocks):
+        line_no, block = blocks[index]
+        if _HEADER.match(block):
+            index += 1
+            continue
+        match = _DATE_LINE.match(block)
+        if match and date is None:
+            month, day = _MONTHS[match["mon"][:3].lower()], int(match["day"])
+            try:
+                if match["year"]:
+                    date = dt.date(int(match["year"]), month, day)
+                else:
+                    date = resolve_month_day(month, day, ctx.today)
+            except ValueError as exc:
+                raise SourceError(f"bad date line {block!r}: {exc}", line=line_no) from None
+            index += 1
+            continue
+        glued = _GLUED_SUBSCRIBE.match(block)
+        if glued:
+            blocks[index] = (line_no, block[glued.end() :])
+        break
+    body = blocks[index:]
+    if not body:
+        raise SourceError("no papers found (only header lines)")
+    if date is None:
+        date, how = ctx.fallback_date()
+        yield Problem("warning", f"page has no date line; using {how}, {date.isoformat()}")
+
+    i = 0
+    while i < len(body):
+        line_no, title = body[i]
+        if _looks_like_prose(title):
+            yield Problem("dropped", "abstract without a title", line_no)
+            i += 1
+            continue
+        if i + 1 >= len(body):
+            yield Problem(
+                "dropped", f"title without an abstract (page truncated?): {title[:60]!r}", line_no
+            )
+            break
+        _, abstract = body[i + 1]
+        if (
+            not _looks_like_prose(abstract)
+            and i + 2 < len(body)
+            and _looks_like_prose(body[i + 2][1])
+        ):
+            # Two short blocks then prose: the first is a title whose abstract is missing.
+            yield Problem("dropped", f"title without an abstract: {title[:60]!r}", line_no)
+            i += 1
+            continue
+        title, abstract = clean(fix_artefacts(title)), clean(fix_artefacts(abstract))
+        yield Paper(
+            id=title_id(title),
+            title=title,
+            abstract=abstract,
+            date=date,
+            source=ctx.name,
+        )
+        i += 2
+
+
+def sniff(head: bytes, filename: str) -> int:
+    text = head[:4096].decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n").lower()
+    if text.startswith(("<", "{", "[")):
+        return 0
+    if "get trending papers" in text or text.startswith(("new\n", "new\r\n")):
+        return 90
+    if "subscribe" in text[:400]:
+        return 50
+    if filename.endswith(".txt"):
+        return 10
+    return 1
+
+
+register(Format("page", sniff, parse, "scraped Daily Papers page saved as text", ("txt",)))

@@ -1,0 +1,307 @@
+"""The embedded SQLite store: every paper with its first-seen date and the sources that saw it,
+the runs, and per-source statistics for the run report.
+
+One file (default ``.digest/store.sqlite`` beside the config). Every collect is one transaction
+(``BEGIN IMMEDIATE``), so a crash leaves the store as it was and two runs at once take turns
+(WAL mode, a busy timeout) instead of corrupting it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .errors import StoreError
+from .model import Paper, SourceStats, merge, title_key
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 60_000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS papers(
+    id TEXT PRIMARY KEY,
+    title_key TEXT NOT NULL,
+    title TEXT NOT NULL,
+    abstract TEXT NOT NULL,
+    authors TEXT NOT NULL,
+    url TEXT,
+    date TEXT NOT NULL,
+    source TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    extra TEXT NOT NULL,
+    first_run INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS papers_title_key ON papers(title_key);
+CREATE INDEX IF NOT EXISTS papers_date ON papers(date);
+CREATE TABLE IF NOT EXISTS sightings(
+    paper_id TEXT NOT NULL,
+    source TEXT NOT NULL,
+    date TEXT NOT NULL,
+    PRIMARY KEY(paper_id, source)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs(
+    id INTEGER PRIMARY KEY,
+    started TEXT NOT NULL,
+    kind TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS source_runs(
+    run INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    read INTEGER NOT NULL,
+    new INTEGER NOT NULL,
+    seen INTEGER NOT NULL,
+    duplicates INTEGER NOT NULL,
+    dropped INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    PRIMARY KEY(run, source)
+);
+"""
+
+_COLUMNS = "id, title_key, title, abstract, authors, url, date, source, categories, extra"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _row(paper: Paper, run: int) -> tuple[Any, ...]:
+    return (
+        paper.id,
+        title_key(paper.title),
+        paper.title,
+        paper.abstract,
+        _dumps(list(paper.authors)),
+        paper.url,
+        paper.date.isoformat(),
+        paper.source,
+        _dumps(list(paper.categories)),
+        _dumps(dict(paper.extra)),
+        run,
+    )
+
+
+def paper_from_row(row: Sequence[Any]) -> Paper:
+    return Paper(
+        id=row[0],
+        title=row[2],
+        abstract=row[3],
+        authors=tuple(json.loads(row[4])),
+        url=row[5],
+        date=dt.date.fromisoformat(row[6]),
+        source=row[7],
+        categories=tuple(json.loads(row[8])),
+        extra=json.loads(row[9]),
+    )
+
+
+class Store:
+    """A connection to the store file. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(
+                str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: cannot open the store: {exc}") from None
+        except OSError as exc:
+            raise StoreError(f"{self.path}: cannot create the store: {exc.strerror}") from None
+        self.run: int | None = None
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is None:
+                self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path}: made by a newer digest (schema {row[0]}, this one knows {SCHEMA_VERSION})"
+                )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction; it waits for another writer rather than failing."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # -- collecting -------------------------------------------------------------------------
+
+    def start_run(self, kind: str = "collect") -> int:
+        """Record a run (inside the caller's transaction) and return its number."""
+        started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        cursor = self.db.execute("INSERT INTO runs(started, kind) VALUES (?, ?)", (started, kind))
+        self.run = int(cursor.lastrowid or 0)
+        return self.run
+
+    def _existing(self, column: str, keys: Iterable[str]) -> dict[str, tuple[Any, ...]]:
+        keys = list(dict.fromkeys(keys))
+        found: dict[str, tuple[Any, ...]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT {_COLUMNS} FROM papers WHERE {column} IN ({marks})", chunk
+            ):
+                key = row[0] if column == "id" else row[1]
+                # A title may match several papers; prefer one with an arXiv id.
+                if key not in found or found[key][0].startswith("title:"):
+                    found[key] = row
+        return found
+
+    def merge_batch(self, papers: Sequence[Paper]) -> list[Paper | None]:
+        """Store a batch of papers (distinct identities within the run); return for each the
+        stored version it merged into, or ``None`` when the paper was new.
+
+        A paper known by title only merges into a stored paper with the same title; an arXiv
+        paper takes over a stored title-only paper with its title (the row is re-keyed).
+        """
+        if self.run is None:
+            raise StoreError("merge_batch outside a run")
+        by_id = self._existing("id", (p.id for p in papers))
+        by_title = self._existing(
+            "title_key", (title_key(p.title) for p in papers if p.id not in by_id)
+        )
+        result: list[Paper | None] = []
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        rekeys: list[tuple[str, str]] = []
+        sightings: list[tuple[str, str, str]] = []
+        for paper in papers:
+            row = by_id.get(paper.id)
+            if row is None:
+                candidate = by_title.get(title_key(paper.title))
+                # A title match is the same paper unless both carry different arXiv ids.
+                if candidate is not None and (
+                    candidate[0].startswith("title:") or paper.id.startswith("title:")
+                ):
+                    row = candidate
+            if row is None:
+                result.append(None)
+                inserts.append(_row(paper, self.run))
+                sightings.append((paper.id, paper.source, paper.date.isoformat()))
+                continue
+            old = paper_from_row(row)
+            result.append(old)
+            merged = merge(old, paper)
+            if merged.id != old.id:
+                rekeys.append((merged.id, old.id))
+            new_row = _row(merged, 0)[:-1]
+            if new_row != tuple(row):
+                updates.append((*new_row[1:], new_row[0]))
+            sightings.append((merged.id, paper.source, paper.date.isoformat()))
+        for new_id, old_id in rekeys:
+            self.db.execute("UPDATE papers SET id = ? WHERE id = ?", (new_id, old_id))
+            self.db.execute(
+                "UPDATE OR IGNORE sightings SET paper_id = ? WHERE paper_id = ?", (new_id, old_id)
+            )
+            self.db.execute("DELETE FROM sightings WHERE paper_id = ?", (old_id,))
+        if inserts:
+            self.db.executemany(
+                f"INSERT INTO papers({_COLUMNS}, first_run) VALUES (?,?,?,?,?,?,?,?,?,?,?)", inserts
+            )
+        if updates:
+            self.db.executemany(
+                "UPDATE papers SET title_key=?, title=?, abstract=?, authors=?, url=?, date=?, "
+                "source=?, categories=?, extra=? WHERE id=?",
+                updates,
+            )
+        self.db.executemany(
+            "INSERT INTO sightings VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET date = "
+            "min(sightings.date, excluded.date) WHERE excluded.date < sightings.date",
+            sightings,
+        )
+        return result
+
+    def record_source(self, stats: SourceStats) -> None:
+        if self.run is None:
+            raise StoreError("record_source outside a run")
+        self.db.execute(
+            "INSERT OR REPLACE INTO source_runs VALUES (?,?,?,?,?,?,?,?)",
+            (self.run, stats.name, stats.read, stats.new, stats.seen, stats.duplicates,
+             stats.dropped, len(stats.errors)),
+        )  # fmt: skip
+
+    def quiet_runs(self, source: str) -> tuple[int, int]:
+        """How many of the source's latest runs in a row brought (nothing, nothing new)."""
+        empty = no_new = 0
+        counting_empty = True
+        for read, new in self.db.execute(
+            "SELECT read, new FROM source_runs WHERE source = ? ORDER BY run DESC LIMIT 100",
+            (source,),
+        ):
+            if new:
+                break
+            no_new += 1
+            if counting_empty and read == 0:
+                empty += 1
+            else:
+                counting_empty = False
+        return empty, no_new
+
+    def new_in_run(self) -> dict[dt.date, int]:
+        """Per date, how many papers this run added (dates as merged, after the whole run)."""
+        return {
+            dt.date.fromisoformat(d): n
+            for d, n in self.db.execute(
+                "SELECT date, count(*) FROM papers WHERE first_run = ? GROUP BY date", (self.run,)
+            )
+        }
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def dates(self) -> list[tuple[dt.date, int]]:
+        return [
+            (dt.date.fromisoformat(d), n)
+            for d, n in self.db.execute(
+                "SELECT date, count(*) FROM papers GROUP BY date ORDER BY date"
+            )
+        ]
+
+    def papers_on(self, date: dt.date) -> list[Paper]:
+        """The papers first seen on ``date``, in a stable order (first stored first)."""
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM papers WHERE date = ? ORDER BY rowid", (date.isoformat(),)
+        )
+        return [paper_from_row(r) for r in rows]
+
+    def sources_of(self, paper_id: str) -> list[str]:
+        return [
+            s for (s,) in self.db.execute(
+                "SELECT source FROM sightings WHERE paper_id = ? ORDER BY date, source", (paper_id,)
+            )
+        ]  # fmt: skip
+
+    def count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM papers").fetchone()[0])

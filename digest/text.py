@@ -1,0 +1,87 @@
+"""Text clean-up shared by the source readers: whitespace, HTML to text, scraping artefacts."""
+
+from __future__ import annotations
+
+import html
+import re
+from html.parser import HTMLParser
+
+_WS = re.compile(r"\s+")
+# Characters XML 1.0 forbids and that have no business in a title or abstract.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def clean(text: str) -> str:
+    """Collapse every run of whitespace (including non-breaking spaces and line breaks) to one
+    space, drop control characters and lone surrogates, strip the ends."""
+    text = _CONTROL.sub("", text)
+    if not text.isascii():
+        text = _SURROGATE.sub("", text)
+    return " ".join(text.split())
+
+
+# Scraping artefacts fixed in page text. Each is unambiguous: the pattern cannot be ordinary
+# prose. They come from LaTeX and HTML entities whose backslash or ``&#`` was lost by a scraper.
+#   "runx2014each"  -> "run—each"   (&#x2014; em dash; x2013 en dash likewise), only glued to letters
+#   "32times"       -> "32×"        ($32\times$ lost its backslash), only right after a digit
+#   "10sim100"      -> "10∼100"     ($10\sim100$), only between digits
+ARTEFACTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?<=[A-Za-z])x2014(?=[A-Za-z ])"), "\u2014"),
+    (re.compile(r"(?<=[A-Za-z])x2013(?=[A-Za-z ])"), "\u2013"),
+    (re.compile(r"(?<=\d)sim(?=\d)"), "\u223c"),
+    (re.compile(r"(?<=\d)times\b"), "\u00d7"),
+)
+
+
+def fix_artefacts(text: str) -> str:
+    for pattern, replacement in ARTEFACTS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+_BLOCK = {
+    "p", "div", "br", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2", "h3", "h4",
+    "h5", "h6", "blockquote", "pre", "section", "article", "dd", "dt", "hr",
+}  # fmt: skip
+_SKIP = {"script", "style", "head", "title", "template", "noscript"}
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP:
+            self.skipping += 1
+        elif tag in _BLOCK:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCK:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data)
+
+
+_TAGLIKE = re.compile(r"<[A-Za-z/!]|&[#A-Za-z]")
+
+
+def html_to_text(value: str) -> str:
+    """Reduce an HTML fragment to clean text: tags dropped (script/style with their content),
+    entities decoded, block boundaries turned into spaces, whitespace collapsed."""
+    if not _TAGLIKE.search(value):
+        return clean(value)
+    parser = _TextExtractor()
+    try:
+        parser.feed(value)
+        parser.close()
+    except Exception:  # html.parser is lenient; this is a last resort for pathological input
+        return clean(html.unescape(re.sub(r"<[^>]*>", " ", value)))
+    return clean("".join(parser.parts))
