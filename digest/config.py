@@ -197,9 +197,14 @@ class _Checker:
 def _kind(value: Any) -> str:
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "true/false"}.get(
-        type(value), f"a {type(value).__name__}"
-    )
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+    }.get(type(value), f"a {type(value).__name__}")
 
 
 TOP_KEYS = {"sources", "store", "output", "topics", "highlights", "title", "site_url"}

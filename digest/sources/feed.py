@@ -37,6 +37,9 @@ _OLD_TITLE = re.compile(
 )
 
 
+_ENTRY_END = re.compile(rb"</(?:[\w-]+:)?(?:item|entry)\s*>", re.IGNORECASE)
+
+
 def entry_date(entry: Any) -> dt.date | None:
     """The entry's date as the feed wrote it (in the feed's own time zone, so an item dated
     late in the evening west of UTC keeps its day), else feedparser's UTC reading."""
@@ -81,13 +84,18 @@ def read_feed(stream: IO[bytes]) -> tuple[Any, list[Problem]]:
         reason = str(getattr(exc, "getMessage", lambda: exc)()) if exc else "unknown error"
         if isinstance(exc, feedparser.CharacterEncodingOverride):
             problems.append(Problem("warning", f"feed encoding: {reason}"))
-        elif not parsed.entries:
-            raise SourceError(f"feed is not well-formed: {reason}", line=line)
         else:
+            # feedparser's lenient reading recovers entries from broken XML, a truncated last one
+            # included: keep only as many as were closed.
+            complete = len(_ENTRY_END.findall(data))
+            entries = parsed.entries[:complete]
+            if not entries:
+                raise SourceError(f"feed is not well-formed: {reason}", line=line)
+            parsed["entries"] = entries
             problems.append(
                 Problem(
                     "error",
-                    f"feed is not well-formed ({reason}); kept the {len(parsed.entries)} entries before it",
+                    f"feed is not well-formed ({reason}); kept {len(entries)} complete entries",
                     line,
                 )
             )

@@ -20,7 +20,12 @@ from ..model import Paper, Problem, title_id
 from ..text import clean
 from . import Context, Format, Item, register
 
-_MONTHS = {m: i for i, m in enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
 _AUTHOR_SPLIT = re.compile(r"\s*,\s*|\s+and\s+")
 
 

@@ -78,9 +78,9 @@ def _blocks(text: str) -> list[tuple[int, str]]:
         if line.strip():
             if not current:
                 start = number
+                blank_separated = blank_separated or bool(blocks)
             current.append(line.strip())
         elif current:
-            blank_separated = True
             blocks.append((start, " ".join(current)))
             current = []
     if current:
@@ -177,9 +177,10 @@ def sniff(head: bytes, filename: str) -> int:
         return 90
     if "subscribe" in text[:400]:
         return 50
-    if filename.endswith(".txt"):
+    first = text.split("\n", 1)[0].strip()
+    if _DATE_LINE.match(first) or filename.endswith(".txt"):
         return 10
-    return 1
+    return 0
 
 
 register(Format("page", sniff, parse, "scraped Daily Papers page saved as text", ("txt",)))

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import datetime as dt
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from digest.model import Paper, Problem
+from digest.sources import Context, detect, get
+
+ROOT = Path(__file__).resolve().parent.parent
+FEEDS = ROOT / "feeds"
+PAGES = FEEDS / "pages"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TODAY = dt.date(2026, 11, 23)
+
+
+def read(
+    data: bytes, fmt: str | None = None, filename: str = "input", **ctx: object
+) -> tuple[list[Paper], list[Problem]]:
+    """Parse bytes with the named (or detected) format; papers and problems apart."""
+    context = Context(
+        name=ctx.pop("name", "test"), filename=filename, today=ctx.pop("today", TODAY), **ctx
+    )  # type: ignore[arg-type]
+    reader = get(fmt) if fmt else detect(data[:8192], filename)
+    items = list(reader.parse(io.BytesIO(data), context))
+    return [i for i in items if isinstance(i, Paper)], [i for i in items if isinstance(i, Problem)]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the bundled default: config and sample feeds, in a temporary folder."""
+    shutil.copytree(FEEDS, tmp_path / "feeds")
+    shutil.copy(ROOT / "digest.yaml", tmp_path / "digest.yaml")
+    return tmp_path

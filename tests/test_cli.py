@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from digest.cli import main
+
+from .conftest import FEEDS, FIXTURES, PAGES, ROOT
+
+
+def test_parse_json_is_the_documented_form(runner: CliRunner) -> None:
+    result = runner.invoke(
+        main,
+        [
+            "parse",
+            "--json",
+            "--today",
+            "2026-11-23",
+            str(PAGES / "*.txt"),
+            str(FEEDS / "arxiv-cs-lg.xml"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {"id", "title", "abstract", "date", "source", "url", "authors"} <= set(rows[0])
+    assert len({r["id"] for r in rows}) == len(rows)  # duplicates across the sources appear once
+    assert len(rows) == 159 + 5
+    by_id = {r["id"]: r for r in rows}
+    stagger = by_id["2308.05451"]  # on the Aug 12 page and in the feed
+    assert stagger["date"] == "2026-08-12" and stagger["url"] == "https://arxiv.org/abs/2308.05451"
+    assert stagger["source"] == "pages"
+    assert all(len(r["date"]) == 10 and isinstance(r["authors"], list) for r in rows)
+    assert all(r["url"] is None or r["url"].startswith("http") for r in rows)
+
+
+def test_parse_human_output_and_date_option(runner: CliRunner, monkeypatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(
+        main, ["parse", "--date", "2026-08-12", str(FIXTURES / "dense-page.txt")]
+    )
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[0].startswith("2026-08-12  title:")
+    assert (
+        "warning: tests/fixtures/dense-page.txt: page has no date line; using the given date, 2026-08-12"
+        in result.stderr
+    )
+
+
+def test_parse_bad_input_is_one_line_per_file_and_nonzero(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"title": "ok", "abstract": "a", "date": "2026-01-01"}\nnot json\n')
+    empty = tmp_path / "empty.xml"
+    empty.write_text("")
+    result = runner.invoke(main, ["parse", "--json", str(bad), str(empty)])
+    assert result.exit_code == 2
+    assert len(result.stdout.splitlines()) == 1  # the good line still came out
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [
+        f"error: {bad}:2: not JSON: Expecting value",
+        f"error: {empty}: empty file",
+    ]
+    assert "Traceback" not in result.output
+    assert (
+        result.stderr.splitlines()[-1]
+        == "Error: 2 error(s) in 2 of 2 source(s); the other sources were read"
+    )
+
+
+def test_collect_and_dates(runner: CliRunner, project: Path, monkeypatch) -> None:
+    monkeypatch.chdir(project)
+    result = runner.invoke(main, ["collect", "--today", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    assert "2026-11-20       7 new       0 already seen" in result.stdout
+    assert (
+        "daily-papers: 182 read, 159 new, 0 already seen, 23 duplicates merged, 0 dropped"
+        in result.stderr
+    )
+    listed = runner.invoke(main, ["dates", "--json"])
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [r["date"] for r in rows] == sorted(r["date"] for r in rows)
+    assert sum(r["papers"] for r in rows) == 166
+    assert set(rows[0]) == {"date", "papers"}
+
+
+def test_config_errors_are_one_line_without_traceback(runner: CliRunner, tmp_path: Path) -> None:
+    config = tmp_path / "digest.yaml"
+    config.write_text("sources:\n  - path: 3\n")
+    result = runner.invoke(main, ["collect", "--config", str(config)])
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == f"Error: {config}: sources[0].path: expected a non-empty string, got a number (line 2)\n"
+    )
+
+
+def test_every_command_has_help_with_an_example(runner: CliRunner) -> None:
+    for name, _command in main.commands.items():
+        result = runner.invoke(main, [name, "--help"])
+        assert result.exit_code == 0
+        assert "Example" in result.output and f"digest {name}" in result.output, name
+
+
+def test_installed_command_runs_the_bundled_default(project: Path) -> None:
+    """The README's run command, as a user runs it: `digest build` in the project folder."""
+    env = {**os.environ, "PYTHONPATH": ""}
+    digest = Path(sys.executable).with_name("digest")
+    command = [str(digest)] if digest.exists() else [sys.executable, "-m", "digest"]
+    done = subprocess.run(
+        [*command, "build", "--today", "2026-11-23"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "2026-11-20       7 new" in done.stdout
+    assert (project / ".digest" / "store.sqlite").is_file()

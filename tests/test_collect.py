@@ -1,0 +1,284 @@
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from digest.collect import Deduper, collect, group_by_date, parse_sources
+from digest.config import SourceSpec, load_config
+from digest.model import Paper, merge
+from digest.store import Store
+
+from .conftest import FEEDS, PAGES, TODAY
+
+PAGE_FILES = sorted(PAGES.glob("*.txt"))
+
+
+def write_config(folder: Path, sources: list[dict]) -> Path:
+    config = folder / "digest.yaml"
+    config.write_text(json.dumps({"sources": sources}), encoding="utf-8")  # JSON is YAML
+    return config
+
+
+def dump(store_path: Path) -> list:
+    with sqlite3.connect(store_path) as db:
+        papers = db.execute("SELECT * FROM papers ORDER BY id").fetchall()
+        sightings = db.execute("SELECT * FROM sightings ORDER BY paper_id, source").fetchall()
+    return [papers, sightings]
+
+
+def run(config_path: Path, today: dt.date = TODAY):
+    config = load_config(config_path)
+    with Store(config.store) as store:
+        return collect(config, store, today), config
+
+
+def test_default_build_sources_collect_and_recollect_changes_nothing(project: Path) -> None:
+    report, config = run(project / "digest.yaml")
+    assert report.errors == ()
+    pages = report.sources[0]
+    assert (pages.read, pages.new, pages.seen) == (182, 159, 0)
+    assert pages.duplicates == 182 - 159  # papers on more than one page come out once
+    assert sum(d.new for d in report.dates) == sum(s.new for s in report.sources)
+    before = dump(config.store)
+
+    again, _ = run(project / "digest.yaml")
+    assert [s.new for s in again.sources] == [0, 0, 0]
+    assert sum(s.seen for s in again.sources) == sum(s.new for s in report.sources)
+    assert dump(config.store) == before
+    assert [(d.date, d.new) for d in again.dates] == [(d.date, 0) for d in report.dates]
+
+
+def test_the_same_paper_on_two_pages_is_one_paper_with_the_earliest_date(tmp_path: Path) -> None:
+    shutil.copy(PAGES / "daily-papers-aug05.txt", tmp_path)
+    shutil.copy(PAGES / "daily-papers-mar13.txt", tmp_path)
+    aug = {
+        p.title
+        for p in parse_sources(
+            [SourceSpec("a", str(tmp_path / "daily-papers-aug05.txt"))], tmp_path, TODAY
+        )[0]
+    }
+    mar = {
+        p.title
+        for p in parse_sources(
+            [SourceSpec("m", str(tmp_path / "daily-papers-mar13.txt"))], tmp_path, TODAY
+        )[0]
+    }
+    shared = aug & mar
+    assert shared, "the samples share papers"
+
+    # Collected in two runs, the later page first: the paper moves to the day it was first seen.
+    write_config(tmp_path, [{"path": "daily-papers-aug05.txt", "name": "pages"}])
+    _first, config = run(tmp_path / "digest.yaml")
+    write_config(tmp_path, [{"path": "daily-papers-mar13.txt", "name": "pages"}])
+    second, _ = run(tmp_path / "digest.yaml")
+    assert second.sources[0].seen == len(shared)
+    assert second.sources[0].new == len(mar - aug)
+    with Store(config.store) as store:
+        assert store.count() == len(aug | mar)
+        mar_day = {p.title for p in store.papers_on(dt.date(2026, 3, 13))}
+        aug_day = {p.title for p in store.papers_on(dt.date(2026, 8, 5))}
+    assert mar_day == mar and aug_day == aug - mar
+
+
+def test_title_only_paper_and_arxiv_paper_are_one_in_either_order(tmp_path: Path) -> None:
+    shutil.copy(PAGES / "daily-papers-aug12.txt", tmp_path)
+    shutil.copy(FEEDS / "arxiv-cs-lg.xml", tmp_path)
+    title = "NeuralStagger: Accelerating Physics-constrained Neural PDE Solver with Spatial-temporal Decomposition"
+    results = []
+    for order in (
+        ["daily-papers-aug12.txt", "arxiv-cs-lg.xml"],
+        ["arxiv-cs-lg.xml", "daily-papers-aug12.txt"],
+    ):
+        folder = tmp_path / ("first-" + order[0])
+        folder.mkdir()
+        for name in order:
+            shutil.copy(tmp_path / name, folder)
+        write_config(folder, [{"path": name} for name in order])
+        _, config = run(folder / "digest.yaml")
+        with Store(config.store) as store:
+            matches = [p for d, _ in store.dates() for p in store.papers_on(d) if p.title == title]
+            assert len(matches) == 1
+            results.append(matches[0])
+            assert sorted(store.sources_of(matches[0].id)) == ["arxiv-cs-lg", "daily-papers-aug12"]
+    for paper in results:
+        assert paper.id == "2308.05451"  # the arXiv id wins over the title hash
+        assert paper.date == dt.date(2026, 8, 12)  # first seen on the page
+        assert paper.url == "https://arxiv.org/abs/2308.05451"  # filled from the richer source
+        assert paper.authors  # likewise
+
+
+def test_versions_of_one_arxiv_paper_are_one_paper(tmp_path: Path) -> None:
+    v1 = {"id": "2601.00001v1", "title": "A Paper", "abstract": "First.", "date": "2026-01-05"}
+    v2 = {
+        "id": "2601.00001v2",
+        "title": "A Paper (revised)",
+        "abstract": "Second.",
+        "date": "2026-01-09",
+    }
+    (tmp_path / "a.jsonl").write_text(json.dumps(v1) + "\n")
+    (tmp_path / "b.jsonl").write_text(json.dumps(v2) + "\n")
+    write_config(tmp_path, [{"path": "a.jsonl"}])
+    run(tmp_path / "digest.yaml")
+    write_config(tmp_path, [{"path": "b.jsonl"}])
+    report, config = run(tmp_path / "digest.yaml")
+    assert (report.sources[0].new, report.sources[0].seen) == (0, 1)
+    with Store(config.store) as store:
+        (paper,) = store.papers_on(dt.date(2026, 1, 5))
+        assert store.count() == 1
+    assert paper.title == "A Paper" and paper.abstract == "First."
+
+
+def test_merge_fills_gaps_and_keeps_the_first_title() -> None:
+    page = Paper("title:abc", "T", "Abstract.", dt.date(2026, 8, 12), "page")
+    feed = Paper("2308.1", "T.", "", dt.date(2026, 11, 20), "feed", ("A",), "https://arxiv.org/abs/2308.1",
+                 ("cs.LG",), {"upvotes": 3})  # fmt: skip
+    merged = merge(page, feed)
+    assert (merged.id, merged.title, merged.abstract, merged.date) == (
+        "2308.1",
+        "T",
+        "Abstract.",
+        dt.date(2026, 8, 12),
+    )
+    assert (merged.authors, merged.url, merged.categories, merged.extra) == (
+        ("A",),
+        feed.url,
+        ("cs.LG",),
+        {"upvotes": 3},
+    )
+    assert (
+        merge(
+            merged, Paper("2308.1", "T", "", dt.date(2026, 1, 1), "x", extra={"upvotes": 9})
+        ).extra["upvotes"]
+        == 9
+    )
+
+
+def test_deduper_identity_rules() -> None:
+    d = Deduper()
+    p = lambda i, t: Paper(i, t, "", TODAY, "s")  # noqa: E731
+    assert d.see(p("title:1", "Attention Is All You Need")) == (0, False)
+    assert d.see(p("1706.03762", "Attention is all you need!")) == (0, True)  # takes over the title
+    assert d.see(p("1706.03762", "Another title entirely")) == (0, True)
+    assert d.see(p("2001.00001", "Attention Is All You Need")) == (1, False)  # other id, same title
+    assert d.see(p("title:2", "ATTENTION is all  you need")) == (0, True)
+    assert len(d) == 2
+
+
+def test_group_by_date_is_sorted_and_stable() -> None:
+    papers = [Paper(str(i), f"T{i}", "", dt.date(2026, 1, 3 - i % 2), "s") for i in range(6)]
+    groups = group_by_date(papers)
+    assert list(groups) == [dt.date(2026, 1, 2), dt.date(2026, 1, 3)]
+    assert [p.id for p in groups[dt.date(2026, 1, 3)]] == ["0", "2", "4"]
+
+
+def test_run_report_counts_drops_with_reasons(tmp_path: Path) -> None:
+    shutil.copy(FEEDS / "arxiv-cs-lg.xml", tmp_path)
+    write_config(tmp_path, [{"path": "arxiv-cs-lg.xml"}])
+    report, _ = run(tmp_path / "digest.yaml")
+    (stats,) = report.sources
+    assert (stats.read, stats.new, stats.dropped) == (7, 7, 1)
+    assert stats.drop_reasons == {"announce type replace": 1}
+
+
+def test_quiet_source_warnings(tmp_path: Path) -> None:
+    shutil.copy(FEEDS / "hf-daily-papers.json", tmp_path)
+    write_config(tmp_path, [{"path": "hf-daily-papers.json", "name": "hf"}])
+    warnings = [run(tmp_path / "digest.yaml")[0].warnings for _ in range(4)]
+    assert warnings[:3] == [(), (), ()]
+    assert warnings[3] == ("hf: nothing new for 3 runs in a row; is the feed stale?",)
+    (tmp_path / "hf-daily-papers.json").write_text("[]")
+    report, _ = run(tmp_path / "digest.yaml")
+    assert report.warnings[0].startswith("hf: no papers read")
+
+
+def test_broken_sources_do_not_stop_the_others(tmp_path: Path) -> None:
+    shutil.copy(PAGES / "daily-papers-aug12.txt", tmp_path)
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.bin").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "truncated.xml").write_bytes((FEEDS / "arxiv-cs-lg.xml").read_bytes()[:1500])
+    (tmp_path / "unknown.csv").write_text("a,b,c\n1,2,3\n")
+    (tmp_path / "lines.jsonl").write_text(
+        '{"title": "Good", "abstract": "x", "date": "2026-11-20"}\n{bad\n'
+    )
+    names = [
+        "empty.txt",
+        "binary.bin",
+        "truncated.xml",
+        "unknown.csv",
+        "missing.txt",
+        "lines.jsonl",
+        "daily-papers-aug12.txt",
+    ]
+    write_config(tmp_path, [{"path": n} for n in names])
+    report, config = run(tmp_path / "digest.yaml")
+    errors = list(report.errors)
+    assert errors[0] == "empty.txt: empty file" or errors[0].endswith("empty.txt: empty file")
+    assert any("binary.bin" in e and "binary" in e for e in errors)
+    assert any("truncated.xml" in e and "not well-formed" in e for e in errors)
+    assert any("unknown.csv" in e and "unrecognised format" in e for e in errors)
+    assert any(e == "missing: missing.txt: no such file" for e in errors)
+    assert any(
+        e.endswith("lines.jsonl:2: not JSON: Expecting property name enclosed in double quotes")
+        for e in errors
+    )
+    assert all("\n" not in e for e in errors)
+    with Store(config.store) as store:
+        assert store.count() == 49 + 1  # the page and the good JSON line were stored
+
+
+CONCURRENT = """
+import sys, datetime as dt
+from digest.config import load_config
+from digest.collect import collect
+from digest.store import Store
+config = load_config(sys.argv[1])
+with Store(config.store) as store:
+    report = collect(config, store, dt.date(2026, 11, 23))
+print(sum(s.new for s in report.sources), sum(s.seen for s in report.sources))
+"""
+
+
+def test_two_collects_at_once_take_turns(project: Path) -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", CONCURRENT, str(project / "digest.yaml")],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = sorted(tuple(map(int, p.communicate(timeout=120)[0].split())) for p in procs)
+    assert all(p.returncode == 0 for p in procs)
+    total = outputs[-1][0]
+    assert total == 166
+    assert outputs == [(0, total), (0, total), (total, 0)]  # exactly one run found them new
+    with sqlite3.connect(project / ".digest" / "store.sqlite") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT count(*) FROM papers").fetchone() == (total,)
+
+
+def test_collect_is_one_transaction(project: Path) -> None:
+    """A failure part-way (here: the store refuses the second source) leaves the store as it was."""
+    config = load_config(project / "digest.yaml")
+    with Store(config.store) as store:
+        calls = 0
+        original = store.record_source
+
+        def failing(stats):  # type: ignore[no-untyped-def]
+            nonlocal calls
+            calls += 1
+            if calls == 2:
+                raise OSError("disk full")
+            original(stats)
+
+        store.record_source = failing  # type: ignore[method-assign]
+        with contextlib.suppress(OSError):
+            collect(config, store, TODAY)
+        assert store.count() == 0
+        assert store.dates() == []

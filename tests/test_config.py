@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from digest.config import config_from_text, load_config
+from digest.errors import ConfigError
+
+
+def load(tmp_path: Path, text: str):
+    path = tmp_path / "digest.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return load_config(path)
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, text)
+    return info.value.problems
+
+
+def test_minimal_configs_get_defaults(tmp_path: Path) -> None:
+    config = load(tmp_path, "topics:\n  rl:\n    keywords: [reinforcement learning]\n")
+    assert config.sources == ()
+    assert config.store == tmp_path / ".digest" / "store.sqlite"
+    assert config.output == tmp_path / "output"
+    assert (config.highlights.total, config.highlights.per_topic, config.highlights.min_score) == (
+        10,
+        3,
+        1.0,
+    )
+    assert config.topics[0].keywords == ("reinforcement learning",)
+
+
+def test_source_list_form(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        """
+        sources:
+          - path: feeds/pages/*.txt     # a glob
+          - path: feeds/arxiv-cs-lg.xml
+            format: rss
+            name: arxiv
+            date: 2026-11-20
+            announce: [new]
+          - feeds/other.json
+        """,
+    )
+    pages, arxiv, other = config.sources
+    assert (pages.name, pages.path, pages.format) == ("pages", "feeds/pages/*.txt", None)
+    assert (arxiv.name, arxiv.format, str(arxiv.date), arxiv.options) == (
+        "arxiv",
+        "rss",
+        "2026-11-20",
+        {"announce": ("new",)},
+    )
+    assert other.name == "other"
+
+
+def test_every_problem_is_reported_with_path_and_line(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """
+        sources:
+          - path: a.txt
+            format: pdf
+          - name: nameless
+        topics:
+          rl:
+            keywords: [reinforcement learning, 3, ""]
+            weight: heavy
+          empty:
+            keywords: []
+        highlights:
+          total: -1
+          min_score: "high"
+        """,
+    )
+    assert (
+        "sources[0].format: unknown format 'pdf' (known: arxiv-api, hf-json, jsonl, page, rss) (line 4)"
+        in found
+    )
+    assert "sources[1].path: required" in found
+    assert "topics.rl.keywords[1]: expected a non-empty string, got a number (line 8)" in found
+    assert "topics.rl.keywords[2]: expected a non-empty string, got a string (line 8)" in found
+    assert "topics.rl.weight: expected a number, got a string (line 9)" in found
+    assert "topics.empty.keywords: must not be empty (line 11)" in found
+    assert "highlights.total: must be at least 0, got -1 (line 13)" in found
+    assert "highlights.min_score: expected a number, got a string (line 14)" in found
+    assert len(found) == 8
+
+
+def test_unknown_keys_warn(tmp_path: Path) -> None:
+    config = load(
+        tmp_path, "sources: []\ncolour: blue\ntopics:\n  a:\n    keywords: [x]\n    keyword: [y]\n"
+    )
+    assert any(w.startswith("colour: unknown key") and "(line 2)" in w for w in config.warnings)
+    assert any(w.startswith("topics.a.keyword: unknown key") for w in config.warnings)
+
+
+def test_topics_as_a_list_and_duplicates(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        "topics:\n  - name: rl\n    keywords: [RL]\n  - name: nlp\n    keywords: [parsing]\n",
+    )
+    assert [t.name for t in config.topics] == ["rl", "nlp"]
+    found = problems(
+        tmp_path, "topics:\n  - name: rl\n    keywords: [a]\n  - name: RL\n    keywords: [b]\n"
+    )
+    assert found == ["topics[1]: duplicate topic name 'RL' (line 4)"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sources: [\n", "line 2"),
+        (
+            "a: !!python/object:os.system {}\n",
+            "line 1, column 4: could not determine a constructor for the tag",
+        ),
+        ("topics: {}\ntopics: {}\n", "topics: duplicate key (line 2)"),
+        ("- just\n- a list\n", "expected a mapping at the top level, got a list"),
+        (
+            "topics:\n  rl:\n    keywords: ['/(unclosed/']\n",
+            "topics.rl.keywords[0]: invalid regular expression",
+        ),
+        ("site_url: ftp://x\n", "site_url: expected an http(s) URL"),
+        ("store: output/store.sqlite\n", "store: the store must not be inside the output folder"),
+    ],
+)
+def test_bad_configs_give_one_clear_message(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load(tmp_path, text)
+    assert message in str(info.value)
+    assert str(info.value).startswith(str(tmp_path / "digest.yaml"))
+    assert "\n" not in str(info.value)
+
+
+def test_missing_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"no digest\.yaml in"):
+        load_config()
+    with pytest.raises(ConfigError, match="config file not found"):
+        load_config(tmp_path / "nope.yaml")
+
+
+def test_config_from_text_needs_no_file(tmp_path: Path) -> None:
+    assert config_from_text("title: X\n", tmp_path).title == "X"

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+from digest.model import Paper, Problem
+from digest.sources import Context
+from digest.sources.jsonl import parse
+
+from .conftest import FIXTURES, TODAY, read
+
+
+def test_generic_records_and_arxiv_snapshot() -> None:
+    papers, problems = read((FIXTURES / "records.jsonl").read_bytes(), filename="records.jsonl")
+    assert problems == []
+    generic, again, snapshot, second = papers
+    assert generic.title == "A Generic Record" and generic.url == "https://example.org/p/1"
+    assert generic.authors == ("A. Person", "B. Person")
+    assert generic.id.startswith("title:") and generic.extra["source_id"] == "doi:10.1000/182"
+    assert again.id == generic.id  # same title but for case and punctuation
+    assert snapshot.id == "0704.0001"
+    assert (
+        snapshot.title
+        == "Calculation of prompt diphoton production cross sections at Tevatron and LHC energies"
+    )
+    assert (
+        snapshot.abstract.startswith("A fully differential calculation")
+        and "\n" not in snapshot.abstract
+    )
+    assert snapshot.authors == ("C. Bal\\'azs", "E. L. Berger", "P. M. Nadolsky", "C.-P. Yuan")
+    assert snapshot.categories == ("hep-ph",)
+    assert snapshot.date == dt.date(2007, 4, 2)  # first version's date, not update_date
+    assert snapshot.extra["version"] == 2
+    assert snapshot.url == "https://arxiv.org/abs/0704.0001"
+    assert second.categories == ("math.CO", "cs.CG") and second.date == dt.date(2007, 3, 31)
+
+
+def test_bad_lines_are_reported_with_their_number_and_the_rest_is_read() -> None:
+    lines = [
+        json.dumps({"title": "One", "abstract": "a"}),
+        "{not json",
+        json.dumps(["a list"]),
+        json.dumps({"abstract": "no title"}),
+        json.dumps({"title": "Two", "abstract": "b", "date": "2026-02-03"}),
+    ]
+    papers, problems = read("\n".join(lines).encode(), fmt="jsonl", date=dt.date(2026, 1, 1))
+    assert [p.title for p in papers] == ["One", "Two"]
+    assert [p.date for p in papers] == [dt.date(2026, 1, 1), dt.date(2026, 2, 3)]
+    assert [(p.kind, p.line) for p in problems] == [("error", 2), ("error", 3), ("dropped", 4)]
+    assert problems[0].message.startswith("not JSON")
+
+
+class _Exploding(io.RawIOBase):
+    """A stream of good lines that fails if read past ``limit`` lines: proves streaming."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.served = limit, 0
+
+    def __iter__(self):  # type: ignore[override]
+        while True:
+            if self.served >= self.limit:
+                raise AssertionError("read too far")
+            self.served += 1
+            yield (
+                json.dumps(
+                    {"id": f"2601.{self.served:05d}", "title": f"T{self.served}", "abstract": "x"}
+                ).encode()
+                + b"\n"
+            )
+
+
+def test_reader_streams_one_line_at_a_time() -> None:
+    stream = _Exploding(limit=3)
+    items = parse(stream, Context("big", today=TODAY))  # type: ignore[arg-type]
+    first = [next(items) for _ in range(3)]
+    assert all(isinstance(p, Paper) for p in first) and stream.served == 3
+    assert [p.id for p in first if not isinstance(p, Problem)] == [
+        "2601.00001",
+        "2601.00002",
+        "2601.00003",
+    ]
