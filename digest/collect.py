@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from . import inputs
 from . import sources as formats
 from .config import Config, SourceSpec
 from .errors import SourceError
-from .model import CollectReport, DateCount, Paper, Problem, SourceStats, merge
+from .model import CollectReport, DateCount, Paper, Problem, SourceStats, merge, normalize_title
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -29,14 +28,6 @@ BATCH = 2000
 QUIET_RUNS = 3  # warn when a source brings nothing (new) this many runs in a row
 
 Progress = Callable[[int], None]
-
-_NON_WORD = re.compile(r"[\W_]+")
-
-
-def _title_hash(title: str) -> int:
-    if not title.isascii():
-        title = unicodedata.normalize("NFKC", title)
-    return hash(_NON_WORD.sub(" ", title.casefold()).strip())
 
 
 class Deduper:
@@ -52,7 +43,7 @@ class Deduper:
 
     def see(self, paper: Paper) -> tuple[int, bool]:
         keys = self.keys
-        tk = _title_hash(paper.title)
+        tk = hash(normalize_title(paper.title))
         if not paper.id.startswith("title:"):
             slot = keys.get(paper.id)
             if slot is not None:
@@ -190,6 +181,42 @@ def parse_sources(
     return papers, stats
 
 
+class _Batch:
+    """Papers of one source waiting to be stored, with in-batch duplicates merged in memory."""
+
+    def __init__(self, store: Store, tally: _Tally, seen_per_date: Counter[dt.date]) -> None:
+        self.store, self.tally, self.seen_per_date = store, tally, seen_per_date
+        self.papers: list[Paper] = []
+        self.repeats: list[bool] = []  # repeats a paper stored earlier in this run
+        self.position: dict[int, int] = {}  # deduper slot -> index in papers
+
+    def add(self, paper: Paper, slot: int, duplicate: bool) -> None:
+        index = self.position.get(slot) if duplicate else None
+        if index is not None:  # repeats a paper not stored yet: merge it here
+            self.tally.duplicates += 1
+            self.papers[index] = merge(self.papers[index], paper)
+            return
+        self.position[slot] = len(self.papers)
+        self.papers.append(paper)
+        self.repeats.append(duplicate)
+        if len(self.papers) >= BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.papers:
+            return
+        stored = self.store.merge_batch(self.papers)
+        for paper, repeat, old in zip(self.papers, self.repeats, stored, strict=True):
+            if old is None:
+                self.tally.new += 1
+            elif repeat:
+                self.tally.duplicates += 1
+            else:
+                self.tally.seen += 1
+                self.seen_per_date[min(old.date, paper.date)] += 1
+        self.papers, self.repeats, self.position = [], [], {}
+
+
 def collect(
     config: Config,
     store: Store,
@@ -198,7 +225,6 @@ def collect(
     progress: Progress | None = None,
 ) -> CollectReport:
     """Collect every configured source into the store, in one transaction."""
-    new_per_date: Counter[dt.date] = Counter()
     seen_per_date: Counter[dt.date] = Counter()
     results: list[SourceStats] = []
     warnings: list[str] = []
@@ -207,39 +233,19 @@ def collect(
         deduper = Deduper()
         for spec in config.sources:
             tally = _Tally(spec.name)
-            batch: list[tuple[Paper, bool]] = []
-
-            def flush(batch: list[tuple[Paper, bool]] = batch, tally: _Tally = tally) -> None:
-                if not batch:
-                    return
-                stored = store.merge_batch([p for p, _ in batch])
-                for (paper, duplicate), old in zip(batch, stored, strict=True):
-                    if old is None:
-                        tally.new += 1
-                    elif duplicate:
-                        tally.duplicates += 1
-                    else:
-                        tally.seen += 1
-                        seen_per_date[min(old.date, paper.date)] += 1
-                batch.clear()
-
+            batch = _Batch(store, tally, seen_per_date)
             for paper in read_source(spec, config.root, tally, today, date, progress):
-                _, duplicate = deduper.see(paper)
-                if duplicate:
-                    flush()  # the paper it repeats must be in the store before it merges
-                batch.append((paper, duplicate))
-                if len(batch) >= BATCH:
-                    flush()
-            flush()
+                batch.add(paper, *deduper.see(paper))
+            batch.flush()
             frozen = tally.freeze()
             store.record_source(frozen)
             results.append(frozen)
             warnings.extend(_quiet_warning(store, frozen))
-        new_per_date.update(store.new_in_run())
+        new_per_date = store.new_in_run()
     dates = sorted(set(new_per_date) | set(seen_per_date))
     return CollectReport(
         sources=tuple(results),
-        dates=tuple(DateCount(d, new_per_date[d], seen_per_date[d]) for d in dates),
+        dates=tuple(DateCount(d, new_per_date.get(d, 0), seen_per_date[d]) for d in dates),
         warnings=tuple(warnings),
     )
 

