@@ -234,3 +234,64 @@ def build(config_path: str | None, today: dt.datetime | None) -> None:
     errors = _report_problems(report.sources)
     print_collect_report(report)
     _finish(errors, report.sources)
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file with the topics (default: ./digest.yaml).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per date.")
+@click.option(
+    "--today", type=DATE, help="Resolve year-less dates against this day (default: today)."
+)
+@click.option(
+    "--date",
+    type=DATE,
+    help="With SOURCEs: the date of undated pages. Without: rank only this date of the store.",
+)
+@click.option("--format", "fmt", help="Skip detection and read every SOURCE as this format.")
+def rank(
+    sources: tuple[str, ...],
+    config_path: str | None,
+    as_json: bool,
+    today: dt.datetime | None,
+    date: dt.datetime | None,
+    fmt: str | None,
+) -> None:
+    """Score papers against the config's topics and pick each date's highlights.
+
+    With SOURCE files it ranks them without touching the store (like `digest parse`);
+    without, it ranks the store's papers per date. With --json each line is an object with
+    id, title, date, score, topics (topic -> score), matched (topic -> keywords), highlight
+    and tldr: a stable interface for scripts.
+
+    \b
+    Example:
+      digest rank --json feeds/pages/*.txt | jq 'select(.highlight)'
+    """
+    config = _config(config_path)
+    if not config.topics:
+        raise DigestError(f"{config.file}: no topics to rank against; add a topics: section")
+    stats: list[SourceStats] = []
+    if sources:
+        days, stats = pipeline.rank_sources(
+            config, sources, _day(today) or dt.date.today(), _day(date), fmt
+        )
+    else:
+        days = pipeline.rank_store(config, _day(date))
+    errors = _report_problems(stats)
+    for day in days:
+        for scored in day.papers:
+            if as_json:
+                click.echo(json.dumps(scored.to_json(), ensure_ascii=False))
+            else:
+                star = "*" if scored.highlight else " "
+                click.echo(
+                    f"{day.date} {star} {scored.score:7.3f}  {scored.topic or '-':<16.16}  {scored.paper.title}"
+                )
+    _finish(errors, stats)

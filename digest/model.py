@@ -186,3 +186,54 @@ class CollectReport:
     @property
     def errors(self) -> tuple[str, ...]:
         return tuple(e for s in self.sources for e in s.errors)
+
+
+@dataclass(frozen=True)
+class ScoredPaper:
+    """A paper ranked against the topics of one date.
+
+    ``topics`` maps each topic with a score above 0 to that score; ``matched`` the same topics to
+    the keywords that matched (as written in the config); ``score`` is the best topic's score
+    and ``topic`` that topic (``None`` when nothing matched). ``title_marks`` and
+    ``abstract_marks`` are character spans of the matches, for bolding them in outputs.
+    """
+
+    paper: Paper
+    score: float = 0.0
+    topic: str | None = None
+    topics: Mapping[str, float] = field(default_factory=dict)
+    matched: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    highlight: bool = False
+    tldr: str | None = None
+    title_marks: tuple[tuple[int, int], ...] = ()
+    abstract_marks: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def upvotes(self) -> int:
+        value = self.paper.extra.get("upvotes")
+        return value if isinstance(value, int) else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The public JSON form (``digest rank --json``): keep these keys stable."""
+        return {
+            "id": self.paper.id,
+            "title": self.paper.title,
+            "date": self.paper.date.isoformat(),
+            "score": self.score,
+            "topics": dict(self.topics),
+            "matched": {k: list(v) for k, v in self.matched.items()},
+            "highlight": self.highlight,
+            "tldr": self.tldr,
+        }
+
+
+@dataclass(frozen=True)
+class RankedDay:
+    """One date ranked: every paper (best first), the highlights (in order), one section per
+    topic (every matched paper, by that topic's score) and the papers no topic matched."""
+
+    date: dt.date
+    papers: tuple[ScoredPaper, ...]
+    highlights: tuple[ScoredPaper, ...]
+    sections: Mapping[str, tuple[ScoredPaper, ...]]
+    unmatched: tuple[ScoredPaper, ...]

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import inputs
-from .collect import Progress, collect, parse_sources
+from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
-from .model import CollectReport, Paper, SourceStats
+from .model import CollectReport, Paper, RankedDay, SourceStats
+from .rank import Ranker, rank_days
 from .store import Store
 
 
@@ -57,3 +58,25 @@ def run_collect(
 def list_dates(config: Config) -> list[tuple[dt.date, int]]:
     with Store(config.store) as store:
         return store.dates()
+
+
+def rank_sources(
+    config: Config,
+    paths: Sequence[str],
+    today: dt.date,
+    date: dt.date | None = None,
+    fmt: str | None = None,
+) -> tuple[list[RankedDay], list[SourceStats]]:
+    """Rank files without touching the store (``digest rank SOURCE...``)."""
+    papers, stats = parse(paths, today, date, fmt)
+    ranker = Ranker.compile(config.topics)
+    return rank_days(group_by_date(papers), ranker, config.highlights, tldr_for="all"), stats
+
+
+def rank_store(config: Config, date: dt.date | None = None) -> list[RankedDay]:
+    """Rank the store's papers of ``date`` (default: of every date), each date on its own."""
+    ranker = Ranker.compile(config.topics)
+    with Store(config.store) as store:
+        dates = [date] if date else [d for d, _ in store.dates()]
+        days = {d: store.papers_on(d) for d in dates}
+    return rank_days(days, ranker, config.highlights, tldr_for="all")

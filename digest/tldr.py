@@ -1,0 +1,118 @@
+"""An extractive TL;DR: the one sentence of an abstract that best states its contribution.
+
+No model: sentences are split with care for abbreviations ("e.g.", "et al.", "Fig. 2") and
+scored by cue phrases ("we propose", "we show", ...), position (the opening sentence is usually
+background) and length; the first best one wins.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+MAX_CHARS = 320
+
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9])")
+_ABBREVIATIONS = frozenset(
+    [
+        "e.g",
+        "i.e",
+        "et",
+        "al",
+        "etc",
+        "vs",
+        "cf",
+        "fig",
+        "figs",
+        "eq",
+        "eqs",
+        "sec",
+        "approx",
+        "resp",
+        "no",
+        "dr",
+        "prof",
+        "mr",
+        "ms",
+        "st",
+        "jr",
+        "sr",
+        "inc",
+        "ltd",
+    ]
+)
+_CUES: tuple[tuple[re.Pattern[str], float], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), weight)
+    for pattern, weight in (
+        (r"\b(?:we|this (?:paper|work|article|study)|here,? we)\s+(?:\w+\s+){0,2}?"
+         r"(?:propose|introduce|present|develop|design|describe|contribute|formulate)\w*", 3.0),
+        (r"\bin this (?:paper|work|article|study)\b", 1.5),
+        (r"\b(?:we|our (?:results|experiments|analysis|findings))\s+(?:\w+\s+){0,2}?"
+         r"(?:show|find|demonstrate|prove|establish|reveal|observe|achieve)\w*", 2.5),
+        (r"\b(?:outperform|surpass|improve|achiev|reduc|match)\w*\b", 1.0),
+        (r"\b(?:our|the proposed) (?:method|approach|model|framework|algorithm|system)\b", 1.0),
+        (r"\b(?:state[- ]of[- ]the[- ]art|novel|first)\b", 0.5),
+        (r"^(?:however|recently|although|while|despite|traditionally|existing|current|many|most)\b", -1.5),
+        (r"\b(?:has|have) (?:been|attracted|gained|shown)\b", -1.0),
+        (r"\b(?:code|data|models?) (?:is|are|will be) (?:publicly )?(?:available|released)\b", -2.0),
+        (r"https?://", -1.5),
+    )
+)  # fmt: skip
+
+
+def sentences(text: str) -> list[str]:
+    """Split an abstract into sentences, not at abbreviations, initials or decimals."""
+    out: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        before = text[start : match.start()].rstrip("\"')]")
+        last = before.rsplit(None, 1)[-1] if before.split() else ""
+        word = last.rstrip(".!?").lower()
+        if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+            continue
+        out.append(text[start : match.start()].strip())
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return [s for s in out if s]
+
+
+def _score(sentence: str, index: int, marks: int) -> float:
+    score = sum(weight for pattern, weight in _CUES if pattern.search(sentence))
+    if index == 0:
+        score -= 0.75
+    length = len(sentence)
+    if length < 40:
+        score -= 2.0
+    elif length < 70:  # "In this paper, we address both shortcomings." says nothing alone
+        score -= 1.5
+    elif length > 400:
+        score -= 1.0
+    return score + 0.5 * min(marks, 3) - 0.05 * index
+
+
+def _shorten(sentence: str) -> str:
+    if len(sentence) <= MAX_CHARS:
+        return sentence
+    cut = sentence[: MAX_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:")
+    return cut + "\u2026"
+
+
+def tldr(abstract: str, marks: Sequence[tuple[int, int]] = ()) -> str | None:
+    """The sentence of ``abstract`` that best states the contribution (``marks``: spans of
+    matched keywords, which make a sentence more relevant to the reader)."""
+    parts = sentences(abstract)
+    if not parts:
+        return None
+    best, best_score = parts[0], float("-inf")
+    offset = 0
+    for index, sentence in enumerate(parts):
+        start = abstract.find(sentence, offset)
+        end = start + len(sentence)
+        offset = max(offset, end)
+        inside = sum(1 for a, b in marks if a >= start and b <= end) if start >= 0 else 0
+        score = _score(sentence, index, inside)
+        if score > best_score:
+            best, best_score = sentence, score
+    return _shorten(best)
