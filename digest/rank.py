@@ -32,6 +32,7 @@ from .tldr import tldr
 TITLE = 2.0  # a title mention counts this many abstract mentions
 K1 = 1.2  # saturation: 1 mention -> 1.0, 2 -> 1.38, 5 -> 1.77, never more than 2.2
 PARALLEL_MIN_PAPERS = 20_000  # below this, one process is faster than starting others
+DEFAULT_RULES = Highlights()
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def rank_day(
     date: dt.date,
     papers: Sequence[Paper],
     ranker: Ranker,
-    rules: Highlights = Highlights(),
+    rules: Highlights = DEFAULT_RULES,
     tldr_for: str = "matched",
 ) -> RankedDay:
     """Score one date's papers. ``tldr_for``: ``"matched"`` (every paper a topic matched),
@@ -192,7 +193,7 @@ def _rank_in_worker(args: tuple[dt.date, list[Paper], Highlights, str]) -> Ranke
 def rank_days(
     days: Mapping[dt.date, Sequence[Paper]] | Iterable[tuple[dt.date, Sequence[Paper]]],
     ranker: Ranker,
-    rules: Highlights = Highlights(),
+    rules: Highlights = DEFAULT_RULES,
     tldr_for: str = "matched",
     workers: int | None = None,
 ) -> list[RankedDay]:
