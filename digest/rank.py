@@ -7,8 +7,8 @@ other processes. The score, for a paper and a topic (see the README for how it w
                    idf(k) * (TITLE * sat(tf_title(k)) + sat(tf_abstract(k)))
 
     sat(tf) = tf * (K1 + 1) / (tf + K1)                  repeated mentions saturate
-    idf(k)  = bm25_idf(df(k)) / bm25_idf(1)              1 for a keyword in one paper of the day,
-                                                         near 0 for one in every paper
+    idf(k)  = F + (1 - F) * bm25_idf(df(k)) / bm25_idf(1)  1 for a keyword in one paper of the
+                                                         day, F = 0.25 for one in every paper
     bm25_idf(n) = ln(1 + (N - n + 0.5) / (n + 0.5))      N papers that day, df: how many match k
 
 A match of an exclusion vetoes the topic for that paper (score 0). A paper's score is its best
@@ -31,6 +31,7 @@ from .tldr import tldr
 
 TITLE = 2.0  # a title mention counts this many abstract mentions
 K1 = 1.2  # saturation: 1 mention -> 1.0, 2 -> 1.38, 5 -> 1.77, never more than 2.2
+IDF_FLOOR = 0.25  # a keyword in every paper of the day still counts a quarter
 PARALLEL_MIN_PAPERS = 20_000  # below this, one process is faster than starting others
 DEFAULT_RULES = Highlights()
 
@@ -83,7 +84,8 @@ def rank_day(
             df[k] = df.get(k, 0) + 1
     top_idf = math.log(1 + (n - 1 + 0.5) / 1.5) if n > 1 else 1.0
     idf = {
-        k: (math.log(1 + (n - d + 0.5) / (d + 0.5)) / top_idf if n > 1 else 1.0)
+        k: IDF_FLOOR
+        + (1 - IDF_FLOOR) * (math.log(1 + (n - d + 0.5) / (d + 0.5)) / top_idf if n > 1 else 1.0)
         for k, d in df.items()
     }
 

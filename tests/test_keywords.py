@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from digest.keywords import Matcher
+
+
+def counts(keyword: str, text: str) -> int:
+    matcher = Matcher([keyword])
+    return matcher.count(text).get(0, 0)
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text", "expected"),
+    [
+        # case-insensitive whole words
+        ("transformer", "The TRANSFORMER and a Transformer.", 2),
+        ("Adam", "Adamant optimisers are not Adam.", 1),
+        ("RAG", "drag the RAG", 1),
+        ("rag", "drag", 0),
+        # phrases across spaces, hyphens and line breaks
+        ("test-time compute", "test time compute, test-time\ncompute and test-time  compute", 3),
+        ("test time compute", "scaling test-time compute", 1),
+        ("pre-training", "pretraining and pre-training and pre training", 3),
+        ("scaling law", "scaling and law", 0),
+        # inflections
+        ("scaling law", "Scaling laws are useful; a scaling law is a law.", 2),
+        ("diffusion model", "diffusion models", 1),
+        ("prune", "pruning and pruned networks", 2),
+        ("emergent ability", "emergent abilities", 1),
+        # words a reader keeps apart
+        ("generative model", "a generation model", 0),
+        ("experiment", "experience", 0),
+        ("compute", "a computer", 0),
+        ("optimal", "optimization", 0),
+        ("agent", "agentic workflows", 0),
+        ("university", "the universe", 0),
+        # acronyms in capitals match only in capitals
+        ("RL", "RL and rl and RLs and Rl", 2),
+        ("LLM", "LLMs beat an llm", 1),
+        ("RL agent", "an RL agent and rl agents and RL agents", 2),
+        # regular expressions for power users
+        ("/chinchilla[- ]optimal/", "Chinchilla-optimal and chinchilla optimal", 2),
+        ("/\\bGPT-\\d\\b/", "GPT-4 and GPT-5 but not GPT-45", 2),
+    ],
+)
+def test_keyword_rules(keyword: str, text: str, expected: int) -> None:
+    assert counts(keyword, text) == expected
+
+
+def test_spans_mark_every_occurrence_for_bolding() -> None:
+    matcher = Matcher(["scaling law", "RL"])
+    text = "Scaling laws for RL: scaling\nlaw fits, not rl."
+    found = matcher.count(text)
+    spans = matcher.spans(text, list(found))
+    assert [text[a:b] for a, b in spans] == ["Scaling laws", "RL", "scaling\nlaw"]
+
+
+def test_matcher_is_picklable_for_other_processes() -> None:
+    matcher = Matcher(["scaling law", "RL", "/x+y/"])
+    clone = pickle.loads(pickle.dumps(matcher))
+    text = "RL scaling laws xxy"
+    assert clone.count(text) == matcher.count(text) == {0: 1, 1: 1, 2: 1}

@@ -1,0 +1,228 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import digest.rank as rank_module
+from digest.cli import main
+from digest.collect import group_by_date, parse_sources
+from digest.config import Highlights, config_from_text
+from digest.model import Paper, Topic
+from digest.rank import Ranker, rank_day, rank_days
+from digest.tldr import sentences, tldr
+
+from .conftest import FEEDS, PAGES, ROOT, TODAY
+
+DAY = dt.date(2026, 11, 20)
+FILLER = "We study something else entirely. It is about graphs. Results are mixed."
+
+
+def paper(pid: str, title: str, abstract: str = FILLER, upvotes: int | None = None) -> Paper:
+    extra = {"upvotes": upvotes} if upvotes is not None else {}
+    return Paper(pid, title, abstract, DAY, "test", extra=extra)
+
+
+def ranked(papers: list[Paper], topics: list[Topic], **rules: float):
+    return rank_day(DAY, papers, Ranker.compile(topics), Highlights(**rules))  # type: ignore[arg-type]
+
+
+SCALING = Topic("scaling", ("scaling law", "compute-optimal"), ("temperature scaling",))
+PRUNING = Topic("pruning", ("pruning",), ("data pruning",))
+
+
+def test_exclusion_vetoes_the_topic() -> None:
+    day = ranked(
+        [
+            paper("a", "Scaling laws for language models"),
+            paper(
+                "b", "Temperature scaling and scaling laws", "Calibration by temperature scaling."
+            ),
+            paper("c", "Data pruning beats scaling", "We study data pruning of training sets."),
+            paper("d", "Structured pruning of diffusion models"),
+        ],
+        [SCALING, PRUNING],
+    )
+    by_id = {s.paper.id: s for s in day.papers}
+    assert "scaling" in by_id["a"].topics and "scaling" not in by_id["b"].topics
+    assert "pruning" not in by_id["c"].topics and "pruning" in by_id["d"].topics
+
+
+def test_title_counts_more_mentions_saturate_rarer_keywords_count_more() -> None:
+    topic = Topic("t", ("scaling law", "transformer"))
+    others = [
+        paper(f"o{i}", f"Paper {i}", "We fit a transformer. It holds. Really.") for i in range(8)
+    ]
+    day = ranked(
+        [
+            paper("title", "Scaling laws", "Nothing here. We do things. More text."),
+            paper("abstract", "Something", "We fit a scaling law. It holds. Really."),
+            paper("twice", "Else", "A scaling law. Another scaling law. A third scaling law here."),
+            *others,
+        ],
+        [topic],
+    )
+    score = {s.paper.id: s.score for s in day.papers}
+    assert score["title"] > score["abstract"]
+    assert score["abstract"] < score["twice"] < 3 * score["abstract"]  # saturates
+    assert (
+        score["o0"] < 0.6 * score["abstract"]
+    )  # "transformer" is everywhere that day: counts little
+
+
+def test_highlights_total_per_topic_min_score_and_best_topic() -> None:
+    a = Topic("a", ("alpha",))
+    b = Topic("b", ("beta",))
+    papers = [paper(f"a{i}", f"Alpha study {i}", f"Alpha alpha {'alpha ' * i}.") for i in range(5)]
+    papers += [paper(f"b{i}", f"Beta study {i}") for i in range(3)]
+    papers += [paper("both", "Alpha and beta", "beta beta beta beta")]
+    papers += [paper("weak", "Nothing", "A passing alpha. " + FILLER)]
+    papers += [paper(f"filler{i}", f"Unrelated {i}") for i in range(20)]
+    day = ranked(papers, [a, b], total=5, per_topic=2, min_score=1.0)
+    ids = [s.paper.id for s in day.highlights]
+    assert len(ids) == 4  # two per topic: the cap stops it before total
+    topics = [s.topic for s in day.highlights]
+    assert topics.count("a") == 2 and topics.count("b") == 2
+    assert all(s.score >= 1.0 and s.highlight for s in day.highlights)
+    assert "weak" not in ids
+    assert len(set(ids)) == len(ids)
+    both = next(s for s in day.papers if s.paper.id == "both")
+    assert both.topic == max(both.topics, key=both.topics.get)
+    assert set(day.sections) == {"a", "b"}
+    assert {s.paper.id for s in day.sections["b"]} == {"b0", "b1", "b2", "both"}
+    assert [s.topics["a"] for s in day.sections["a"]] == sorted(
+        (s.topics["a"] for s in day.sections["a"]), reverse=True
+    )
+
+
+def test_per_topic_cap_is_exact() -> None:
+    a = Topic("a", ("alpha",))
+    day = ranked(
+        [paper(f"p{i}", f"Alpha {i}") for i in range(6)], [a], total=10, per_topic=3, min_score=0.1
+    )
+    assert len(day.highlights) == 3
+
+
+def test_min_score_zero_never_highlights_unmatched_papers() -> None:
+    day = ranked([paper("x", "Nothing relevant")], [Topic("a", ("alpha",))], min_score=0.0)
+    assert day.highlights == () and [s.paper.id for s in day.unmatched] == ["x"]
+
+
+def test_ties_break_by_upvotes_then_id() -> None:
+    topic = Topic("a", ("alpha",))
+    papers = [paper("2", "Alpha"), paper("1", "Alpha"), paper("3", "Alpha", upvotes=5)]
+    day = ranked(papers, [topic], min_score=0.0)
+    assert [s.paper.id for s in day.papers] == ["3", "1", "2"]
+    again = ranked(list(reversed(papers)), [topic], min_score=0.0)
+    assert [s.paper.id for s in again.papers] == ["3", "1", "2"]
+
+
+def test_matched_keywords_and_marks_for_bolding() -> None:
+    day = ranked(
+        [paper("x", "Compute-optimal scaling laws", "We fit a scaling law. It works well enough.")],
+        [SCALING],
+    )
+    (s,) = day.papers
+    assert s.matched == {"scaling": ("scaling law", "compute-optimal")}
+    assert [s.paper.title[a:b] for a, b in s.title_marks] == ["Compute-optimal", "scaling laws"]
+    assert [s.paper.abstract[a:b] for a, b in s.abstract_marks] == ["scaling law"]
+
+
+def test_weight_scales_a_topic() -> None:
+    light = Topic("light", ("alpha",), weight=0.5)
+    heavy = Topic("heavy", ("beta",), weight=2.0)
+    (s,) = ranked([paper("x", "Alpha beta")], [light, heavy]).papers
+    assert s.topics["heavy"] == pytest.approx(4 * s.topics["light"])
+    assert s.topic == "heavy"
+
+
+def test_sentences_and_tldr() -> None:
+    abstract = (
+        "Large models are expensive, e.g. GPT-4 costs a lot (Smith et al. 2020). "
+        "Recently, many methods have been proposed. "
+        "We propose Foo, a method that cuts the cost of inference by 3.5x without loss of accuracy. "
+        "Code is available at https://example.org."
+    )
+    assert len(sentences(abstract)) == 4
+    assert (
+        tldr(abstract)
+        == "We propose Foo, a method that cuts the cost of inference by 3.5x without loss of accuracy."
+    )
+    assert tldr("") is None
+    long = "We propose " + "a very " * 80 + "long thing."
+    assert len(tldr(long) or "") <= 320 and (tldr(long) or "").endswith("\u2026")
+
+
+def test_every_sample_highlight_has_a_tldr_from_its_abstract() -> None:
+    config = config_from_text((ROOT / "digest.yaml").read_text(), ROOT)
+    papers, _ = parse_sources(config.sources, ROOT, TODAY)
+    days = rank_days(group_by_date(papers), Ranker.compile(config.topics), config.highlights)
+    assert sum(len(d.highlights) for d in days) >= 20
+    for day in days:
+        for h in day.highlights:
+            assert h.tldr and h.tldr.rstrip("\u2026") in h.paper.abstract
+
+
+def test_parallel_ranking_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = config_from_text((ROOT / "digest.yaml").read_text(), ROOT)
+    papers, _ = parse_sources(config.sources, ROOT, TODAY)
+    ranker = Ranker.compile(config.topics)
+    serial = rank_days(group_by_date(papers), ranker, config.highlights, workers=1)
+    monkeypatch.setattr(rank_module, "PARALLEL_MIN_PAPERS", 0)
+    parallel = rank_days(group_by_date(papers), ranker, config.highlights, workers=2)
+    assert serial == parallel
+
+
+def test_rank_json_cli_with_sources(tmp_path: Path) -> None:
+    runner = CliRunner()
+    args = [
+        "rank",
+        "--json",
+        "--config",
+        str(ROOT / "digest.yaml"),
+        "--today",
+        "2026-11-23",
+        str(PAGES / "*.txt"),
+        str(FEEDS / "*.json"),
+    ]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert set(rows[0]) == {
+        "id",
+        "title",
+        "date",
+        "score",
+        "topics",
+        "matched",
+        "highlight",
+        "tldr",
+    }
+    assert len(rows) == 159 + 4
+    for date in {r["date"] for r in rows}:
+        day = [r for r in rows if r["date"] == date]
+        assert [r["score"] for r in day] == sorted((r["score"] for r in day), reverse=True)
+        assert sum(r["highlight"] for r in day) <= 10
+    for r in rows:
+        assert set(r["matched"]) == set(r["topics"]) and all(v > 0 for v in r["topics"].values())
+        assert r["score"] == max(r["topics"].values(), default=0.0)
+
+
+def test_rank_from_the_store(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    runner = CliRunner()
+    assert runner.invoke(main, ["collect", "--today", "2026-11-23"]).exit_code == 0
+    result = runner.invoke(main, ["rank", "--json", "--date", "2026-11-20"])
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {r["date"] for r in rows} == {"2026-11-20"} and len(rows) == 7
+    assert rows[0]["highlight"] and rows[0]["tldr"]
+
+
+def test_rank_needs_topics(tmp_path: Path) -> None:
+    config = tmp_path / "digest.yaml"
+    config.write_text("sources: []\n")
+    result = CliRunner().invoke(main, ["rank", "--config", str(config)])
+    assert result.exit_code == 1 and "no topics to rank against" in result.stderr
