@@ -8,7 +8,7 @@ other processes. The score, for a paper and a topic (see the README for how it w
 
     sat(tf) = tf * (K1 + 1) / (tf + K1)                  repeated mentions saturate
     idf(k)  = F + (1 - F) * bm25_idf(df(k)) / bm25_idf(1)  1 for a keyword in one paper of the
-                                                         day, F = 0.25 for one in every paper
+                                                         day, F = 0.5 for one in every paper
     bm25_idf(n) = ln(1 + (N - n + 0.5) / (n + 0.5))      N papers that day, df: how many match k
 
 A match of an exclusion vetoes the topic for that paper (score 0). A paper's score is its best
@@ -30,8 +30,8 @@ from .model import Paper, RankedDay, ScoredPaper, Topic
 from .tldr import tldr
 
 TITLE = 2.0  # a title mention counts this many abstract mentions
-K1 = 1.2  # saturation: 1 mention -> 1.0, 2 -> 1.38, 5 -> 1.77, never more than 2.2
-IDF_FLOOR = 0.25  # a keyword in every paper of the day still counts a quarter
+K1 = 3.0  # saturation: 1 mention -> 1.0, 2 -> 1.6, 5 -> 2.5, never more than 4 (chosen by measurement)
+IDF_FLOOR = 0.5  # a keyword in every paper of the day still counts half (chosen by measurement)
 PARALLEL_MIN_PAPERS = 20_000  # below this, one process is faster than starting others
 DEFAULT_RULES = Highlights()
 

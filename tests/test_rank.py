@@ -69,7 +69,7 @@ def test_title_counts_more_mentions_saturate_rarer_keywords_count_more() -> None
     assert score["title"] > score["abstract"]
     assert score["abstract"] < score["twice"] < 3 * score["abstract"]  # saturates
     assert (
-        score["o0"] < 0.6 * score["abstract"]
+        score["o0"] < 0.8 * score["abstract"]
     )  # "transformer" is everywhere that day: counts little
 
 
