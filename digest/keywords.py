@@ -8,25 +8,31 @@
   words a reader keeps apart ("generative"/"generation", "experiment"/"experience",
   "compute"/"computer", "optimal"/"optimization"): two words match only when their stems agree
   *and* they share their derivational ending (-ive, -ion, -er, -al, -ity, ...), so only
-  inflections (-s, -es, -ies, -ed, -ing, -'s) are merged.
+  inflections (-s, -es, -ies, -ed, -ing) are merged.
 * A keyword written in capitals in the config (``RL``, ``LLM``) is an acronym: it matches only
   in capitals (plural ``LLMs`` included), never "rl" inside ordinary text.
 * A keyword written ``/regex/`` is a regular expression (case-insensitive; use ``(?-i:...)`` for
   case), matched against the text as is.
 
-A :class:`Matcher` is compiled once per config and counts, for a text, how often each keyword
-occurs. It is picklable, so ranking can run on other processes.
+A :class:`Matcher` is compiled once per config. For ASCII text (nearly every abstract) it finds
+every inflected surface form of every keyword in one Aho-Corasick pass (pyahocorasick, in C);
+other text is tokenized and compared word by word, with the same result. It is picklable, so
+ranking can run on other processes.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import ahocorasick
 import snowballstemmer
 
 WORD = re.compile(r"\w+")
+SEPARATOR = re.compile(r"[\s\-\u2010\u2011]+")  # what may stand between the words of a phrase
+MAX_SURFACES = 4096  # inflected spellings of one phrase kept for the automaton
 
 # Endings that make a different word (derivation), checked after removing one inflection.
 _DERIVATIONAL = tuple(
@@ -68,6 +74,10 @@ _DERIVATIONAL = tuple(
         reverse=True,
     )
 )
+_ASCII_SEPARATORS = bytes.maketrans(b"-\t\n\r\x0b\x0c", b"      ")
+
+Word = tuple[str, str]  # ("key", stem|derivation) or ("acronym", CAPITALS)
+Form = tuple[Word, ...]
 
 
 def _strip_inflection(word: str) -> str:
@@ -111,13 +121,36 @@ class WordKeys(dict[str, str]):
         return (WordKeys, ())
 
 
+def inflections(word: str, keys: WordKeys) -> list[str]:
+    """The lower-case spellings of ``word`` that match it: its inflections (-s, -es, -ies, -ed,
+    -ing, with e-dropping and consonant doubling), each confirmed by the match key."""
+    word = word.lower()
+    bases = {word, _strip_inflection(word)}
+    bases |= {b + "e" for b in bases if b and b[-1] not in "aeiouy"}
+    bases |= {b[:-1] for b in bases if len(b) > 3 and b[-1] == b[-2]}  # "planned" -> "plan"
+    spellings = set(bases)
+    for b in bases:
+        spellings |= {b + "s", b + "es", b + "ed", b + "d", b + "ing"}
+        if b.endswith("y") and len(b) > 2:
+            spellings |= {b[:-1] + "ies", b[:-1] + "ied"}
+        if b.endswith("e"):
+            spellings.add(b[:-1] + "ing")
+        if b.endswith("ie"):
+            spellings.add(b[:-2] + "ying")
+        if len(b) > 2 and b[-1] not in "aeiouwxy" and b[-2] in "aeiou":
+            spellings |= {b + b[-1] + "ing", b + b[-1] + "ed"}
+    target = keys[word]
+    return sorted(s for s in spellings if s and keys[s] == target)
+
+
 @dataclass(frozen=True)
 class Keyword:
-    """One keyword as compiled: ``forms`` are alternative word sequences, each word a pair
-    (``"key"``, match key) or (``"acronym"``, the capitals)."""
+    """One keyword as compiled: ``forms`` are alternative word sequences (a hyphenated keyword
+    also in its closed form), ``words`` each form's words as written."""
 
     text: str
-    forms: tuple[tuple[tuple[str, str], ...], ...] = ()
+    forms: tuple[Form, ...] = ()
+    words: tuple[tuple[str, ...], ...] = ()
     regex: re.Pattern[str] | None = None
 
 
@@ -133,46 +166,31 @@ def compile_keyword(text: str, keys: WordKeys) -> Keyword:
     words = WORD.findall(text)
     if not words:
         raise ValueError(f"keyword {text!r} has no words")
-    form = tuple(("acronym", w) if _is_acronym(w) else ("key", keys[w]) for w in words)
-    forms = [form]
+
+    def form_of(ws: list[str]) -> Form:
+        return tuple(("acronym", w) if _is_acronym(w) else ("key", keys[w]) for w in ws)
+
+    forms = {form_of(words): tuple(words)}
     if "-" in text and len(words) > 1:  # "pre-training" also as "pretraining"
         for part in text.split():
             if "-" in part:
-                closed = text.replace(part, part.replace("-", ""))
-                closed_words = WORD.findall(closed)
-                forms.append(
-                    tuple(
-                        ("acronym", w) if _is_acronym(w) else ("key", keys[w]) for w in closed_words
-                    )
-                )
-    return Keyword(text, forms=tuple(dict.fromkeys(forms)))
+                closed = WORD.findall(text.replace(part, part.replace("-", "")))
+                forms.setdefault(form_of(closed), tuple(closed))
+    return Keyword(text, forms=tuple(forms), words=tuple(forms.values()))
 
 
-def _positions(seq: list[str], value: str) -> list[int]:
-    found, start = [], 0
-    try:
-        while True:
-            start = seq.index(value, start)
-            found.append(start)
-            start += 1
-    except ValueError:
-        return found
-
-
-def _matches_at(
-    form: tuple[tuple[str, str], ...], at: int, words: list[str], keys: list[str]
-) -> bool:
-    for j, (kind, value) in enumerate(form):
-        if kind == "key":
-            if keys[at + j] != value:
-                return False
-        elif words[at + j] != value and words[at + j] != value + "s":
-            return False
-    return True
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 class Matcher:
-    """Counts keyword occurrences in texts. ``keywords`` is the flat list of every distinct
+    """Counts keyword occurrences in texts. ``texts`` is the flat list of every distinct
     keyword (topic keywords and exclusions); results are indices into it."""
 
     def __init__(self, keywords: Sequence[str]) -> None:
@@ -180,29 +198,37 @@ class Matcher:
         self.texts = tuple(dict.fromkeys(k.strip() for k in keywords))
         self.keywords = tuple(compile_keyword(k, self.keys) for k in self.texts)
         self.index = {k: i for i, k in enumerate(self.texts)}
-        # Single-word forms by kind, for set intersections; phrases checked one by one.
-        self.single_key: dict[str, list[int]] = {}
-        self.single_acronym: dict[str, list[int]] = {}
-        self.phrases: list[tuple[int, tuple[tuple[str, str], ...]]] = []
-        self.regexes: list[tuple[int, re.Pattern[str]]] = []
+        self.regexes = [(i, kw.regex) for i, kw in enumerate(self.keywords) if kw.regex is not None]
+        # For the token path: every form by its first word's key or acronym (plural too).
+        self._by_first: dict[tuple[str, str], list[tuple[int, int, Form]]] = {}
+        all_forms = ((i, f) for i, kw in enumerate(self.keywords) for f in kw.forms)
+        for form_id, (i, form) in enumerate(all_forms):
+            kind, value = form[0]
+            self._by_first.setdefault((kind, value), []).append((i, form_id, form))
+            if kind == "acronym":
+                self._by_first.setdefault((kind, value + "s"), []).append((i, form_id, form))
+        # The automaton: every inflected spelling of every form, lower case, one space between
+        # words; payload (length, entries), an entry (keyword, form id, acronym checks).
+        surfaces: dict[str, list[tuple[int, int, tuple[tuple[int, str], ...]]]] = {}
+        form_id = 0
         for i, kw in enumerate(self.keywords):
-            if kw.regex is not None:
-                self.regexes.append((i, kw.regex))
-            for form in kw.forms:
-                if len(form) == 1:
-                    kind, value = form[0]
-                    if kind == "key":
-                        self.single_key.setdefault(value, []).append(i)
-                    else:
-                        self.single_acronym.setdefault(value, []).append(i)
-                        self.single_acronym.setdefault(value + "s", []).append(i)
-                else:
-                    self.phrases.append((i, form))
-        self._single_key_set = frozenset(self.single_key)
-        self._single_acronym_set = frozenset(self.single_acronym)
-        self._any_acronym = any(
-            kind == "acronym" for kw in self.keywords for form in kw.forms for kind, _ in form
-        )
+            for form, words in zip(kw.forms, kw.words, strict=True):
+                options = [
+                    [w.lower(), w.lower() + "s"] if kind == "acronym" else inflections(w, self.keys)
+                    for (kind, _), w in zip(form, words, strict=True)
+                ]
+                checks = tuple(
+                    (j, value) for j, (kind, value) in enumerate(form) if kind == "acronym"
+                )
+                for combo in itertools.islice(itertools.product(*options), MAX_SURFACES):
+                    surfaces.setdefault(" ".join(combo), []).append((i, form_id, checks))
+                form_id += 1
+        self._automaton = ahocorasick.Automaton()
+        for surface, entries in surfaces.items():
+            self._automaton.add_word(surface, (len(surface), tuple(entries)))
+        self._empty = not surfaces
+        if surfaces:
+            self._automaton.make_automaton()
 
     def __getstate__(self) -> dict[str, object]:
         return {"texts": self.texts}
@@ -213,81 +239,108 @@ class Matcher:
     def count(self, text: str) -> dict[int, int]:
         """keyword index -> number of occurrences in ``text`` (only keywords that occur)."""
         found: dict[int, int] = {}
-        if not text:
-            return found
-        words = WORD.findall(text)
-        keys = list(map(self.keys.__getitem__, words))
-        key_set = set(keys)
-        for key in key_set & self._single_key_set:
-            n = keys.count(key)
-            for i in self.single_key[key]:
-                found[i] = found.get(i, 0) + n
-        word_set = set(words) if self._any_acronym else None
-        if word_set is not None:
-            for word in word_set & self._single_acronym_set:
-                n = words.count(word)
-                for i in self.single_acronym[word]:
-                    found[i] = found.get(i, 0) + n
-        for i, form in self.phrases:
-            n = self._count_phrase(form, words, keys, key_set, word_set)
-            if n:
-                found[i] = found.get(i, 0) + n
-        for i, regex in self.regexes:
-            n = sum(1 for _ in regex.finditer(text))
-            if n:
-                found[i] = found.get(i, 0) + n
+        occurrences = self._scan(text)
+        for i, _, _ in occurrences:
+            found[i] = found.get(i, 0) + 1
         return found
-
-    @staticmethod
-    def _count_phrase(
-        form: tuple[tuple[str, str], ...],
-        words: list[str],
-        keys: list[str],
-        key_set: set[str],
-        word_set: set[str] | None,
-    ) -> int:
-        for kind, value in form:
-            if kind == "key":
-                if value not in key_set:
-                    return 0
-            elif word_set is not None and value not in word_set and value + "s" not in word_set:
-                return 0
-        first_kind, first = form[0]
-        if first_kind == "key":
-            positions = _positions(keys, first)
-        else:
-            positions = [i for i, w in enumerate(words) if w == first or w == first + "s"]
-        length, count, free = len(form), 0, 0
-        for at in positions:
-            if at >= free and at + length <= len(words) and _matches_at(form, at, words, keys):
-                count += 1
-                free = at + length
-        return count
 
     def spans(self, text: str, indices: Sequence[int]) -> list[tuple[int, int]]:
         """Character spans of the given keywords' occurrences in ``text``, sorted and merged,
         for bolding matched keywords in outputs."""
-        wanted = set(indices)
-        if not wanted or not text:
+        if not indices or not text:
             return []
-        tokens = [(m.start(), m.end(), m.group()) for m in WORD.finditer(text)]
-        words = [t[2] for t in tokens]
-        keys = [self.keys[w] for w in words]
-        spans: list[tuple[int, int]] = []
-        for i in wanted:
-            kw = self.keywords[i]
-            if kw.regex is not None:
-                spans.extend(m.span() for m in kw.regex.finditer(text) if m.end() > m.start())
+        return _merge([(a, b) for _, a, b in self._tokens(text, set(indices))])
+
+    def _scan(self, text: str) -> list[tuple[int, int, int]]:
+        """Occurrences (keyword, start, end) in one automaton pass over the text with its
+        separators made single spaces (offsets are of that normalized text). Text whose lower
+        case changes length (a few non-ASCII letters) goes word by word instead."""
+        found: list[tuple[int, int, int]] = []
+        if self._empty or not text:
+            found.extend(self._regex_matches(text))
+            return found
+        if text.isascii():
+            raw = text.encode("ascii").translate(_ASCII_SEPARATORS)
+            norm = (b" ".join(raw.split()) if b"  " in raw else raw).decode("ascii")
+        else:
+            norm = text.replace("-", " ").replace("\u2010", " ").replace("\u2011", " ")
+            if "  " in norm or not norm.isprintable():
+                norm = " ".join(norm.split())
+        low = norm.lower()
+        if len(low) != len(norm):
+            return list(self._tokens(text))
+        last_end: dict[int, int] = {}
+        size = len(low)
+        for end, (length, entries) in self._automaton.iter(low):
+            start = end - length + 1
+            if start and (low[start - 1].isalnum() or low[start - 1] == "_"):
                 continue
-            for form in kw.forms:
-                length = len(form)
-                for at in range(len(tokens) - length + 1):
-                    if _matches_at(form, at, words, keys):
-                        spans.append((tokens[at][0], tokens[at + length - 1][1]))
-        merged: list[tuple[int, int]] = []
-        for start, end in sorted(spans):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-            else:
-                merged.append((start, end))
-        return merged
+            after = end + 1
+            if after < size and (low[after].isalnum() or low[after] == "_"):
+                continue
+            for i, form_id, checks in entries:
+                if form_id in last_end and last_end[form_id] > start:
+                    continue
+                if checks:
+                    words = norm[start:after].split(" ")
+                    if any(words[j] != value and words[j] != value + "s" for j, value in checks):
+                        continue
+                last_end[form_id] = after
+                found.append((i, start, after))
+        if self.regexes:
+            found.extend(self._regex_matches(text))
+        return found
+
+    def _regex_matches(self, text: str) -> Iterator[tuple[int, int, int]]:
+        for i, regex in self.regexes:
+            yield from (
+                (i, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()
+            )
+
+    def _tokens(self, text: str, wanted: set[int] | None = None) -> Iterator[tuple[int, int, int]]:
+        """The same occurrences, with offsets into ``text`` itself, by comparing its words one
+        by one: for spans, and for any text the automaton cannot take."""
+        tokens = list(WORD.finditer(text))
+        words = [m.group() for m in tokens]
+        keys = list(map(self.keys.__getitem__, words))
+        free: dict[int, int] = {}
+        by_first = self._by_first
+        for at in range(len(tokens)):
+            candidates = by_first.get(("key", keys[at]), []) + by_first.get(
+                ("acronym", words[at]), []
+            )
+            for i, form_id, form in candidates:
+                last = len(form) - 1
+                if (wanted is not None and i not in wanted) or at < free.get(form_id, 0):
+                    continue
+                if at + last < len(tokens) and self._matches_at(
+                    form, at, text, tokens, words, keys
+                ):
+                    free[form_id] = at + last + 1
+                    yield i, tokens[at].start(), tokens[at + last].end()
+        for i, regex in self.regexes:
+            if wanted is None or i in wanted:
+                yield from (
+                    (i, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()
+                )
+
+    @staticmethod
+    def _matches_at(
+        form: Form,
+        at: int,
+        text: str,
+        tokens: list[re.Match[str]],
+        words: list[str],
+        keys: list[str],
+    ) -> bool:
+        for j, (kind, value) in enumerate(form):
+            if kind == "key":
+                if keys[at + j] != value:
+                    return False
+            elif words[at + j] != value and words[at + j] != value + "s":
+                return False
+            if j and not SEPARATOR.fullmatch(
+                text, tokens[at + j - 1].end(), tokens[at + j].start()
+            ):
+                return False
+        return True

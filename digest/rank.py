@@ -22,7 +22,7 @@ import math
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .config import Highlights
 from .keywords import Matcher
@@ -38,22 +38,34 @@ DEFAULT_RULES = Highlights()
 
 @dataclass(frozen=True)
 class Ranker:
-    """Topics compiled once per config: a matcher over every keyword and exclusion."""
+    """Topics compiled once per config: a matcher over every keyword and exclusion, and for each
+    keyword the topics it counts for (``uses``) or vetoes (``vetoes``)."""
 
     topics: tuple[Topic, ...]
     matcher: Matcher
-    keyword_ids: tuple[tuple[int, ...], ...]  # per topic
-    exclude_ids: tuple[tuple[int, ...], ...]  # per topic
+    uses: Mapping[int, tuple[int, ...]]
+    vetoes: Mapping[int, tuple[int, ...]]
+    order: tuple[Mapping[int, int], ...]  # per topic: keyword -> its place in the config
 
     @classmethod
     def compile(cls, topics: Sequence[Topic]) -> Ranker:
-        words = [k for t in topics for k in (*t.keywords, *t.exclude)]
-        matcher = Matcher(words)
+        matcher = Matcher([k for t in topics for k in (*t.keywords, *t.exclude)])
+        uses: dict[int, list[int]] = {}
+        vetoes: dict[int, list[int]] = {}
+        order = []
+        for t, topic in enumerate(topics):
+            ids = [matcher.index[k.strip()] for k in topic.keywords]
+            order.append({k: place for place, k in reversed(list(enumerate(ids)))})
+            for k in dict.fromkeys(ids):
+                uses.setdefault(k, []).append(t)
+            for k in dict.fromkeys(matcher.index[k.strip()] for k in topic.exclude):
+                vetoes.setdefault(k, []).append(t)
         return cls(
             tuple(topics),
             matcher,
-            tuple(tuple(matcher.index[k.strip()] for k in t.keywords) for t in topics),
-            tuple(tuple(matcher.index[k.strip()] for k in t.exclude) for t in topics),
+            {k: tuple(v) for k, v in uses.items()},
+            {k: tuple(v) for k, v in vetoes.items()},
+            tuple(order),
         )
 
 
@@ -72,9 +84,11 @@ def rank_day(
     ranker: Ranker,
     rules: Highlights = DEFAULT_RULES,
     tldr_for: str = "matched",
+    marks_for: str = "matched",
 ) -> RankedDay:
-    """Score one date's papers. ``tldr_for``: ``"matched"`` (every paper a topic matched),
-    ``"highlights"`` or ``"all"``."""
+    """Score one date's papers. ``tldr_for`` and ``marks_for`` (the spans of matched keywords,
+    for bolding): ``"matched"`` (every paper a topic matched), ``"highlights"`` or ``"all"``
+    (``marks_for`` also ``"none"``)."""
     matcher = ranker.matcher
     counts = [(matcher.count(p.title), matcher.count(p.abstract)) for p in papers]
     n = len(papers)
@@ -89,52 +103,57 @@ def rank_day(
         for k, d in df.items()
     }
 
+    names = [t.name for t in ranker.topics]
+    weights = [t.weight for t in ranker.topics]
+    uses, vetoes, texts = ranker.uses, ranker.vetoes, matcher.texts
     scored: list[ScoredPaper] = []
     for paper, (title_counts, abstract_counts) in zip(papers, counts, strict=True):
+        if not title_counts and not abstract_counts:
+            scored.append(ScoredPaper(paper))
+            continue
+        hits = sorted(title_counts.keys() | abstract_counts.keys())
+        vetoed = {t for k in hits if k in vetoes for t in vetoes[k]}
+        totals: dict[int, float] = {}
+        words: dict[int, list[int]] = {}
+        marks: list[int] = []
+        for k in hits:
+            if k not in uses:
+                continue
+            contribution = idf[k] * (
+                TITLE * _sat(title_counts.get(k, 0)) + _sat(abstract_counts.get(k, 0))
+            )
+            for t in uses[k]:
+                if t not in vetoed:
+                    totals[t] = totals.get(t, 0.0) + contribution
+                    words.setdefault(t, []).append(k)
+                    if not marks or marks[-1] != k:
+                        marks.append(k)
         topic_scores: dict[str, float] = {}
         matched: dict[str, tuple[str, ...]] = {}
-        hit: set[int] = set()
-        for topic, keyword_ids, exclude_ids in zip(
-            ranker.topics, ranker.keyword_ids, ranker.exclude_ids, strict=True
-        ):
-            if any(k in title_counts or k in abstract_counts for k in exclude_ids):
-                continue
-            total, words = 0.0, []
-            for k in keyword_ids:
-                tf_title, tf_abstract = title_counts.get(k, 0), abstract_counts.get(k, 0)
-                if tf_title or tf_abstract:
-                    total += idf[k] * (TITLE * _sat(tf_title) + _sat(tf_abstract))
-                    words.append(matcher.texts[k])
-                    hit.add(k)
-            if total > 0:
-                topic_scores[topic.name] = round(total * topic.weight, 3)
-                matched[topic.name] = tuple(words)
-        best = max(topic_scores, key=lambda name: topic_scores[name], default=None)
-        marks = sorted(hit)
+        best, best_score = None, 0.0
+        for t in sorted(totals):
+            value = round(totals[t] * weights[t], 3)
+            if value > 0:
+                topic_scores[names[t]] = value
+                matched[names[t]] = tuple(
+                    texts[k] for k in sorted(words[t], key=ranker.order[t].__getitem__)
+                )
+                if value > best_score:
+                    best, best_score = names[t], value
         scored.append(
-            ScoredPaper(
-                paper=paper,
-                score=topic_scores[best] if best else 0.0,
-                topic=best,
-                topics=topic_scores,
-                matched=matched,
-                title_marks=tuple(matcher.spans(paper.title, marks)) if marks else (),
-                abstract_marks=tuple(matcher.spans(paper.abstract, marks)) if marks else (),
-            )
+            ScoredPaper(paper, best_score, best, topic_scores, matched, marks=tuple(marks))
         )
 
     ordered = sorted(scored, key=lambda s: (-s.score, -s.upvotes, s.paper.id))
     chosen = _pick_highlights(ordered, rules)
-    final = [_finish(s, s.paper.id in chosen, tldr_for) for s in ordered]
+    final = [_finish(s, s.paper.id in chosen, tldr_for, marks_for, matcher) for s in ordered]
     by_id = {s.paper.id: s for s in final}
+    grouped: dict[str, list[tuple[float, ScoredPaper]]] = {name: [] for name in names}
+    for s in final:
+        for name, value in s.topics.items():
+            grouped[name].append((value, s))
     sections = {
-        t.name: tuple(
-            s
-            for _, s in sorted(
-                ((s.topics[t.name], s) for s in final if t.name in s.topics), key=_sort_key
-            )
-        )
-        for t in ranker.topics
+        name: tuple(s for _, s in sorted(group, key=_sort_key)) for name, group in grouped.items()
     }
     return RankedDay(
         date=date,
@@ -160,19 +179,27 @@ def _pick_highlights(ordered: Sequence[ScoredPaper], rules: Highlights) -> list[
     return chosen
 
 
-def _finish(s: ScoredPaper, highlight: bool, tldr_for: str) -> ScoredPaper:
-    wants = tldr_for == "all" or (tldr_for == "matched" and s.topics) or highlight
-    summary = tldr(s.paper.abstract, s.abstract_marks) if wants else None
-    return ScoredPaper(
-        s.paper,
-        s.score,
-        s.topic,
-        s.topics,
-        s.matched,
-        highlight,
-        summary,
-        s.title_marks,
-        s.abstract_marks,
+def _wanted(which: str, scored: ScoredPaper, highlight: bool) -> bool:
+    return (
+        which == "all"
+        or (which == "matched" and bool(scored.topics))
+        or (which != "none" and highlight)
+    )
+
+
+def _finish(
+    s: ScoredPaper, highlight: bool, tldr_for: str, marks_for: str, matcher: Matcher
+) -> ScoredPaper:
+    if not highlight and not _wanted(tldr_for, s, False) and not _wanted(marks_for, s, False):
+        return s
+    title_marks: tuple[tuple[int, int], ...] = ()
+    abstract_marks: tuple[tuple[int, int], ...] = ()
+    if s.marks and _wanted(marks_for, s, highlight):
+        title_marks = tuple(matcher.spans(s.paper.title, s.marks))
+        abstract_marks = tuple(matcher.spans(s.paper.abstract, s.marks))
+    summary = tldr(s.paper.abstract, abstract_marks) if _wanted(tldr_for, s, highlight) else None
+    return replace(
+        s, highlight=highlight, tldr=summary, title_marks=title_marks, abstract_marks=abstract_marks
     )
 
 
@@ -186,10 +213,10 @@ def _init_worker(topics: tuple[Topic, ...]) -> None:
     _WORKER = Ranker.compile(topics)
 
 
-def _rank_in_worker(args: tuple[dt.date, list[Paper], Highlights, str]) -> RankedDay:
+def _rank_in_worker(args: tuple[dt.date, list[Paper], Highlights, str, str]) -> RankedDay:
     assert _WORKER is not None
-    date, papers, rules, tldr_for = args
-    return rank_day(date, papers, _WORKER, rules, tldr_for)
+    date, papers, rules, tldr_for, marks_for = args
+    return rank_day(date, papers, _WORKER, rules, tldr_for, marks_for)
 
 
 def rank_days(
@@ -198,6 +225,7 @@ def rank_days(
     rules: Highlights = DEFAULT_RULES,
     tldr_for: str = "matched",
     workers: int | None = None,
+    marks_for: str = "matched",
 ) -> list[RankedDay]:
     """Rank many dates, in date order. Large inputs are spread over the machine's cores (each
     date is independent); ``workers=1`` keeps everything in this process."""
@@ -205,7 +233,7 @@ def rank_days(
     total = sum(len(p) for _, p in items)
     workers = workers or min(os.cpu_count() or 1, max(1, len(items)))
     if workers <= 1 or total < PARALLEL_MIN_PAPERS:
-        return [rank_day(d, list(p), ranker, rules, tldr_for) for d, p in items]
+        return [rank_day(d, list(p), ranker, rules, tldr_for, marks_for) for d, p in items]
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(ranker.topics,)) as pool:
-        jobs = [(d, list(p), rules, tldr_for) for d, p in items]
+        jobs = [(d, list(p), rules, tldr_for, marks_for) for d, p in items]
         return list(pool.map(_rank_in_worker, jobs, chunksize=max(1, len(jobs) // (workers * 8))))

@@ -63,3 +63,52 @@ def test_matcher_is_picklable_for_other_processes() -> None:
     clone = pickle.loads(pickle.dumps(matcher))
     text = "RL scaling laws xxy"
     assert clone.count(text) == matcher.count(text) == {0: 1, 1: 1, 2: 1}
+
+
+def test_automaton_and_word_by_word_agree_on_the_samples() -> None:
+    """The fast path (one automaton pass) and the exact one (word by word) must find the same
+    occurrences: over every sample title and abstract, for keywords of every kind."""
+    from digest.collect import parse_sources
+    from digest.config import SourceSpec
+
+    from .conftest import PAGES, TODAY
+
+    papers, _ = parse_sources([SourceSpec("p", str(PAGES / "*.txt"))], PAGES, TODAY)
+    keywords = [
+        "scaling law", "test-time compute", "learning rate", "pre-training", "mixture of experts",
+        "RL", "LLM", "MoE", "neural network", "language model", "policies", "scale", "abilities",
+        "planning", "embedding", "state-of-the-art", "in-context learning", "gradient descent", "data",
+    ]  # fmt: skip
+    matcher = Matcher(keywords)
+    checked = 0
+    for paper in papers:
+        for text in (paper.title, paper.abstract):
+            fast = sorted(
+                (i, text[a:b]) for i, a, b in [(i, a, b) for i, a, b in matcher._scan(text)]
+            )
+            exact = matcher._tokens(text)
+            assert matcher.count(text) == _tally(exact), text[:80]
+            checked += len(fast)
+    assert checked > 500
+
+
+def _tally(occurrences) -> dict[int, int]:  # type: ignore[no-untyped-def]
+    out: dict[int, int] = {}
+    for i, _, _ in occurrences:
+        out[i] = out.get(i, 0) + 1
+    return out
+
+
+@pytest.mark.parametrize(
+    ("keyword", "text", "expected"),
+    [
+        ("scaling law", "Scaling\u00a0laws for caf\u00e9 models", 1),  # non-ASCII text, NBSP
+        ("LLM", "LLMs \u2014 and llm", 1),
+        ("test-time compute", "test\u2010time compute", 1),  # Unicode hyphen
+        ("\u00e9cole", "\u00c9COLE and \u00e9coles", 2),
+    ],
+)
+def test_non_ascii_text(keyword: str, text: str, expected: int) -> None:
+    assert counts(keyword, text) == expected
+    matcher = Matcher([keyword])
+    assert _tally(matcher._tokens(text)) == matcher.count(text)

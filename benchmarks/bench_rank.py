@@ -1,0 +1,194 @@
+"""Ranking speed: ``python benchmarks/bench_rank.py [N]`` (default 100000).
+
+Ranks the N-paper synthetic corpus (see corpus.py), date by date, against 20 topics of 10
+keywords each (phrases, single words, acronyms and one regular expression, drawn from the
+corpus vocabulary with a fixed seed). Prints papers per second for scoring on one core, for the
+full ranking with TL;DRs, with one keyword a regular expression (the regex engine scans every
+text), and on every core; and, for context, two simpler matchers over the
+same texts: one big alternation regex and a pyahocorasick pass with word-boundary checks.
+Keywords are the corpus's mid-frequency words and phrases, as a person would pick them, and an
+acronym per topic.
+Target (issue 3): scoring >= 40k papers/s on one core, and faster on two.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import re
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import itertools
+
+from corpus import corpus
+
+from digest.collect import group_by_date
+from digest.model import Paper, Topic
+from digest.rank import Ranker, rank_days
+from digest.sources import Context
+from digest.sources.jsonl import parse
+
+
+def load(n: int) -> list[Paper]:
+    with open(corpus(n), "rb") as f:
+        return [
+            p
+            for p in parse(f, Context("bench", "c.jsonl", dt.date(2030, 1, 1)))
+            if isinstance(p, Paper)
+        ]
+
+
+def make_topics(papers: list[Paper], seed: int = 7) -> list[Topic]:
+    rng = random.Random(seed)
+    words = Counter(w.lower() for p in papers[:5000] for w in re.findall(r"[A-Za-z]{4,}", p.title))
+    # Keywords a person would follow are specific: mid-frequency words and phrases of the corpus
+    # (ranks 50 to 1000), not its most common ones ("neural networks", "language models").
+    common = [w for w, _ in words.most_common(1000)[50:]]
+    pairs = Counter()
+    for p in papers[:5000]:
+        tokens = re.findall(r"[A-Za-z]{3,}", p.abstract.lower())
+        pairs.update(itertools.pairwise(tokens))
+    stop = set(
+        [
+            "the",
+            "and",
+            "for",
+            "with",
+            "that",
+            "this",
+            "are",
+            "our",
+            "from",
+            "which",
+            "can",
+            "has",
+            "have",
+            "its",
+            "into",
+            "their",
+            "these",
+            "those",
+            "such",
+            "was",
+            "were",
+            "been",
+            "being",
+            "not",
+            "but",
+            "also",
+            "than",
+            "then",
+            "over",
+            "under",
+            "both",
+            "each",
+            "more",
+            "most",
+            "other",
+            "some",
+            "only",
+            "all",
+            "any",
+            "how",
+            "what",
+            "when",
+            "where",
+            "who",
+            "why",
+            "will",
+            "would",
+            "should",
+            "could",
+            "may",
+            "might",
+            "must",
+        ]
+    )
+    phrases = [
+        f"{a} {b}" for (a, b), _ in pairs.most_common(3000)[50:] if a not in stop and b not in stop
+    ][:1000]
+    acronyms = ["LLM", "RL", "SGD", "GPU", "CNN", "MLP", "NLP", "GAN", "PDE", "MoE"]
+    topics = []
+    for t in range(20):
+        keywords = rng.sample(phrases, 5) + rng.sample(common, 4) + [rng.choice(acronyms)]
+        topics.append(Topic(f"topic-{t}", tuple(keywords), (rng.choice(phrases),)))
+    return topics
+
+
+def rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:>10,.0f} papers/s  ({seconds:.2f} s)"
+
+
+def main(n: int) -> None:
+    papers = load(n)
+    days = group_by_date(papers)
+    topics = make_topics(papers)
+    ranker = Ranker.compile(topics)
+    print(
+        f"{n:,} papers over {len(days):,} days, {len(topics)} topics x {len(topics[0].keywords)} keywords"
+    )
+
+    t = time.perf_counter()
+    rank_days(days, ranker, tldr_for="highlights", marks_for="highlights", workers=1)
+    print(f"{'scoring + highlights, 1 core':<34}{rate(n, time.perf_counter() - t)}")
+    with_regex = [
+        topics[0].__class__(
+            topics[0].name, (*topics[0].keywords[:-1], "/\\b(?:chinchilla|kaplan)[- ]optimal\\b/")
+        )
+    ]
+    t = time.perf_counter()
+    rank_days(
+        days,
+        Ranker.compile(with_regex + topics[1:]),
+        tldr_for="highlights",
+        marks_for="highlights",
+        workers=1,
+    )
+    print(f"{'  ... one keyword a /regex/':<34}{rate(n, time.perf_counter() - t)}")
+    t = time.perf_counter()
+    rank_days(days, ranker, tldr_for="matched", workers=1)
+    print(f"{'with TL;DRs, marks for matched':<34}{rate(n, time.perf_counter() - t)}")
+    cores = os.cpu_count() or 1
+    t = time.perf_counter()
+    rank_days(days, ranker, tldr_for="highlights", marks_for="highlights", workers=cores)
+    print(f"{f'scoring + highlights, {cores} cores':<34}{rate(n, time.perf_counter() - t)}")
+
+    words = sorted(
+        {k for topic in topics for k in topic.keywords if not k.startswith("/")},
+        key=len,
+        reverse=True,
+    )
+    big = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+    t = time.perf_counter()
+    for p in papers:
+        big.findall(p.title)
+        big.findall(p.abstract)
+    print(f"{'context: one big regex':<34}{rate(n, time.perf_counter() - t)}")
+    try:
+        import ahocorasick
+    except ImportError:
+        return
+    automaton = ahocorasick.Automaton()
+    for i, w in enumerate(words):
+        automaton.add_word(w.lower(), (i, len(w)))
+    automaton.make_automaton()
+    t = time.perf_counter()
+    for p in papers:
+        for text in (p.title.lower(), p.abstract.lower()):
+            for end, (_, length) in automaton.iter(text):
+                start = end - length + 1
+                if (start == 0 or not text[start - 1].isalnum()) and (
+                    end + 1 == len(text) or not text[end + 1].isalnum()
+                ):
+                    pass
+    print(f"{'context: pyahocorasick + bounds':<34}{rate(n, time.perf_counter() - t)}")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
