@@ -20,6 +20,17 @@ from .model import CollectReport, SourceStats
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
+config_option = click.option(
+    "-c",
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: ./digest.yaml).",
+)
+today_option = click.option(
+    "--today", type=DATE, help="Resolve year-less dates against this day (default: today)."
+)
+
 
 class _Group(click.Group):
     """Shows unexpected errors as one line unless ``--verbose``."""
@@ -108,9 +119,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @main.command()
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per line.")
-@click.option(
-    "--today", type=DATE, help="Resolve year-less dates against this day (default: today)."
-)
+@today_option
 @click.option("--date", type=DATE, help="The date of undated pages.")
 @click.option("--format", "fmt", help="Skip detection and read every SOURCE as this format.")
 def parse(
@@ -156,17 +165,18 @@ def print_collect_report(report: CollectReport) -> None:
         _warn(warning)
 
 
+def _collect(config: Config, today: dt.date | None, date: dt.date | None) -> None:
+    """Collect with a progress bar, print the report, fail at the end if a source failed."""
+    with _progress(pipeline.source_bytes(config.sources, config.root), "collecting") as progress:
+        report = pipeline.run_collect(config, today or dt.date.today(), date, progress)
+    errors = _report_problems(report.sources)
+    print_collect_report(report)
+    _finish(errors, report.sources)
+
+
 @main.command()
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config file (default: ./digest.yaml).",
-)
-@click.option(
-    "--today", type=DATE, help="Resolve year-less dates against this day (default: today)."
-)
+@config_option
+@today_option
 @click.option("--date", type=DATE, help="The date of undated pages.")
 def collect(config_path: str | None, today: dt.datetime | None, date: dt.datetime | None) -> None:
     """Collect the configured sources into the store and print, per date, how many papers were
@@ -176,22 +186,11 @@ def collect(config_path: str | None, today: dt.datetime | None, date: dt.datetim
     Example:
       digest collect --config digest.yaml
     """
-    config = _config(config_path)
-    with _progress(pipeline.source_bytes(config.sources, config.root), "collecting") as progress:
-        report = pipeline.run_collect(config, _day(today) or dt.date.today(), _day(date), progress)
-    errors = _report_problems(report.sources)
-    print_collect_report(report)
-    _finish(errors, report.sources)
+    _collect(_config(config_path), _day(today), _day(date))
 
 
 @main.command()
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config file (default: ./digest.yaml).",
-)
+@config_option
 @click.option(
     "--json", "as_json", is_flag=True, help='One object per line: {"date": ..., "papers": N}.'
 )
@@ -211,16 +210,8 @@ def dates(config_path: str | None, as_json: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config file (default: ./digest.yaml).",
-)
-@click.option(
-    "--today", type=DATE, help="Resolve year-less dates against this day (default: today)."
-)
+@config_option
+@today_option
 def build(config_path: str | None, today: dt.datetime | None) -> None:
     """Collect the configured sources and build the digest.
 
@@ -228,27 +219,14 @@ def build(config_path: str | None, today: dt.datetime | None) -> None:
     Example:
       digest build
     """
-    config = _config(config_path)
-    with _progress(pipeline.source_bytes(config.sources, config.root), "collecting") as progress:
-        report = pipeline.run_collect(config, _day(today) or dt.date.today(), None, progress)
-    errors = _report_problems(report.sources)
-    print_collect_report(report)
-    _finish(errors, report.sources)
+    _collect(_config(config_path), _day(today), None)
 
 
 @main.command()
 @click.argument("sources", nargs=-1)
-@click.option(
-    "-c",
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False),
-    help="Config file with the topics (default: ./digest.yaml).",
-)
+@config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per date.")
-@click.option(
-    "--today", type=DATE, help="Resolve year-less dates against this day (default: today)."
-)
+@today_option
 @click.option(
     "--date",
     type=DATE,
