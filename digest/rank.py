@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import multiprocessing
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -204,19 +205,65 @@ def _finish(
 
 
 # -- many dates ------------------------------------------------------------------------------
+#
+# Each worker process compiles the topics once. Where processes fork, the dates' papers reach
+# the workers by inheritance (no pickling) and only scores come back, each paper named by its
+# position; elsewhere the papers are sent along with each job.
 
-_WORKER: Ranker | None = None
+_WORKER: tuple[Ranker, list[tuple[dt.date, list[Paper]]]] | None = None
+
+Packed = tuple[dt.date, list[tuple[int, float, str | None, dict[str, float], dict[str, tuple[str, ...]],
+                                   bool, str | None, tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]],
+               list[int]]  # fmt: skip
 
 
-def _init_worker(topics: tuple[Topic, ...]) -> None:
+def _init_worker(topics: tuple[Topic, ...], items: list[tuple[dt.date, list[Paper]]]) -> None:
     global _WORKER
-    _WORKER = Ranker.compile(topics)
+    _WORKER = (Ranker.compile(topics), items)
 
 
-def _rank_in_worker(args: tuple[dt.date, list[Paper], Highlights, str, str]) -> RankedDay:
+def _pack(day: RankedDay, papers: Sequence[Paper]) -> Packed:
+    where = {id(p): i for i, p in enumerate(papers)}
+    rows = [
+        (where[id(s.paper)], s.score, s.topic, dict(s.topics), dict(s.matched), s.highlight, s.tldr,
+         s.title_marks, s.abstract_marks)
+        for s in day.papers
+    ]  # fmt: skip
+    return day.date, rows, [where[id(h.paper)] for h in day.highlights]
+
+
+def _unpack(packed: Packed, papers: Sequence[Paper], topics: Sequence[Topic]) -> RankedDay:
+    date, rows, highlights = packed
+    scored = {i: ScoredPaper(papers[i], *rest) for i, *rest in rows}
+    final = [scored[row[0]] for row in rows]
+    grouped: dict[str, list[tuple[float, ScoredPaper]]] = {t.name: [] for t in topics}
+    for s in final:
+        for name, value in s.topics.items():
+            grouped[name].append((value, s))
+    return RankedDay(
+        date=date,
+        papers=tuple(final),
+        highlights=tuple(scored[i] for i in highlights),
+        sections={
+            name: tuple(s for _, s in sorted(group, key=_sort_key))
+            for name, group in grouped.items()
+        },
+        unmatched=tuple(s for s in final if not s.topics),
+    )
+
+
+def _rank_shared(args: tuple[int, Highlights, str, str]) -> Packed:
+    assert _WORKER is not None
+    ranker, items = _WORKER
+    index, rules, tldr_for, marks_for = args
+    date, papers = items[index]
+    return _pack(rank_day(date, papers, ranker, rules, tldr_for, marks_for), papers)
+
+
+def _rank_sent(args: tuple[dt.date, list[Paper], Highlights, str, str]) -> Packed:
     assert _WORKER is not None
     date, papers, rules, tldr_for, marks_for = args
-    return rank_day(date, papers, _WORKER, rules, tldr_for, marks_for)
+    return _pack(rank_day(date, papers, _WORKER[0], rules, tldr_for, marks_for), papers)
 
 
 def rank_days(
@@ -229,11 +276,27 @@ def rank_days(
 ) -> list[RankedDay]:
     """Rank many dates, in date order. Large inputs are spread over the machine's cores (each
     date is independent); ``workers=1`` keeps everything in this process."""
-    items = list(days.items()) if isinstance(days, Mapping) else list(days)
+    items = [(d, list(p)) for d, p in (days.items() if isinstance(days, Mapping) else days)]
     total = sum(len(p) for _, p in items)
     workers = workers or min(os.cpu_count() or 1, max(1, len(items)))
     if workers <= 1 or total < PARALLEL_MIN_PAPERS:
-        return [rank_day(d, list(p), ranker, rules, tldr_for, marks_for) for d, p in items]
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(ranker.topics,)) as pool:
-        jobs = [(d, list(p), rules, tldr_for, marks_for) for d, p in items]
-        return list(pool.map(_rank_in_worker, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+        return [rank_day(d, p, ranker, rules, tldr_for, marks_for) for d, p in items]
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else None)
+    chunk = max(1, len(items) // (workers * 8))
+    shared = items if fork else []
+    with ProcessPoolExecutor(workers, context, _init_worker, (ranker.topics, shared)) as pool:
+        if fork:
+            jobs: Iterable[Packed] = pool.map(
+                _rank_shared,
+                [(i, rules, tldr_for, marks_for) for i in range(len(items))],
+                chunksize=chunk,
+            )
+        else:
+            jobs = pool.map(
+                _rank_sent, [(d, p, rules, tldr_for, marks_for) for d, p in items], chunksize=chunk
+            )
+        return [
+            _unpack(packed, papers, ranker.topics)
+            for packed, (_, papers) in zip(jobs, items, strict=True)
+        ]
