@@ -249,26 +249,39 @@ class Matcher:
         for bolding matched keywords in outputs."""
         if not indices or not text:
             return []
-        return _merge([(a, b) for _, a, b in self._tokens(text, set(indices))])
+        wanted = set(indices)
+        normalized = None if self._empty else self._normalize(text)
+        if normalized is not None and normalized[2]:  # the automaton's offsets are the text's
+            return _merge([(a, b) for i, a, b in self._scan(text) if i in wanted])
+        return _merge([(a, b) for _, a, b in self._tokens(text, wanted)])
+
+    def _normalize(self, text: str) -> tuple[str, str, bool] | None:
+        """(text with separators as single spaces, its lower case, whether offsets are still
+        those of ``text``); None when lower case changes the length (a few non-ASCII letters)."""
+        if text.isascii():
+            raw = text.encode("ascii").translate(_ASCII_SEPARATORS)
+            exact = b"  " not in raw
+            norm = (raw if exact else b" ".join(raw.split())).decode("ascii")
+        else:
+            norm = text.replace("-", " ").replace("\u2010", " ").replace("\u2011", " ")
+            exact = "  " not in norm and norm.isprintable()
+            if not exact:
+                norm = " ".join(norm.split())
+        low = norm.lower()
+        return (norm, low, exact) if len(low) == len(norm) else None
 
     def _scan(self, text: str) -> list[tuple[int, int, int]]:
         """Occurrences (keyword, start, end) in one automaton pass over the text with its
         separators made single spaces (offsets are of that normalized text). Text whose lower
-        case changes length (a few non-ASCII letters) goes word by word instead."""
+        case changes length goes word by word instead."""
         found: list[tuple[int, int, int]] = []
         if self._empty or not text:
             found.extend(self._regex_matches(text))
             return found
-        if text.isascii():
-            raw = text.encode("ascii").translate(_ASCII_SEPARATORS)
-            norm = (b" ".join(raw.split()) if b"  " in raw else raw).decode("ascii")
-        else:
-            norm = text.replace("-", " ").replace("\u2010", " ").replace("\u2011", " ")
-            if "  " in norm or not norm.isprintable():
-                norm = " ".join(norm.split())
-        low = norm.lower()
-        if len(low) != len(norm):
+        normalized = self._normalize(text)
+        if normalized is None:
             return list(self._tokens(text))
+        norm, low, _ = normalized
         last_end: dict[int, int] = {}
         size = len(low)
         for end, (length, entries) in self._automaton.iter(low):

@@ -92,6 +92,16 @@ def test_automaton_and_word_by_word_agree_on_the_samples() -> None:
     assert checked > 500
 
 
+def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for a, b in spans:
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(b, merged[-1][1]))
+        else:
+            merged.append((a, b))
+    return merged
+
+
 def _tally(occurrences) -> dict[int, int]:  # type: ignore[no-untyped-def]
     out: dict[int, int] = {}
     for i, _, _ in occurrences:
