@@ -36,6 +36,13 @@ def title_key(title: str) -> str:
     return hashlib.blake2b(normalize_title(title), digest_size=8).hexdigest()
 
 
+def title_number(title: str) -> int:
+    """The same key as a signed 64-bit integer: what the store indexes (half the size of the
+    hex text, and faster to compare)."""
+    digest = hashlib.blake2b(normalize_title(title), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def title_id(title: str) -> str:
     """The identity of a paper known by its title only."""
     return "title:" + title_key(title)
