@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from . import __version__, pipeline
+from . import sources as sources_registry
 from .config import Config, load_config
 from .errors import DigestError, PartialFailure
 from .model import CollectReport, SourceStats
@@ -93,6 +94,8 @@ def _report_problems(stats: list[SourceStats] | tuple[SourceStats, ...]) -> int:
 def _finish(errors: int, stats: list[SourceStats] | tuple[SourceStats, ...]) -> None:
     if errors:
         failed = sum(1 for s in stats if s.errors)
+        if failed == len(stats):
+            raise PartialFailure(f"{errors} error(s); no source could be read in full")
         raise PartialFailure(
             f"{errors} error(s) in {failed} of {len(stats)} source(s); the other sources were read"
         )
@@ -121,7 +124,12 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per line.")
 @today_option
 @click.option("--date", type=DATE, help="The date of undated pages.")
-@click.option("--format", "fmt", help="Skip detection and read every SOURCE as this format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(sources_registry.REGISTRY)),
+    help="Skip detection and read every SOURCE as this format.",
+)
 def parse(
     sources: tuple[str, ...],
     as_json: bool,
@@ -232,7 +240,12 @@ def build(config_path: str | None, today: dt.datetime | None) -> None:
     type=DATE,
     help="With SOURCEs: the date of undated pages. Without: rank only this date of the store.",
 )
-@click.option("--format", "fmt", help="Skip detection and read every SOURCE as this format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(sources_registry.REGISTRY)),
+    help="Skip detection and read every SOURCE as this format.",
+)
 def rank(
     sources: tuple[str, ...],
     config_path: str | None,
