@@ -34,9 +34,5 @@ def find_in_link(*values: str | None) -> tuple[str, int | None] | None:
     return None
 
 
-def is_arxiv_id(value: str) -> bool:
-    return ARXIV_ID.fullmatch(value.strip()) is not None
-
-
 def abs_url(arxiv_id: str) -> str:
     return f"https://arxiv.org/abs/{arxiv_id}"

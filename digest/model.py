@@ -98,10 +98,6 @@ class Paper:
     def arxiv_id(self) -> str | None:
         return None if self.id.startswith("title:") else self.id
 
-    @property
-    def title_key(self) -> str:
-        return title_key(self.title)
-
     def to_json(self) -> dict[str, Any]:
         """The public JSON form (``digest parse --json``): keep these keys stable."""
         return {
