@@ -45,8 +45,10 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
             yield Problem("dropped", "entry without a title", number)
             continue
         arxiv_id, version = found
-        published = struct_date(entry.get("published_parsed"))
-        updated = struct_date(entry.get("updated_parsed"))
+        published = struct_date(dict.get(entry, "published_parsed"))
+        updated = struct_date(
+            dict.get(entry, "updated_parsed")
+        )  # not feedparser's get: see feed.entry_date
         date = published or updated
         if date is None:
             date, _ = ctx.fallback_date()

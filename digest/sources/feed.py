@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import io
 import re
 import time
 from collections.abc import Iterator
@@ -44,7 +45,8 @@ def entry_date(entry: Any) -> dt.date | None:
     """The entry's date as the feed wrote it (in the feed's own time zone, so an item dated
     late in the evening west of UTC keeps its day), else feedparser's UTC reading."""
     for key in ("published", "updated", "dc_date", "created"):
-        raw = entry.get(key)
+        # dict.get: feedparser's own get maps a missing "updated" to "published", with a warning
+        raw = dict.get(entry, key)
         if not isinstance(raw, str) or not raw.strip():
             continue
         raw = raw.strip()
@@ -56,7 +58,7 @@ def entry_date(entry: Any) -> dt.date | None:
             return email.utils.parsedate_to_datetime(raw).date()
         except (TypeError, ValueError, IndexError):
             pass
-        parsed = struct_date(entry.get(f"{key}_parsed"))
+        parsed = struct_date(dict.get(entry, f"{key}_parsed"))
         if parsed:
             return parsed
     return None
@@ -76,7 +78,12 @@ def read_feed(stream: IO[bytes]) -> tuple[Any, list[Problem]]:
     data = stream.read()
     if not data.strip():
         raise SourceError("empty file")
-    parsed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    # A file object, never the bytes: given bytes or a string, feedparser first tries them as a
+    # URL or a file name (a short "feed" could make it read a local file or the network).
+    try:
+        parsed = feedparser.parse(io.BytesIO(data), sanitize_html=True, resolve_relative_uris=False)
+    except Exception as exc:  # feedparser is lenient; anything it still raises is bad input
+        raise SourceError(f"cannot read the feed: {type(exc).__name__}: {exc}") from None
     problems: list[Problem] = []
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")

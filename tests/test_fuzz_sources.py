@@ -1,0 +1,71 @@
+"""Any bytes into any reader give papers, problems or a clean SourceError: nothing else escapes."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from digest.errors import SourceError
+from digest.model import Paper, Problem
+from digest.sources import Context, detect, formats
+
+from .conftest import FEEDS, PAGES, TODAY
+
+SEEDS = [
+    (PAGES / "daily-papers-aug12.txt").read_bytes()[:3000],
+    (FEEDS / "arxiv-cs-lg.xml").read_bytes()[:3000],
+    (FEEDS / "hf-daily-papers.json").read_bytes()[:2000],
+    b'{"title": "T", "abstract": "A", "date": "2026-01-01"}\n{"id": "2601.00001v2", "title": "U"}\n',
+]
+
+
+def mutate(data: bytes, cuts: list[tuple[int, bytes]]) -> bytes:
+    out = bytearray(data)
+    for position, chunk in cuts:
+        at = position % (len(out) + 1)
+        out[at : at + len(chunk)] = chunk
+    return bytes(out)
+
+
+def read_everything(data: bytes) -> None:
+    ctx = Context("fuzz", "fuzz.txt", TODAY)
+    readers = list(formats())
+    with contextlib.suppress(SourceError):
+        readers.insert(0, detect(data[:8192], "fuzz.txt"))
+    for reader in readers:
+        try:
+            for item in reader.parse(io.BytesIO(data), ctx):
+                assert isinstance(item, Paper | Problem)
+                if isinstance(item, Paper):
+                    assert item.title and "\x00" not in item.title and "\n" not in item.title
+        except SourceError as exc:
+            assert "\n" not in str(exc)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2000))
+def test_random_bytes(data: bytes) -> None:
+    read_everything(data)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(SEEDS),
+    st.lists(st.tuples(st.integers(0, 4000), st.binary(max_size=12)), max_size=6),
+)
+def test_mutated_real_inputs(seed: bytes, cuts: list[tuple[int, bytes]]) -> None:
+    read_everything(mutate(seed, cuts))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=300))
+def test_hostile_text_in_every_field(text: str) -> None:
+    import json
+
+    record = json.dumps(
+        {"title": text + "x", "abstract": text, "authors": text, "id": text, "date": text}
+    )
+    read_everything(record.encode("utf-8", "surrogatepass"))
