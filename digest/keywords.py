@@ -22,6 +22,7 @@ ranking can run on other processes.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from collections.abc import Iterator, Sequence
@@ -179,6 +180,26 @@ def compile_keyword(text: str, keys: WordKeys) -> Keyword:
     return Keyword(text, forms=tuple(forms), words=tuple(forms.values()))
 
 
+_RUN = re.compile(rb"[^ ]+")
+
+
+def _map_offsets(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans in the normalized form of an ASCII text (separators translated to spaces, runs of
+    spaces collapsed) as spans of the text itself."""
+    raw = text.encode("ascii").translate(_ASCII_SEPARATORS)
+    runs = [(m.start(), m.end()) for m in _RUN.finditer(raw)]
+    norm_starts, position = [], 0
+    for start, end in runs:
+        norm_starts.append(position)
+        position += end - start + 1
+
+    def original(offset: int) -> int:
+        k = bisect.bisect_right(norm_starts, offset) - 1
+        return runs[k][0] + offset - norm_starts[k]
+
+    return [(original(a), original(b - 1) + 1) for a, b in spans]
+
+
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -251,9 +272,14 @@ class Matcher:
             return []
         wanted = set(indices)
         normalized = None if self._empty else self._normalize(text)
-        if normalized is not None and normalized[2]:  # the automaton's offsets are the text's
-            return _merge([(a, b) for i, a, b in self._scan(text) if i in wanted])
-        return _merge([(a, b) for _, a, b in self._tokens(text, wanted)])
+        if normalized is None or (not normalized[2] and not text.isascii()):
+            return _merge([(a, b) for _, a, b in self._tokens(text, wanted)])
+        norm, low, exact = normalized
+        found = [(a, b) for i, a, b in self._automaton_matches(norm, low) if i in wanted]
+        if not exact:  # runs of separators were collapsed: map back to the text
+            found = _map_offsets(text, found)
+        found += [(a, b) for i, a, b in self._regex_matches(text) if i in wanted]
+        return _merge(found)
 
     def _normalize(self, text: str) -> tuple[str, str, bool] | None:
         """(text with separators as single spaces, its lower case, whether offsets are still
@@ -272,16 +298,20 @@ class Matcher:
 
     def _scan(self, text: str) -> list[tuple[int, int, int]]:
         """Occurrences (keyword, start, end) in one automaton pass over the text with its
-        separators made single spaces (offsets are of that normalized text). Text whose lower
-        case changes length goes word by word instead."""
-        found: list[tuple[int, int, int]] = []
+        separators made single spaces (offsets are of that normalized text), then the regular
+        expressions. Text whose lower case changes length goes word by word instead."""
         if self._empty or not text:
-            found.extend(self._regex_matches(text))
-            return found
+            return list(self._regex_matches(text))
         normalized = self._normalize(text)
         if normalized is None:
             return list(self._tokens(text))
-        norm, low, _ = normalized
+        found = self._automaton_matches(normalized[0], normalized[1])
+        if self.regexes:
+            found.extend(self._regex_matches(text))
+        return found
+
+    def _automaton_matches(self, norm: str, low: str) -> list[tuple[int, int, int]]:
+        found: list[tuple[int, int, int]] = []
         last_end: dict[int, int] = {}
         size = len(low)
         for end, (length, entries) in self._automaton.iter(low):
@@ -300,8 +330,6 @@ class Matcher:
                         continue
                 last_end[form_id] = after
                 found.append((i, start, after))
-        if self.regexes:
-            found.extend(self._regex_matches(text))
         return found
 
     def _regex_matches(self, text: str) -> Iterator[tuple[int, int, int]]:

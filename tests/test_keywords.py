@@ -122,3 +122,18 @@ def test_non_ascii_text(keyword: str, text: str, expected: int) -> None:
     assert counts(keyword, text) == expected
     matcher = Matcher([keyword])
     assert _tally(matcher._tokens(text)) == matcher.count(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We study test - time  compute and scaling\n\nlaws with RL - and LLMs.",
+        "a  b scaling   laws -- test-time compute",
+        "\tscaling law  ",
+    ],
+)
+def test_spans_map_back_through_collapsed_separators(text: str) -> None:
+    matcher = Matcher(["test-time compute", "scaling law", "RL", "LLM", "/laws? with/"])
+    found = list(matcher.count(text))
+    exact = _merge_spans(sorted({(a, b) for _, a, b in matcher._tokens(text)}))
+    assert matcher.spans(text, found) == exact
