@@ -28,6 +28,12 @@ config_option = click.option(
     type=click.Path(dir_okay=False),
     help="Config file (default: ./digest.yaml).",
 )
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(sources_registry.REGISTRY)),
+    help="Skip detection and read every SOURCE as this format.",
+)
 today_option = click.option(
     "--today", type=DATE, help="Resolve year-less dates against this day (default: today)."
 )
@@ -124,12 +130,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per line.")
 @today_option
 @click.option("--date", type=DATE, help="The date of undated pages.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(sources_registry.REGISTRY)),
-    help="Skip detection and read every SOURCE as this format.",
-)
+@format_option
 def parse(
     sources: tuple[str, ...],
     as_json: bool,
@@ -240,12 +241,7 @@ def build(config_path: str | None, today: dt.datetime | None) -> None:
     type=DATE,
     help="With SOURCEs: the date of undated pages. Without: rank only this date of the store.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(sorted(sources_registry.REGISTRY)),
-    help="Skip detection and read every SOURCE as this format.",
-)
+@format_option
 def rank(
     sources: tuple[str, ...],
     config_path: str | None,
