@@ -145,22 +145,29 @@ def rank_day(
             ScoredPaper(paper, best_score, best, topic_scores, matched, marks=tuple(marks))
         )
 
-    ordered = sorted(scored, key=lambda s: (-s.score, -s.upvotes, s.paper.id))
+    ordered = sorted(scored, key=lambda s: _sort_key((s.score, s)))
     chosen = _pick_highlights(ordered, rules)
-    final = [_finish(s, s.paper.id in chosen, tldr_for, marks_for, matcher) for s in ordered]
+    picked = set(chosen)
+    final = [_finish(s, s.paper.id in picked, tldr_for, marks_for, matcher) for s in ordered]
     by_id = {s.paper.id: s for s in final}
+    return _day(date, final, [by_id[i] for i in chosen], names)
+
+
+def _day(
+    date: dt.date, final: list[ScoredPaper], highlights: list[ScoredPaper], names: Sequence[str]
+) -> RankedDay:
+    """A RankedDay from its papers in rank order: each topic's section by that topic's score."""
     grouped: dict[str, list[tuple[float, ScoredPaper]]] = {name: [] for name in names}
     for s in final:
         for name, value in s.topics.items():
             grouped[name].append((value, s))
-    sections = {
-        name: tuple(s for _, s in sorted(group, key=_sort_key)) for name, group in grouped.items()
-    }
     return RankedDay(
         date=date,
         papers=tuple(final),
-        highlights=tuple(by_id[i] for i in chosen),
-        sections=sections,
+        highlights=tuple(highlights),
+        sections={
+            name: tuple(s for _, s in sorted(g, key=_sort_key)) for name, g in grouped.items()
+        },
         unmatched=tuple(s for s in final if not s.topics),
     )
 
@@ -236,20 +243,7 @@ def _unpack(packed: Packed, papers: Sequence[Paper], topics: Sequence[Topic]) ->
     date, rows, highlights = packed
     scored = {i: ScoredPaper(papers[i], *rest) for i, *rest in rows}
     final = [scored[row[0]] for row in rows]
-    grouped: dict[str, list[tuple[float, ScoredPaper]]] = {t.name: [] for t in topics}
-    for s in final:
-        for name, value in s.topics.items():
-            grouped[name].append((value, s))
-    return RankedDay(
-        date=date,
-        papers=tuple(final),
-        highlights=tuple(scored[i] for i in highlights),
-        sections={
-            name: tuple(s for _, s in sorted(group, key=_sort_key))
-            for name, group in grouped.items()
-        },
-        unmatched=tuple(s for s in final if not s.topics),
-    )
+    return _day(date, final, [scored[i] for i in highlights], [t.name for t in topics])
 
 
 def _rank_shared(args: tuple[int, Highlights, str, str]) -> Packed:
