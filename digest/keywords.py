@@ -220,30 +220,28 @@ class Matcher:
         self.keywords = tuple(compile_keyword(k, self.keys) for k in self.texts)
         self.index = {k: i for i, k in enumerate(self.texts)}
         self.regexes = [(i, kw.regex) for i, kw in enumerate(self.keywords) if kw.regex is not None]
-        # For the token path: every form by its first word's key or acronym (plural too).
+        # Every form once, numbered: by its first word's key or acronym (plural too) for the
+        # token path; every inflected spelling, lower case, one space between words, for the
+        # automaton (payload: length, entries of keyword, form id, acronym checks).
         self._by_first: dict[tuple[str, str], list[tuple[int, int, Form]]] = {}
-        all_forms = ((i, f) for i, kw in enumerate(self.keywords) for f in kw.forms)
-        for form_id, (i, form) in enumerate(all_forms):
+        surfaces: dict[str, list[tuple[int, int, tuple[tuple[int, str], ...]]]] = {}
+        forms = (
+            (i, f, w)
+            for i, kw in enumerate(self.keywords)
+            for f, w in zip(kw.forms, kw.words, strict=True)
+        )
+        for form_id, (i, form, words) in enumerate(forms):
             kind, value = form[0]
             self._by_first.setdefault((kind, value), []).append((i, form_id, form))
             if kind == "acronym":
                 self._by_first.setdefault((kind, value + "s"), []).append((i, form_id, form))
-        # The automaton: every inflected spelling of every form, lower case, one space between
-        # words; payload (length, entries), an entry (keyword, form id, acronym checks).
-        surfaces: dict[str, list[tuple[int, int, tuple[tuple[int, str], ...]]]] = {}
-        form_id = 0
-        for i, kw in enumerate(self.keywords):
-            for form, words in zip(kw.forms, kw.words, strict=True):
-                options = [
-                    [w.lower(), w.lower() + "s"] if kind == "acronym" else inflections(w, self.keys)
-                    for (kind, _), w in zip(form, words, strict=True)
-                ]
-                checks = tuple(
-                    (j, value) for j, (kind, value) in enumerate(form) if kind == "acronym"
-                )
-                for combo in itertools.islice(itertools.product(*options), MAX_SURFACES):
-                    surfaces.setdefault(" ".join(combo), []).append((i, form_id, checks))
-                form_id += 1
+            options = [
+                [w.lower(), w.lower() + "s"] if k == "acronym" else inflections(w, self.keys)
+                for (k, _), w in zip(form, words, strict=True)
+            ]
+            checks = tuple((j, v) for j, (k, v) in enumerate(form) if k == "acronym")
+            for combo in itertools.islice(itertools.product(*options), MAX_SURFACES):
+                surfaces.setdefault(" ".join(combo), []).append((i, form_id, checks))
         self._automaton = ahocorasick.Automaton()
         for surface, entries in surfaces.items():
             self._automaton.add_word(surface, (len(surface), tuple(entries)))
@@ -359,11 +357,7 @@ class Matcher:
                 ):
                     free[form_id] = at + last + 1
                     yield i, tokens[at].start(), tokens[at + last].end()
-        for i, regex in self.regexes:
-            if wanted is None or i in wanted:
-                yield from (
-                    (i, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()
-                )
+        yield from (o for o in self._regex_matches(text) if wanted is None or o[0] in wanted)
 
     @staticmethod
     def _matches_at(
