@@ -30,17 +30,20 @@ def normalize_title(title: str) -> bytes:
     return _NON_WORD.sub("", unicodedata.normalize("NFKC", title).casefold()).encode("utf-8")
 
 
+def _title_digest(title: str) -> bytes:
+    return hashlib.blake2b(normalize_title(title), digest_size=8).digest()
+
+
 def title_key(title: str) -> str:
     """A stable key for a title (its normalized form, hashed): the identity of papers known by
     title only, and how they meet the same paper known by arXiv id."""
-    return hashlib.blake2b(normalize_title(title), digest_size=8).hexdigest()
+    return _title_digest(title).hex()
 
 
 def title_number(title: str) -> int:
     """The same key as a signed 64-bit integer: what the store indexes (half the size of the
     hex text, and faster to compare)."""
-    digest = hashlib.blake2b(normalize_title(title), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return int.from_bytes(_title_digest(title), "big", signed=True)
 
 
 def title_id(title: str) -> str:
