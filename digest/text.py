@@ -32,6 +32,18 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
+def author_names(value: object) -> tuple[str, ...]:
+    """Authors as a tuple of clean names, from "A, B and C" or a list of names or of objects
+    with a ``name`` (feeds, the arXiv snapshot, the daily-papers JSON)."""
+    if isinstance(value, str):
+        names = clean(value).replace(" and ", ",").split(",")
+        return tuple([n for n in map(str.strip, names) if n])
+    if isinstance(value, list):
+        names = (v.get("name") if isinstance(v, dict) else v for v in value)
+        return tuple(name for n in names if isinstance(n, str) and (name := clean(n)))
+    return ()
+
+
 # Scraping artefacts fixed in page text. Each is unambiguous: the pattern cannot be ordinary
 # prose. They come from LaTeX and HTML entities whose backslash or ``&#`` was lost by a scraper.
 #   "runx2014each"  -> "run—each"   (&#x2014; em dash; x2013 en dash likewise), only glued to letters

@@ -23,7 +23,7 @@ import feedparser
 from ..errors import SourceError
 from ..ids import abs_url, find_in_link
 from ..model import Paper, Problem, title_id
-from ..text import clean, html_to_text
+from ..text import author_names, clean, html_to_text
 from . import Context, Format, Item, register
 
 DEFAULT_ANNOUNCE = ("new", "cross")
@@ -119,16 +119,12 @@ def _text(entry: Any, key: str) -> str:
     return clean(value)
 
 
-def _split_names(value: str) -> list[str]:
-    return [n for n in re.split(r"\s*,\s*|\s+and\s+", html_to_text(value)) if n]
-
-
 def _authors(entry: Any) -> tuple[str, ...]:
     names: list[str] = []
     for author in entry.get("authors") or ():
-        names.extend(_split_names(author.get("name") or ""))
+        names.extend(author_names(html_to_text(author.get("name") or "")))
     if not names and entry.get("author"):
-        names = _split_names(entry["author"])
+        names = list(author_names(html_to_text(entry["author"])))
     return tuple(dict.fromkeys(names))
 
 

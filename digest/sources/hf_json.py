@@ -13,7 +13,7 @@ from typing import IO, Any
 from ..errors import SourceError
 from ..ids import split_version
 from ..model import Paper, Problem
-from ..text import clean
+from ..text import author_names, clean
 from . import Context, Format, Item, register
 
 
@@ -24,15 +24,6 @@ def parse_date(value: Any) -> dt.date | None:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
         return None
-
-
-def _names(authors: Any) -> tuple[str, ...]:
-    names = []
-    for author in authors if isinstance(authors, list) else ():
-        name = author.get("name") if isinstance(author, dict) else author
-        if isinstance(name, str) and clean(name):
-            names.append(clean(name))
-    return tuple(names)
 
 
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
@@ -75,7 +66,7 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
             abstract=clean(str(paper.get("summary") or entry.get("summary") or "")),
             date=date,
             source=ctx.name,
-            authors=_names(paper.get("authors")),
+            authors=author_names(paper.get("authors")),
             url=f"https://huggingface.co/papers/{arxiv_id}",
             extra=extra,
         )

@@ -19,7 +19,7 @@ import orjson
 
 from ..ids import ARXIV_ID, abs_url
 from ..model import Paper, Problem, title_id
-from ..text import clean
+from ..text import author_names, clean
 from . import Context, Format, Item, register
 
 _MONTHS = {
@@ -59,16 +59,6 @@ def _date(record: dict[str, Any]) -> dt.date | None:
             except ValueError:
                 continue
     return None
-
-
-def _authors(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        names = clean(value).replace(" and ", ",").split(",")
-        return tuple([n for n in map(str.strip, names) if n])
-    if isinstance(value, list):
-        names = (v.get("name") if isinstance(v, dict) else v for v in value)
-        return tuple(clean(n) for n in names if isinstance(n, str) and n.strip())
-    return ()
 
 
 def _categories(value: Any) -> tuple[str, ...]:
@@ -115,7 +105,7 @@ def record_to_paper(record: dict[str, Any], ctx: Context, fallback: dt.date) -> 
         abstract,
         _date(record) or fallback,
         ctx.name,
-        _authors(record.get("authors")),
+        author_names(record.get("authors")),
         url,
         _categories(record.get("categories")),
         extra,
