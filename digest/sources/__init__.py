@@ -25,6 +25,16 @@ HEAD_BYTES = 8192
 _FILE_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 
+def iso_day(value: Any) -> dt.date | None:
+    """The day of an ISO date or timestamp string (``2026-11-20``, ``2026-11-20T03:12:00Z``)."""
+    if not isinstance(value, str) or len(value) < 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class Context:
     """What a parser knows besides the bytes.

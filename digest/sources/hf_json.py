@@ -5,7 +5,6 @@ paper's."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterator
 from typing import IO, Any
@@ -14,16 +13,7 @@ from ..errors import SourceError
 from ..ids import split_version
 from ..model import Paper, Problem
 from ..text import author_names, clean
-from . import Context, Format, Item, register
-
-
-def parse_date(value: Any) -> dt.date | None:
-    if not isinstance(value, str) or len(value) < 10:
-        return None
-    try:
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return None
+from . import Context, Format, Item, iso_day, register
 
 
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
@@ -49,7 +39,7 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
             yield Problem("dropped", f"entry {number} has no paper id or title")
             continue
         arxiv_id, version = split_version(raw_id)
-        date = parse_date(entry.get("publishedAt")) or parse_date(paper.get("publishedAt"))
+        date = iso_day(entry.get("publishedAt")) or iso_day(paper.get("publishedAt"))
         if date is None:
             date, _ = ctx.fallback_date()
         extra: dict[str, Any] = {}

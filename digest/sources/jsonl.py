@@ -20,7 +20,7 @@ import orjson
 from ..ids import ARXIV_ID, abs_url
 from ..model import Paper, Problem, title_id
 from ..text import author_names, clean
-from . import Context, Format, Item, register
+from . import Context, Format, Item, iso_day, register
 
 _MONTHS = {
     m: i
@@ -52,12 +52,9 @@ def _date(record: dict[str, Any]) -> dt.date | None:
             if found:
                 return found
     for key in ("date", "update_date", "published", "publishedAt"):
-        value = record.get(key)
-        if isinstance(value, str) and len(value) >= 10:
-            try:
-                return dt.date.fromisoformat(value[:10])
-            except ValueError:
-                continue
+        found = iso_day(record.get(key))
+        if found:
+            return found
     return None
 
 
