@@ -8,12 +8,14 @@ semantics: tags such as ``!!python/object`` are refused.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import yaml
 
 from .errors import ConfigError
@@ -45,6 +47,16 @@ class Highlights:
 
 
 @dataclass(frozen=True)
+class EmailSettings:
+    """``email``: the headers of the built ``.eml`` (and, later, of every delivery)."""
+
+    sender: str = ""  # `from:`; default: "<title> <digest@<site host>>"
+    to: str = ""  # default: the sender
+    subject: str = "{{ title }} — {{ date }}: {{ highlights|length }} highlights"
+    unsubscribe_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     file: Path | None = None
@@ -55,6 +67,9 @@ class Config:
     highlights: Highlights = Highlights()
     title: str = "Paper digest"
     site_url: str = "https://example.org/digest/"
+    templates: Path | None = None
+    recent_days: int = 14
+    email: EmailSettings = EmailSettings()
     warnings: tuple[str, ...] = ()
 
 
@@ -207,7 +222,11 @@ def _kind(value: Any) -> str:
     }.get(type(value), f"a {type(value).__name__}")
 
 
-TOP_KEYS = {"sources", "store", "output", "topics", "highlights", "title", "site_url"}
+TOP_KEYS = {
+    "sources", "store", "output", "topics", "highlights", "title", "site_url", "templates",
+    "recent_days", "email",
+}  # fmt: skip
+EMAIL_KEYS = {"from", "to", "subject", "unsubscribe_url"}
 SOURCE_KEYS = {"path", "url", "format", "name", "date", "announce"}
 TOPIC_KEYS = {"name", "description", "keywords", "exclude", "weight"}
 HIGHLIGHT_KEYS = {"total", "per_topic", "min_score"}
@@ -329,6 +348,36 @@ def _highlights(c: _Checker, value: Any) -> Highlights:
     )
 
 
+def _address(c: _Checker, value: Any, path: Path_) -> str:
+    text = c.string(value, path)
+    if text is None:
+        return ""
+    name, address = email.utils.parseaddr(text)
+    local, _, domain = address.rpartition("@")
+    if not local or "." not in domain or any(ch.isspace() for ch in address) or "\n" in text:
+        c.fail(path, f"expected an email address such as 'Name <me@example.org>', got {text!r}")
+        return ""
+    return email.utils.formataddr((name, address)) if name else address
+
+
+def _email(c: _Checker, value: Any) -> EmailSettings:
+    body = c.mapping(value, ("email",), EMAIL_KEYS)
+    subject = c.string(body.get("subject"), ("email", "subject")) or EmailSettings.subject
+    try:
+        jinja2.Environment().parse(subject)
+    except jinja2.TemplateSyntaxError as exc:
+        c.fail(("email", "subject"), f"invalid template: {exc.message}")
+    url = c.string(body.get("unsubscribe_url"), ("email", "unsubscribe_url"))
+    if url and not re.match(r"^(https?://[^/\s]+|mailto:\S+@)", url):
+        c.fail(("email", "unsubscribe_url"), f"expected an http(s) or mailto: URL, got {url!r}")
+    return EmailSettings(
+        sender=_address(c, body.get("from"), ("email", "from")),
+        to=_address(c, body.get("to"), ("email", "to")),
+        subject=subject,
+        unsubscribe_url=url,
+    )
+
+
 def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None = None) -> Config:
     """Config from parsed YAML; raises one ConfigError listing every problem."""
     c = _Checker(lines)
@@ -345,6 +394,11 @@ def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None =
     output = c.string(data.get("output"), ("output",)) or DEFAULT_OUTPUT
     title = c.string(data.get("title"), ("title",)) or Config.title
     site_url = c.string(data.get("site_url"), ("site_url",)) or Config.site_url
+    templates = c.string(data.get("templates"), ("templates",))
+    recent_days = c.number(data.get("recent_days"), ("recent_days",), 14, minimum=1, integer=True)
+    email_settings = _email(c, data.get("email"))
+    if templates and not (root / templates).is_dir():
+        c.fail(("templates",), f"no such folder: {templates}")
     if site_url and not re.match(r"^https?://[^/\s]+", site_url):
         c.fail(("site_url",), f"expected an http(s) URL, got {site_url!r}")
     store_path, output_path = (root / store).resolve(), (root / output).resolve()
@@ -362,6 +416,9 @@ def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None =
         highlights=highlights,
         title=title,
         site_url=site_url if site_url.endswith("/") else site_url + "/",
+        templates=(root / templates).resolve() if templates else None,
+        recent_days=recent_days,
+        email=email_settings,
         warnings=tuple(c.warnings),
     )
 

@@ -25,6 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
+import orjson
+
 from .config import Highlights
 from .keywords import Matcher
 from .model import Paper, RankedDay, ScoredPaper, Topic
@@ -244,6 +246,36 @@ def _unpack(packed: Packed, papers: Sequence[Paper], topics: Sequence[Topic]) ->
     scored = {i: ScoredPaper(papers[i], *rest) for i, *rest in rows}
     final = [scored[row[0]] for row in rows]
     return _day(date, final, [scored[i] for i in highlights], [t.name for t in topics])
+
+
+def encode_day(day: RankedDay) -> bytes:
+    """A ranked date as bytes for the store (papers named by id; :func:`decode_day` rejoins)."""
+    rows = [
+        (s.paper.id, s.score, s.topic, s.topics, s.matched, s.highlight, s.tldr, s.title_marks,
+         s.abstract_marks)
+        for s in day.papers
+    ]  # fmt: skip
+    return orjson.dumps({"rows": rows, "highlights": [h.paper.id for h in day.highlights]})
+
+
+def decode_day(
+    date: dt.date, papers: Sequence[Paper], data: bytes, topics: Sequence[str]
+) -> RankedDay:
+    """The RankedDay :func:`encode_day` stored, with the date's papers; ``ValueError`` when the
+    papers no longer match."""
+    found = orjson.loads(data)
+    by_id = {p.id: p for p in papers}
+    scored: dict[str, ScoredPaper] = {}
+    for pid, score, topic, scores, matched, highlight, summary, tmarks, amarks in found["rows"]:
+        paper = by_id.get(pid)
+        if paper is None:
+            raise ValueError(f"{date}: ranked paper {pid} is not in the store")
+        scored[pid] = ScoredPaper(
+            paper, score, topic, scores, {k: tuple(v) for k, v in matched.items()}, highlight,
+            summary, tuple(map(tuple, tmarks)), tuple(map(tuple, amarks)),
+        )  # fmt: skip
+    final = list(scored.values())
+    return _day(date, final, [scored[i] for i in found["highlights"]], topics)
 
 
 def _rank_shared(args: tuple[int, Highlights, str, str]) -> Packed:

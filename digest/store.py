@@ -49,6 +49,22 @@ CREATE TABLE IF NOT EXISTS sightings(
     date TEXT NOT NULL,
     PRIMARY KEY(paper_id, source)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS day_changes(
+    date TEXT PRIMARY KEY,
+    run INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS ranked(
+    date TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    papers INTEGER NOT NULL,
+    highlights INTEGER NOT NULL,
+    data BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rendered(
+    date TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    files BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs(
     id INTEGER PRIMARY KEY,
     started TEXT NOT NULL,
@@ -204,6 +220,7 @@ class Store:
         updates: list[tuple[Any, ...]] = []
         rekeys: list[tuple[str, str]] = []
         sightings: list[tuple[str, str, str]] = []
+        moved_from: set[str] = set()  # the dates of changed papers before the change
         for paper, key in zip(papers, keys, strict=True):
             row = by_id.get(paper.id)
             if row is None:
@@ -226,7 +243,9 @@ class Store:
             new_row = _row(merged, 0)[:-1]
             if new_row != tuple(row):
                 updates.append((*new_row[1:], new_row[0]))
+                moved_from.add(row[6])
             sightings.append((merged.id, paper.source, paper.date.isoformat()))
+        changed = {r[6] for r in inserts} | {u[5] for u in updates} | moved_from
         for new_id, old_id in rekeys:
             self.db.execute("UPDATE papers SET id = ? WHERE id = ?", (new_id, old_id))
             self.db.execute(
@@ -243,6 +262,9 @@ class Store:
                 "source=?, categories=?, extra=? WHERE id=?",
                 updates,
             )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO day_changes VALUES (?, ?)", [(d, self.run) for d in changed]
+        )
         self.db.executemany(
             "INSERT INTO sightings VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET date = "
             "min(sightings.date, excluded.date) WHERE excluded.date < sightings.date",
@@ -301,6 +323,48 @@ class Store:
             f"SELECT {_COLUMNS} FROM papers WHERE date = ? ORDER BY rowid", (date.isoformat(),)
         )
         return [paper_from_row(r) for r in rows]
+
+    def day_versions(self) -> dict[dt.date, tuple[int, int]]:
+        """Per date: (paper count, the run that last changed the date's papers), which changes
+        whenever anything the date's outputs show may have changed."""
+        changes = dict(self.db.execute("SELECT date, run FROM day_changes"))
+        return {day: (count, changes.get(day.isoformat(), 0)) for day, count in self.dates()}
+
+    # -- the ranked and rendered dates (caches keyed by what they were made from) -----------
+
+    def ranked(self, date: dt.date) -> tuple[str, bytes] | None:
+        row = self.db.execute(
+            "SELECT key, data FROM ranked WHERE date = ?", (date.isoformat(),)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def ranked_keys(self) -> dict[dt.date, tuple[str, int, int]]:
+        """Per ranked date: (key, papers, highlights)."""
+        return {
+            dt.date.fromisoformat(d): (k, n, h)
+            for d, k, n, h in self.db.execute("SELECT date, key, papers, highlights FROM ranked")
+        }
+
+    def save_ranked(self, rows: Iterable[tuple[dt.date, str, int, int, bytes]]) -> None:
+        with self.transaction():
+            self.db.executemany(
+                "INSERT OR REPLACE INTO ranked VALUES (?, ?, ?, ?, ?)",
+                [(d.isoformat(), k, n, h, data) for d, k, n, h, data in rows],
+            )
+
+    def rendered(self) -> dict[dt.date, tuple[str, bytes]]:
+        return {
+            dt.date.fromisoformat(d): (k, f)
+            for d, k, f in self.db.execute("SELECT date, key, files FROM rendered")
+        }
+
+    def save_rendered(self, rows: Iterable[tuple[dt.date, str, bytes]]) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM rendered")
+            self.db.executemany(
+                "INSERT INTO rendered VALUES (?, ?, ?)",
+                [(d.isoformat(), k, f) for d, k, f in rows],
+            )
 
     def sources_of(self, paper_id: str) -> list[str]:
         return [
