@@ -1,0 +1,126 @@
+"""Render: ranked dates -> files (relative path -> bytes), one module per output, registered by
+name. Pure: templates are read, nothing is written (that is the writer's job).
+
+Two kinds of work: ``day`` renders the files of one date (they depend on that date only, and on
+its neighbours for links), ``summary`` the files that list many dates (home page, archive,
+topics, feeds), from the latest ranked dates and one line per older date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from ..config import EmailSettings, Highlights
+from ..model import Paper, RankedDay, Topic
+from . import paths
+from .env import anchor, environment, safe_url, slugify
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One output file: its path (relative, '/'-separated), kind and bytes, and the date and topic
+    it belongs to (for ``manifest.json``)."""
+
+    path: str
+    kind: str
+    data: bytes
+    date: dt.date | None = None
+    topic: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DateInfo:
+    """One line of the archive: a date, how many papers it had and how many were highlights."""
+
+    date: dt.date
+    papers: int
+    highlights: int
+
+
+@dataclass(frozen=True)
+class Site:
+    """What every output knows of the whole digest."""
+
+    title: str
+    site_url: str
+    topics: tuple[Topic, ...]
+    dates: tuple[DateInfo, ...] = ()  # newest first
+    rules: Highlights = field(default_factory=Highlights)
+    email: EmailSettings = field(default_factory=EmailSettings)
+    recent_days: int = 14
+    templates: Path | None = None
+    slugs: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def make(cls, **fields: object) -> Site:
+        site = cls(**fields)  # type: ignore[arg-type]
+        slugs: dict[str, str] = {}
+        for topic in site.topics:
+            slug, n = slugify(topic.name), 2
+            base = slug
+            while slug in slugs.values():
+                slug, n = f"{base}-{n}", n + 1
+            slugs[topic.name] = slug
+        object.__setattr__(site, "slugs", slugs)
+        return site
+
+    @property
+    def env(self) -> jinja2.Environment:
+        return environment(self.templates)
+
+    def neighbours(self, date: dt.date) -> tuple[dt.date | None, dt.date | None]:
+        """The dates before and after ``date`` in the archive."""
+        days = [d.date for d in self.dates]
+        if date not in days:
+            return None, None
+        i = days.index(date)
+        return (days[i + 1] if i + 1 < len(days) else None), (days[i - 1] if i else None)
+
+    def paper_url(self, paper: Paper) -> str:
+        """Where a paper's title links: its own http(s) URL, else its place on the site."""
+        return safe_url(paper.url) or (
+            f"{self.site_url}{paths.day_page(paper.date)}#{anchor(paper.id)}"
+        )
+
+    @property
+    def host(self) -> str:
+        return self.site_url.split("://", 1)[-1].split("/", 1)[0]
+
+
+DayRenderer = Callable[[RankedDay, Site], list[Rendered]]
+SummaryRenderer = Callable[[Sequence[RankedDay], Site], list[Rendered]]
+
+
+@dataclass(frozen=True)
+class Output:
+    name: str
+    day: DayRenderer | None = None
+    summary: SummaryRenderer | None = None
+
+
+REGISTRY: dict[str, Output] = {}
+
+
+def register(output: Output) -> Output:
+    REGISTRY[output.name] = output
+    return output
+
+
+def render_day(day: RankedDay, site: Site) -> list[Rendered]:
+    return [f for o in outputs() if o.day for f in o.day(day, site)]
+
+
+def render_summary(recent: Sequence[RankedDay], site: Site) -> list[Rendered]:
+    """``recent``: the latest ranked dates, newest first."""
+    return [f for o in outputs() if o.summary for f in o.summary(recent, site)]
+
+
+def outputs() -> list[Output]:
+    from . import email, feeds, markdown, site  # noqa: F401  (each registers itself)
+
+    return list(REGISTRY.values())

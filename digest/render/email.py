@@ -1,0 +1,136 @@
+"""The HTML email of each date, its plain-text twin and a ready ``.eml`` (multipart/alternative,
+text first). CSS is inlined with css-inline (mail clients drop <style>), the dark-mode rules kept.
+
+Budget: Gmail clips a message's HTML past about 102 KB, so the HTML stays under ``BUDGET``:
+when a day is too big, the topic sections list fewer papers in full and link to the site for
+the rest (the highlights always stay)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.policy
+import email.utils
+import hashlib
+from collections.abc import Sequence
+from email.message import EmailMessage
+from typing import Any
+
+import css_inline
+import jinja2.sandbox
+
+from ..model import RankedDay, ScoredPaper, Topic
+from . import Output, Rendered, Site, paths, register
+from .env import one_line
+
+BUDGET = 100_000  # bytes of HTML
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+_SUBJECT_ENV = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
+
+Section = tuple[Topic, Sequence[ScoredPaper], int]
+
+
+def subject(day: RankedDay, site: Site) -> str:
+    """The subject line from the config's ``email.subject`` template (sandboxed, one line)."""
+    template = _SUBJECT_ENV.from_string(site.email.subject)
+    text = template.render(
+        title=site.title, date=day.date.isoformat(), highlights=day.highlights, papers=day.papers
+    )
+    return one_line(text)[:250]
+
+
+def sender(site: Site) -> str:
+    return site.email.sender or email.utils.formataddr(
+        (one_line(site.title), f"digest@{site.host}")
+    )
+
+
+def sections(day: RankedDay, site: Site, limit: int | None) -> list[Section]:
+    """Each topic's papers that are not highlights, with how many to list (``limit``: at most)."""
+    out = []
+    for topic in site.topics:
+        rest = [s for s in day.sections.get(topic.name, ()) if not s.highlight]
+        if rest:
+            out.append((topic, rest, len(rest) if limit is None else min(limit, len(rest))))
+    return out
+
+
+def unsubscribe_url(site: Site, to: str) -> str | None:
+    url = site.email.unsubscribe_url
+    if not url:
+        return None
+    subscriber = {"id": "", "email": email.utils.parseaddr(to)[1], "name": ""}
+    return one_line(_SUBJECT_ENV.from_string(url).render(subscriber=subscriber))
+
+
+def render_email(day: RankedDay, site: Site, to: str | None = None) -> tuple[str, str, str]:
+    """(subject, HTML, text) of a date's email, the HTML within :data:`BUDGET`."""
+    to = to or site.email.to or sender(site)
+    title = subject(day, site)
+    context: dict[str, Any] = {
+        "site": site,
+        "day": day,
+        "page": paths.email(day.date, "html"),
+        "subject": title,
+        "unsubscribe": unsubscribe_url(site, to),
+        "preheader": "; ".join(one_line(h.paper.title)[:80] for h in day.highlights[:3]),
+    }
+    html_template = site.env.get_template("email/day.html")
+
+    def html_for(limit: int | None) -> str:
+        raw = html_template.render(context, sections=sections(day, site, limit))
+        return _INLINER.inline(raw)
+
+    html = html_for(None)
+    if len(html.encode()) > BUDGET:
+        low, high = 0, max((len(p) for _, p, _ in sections(day, site, None)), default=0)
+        while low < high:  # the largest limit that fits
+            mid = (low + high + 1) // 2
+            if len(html_for(mid).encode()) <= BUDGET:
+                low = mid
+            else:
+                high = mid - 1
+        limit: int | None = low
+        html = html_for(low)
+    else:
+        limit = None
+    text_context = dict(context, page=paths.email(day.date, "txt"))
+    text = site.env.get_template("email/day.txt").render(
+        text_context, sections=sections(day, site, limit)
+    )
+    return title, html, text
+
+
+def message(day: RankedDay, site: Site, title: str, html: str, text: str, to: str) -> EmailMessage:
+    """The ``.eml``: headers from the config, text part first; the same bytes for the same
+    input (the Date is the digest's date, the Message-ID and boundary are digests)."""
+    msg = EmailMessage(policy=email.policy.SMTP)
+    msg["Subject"] = title
+    msg["From"] = sender(site)
+    msg["To"] = to
+    msg["Date"] = email.utils.format_datetime(dt.datetime.combine(day.date, dt.time(), dt.UTC))
+    ident = hashlib.sha256(f"{site.site_url}\0{to}\0{day.date}".encode()).hexdigest()[:16]
+    msg["Message-ID"] = f"<digest.{day.date.isoformat()}.{ident}@{site.host}>"
+    msg["List-Id"] = f"{one_line(site.title)} <digest.{site.host}>"
+    unsubscribe = unsubscribe_url(site, to)
+    if unsubscribe:
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+        if unsubscribe.startswith("https://"):
+            msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg.set_content(text, subtype="plain", charset="utf-8")
+    msg.add_alternative(html, subtype="html", charset="utf-8")
+    msg.set_boundary("==digest-" + hashlib.sha256((html + text).encode()).hexdigest()[:24])
+    return msg
+
+
+def day_email(day: RankedDay, site: Site) -> list[Rendered]:
+    to = site.email.to or sender(site)
+    title, html, text = render_email(day, site, to)
+    eml = message(day, site, title, html, text, to).as_bytes()
+    return [
+        Rendered(paths.email(day.date, "html"), "email-html", html.encode(), day.date),
+        Rendered(paths.email(day.date, "txt"), "email-text", text.encode(), day.date),
+        Rendered(paths.email(day.date, "eml"), "email-eml", eml, day.date),
+    ]
+
+
+register(Output("email", day=day_email))

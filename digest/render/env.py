@@ -1,0 +1,216 @@
+"""The Jinja environment every output renders with: the built-in templates, overridable file by
+file from the user's folder, StrictUndefined, autoescape for HTML and XML, and the filters that
+turn untrusted text into safe output (escaped, sanitized, stripped of XML-illegal characters)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import posixpath
+import re
+from collections.abc import Iterable, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import markdown as markdown_lib
+import nh3
+from markupsafe import Markup, escape
+
+from . import paths
+
+# Not allowed in XML 1.0 (C0 controls but tab/newline/return, lone surrogates, U+FFFE/FFFF);
+# C1 controls and bidi overrides are legal but only ever garbage or tricks in a title.
+_ILLEGAL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]"
+)
+_SPACE = re.compile(r"\s+")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+_SAFE_SCHEMES = ("http://", "https://")
+
+
+def builtin_templates() -> Path:
+    """The shipped templates: inside the installed package, or the checkout's ``templates/``."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "templates"
+    return packaged if packaged.is_dir() else here.parent / "templates"
+
+
+def clean(text: str) -> str:
+    """Text with the characters no output may carry removed (see ``_ILLEGAL``)."""
+    return _ILLEGAL.sub("", text)
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return Markup(clean(value))
+    if isinstance(value, str):
+        return clean(value)
+    return value
+
+
+def safe_url(url: str | None) -> str:
+    """``url`` when it is an http(s) URL without spaces or quotes; otherwise ``""``."""
+    if not url or not url.lower().startswith(_SAFE_SCHEMES):
+        return ""
+    if any(ch.isspace() or ch in "\"'<>`" for ch in url) or _ILLEGAL.search(url):
+        return ""
+    return url
+
+
+def one_line(text: str) -> str:
+    return _SPACE.sub(" ", clean(text)).strip()
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word and marked with an ellipsis."""
+    text = one_line(text)
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[: limit // 2 + limit] else text[:limit]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def _spans(text: str, spans: Iterable[Sequence[int]]) -> list[tuple[str, bool]]:
+    """``text`` cut into (piece, marked) by the character spans (sorted, overlaps merged)."""
+    pieces: list[tuple[str, bool]] = []
+    at = 0
+    for start, end in sorted(spans):
+        start = max(start, at)
+        if end <= start:
+            continue
+        pieces += [(text[at:start], False), (text[start:end], True)]
+        at = end
+    pieces.append((text[at:], False))
+    return [(one_line_keep(p), m) for p, m in pieces if p]
+
+
+def one_line_keep(text: str) -> str:
+    """Whitespace runs as one space, ends kept (pieces of one line joined later)."""
+    return _SPACE.sub(" ", clean(text))
+
+
+def _cut(text: str, spans: Iterable[Sequence[int]], limit: int | None) -> tuple[str, list]:
+    """``text`` cut to ``limit`` characters at a word (with an ellipsis), the spans within it."""
+    if limit is None or len(text) <= limit:
+        return text, list(spans)
+    cut = text[:limit]
+    if " " in cut[limit // 2 :]:
+        cut = cut.rsplit(" ", 1)[0]
+    cut = cut.rstrip(" ,;:.")
+    return cut + "…", [s for s in spans if s[1] <= len(cut)]
+
+
+def marked_html(text: str, spans: Iterable[Sequence[int]] = (), limit: int | None = None) -> Markup:
+    """Escaped text with the matched keywords in ``<strong>``; at most ``limit`` characters."""
+    text, spans = _cut(text, spans, limit)
+    out = [
+        Markup("<strong>%s</strong>") % piece if mark else escape(piece)
+        for piece, mark in _spans(text, spans)
+    ]
+    return Markup("").join(out).strip()
+
+
+def md_escape(text: str) -> str:
+    """Text that Markdown shows as itself: no HTML, links, emphasis or headings from input."""
+    return _md(one_line(text))
+
+
+def _md(text: str) -> str:
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def marked_md(text: str, spans: Iterable[Sequence[int]] = (), limit: int | None = None) -> str:
+    text, spans = _cut(text, spans, limit)
+    out = []
+    for piece, mark in _spans(text, spans):
+        escaped = _md(piece)
+        out.append(f"**{escaped}**" if mark and escaped.strip() == escaped else escaped)
+    return "".join(out).strip()
+
+
+def markdown_html(text: str) -> Markup:
+    """Markdown (from the config) as sanitized HTML: raw HTML in it is cleaned by nh3."""
+    html = markdown_lib.markdown(clean(text), output_format="html")
+    return Markup(nh3.clean(html, url_schemes={"http", "https", "mailto"}))
+
+
+def rfc822(day: dt.date | dt.datetime) -> str:
+    """``Fri, 20 Nov 2026 00:00:00 +0000``: RSS dates, four-digit year, UTC midnight of a date."""
+    if not isinstance(day, dt.datetime):
+        day = dt.datetime.combine(day, dt.time(), dt.UTC)
+    return email.utils.format_datetime(day)
+
+
+def slugify(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
+    return slug or "topic-" + hashlib.sha1(name.encode()).hexdigest()[:8]
+
+
+def anchor(paper_id: str) -> str:
+    """An HTML id for a paper: its id with anything but letters, digits, '.' and '-' replaced."""
+    return "p-" + re.sub(r"[^A-Za-z0-9.-]", "-", paper_id)
+
+
+@jinja2.pass_context
+def rel(context: jinja2.runtime.Context, target: str) -> str:
+    """A link from the page being rendered (``page`` in its context) to ``target``: relative,
+    so the output works from any folder and straight from disk."""
+    here = posixpath.dirname(context["page"])
+    fragment = ""
+    if "#" in target:
+        target, fragment = target.split("#", 1)
+        fragment = "#" + fragment
+    if not target:
+        return fragment
+    return posixpath.relpath(target, here or ".") + fragment
+
+
+@cache
+def environment(user_dir: Path | None = None) -> jinja2.Environment:
+    """One environment per template folder: StrictUndefined; HTML and XML autoescaped."""
+    loaders: list[jinja2.BaseLoader] = []
+    if user_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(str(user_dir)))
+    loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(["html", "xml", "opml"], default_for_string=False),
+        finalize=_finalize,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    env.filters.update(
+        marked=marked_html,
+        md=md_escape,
+        marked_md=marked_md,
+        markdown=markdown_html,
+        safe_url=safe_url,
+        one_line=one_line,
+        shorten=shorten,
+        rfc822=rfc822,
+        anchor=anchor,
+        rel=rel,
+        slug=slugify,
+    )
+    env.globals["paths"] = paths
+    return env
+
+
+def templates_fingerprint(user_dir: Path | None) -> str:
+    """A digest of every template that can be used (built-in and the user's): part of the key of
+    each rendered date, so editing a template re-renders."""
+    h = hashlib.sha256()
+    for folder in (user_dir, builtin_templates()):
+        if folder is None:
+            continue
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()

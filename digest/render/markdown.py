@@ -1,0 +1,16 @@
+"""The Markdown digest of each date: highlights, one section per topic, then the count of the
+rest. Reads well as a GitHub page; input can neither inject HTML nor Markdown syntax."""
+
+from __future__ import annotations
+
+from ..model import RankedDay
+from . import Output, Rendered, Site, paths, register
+
+
+def day_markdown(day: RankedDay, site: Site) -> list[Rendered]:
+    path = paths.markdown(day.date)
+    text = site.env.get_template("markdown/day.md").render(site=site, day=day, page=path)
+    return [Rendered(path, "markdown", text.encode(), day.date)]
+
+
+register(Output("markdown", day=day_markdown))

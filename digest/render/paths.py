@@ -1,0 +1,33 @@
+"""Where each output lives in the output folder (relative, '/'-separated). Dates are ISO dates
+and topics are slugs of letters, digits and '-', so no input can name a path outside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+INDEX = "index.html"
+ARCHIVE = "archive.html"
+STYLE = "style.css"
+FEED_ALL = "feeds/all.xml"
+OPML = "feeds/feeds.opml"
+MANIFEST = "manifest.json"
+
+
+def day_page(date: dt.date) -> str:
+    return f"days/{date.isoformat()}.html"
+
+
+def topic_page(slug: str) -> str:
+    return f"topics/{slug}.html"
+
+
+def topic_feed(slug: str) -> str:
+    return f"feeds/{slug}.xml"
+
+
+def markdown(date: dt.date) -> str:
+    return f"markdown/{date.isoformat()}.md"
+
+
+def email(date: dt.date, ext: str) -> str:
+    return f"email/{date.isoformat()}.{ext}"
