@@ -9,11 +9,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
 
-from . import __version__, pipeline
+from . import __version__, pipeline, preview, scaffold
 from . import sources as sources_registry
 from .config import Config, load_config
 from .errors import DigestError, PartialFailure
@@ -221,14 +222,76 @@ def dates(config_path: str | None, as_json: bool) -> None:
 @main.command()
 @config_option
 @today_option
-def build(config_path: str | None, today: dt.datetime | None) -> None:
-    """Collect the configured sources and build the digest.
+@click.option(
+    "-o", "--out", type=click.Path(file_okay=False), help="Output folder (default: the config's)."
+)
+@click.option("--force", is_flag=True, help="Rank and render every date again.")
+def build(config_path: str | None, today: dt.datetime | None, out: str | None, force: bool) -> None:
+    """Collect the configured sources, rank each date and write the digest: Markdown, HTML
+    email (with text and .eml twins), RSS feeds and a static site, listed in
+    OUT/manifest.json. Only what changed is rewritten.
 
     \b
     Example:
-      digest build
+      digest build                      # ./digest.yaml, into its output folder
+      digest build -c my.yaml --out public
     """
-    _collect(_config(config_path), _day(today), None)
+    config = _config(config_path)
+    with _progress(pipeline.source_bytes(config.sources, config.root), "collecting") as progress:
+        report = pipeline.build(
+            config, _day(today) or dt.date.today(), Path(out) if out else None, force, progress
+        )
+    errors = _report_problems(report.collected.sources)
+    print_collect_report(report.collected)
+    w = report.written
+    click.echo(
+        f"{report.dates} date(s): {report.ranked} ranked, {report.rendered} rendered; "
+        f"{len(w.written)} file(s) written, {w.unchanged + w.kept} unchanged, "
+        f"{len(w.removed)} removed -> {report.out}"
+    )
+    if report.dates:
+        click.echo(f"open {report.out / 'index.html'}  (or: digest serve)")
+    _finish(errors, report.collected.sources)
+
+
+@main.command()
+@config_option
+@click.option("-o", "--out", type=click.Path(file_okay=False), help="Folder to serve.")
+@click.option("-p", "--port", type=int, default=8000, show_default=True, help="Port (0: any free).")
+def serve(config_path: str | None, out: str | None, port: int) -> None:
+    """Preview the built output on http://127.0.0.1:PORT/ (local only; Ctrl-C stops).
+
+    \b
+    Example:
+      digest build && digest serve --port 8000
+    """
+    folder = Path(out) if out else _config(config_path).output
+    if not (folder / "index.html").is_file():
+        raise DigestError(f"{folder}: nothing built yet; run `digest build` first")
+    server = preview.server(folder, port)
+    click.echo(f"serving {folder} on http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    """Start a new digest in DIRECTORY: a commented digest.yaml, a sample feed and an empty
+    templates/ folder for your overrides. Existing files are never overwritten.
+
+    \b
+    Example:
+      digest init my-digest && cd my-digest && digest build
+    """
+    created = scaffold.create(Path(directory))
+    for path in created:
+        click.echo(f"created {path}")
+    click.echo(f"next: cd {directory} && digest build")
 
 
 @main.command()

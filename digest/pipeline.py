@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import inputs
+import orjson
+
+from . import __version__, inputs
 from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
+from .errors import DigestError, StoreError
 from .model import CollectReport, Paper, RankedDay, SourceStats
-from .rank import Ranker, rank_days
+from .rank import Ranker, decode_day, encode_day, rank_days
+from .render import DateInfo, Site, render_day, render_summary
+from .render.env import templates_fingerprint
 from .store import Store
+from .writer import Entry, Writer, WriteReport
 
 
 def source_bytes(specs: Sequence[SourceSpec], root: Path) -> int:
@@ -80,3 +88,105 @@ def rank_store(config: Config, date: dt.date | None = None) -> list[RankedDay]:
         dates = [date] if date else [d for d, _ in store.dates()]
         days = {d: store.papers_on(d) for d in dates}
     return rank_days(days, ranker, config.highlights, tldr_for="all")
+
+
+# -- build: collect -> rank -> render -> write ----------------------------------------------
+
+RANK_CHUNK = 256  # dates ranked (and held in memory) at a time
+
+
+@dataclass
+class BuildReport:
+    collected: CollectReport
+    out: Path
+    dates: int = 0
+    ranked: int = 0  # dates ranked this time (the others were unchanged)
+    rendered: int = 0  # dates rendered this time
+    written: WriteReport = field(default_factory=WriteReport)
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def _load_day(store: Store, date: dt.date, topics: Sequence[str]) -> RankedDay:
+    found = store.ranked(date)
+    if found is None:
+        raise StoreError(f"{date}: not ranked")
+    return decode_day(date, store.papers_on(date), found[1], topics)
+
+
+def build(
+    config: Config,
+    today: dt.date,
+    out: Path | None = None,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Collect the sources, rank every date whose papers changed, render every date whose
+    ranking, neighbours, config or templates changed, and write (``digest build``)."""
+    out = (out or config.output).resolve()
+    if config.store.resolve().is_relative_to(out):
+        raise DigestError(f"{out}: the output folder must not hold the store ({config.store})")
+    collected = run_collect(config, today, None, progress)
+    report = BuildReport(collected, out)
+    names = [t.name for t in config.topics]
+    with Store(config.store) as store:
+        # rank: dates whose papers changed since they were last ranked, or every date when
+        # the topics or highlight rules changed
+        rank_base = _digest(__version__, config.topics, config.highlights)
+        versions = store.day_versions()
+        keys = {d: _digest(rank_base, v) for d, v in versions.items()}
+        have = store.ranked_keys()
+        stale = [d for d in sorted(versions) if force or have.get(d, ("",))[0] != keys[d]]
+        if stale:
+            ranker = Ranker.compile(config.topics)
+            for start in range(0, len(stale), RANK_CHUNK):
+                chunk = stale[start : start + RANK_CHUNK]
+                days = rank_days(
+                    [(d, store.papers_on(d)) for d in chunk], ranker, config.highlights
+                )
+                store.save_ranked(
+                    (d.date, keys[d.date], len(d.papers), len(d.highlights), encode_day(d))
+                    for d in days
+                )
+            have = store.ranked_keys()
+        report.ranked = len(stale)
+        dates = sorted(versions, reverse=True)
+        report.dates = len(dates)
+        site = Site.make(
+            title=config.title,
+            site_url=config.site_url,
+            topics=config.topics,
+            dates=tuple(DateInfo(d, have[d][1], have[d][2]) for d in dates),
+            rules=config.highlights,
+            email=config.email,
+            recent_days=config.recent_days,
+            templates=config.templates,
+        )
+        # render: a date's files depend on its ranking, its neighbours (links), the config
+        # and the templates; unchanged dates whose files are in place are not even rendered
+        render_base = _digest(
+            rank_base, config.title, config.site_url, config.email, config.templates,
+            templates_fingerprint(config.templates),
+        )  # fmt: skip
+        done = store.rendered()
+        writer = Writer(out)
+        rows: list[tuple[dt.date, str, bytes]] = []
+        for date in dates:
+            key = _digest(render_base, have[date][0], site.neighbours(date))
+            old = done.get(date)
+            if not force and old is not None and old[0] == key:
+                entries = [Entry.unpack(r) for r in orjson.loads(old[1])]
+                if writer.present(entries):
+                    writer.keep(entries)
+                    rows.append((date, key, old[1]))
+                    continue
+            entries = writer.write_all(render_day(_load_day(store, date, names), site))
+            report.rendered += 1
+            rows.append((date, key, orjson.dumps([e.pack() for e in entries])))
+        recent = [_load_day(store, d, names) for d in dates[: config.recent_days]]
+        writer.write_all(render_summary(recent, site))
+        report.written = writer.finish()
+        store.save_rendered(rows)
+    return report

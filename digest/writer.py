@@ -1,0 +1,193 @@
+"""The only code that writes output files.
+
+Every file is written atomically (a temporary file beside it, then a rename: a crash leaves the
+old file, never half a file); a file whose bytes did not change is not touched at all; two
+outputs on one path are refused; paths that would leave the output folder are refused. At the
+end ``manifest.json`` lists every file (``path``, ``kind``, ``date``, ``topic``) and the files a
+previous build listed that this one no longer makes are removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import DigestError
+from .render import Rendered, paths
+
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+_MODE = 0o666 & ~_UMASK
+_SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class OutputError(DigestError):
+    """An output could not be written (duplicate or unsafe path, disk full, read-only folder)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A file of the manifest."""
+
+    path: str
+    kind: str
+    date: dt.date | None
+    topic: str | None
+    size: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "kind": self.kind,
+            "date": self.date.isoformat() if self.date else None,
+            "topic": self.topic,
+        }
+
+    def pack(self) -> list[Any]:
+        return [
+            self.path,
+            self.kind,
+            self.date.isoformat() if self.date else None,
+            self.topic,
+            self.size,
+        ]
+
+    @classmethod
+    def unpack(cls, row: list[Any]) -> Entry:
+        path, kind, date, topic, size = row
+        return cls(path, kind, dt.date.fromisoformat(date) if date else None, topic, size)
+
+
+@dataclass
+class WriteReport:
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    kept: int = 0  # files of unchanged dates, not even rendered
+    removed: list[str] = field(default_factory=list)
+
+
+def check_path(path: str) -> None:
+    """Refuse any path that is not a plain relative path inside the output folder."""
+    parts = path.split("/")
+    if not path or path.startswith("/") or not all(_SAFE_PART.match(p) for p in parts):
+        raise OutputError(
+            f"refusing to write outside the output folder or to an odd path: {path!r}"
+        )
+
+
+class Writer:
+    def __init__(self, out: Path) -> None:
+        self.out = Path(out)
+        self.entries: dict[str, Entry] = {}
+        self._folded: dict[str, str] = {}
+        self.report = WriteReport()
+        try:
+            self.out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"{self.out}: cannot create the output folder: {exc.strerror}"
+            ) from None
+
+    def _claim(self, entry: Entry) -> Path:
+        check_path(entry.path)
+        folded = entry.path.casefold()  # two paths one case-insensitive disk would merge
+        if folded in self._folded:
+            raise OutputError(
+                f"two outputs on one path: {entry.path!r} and {self._folded[folded]!r} "
+                f"(topic names or templates that map to the same file?)"
+            )
+        self._folded[folded] = entry.path
+        self.entries[entry.path] = entry
+        return self.out / entry.path
+
+    def present(self, entries: Iterable[Entry]) -> bool:
+        """Whether every file is on disk with its recorded size (the cheap check that lets an
+        unchanged date skip rendering)."""
+        for entry in entries:
+            try:
+                if (self.out / entry.path).stat().st_size != entry.size:
+                    return False
+            except OSError:
+                return False
+        return True
+
+    def keep(self, entries: Iterable[Entry]) -> None:
+        """Files of an unchanged date: listed in the manifest, not rendered, not written."""
+        for entry in entries:
+            self._claim(entry)
+            self.report.kept += 1
+
+    def write(self, file: Rendered) -> Entry:
+        entry = Entry(file.path, file.kind, file.date, file.topic, len(file.data))
+        target = self._claim(entry)
+        if _same(target, file.data):
+            self.report.unchanged += 1
+            return entry
+        atomic_write(target, file.data)
+        self.report.written.append(file.path)
+        return entry
+
+    def write_all(self, files: Iterable[Rendered]) -> list[Entry]:
+        return [self.write(f) for f in files]
+
+    def finish(self) -> WriteReport:
+        """Write ``manifest.json`` and remove what the previous manifest listed and this build
+        did not make."""
+        manifest = self.out / paths.MANIFEST
+        previous = _listed(manifest)
+        data = {
+            "generator": f"digest {__version__}",
+            "files": [self.entries[p].to_json() for p in sorted(self.entries)],
+        }
+        text = (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode()
+        if not _same(manifest, text):
+            atomic_write(manifest, text)
+        for path in sorted(previous - set(self.entries)):
+            try:
+                check_path(path)
+                (self.out / path).unlink(missing_ok=True)
+                self.report.removed.append(path)
+            except (OutputError, OSError):
+                continue
+        return self.report
+
+
+def _same(target: Path, data: bytes) -> bool:
+    try:
+        if target.stat().st_size != len(data):
+            return False
+        return target.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _listed(manifest: Path) -> set[str]:
+    try:
+        return {f["path"] for f in json.loads(manifest.read_text("utf-8"))["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return set()
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``target``, then rename it over ``target``."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.chmod(tmp, _MODE)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
