@@ -30,6 +30,19 @@ def read(
     return [i for i in items if isinstance(i, Paper)], [i for i in items if isinstance(i, Problem)]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        help="Rewrite tests/golden/ from the current output instead of comparing with it.",
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

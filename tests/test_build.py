@@ -1,0 +1,173 @@
+"""`digest build` end to end on the bundled sample: every output written, listed, stable, and
+only what changed rewritten."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from digest.errors import DigestError
+from tests.helpers import build_project
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "sample"
+# Compared byte for byte. Left out: the email HTML (its inlined CSS is css-inline's to format)
+# and the topic pages (they repeat the day pages' markup); both are checked element by element.
+GOLDEN_GLOBS = ["markdown/*.md", "feeds/*", "email/*.txt", "email/*.eml", "days/*.html",
+                "index.html", "archive.html", "manifest.json", "style.css"]  # fmt: skip
+
+
+def files(out: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``out``: relative path -> (inode, mtime_ns)."""
+    return {
+        p.relative_to(out).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+        for p in sorted(out.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_build_writes_every_output_and_lists_it_in_the_manifest(project: Path) -> None:
+    report = build_project(project)
+    out = project / "output"
+    assert report.dates == 4 and report.ranked == 4 and report.rendered == 4
+    manifest = json.loads((out / "manifest.json").read_text())
+    listed = {f["path"]: f for f in manifest["files"]}
+    on_disk = set(files(out)) - {"manifest.json"}
+    assert set(listed) == on_disk
+    assert all(set(f) == {"path", "kind", "date", "topic"} for f in listed.values())
+    dates = ["2026-03-13", "2026-08-05", "2026-08-12", "2026-11-20"]
+    for date in dates:
+        assert listed[f"markdown/{date}.md"] == {"path": f"markdown/{date}.md", "kind": "markdown", "date": date, "topic": None}
+        assert listed[f"email/{date}.html"]["kind"] == "email-html"
+        assert listed[f"email/{date}.txt"]["kind"] == "email-text"
+        assert listed[f"email/{date}.eml"]["kind"] == "email-eml"
+        assert listed[f"days/{date}.html"]["kind"] == "page"
+    topics = ["scaling", "test-time compute", "optimization", "efficiency", "rl"]
+    assert sorted(f["topic"] for f in listed.values() if f["kind"] == "rss" and f["topic"]) == sorted(topics)
+    assert {f["topic"] for p, f in listed.items() if p.startswith("topics/")} == set(topics)
+    assert listed["feeds/all.xml"]["kind"] == "rss" and listed["feeds/feeds.opml"]["kind"] == "opml"
+    assert listed["index.html"]["kind"] == "page" and listed["archive.html"]["kind"] == "page"
+    assert not list(out.rglob("*.tmp")) and not list(out.rglob(".*"))
+
+
+def test_sample_build_matches_the_golden_files(project: Path, update_golden: bool) -> None:
+    build_project(project)
+    out = project / "output"
+    made = {p.relative_to(out).as_posix(): p for g in GOLDEN_GLOBS for p in out.glob(g)}
+    if update_golden:
+        shutil.rmtree(GOLDEN, ignore_errors=True)
+        for rel, path in made.items():
+            (GOLDEN / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, GOLDEN / rel)
+        pytest.skip("golden files updated")
+    expected = {p.relative_to(GOLDEN).as_posix() for g in GOLDEN_GLOBS for p in GOLDEN.glob(g)}
+    assert set(made) == expected, "files differ; run pytest --update-golden if intended"
+    for rel, path in made.items():
+        assert path.read_bytes() == (GOLDEN / rel).read_bytes(), f"{rel} differs from tests/golden (--update-golden to refresh)"
+
+
+def test_rebuilding_unchanged_input_touches_nothing(project: Path) -> None:
+    build_project(project)
+    before = files(project / "output")
+    report = build_project(project)
+    assert report.ranked == 0 and report.rendered == 0
+    assert report.written.written == [] and report.written.removed == []
+    assert files(project / "output") == before
+
+
+def test_force_renders_again_but_writes_no_changed_bytes(project: Path) -> None:
+    build_project(project)
+    before = files(project / "output")
+    report = build_project(project, force=True)
+    assert report.ranked == 4 and report.rendered == 4 and report.written.written == []
+    assert files(project / "output") == before
+
+
+NEW_DAY = """<?xml version="1.0"?>
+<rss version="2.0"><channel><title>extra</title><link>https://example.org</link>
+<description>x</description>
+<item><title>Scaling Laws for Verifier-Guided Search at Test Time</title>
+<link>https://arxiv.org/abs/2611.20001</link>
+<description>We fit a scaling law for test-time compute with a learned verifier.</description>
+<pubDate>Sat, 21 Nov 2026 10:00:00 GMT</pubDate></item>
+<item><title>A Survey of Bird Songs</title><link>https://arxiv.org/abs/2611.20002</link>
+<description>Nothing about machine learning.</description>
+<pubDate>Sat, 21 Nov 2026 11:00:00 GMT</pubDate></item>
+</channel></rss>
+"""
+
+
+def test_adding_a_day_rewrites_only_that_day_and_the_pages_that_list_it(project: Path) -> None:
+    build_project(project)
+    before = files(project / "output")
+    (project / "feeds" / "extra.xml").write_text(NEW_DAY)
+    with (project / "digest.yaml").open("a") as fh:
+        fh.write("")
+    text = (project / "digest.yaml").read_text().replace(
+        "sources:\n", "sources:\n  - path: feeds/extra.xml\n    name: extra\n", 1
+    )
+    (project / "digest.yaml").write_text(text)
+    report = build_project(project)
+    after = files(project / "output")
+    assert report.ranked == 1 and report.rendered == 2  # the new date, and the one before it
+    changed = {p for p in after if before.get(p) != after[p]}
+    new_day = {"days/2026-11-21.html", "markdown/2026-11-21.md", "email/2026-11-21.html",
+               "email/2026-11-21.txt", "email/2026-11-21.eml"}  # fmt: skip
+    assert new_day <= changed
+    # the previous latest date links to the new one; the home page, archive, feeds and the
+    # topics the new papers matched list it
+    assert {"days/2026-11-20.html", "index.html", "archive.html", "manifest.json",
+            "feeds/all.xml", "feeds/scaling.xml", "topics/scaling.html"} <= changed  # fmt: skip
+    untouched = {p for p in before if p.startswith(("days/", "markdown/", "email/"))
+                 and "2026-11-2" not in p}  # fmt: skip
+    assert untouched and not (untouched & changed)
+    assert "topics/efficiency.html" not in changed  # nothing new on it
+    assert set(report.written.written) == changed - {"manifest.json"}
+
+
+def test_a_changed_template_or_title_re_renders_and_a_dropped_topic_is_removed(project: Path) -> None:
+    build_project(project)
+    config = project / "digest.yaml"
+    config.write_text(config.read_text().replace("title: ML Paper Digest", "title: Lab Digest"))
+    report = build_project(project)
+    assert report.ranked == 0 and report.rendered == 4
+    assert "Lab Digest" in (project / "output" / "days" / "2026-08-05.html").read_text()
+    text = config.read_text()
+    start = text.index("  rl:\n")
+    config.write_text(text[:start] + text[text.index("highlights:"):])
+    report = build_project(project)
+    assert report.ranked == 4
+    assert {"topics/rl.html", "feeds/rl.xml"} <= set(report.written.removed)
+    assert not (project / "output" / "topics" / "rl.html").exists()
+
+
+def test_user_templates_override_file_by_file(project: Path) -> None:
+    (project / "mine" / "markdown").mkdir(parents=True)
+    (project / "mine" / "markdown" / "day.md").write_text(
+        "{{ day.date.isoformat() }}: {{ day.highlights|length }} highlights\n"
+        "{% for s in day.highlights %}- {{ s.paper.title|md }}\n{% endfor %}"
+    )
+    with (project / "digest.yaml").open("a") as fh:
+        fh.write("templates: mine\n")
+    build_project(project)
+    md = (project / "output" / "markdown" / "2026-11-20.md").read_text()
+    assert md.startswith("2026-11-20: ") and "## Highlights" not in md
+    assert "<h1>" in (project / "output" / "days" / "2026-11-20.html").read_text()  # built-in
+
+
+def test_an_output_folder_holding_the_store_is_refused(project: Path) -> None:
+    with pytest.raises(DigestError, match="must not hold the store"):
+        build_project(project, out=project)
+
+
+def test_a_config_with_only_sources_and_topics_builds(tmp_path: Path) -> None:
+    shutil.copytree(Path(__file__).parent.parent / "feeds", tmp_path / "feeds")
+    (tmp_path / "digest.yaml").write_text(
+        "sources:\n  - path: feeds/arxiv-cs-lg.xml\ntopics:\n  rl: [reinforcement learning]\n"
+    )
+    report = build_project(tmp_path)
+    assert report.dates == 1
+    assert (tmp_path / "output" / "index.html").is_file()
+    assert "Paper digest" in (tmp_path / "output" / "index.html").read_text()
