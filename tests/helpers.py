@@ -76,7 +76,9 @@ def config_for(project: Path, extra: str = "") -> Config:
     return config_from_text(text, project, str(project / "digest.yaml"))
 
 
-def build_project(project: Path, today: dt.date = dt.date(2026, 11, 23), **kw: object) -> BuildReport:
+def build_project(
+    project: Path, today: dt.date = dt.date(2026, 11, 23), **kw: object
+) -> BuildReport:
     from digest.config import load_config
 
     return build(load_config(project / "digest.yaml"), today, **kw)  # type: ignore[arg-type]

@@ -39,13 +39,20 @@ def test_build_writes_every_output_and_lists_it_in_the_manifest(project: Path) -
     assert all(set(f) == {"path", "kind", "date", "topic"} for f in listed.values())
     dates = ["2026-03-13", "2026-08-05", "2026-08-12", "2026-11-20"]
     for date in dates:
-        assert listed[f"markdown/{date}.md"] == {"path": f"markdown/{date}.md", "kind": "markdown", "date": date, "topic": None}
+        assert listed[f"markdown/{date}.md"] == {
+            "path": f"markdown/{date}.md",
+            "kind": "markdown",
+            "date": date,
+            "topic": None,
+        }
         assert listed[f"email/{date}.html"]["kind"] == "email-html"
         assert listed[f"email/{date}.txt"]["kind"] == "email-text"
         assert listed[f"email/{date}.eml"]["kind"] == "email-eml"
         assert listed[f"days/{date}.html"]["kind"] == "page"
     topics = ["scaling", "test-time compute", "optimization", "efficiency", "rl"]
-    assert sorted(f["topic"] for f in listed.values() if f["kind"] == "rss" and f["topic"]) == sorted(topics)
+    assert sorted(
+        f["topic"] for f in listed.values() if f["kind"] == "rss" and f["topic"]
+    ) == sorted(topics)
     assert {f["topic"] for p, f in listed.items() if p.startswith("topics/")} == set(topics)
     assert listed["feeds/all.xml"]["kind"] == "rss" and listed["feeds/feeds.opml"]["kind"] == "opml"
     assert listed["index.html"]["kind"] == "page" and listed["archive.html"]["kind"] == "page"
@@ -65,7 +72,9 @@ def test_sample_build_matches_the_golden_files(project: Path, update_golden: boo
     expected = {p.relative_to(GOLDEN).as_posix() for g in GOLDEN_GLOBS for p in GOLDEN.glob(g)}
     assert set(made) == expected, "files differ; run pytest --update-golden if intended"
     for rel, path in made.items():
-        assert path.read_bytes() == (GOLDEN / rel).read_bytes(), f"{rel} differs from tests/golden (--update-golden to refresh)"
+        assert path.read_bytes() == (GOLDEN / rel).read_bytes(), (
+            f"{rel} differs from tests/golden (--update-golden to refresh)"
+        )
 
 
 def test_rebuilding_unchanged_input_touches_nothing(project: Path) -> None:
@@ -105,8 +114,10 @@ def test_adding_a_day_rewrites_only_that_day_and_the_pages_that_list_it(project:
     (project / "feeds" / "extra.xml").write_text(NEW_DAY)
     with (project / "digest.yaml").open("a") as fh:
         fh.write("")
-    text = (project / "digest.yaml").read_text().replace(
-        "sources:\n", "sources:\n  - path: feeds/extra.xml\n    name: extra\n", 1
+    text = (
+        (project / "digest.yaml")
+        .read_text()
+        .replace("sources:\n", "sources:\n  - path: feeds/extra.xml\n    name: extra\n", 1)
     )
     (project / "digest.yaml").write_text(text)
     report = build_project(project)
@@ -127,7 +138,9 @@ def test_adding_a_day_rewrites_only_that_day_and_the_pages_that_list_it(project:
     assert set(report.written.written) == changed - {"manifest.json"}
 
 
-def test_a_changed_template_or_title_re_renders_and_a_dropped_topic_is_removed(project: Path) -> None:
+def test_a_changed_template_or_title_re_renders_and_a_dropped_topic_is_removed(
+    project: Path,
+) -> None:
     build_project(project)
     config = project / "digest.yaml"
     config.write_text(config.read_text().replace("title: ML Paper Digest", "title: Lab Digest"))
@@ -136,7 +149,7 @@ def test_a_changed_template_or_title_re_renders_and_a_dropped_topic_is_removed(p
     assert "Lab Digest" in (project / "output" / "days" / "2026-08-05.html").read_text()
     text = config.read_text()
     start = text.index("  rl:\n")
-    config.write_text(text[:start] + text[text.index("highlights:"):])
+    config.write_text(text[:start] + text[text.index("highlights:") :])
     report = build_project(project)
     assert report.ranked == 4
     assert {"topics/rl.html", "feeds/rl.xml"} <= set(report.written.removed)

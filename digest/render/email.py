@@ -62,6 +62,11 @@ def unsubscribe_url(site: Site, to: str) -> str | None:
     return one_line(_SUBJECT_ENV.from_string(url).render(subscriber=subscriber))
 
 
+def _size(html: str) -> int:
+    """Bytes of the HTML as mailed (lines end in CRLF)."""
+    return len(html.encode()) + html.count("\n")
+
+
 def render_email(day: RankedDay, site: Site, to: str | None = None) -> tuple[str, str, str]:
     """(subject, HTML, text) of a date's email, the HTML within :data:`BUDGET`."""
     to = to or site.email.to or sender(site)
@@ -78,14 +83,14 @@ def render_email(day: RankedDay, site: Site, to: str | None = None) -> tuple[str
 
     def html_for(limit: int | None) -> str:
         raw = html_template.render(context, sections=sections(day, site, limit))
-        return _INLINER.inline(raw)
+        return _INLINER.inline(raw).rstrip("\n") + "\n"
 
     html = html_for(None)
-    if len(html.encode()) > BUDGET:
+    if _size(html) > BUDGET:
         low, high = 0, max((len(p) for _, p, _ in sections(day, site, None)), default=0)
         while low < high:  # the largest limit that fits
             mid = (low + high + 1) // 2
-            if len(html_for(mid).encode()) <= BUDGET:
+            if _size(html_for(mid)) <= BUDGET:
                 low = mid
             else:
                 high = mid - 1

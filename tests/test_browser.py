@@ -1,0 +1,103 @@
+"""The site in a real browser: headless Chromium driven through chromedriver (W3C WebDriver over
+HTTP on 127.0.0.1, no client library), the home page at phone and desktop widths: a screenshot
+each, and no horizontal scroll."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import build_project
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class WebDriver:
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+        self.session = ""
+
+    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        request.add_header("Content-Type", "application/json")
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read())["value"]
+
+    def start(self, browser: str) -> None:
+        options = {"binary": browser, "args": ["--headless", "--no-sandbox", "--disable-gpu",
+                   "--disable-dev-shm-usage", "--hide-scrollbars"]}  # fmt: skip
+        value = self.call(
+            "POST", "/session", {"capabilities": {"alwaysMatch": {"goog:chromeOptions": options}}}
+        )
+        self.session = value["sessionId"]
+
+    def __call__(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        return self.call(method, f"/session/{self.session}{path}", body)
+
+
+@pytest.fixture(scope="module")
+def driver() -> Iterator[WebDriver]:
+    browser = shutil.which("chromium")
+    chromedriver = shutil.which("chromedriver")
+    if not (browser and chromedriver):
+        if os.environ.get("CI"):
+            pytest.fail("chromium and chromedriver must be installed in CI (.ci/run does)")
+        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    port = _free_port()
+    process = subprocess.Popen(
+        [chromedriver, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    wd = WebDriver(port)
+    try:
+        for _ in range(100):
+            try:
+                if wd.call("GET", "/status")["ready"]:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        wd.start(browser)
+        yield wd
+        wd("DELETE", "")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_the_home_page_fits_phone_and_desktop_widths(
+    driver: WebDriver, project: Path, width: int, tmp_path: Path
+) -> None:
+    build_project(project)
+    driver("POST", "/window/rect", {"width": width, "height": 900})
+    for page in ["index.html", "days/2026-08-12.html", "topics/optimization.html", "archive.html"]:
+        driver("POST", "/url", {"url": (project / "output" / page).as_uri()})
+        inner, scroll, css = driver("POST", "/execute/sync", {"script": (
+            "return [window.innerWidth, document.documentElement.scrollWidth,"
+            " getComputedStyle(document.body).maxWidth === 'none' &&"
+            " document.styleSheets.length > 0]"
+        ), "args": []})  # fmt: skip
+        assert css, f"{page}: the stylesheet did not load from disk"
+        assert abs(inner - width) <= 20, (page, inner)
+        assert scroll <= inner, f"{page} at {width}px scrolls sideways: {scroll} > {inner}"
+        if page == "index.html":
+            png = base64.b64decode(driver("GET", "/screenshot"))
+            assert png.startswith(b"\x89PNG")
+            (tmp_path / f"home-{width}.png").write_bytes(png)
+            # the PNG's own width is the viewport's (times the device pixel ratio)
+            assert int.from_bytes(png[16:20], "big") >= inner

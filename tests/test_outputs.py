@@ -1,0 +1,221 @@
+"""Every output of the sample build read back: feeds by feedparser and by Debian's sfeed, pages
+and emails parsed into elements, links followed on disk."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import email.utils
+import os
+import posixpath
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import feedparser
+import pytest
+
+from digest.render.email import BUDGET
+from tests.conftest import FEEDS, ROOT
+from tests.helpers import build_project, parse_html
+
+SITE = "https://example.org/digest/"
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("sample")
+    shutil.copytree(FEEDS, project / "feeds")
+    shutil.copy(ROOT / "digest.yaml", project / "digest.yaml")
+    with (project / "digest.yaml").open("a") as fh:
+        fh.write('email:\n  from: "Digest <digest@example.org>"\n  to: lab@example.org\n'
+                 "  unsubscribe_url: https://example.org/unsubscribe\n")  # fmt: skip
+    build_project(project)
+    return project / "output"
+
+
+def rss_files(out: Path) -> list[Path]:
+    return sorted((out / "feeds").glob("*.xml"))
+
+
+# -- feeds -----------------------------------------------------------------------------------
+
+
+def test_every_feed_parses_without_bozo_and_has_stable_full_url_guids(out: Path) -> None:
+    feeds = rss_files(out)
+    assert len(feeds) == 6
+    for path in feeds:
+        parsed = feedparser.parse(path.read_bytes())
+        assert not parsed.bozo, (path.name, parsed.get("bozo_exception"))
+        assert parsed.version == "rss20"
+        root = ET.fromstring(path.read_bytes())
+        channel = root.find("channel")
+        assert channel is not None
+        self_link = channel.find("{http://www.w3.org/2005/Atom}link")
+        assert self_link is not None and self_link.get("rel") == "self"
+        assert self_link.get("href") == SITE + path.relative_to(out).as_posix()
+        items = channel.findall("item")
+        assert items and len(items) == len(parsed.entries)
+        guids = [i.find("guid") for i in items]
+        assert all(g is not None and g.text and g.text.startswith(SITE + "papers/") for g in guids)
+        assert len({g.text for g in guids if g is not None}) == len(guids)
+        dates = [email.utils.parsedate_to_datetime(i.findtext("pubDate") or "") for i in items]
+        assert all(d.year >= 2026 for d in dates)
+        assert [i.findtext("pubDate") for i in items] == sorted(
+            (i.findtext("pubDate") for i in items),
+            key=email.utils.parsedate_to_datetime,
+            reverse=True,
+        )
+        # lastBuildDate is the newest item's date: rebuilding the same input gives the same bytes
+        assert channel.findtext("lastBuildDate") == items[0].findtext("pubDate")
+        assert b"CDATA" not in path.read_bytes()
+        for entry, item in zip(parsed.entries, items, strict=True):
+            assert entry.title == item.findtext("title")
+            assert entry.link.startswith(
+                ("https://arxiv.org/abs/", "https://huggingface.co/papers/", SITE + "days/")
+            )
+
+
+def test_the_highlights_feed_lists_every_recent_highlight(out: Path) -> None:
+    parsed = feedparser.parse((out / "feeds" / "all.xml").read_bytes())
+    pages = {d: parse_html((out / "days" / f"{d}.html").read_bytes()) for d in
+             ["2026-11-20", "2026-08-12", "2026-08-05", "2026-03-13"]}  # fmt: skip
+    expected = []
+    for tree in pages.values():
+        section = [s for s in tree.find("section", class_="highlights")]
+        expected += [a.attrs["id"] for s in section for a in s.children if a.tag == "article"]
+    got = [e.id.rsplit("/", 1)[1] for e in parsed.entries]
+    assert ["p-" + g.replace(":", "-") for g in got] == expected
+
+
+def test_opml_lists_every_feed(out: Path) -> None:
+    root = ET.fromstring((out / "feeds" / "feeds.opml").read_bytes())
+    urls = {o.get("xmlUrl") for o in root.iter("outline") if o.get("type") == "rss"}
+    assert urls == {SITE + p.relative_to(out).as_posix() for p in rss_files(out)}
+
+
+def _sfeed() -> str | None:
+    found = shutil.which("sfeed")
+    if found is None and not os.environ.get("CI"):
+        pytest.skip("Debian's sfeed is not installed (.ci/run installs it)")
+    assert found, "sfeed must be installed in CI"
+    return found
+
+
+def test_sfeed_an_independent_reader_lists_the_same_items(out: Path) -> None:
+    sfeed = _sfeed()
+    for path in rss_files(out):
+        result = subprocess.run([sfeed], input=path.read_bytes(), capture_output=True, check=True)
+        rows = [line.split("\t") for line in result.stdout.decode().splitlines()]
+        parsed = feedparser.parse(path.read_bytes())
+        # sfeed: timestamp, title, link, content, content-type, id, author, enclosure, category
+        assert [r[1] for r in rows] == [e.title for e in parsed.entries], path.name
+        assert [r[2] for r in rows] == [e.link for e in parsed.entries]
+        assert [r[5] for r in rows] == [e.id for e in parsed.entries]
+        assert [int(r[0]) for r in rows] == [
+            int(email.utils.parsedate_to_datetime(e.published).timestamp()) for e in parsed.entries
+        ]
+
+
+# -- site ------------------------------------------------------------------------------------
+
+
+def pages(out: Path) -> list[Path]:
+    return sorted(p for p in out.rglob("*.html") if not p.is_relative_to(out / "email"))
+
+
+def test_pages_parse_link_only_relatively_to_files_that_exist_and_need_no_javascript(
+    out: Path,
+) -> None:
+    assert len(pages(out)) == 4 + 5 + 2
+    for page in pages(out):
+        tree = parse_html(page.read_bytes())
+        assert not tree.errors, (page, tree.errors[:3])
+        assert not tree.find("script")
+        assert tree.find("meta", name="viewport") and tree.find("meta", name="color-scheme")
+        alternate = tree.find("link", rel="alternate")
+        assert alternate and alternate[0].attrs["type"] == "application/rss+xml"
+        ids = {e.attrs["id"] for e in tree.all if e.attrs.get("id")}
+        for element in tree.all:
+            for attr in ("href", "src"):
+                link = element.attrs.get(attr)
+                if not link:
+                    continue
+                assert not link.startswith(("/", SITE, "javascript:")), (page, link)
+                if link.startswith("https://"):  # a paper's own page
+                    assert element.tag == "a" and element.attrs.get("href") == link
+                    continue
+                target, _, fragment = link.partition("#")
+                if not target:
+                    assert fragment in ids, (page, link)
+                    continue
+                resolved = out / posixpath.normpath(
+                    posixpath.join(page.parent.relative_to(out).as_posix(), target)
+                )
+                assert resolved.is_file(), (page, link)
+                if fragment:
+                    other = parse_html(resolved.read_bytes())
+                    assert fragment in {e.attrs.get("id") for e in other.all}, (page, link)
+
+
+def test_day_pages_show_highlights_sections_and_the_rest(out: Path) -> None:
+    tree = parse_html((out / "days" / "2026-08-12.html").read_bytes())
+    highlights = [
+        a for a in tree.find("section", class_="highlights")[0].children if a.tag == "article"
+    ]
+    assert len(highlights) == 10
+    assert tree.find("strong"), "matched keywords are bold"
+    sections = tree.find("section", class_="topic-section")
+    assert {s.attrs["id"] for s in sections} <= {f"topic-{t}" for t in
+            ["scaling", "test-time-compute", "optimization", "efficiency", "rl"]}  # fmt: skip
+    also = tree.find("section", id="also")
+    assert also and "matched no topic" in also[0].text
+    nav = tree.find("a", rel="prev") + tree.find("a", rel="next")
+    assert [a.attrs["href"] for a in nav] == ["2026-08-05.html", "2026-11-20.html"]
+    home = parse_html((out / "index.html").read_bytes())
+    assert "2026" in home.find("h1")[0].text and "20 November" in home.find("h1")[0].text
+    archive = parse_html((out / "archive.html").read_bytes())
+    assert [a.attrs["href"] for a in archive.find("a") if a.attrs["href"].startswith("days/")] == [
+        "days/2026-11-20.html", "days/2026-08-12.html", "days/2026-08-05.html", "days/2026-03-13.html"
+    ]  # fmt: skip
+
+
+# -- email -----------------------------------------------------------------------------------
+
+
+def test_the_eml_is_multipart_alternative_text_first_with_every_header(out: Path) -> None:
+    for eml in sorted((out / "email").glob("*.eml")):
+        msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        assert msg.get_content_type() == "multipart/alternative"
+        parts = list(msg.iter_parts())
+        assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+        assert msg["From"] == "Digest <digest@example.org>" and msg["To"] == "lab@example.org"
+        assert msg["Subject"].startswith("ML Paper Digest — " + eml.stem)
+        assert email.utils.parsedate_to_datetime(msg["Date"]).date().isoformat() == eml.stem
+        assert msg["Message-ID"].startswith("<") and msg["Message-ID"].endswith("@example.org>")
+        assert msg["List-Unsubscribe"] == "<https://example.org/unsubscribe>"
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # the parts are the .txt and .html files (with the CRLF line ends of mail)
+        for part, ext in zip(parts, ["txt", "html"], strict=True):
+            expected = (out / "email" / f"{eml.stem}.{ext}").read_text()
+            assert part.get_content().replace("\r\n", "\n") == expected
+
+
+def test_the_email_html_is_inlined_within_budget_with_dark_mode_and_a_preheader(out: Path) -> None:
+    for path in sorted((out / "email").glob("*.html")):
+        data = path.read_bytes()
+        assert len(data) < BUDGET
+        tree = parse_html(data)
+        assert not tree.errors and not tree.find("script")
+        assert tree.find("meta", name="color-scheme")[0].attrs["content"] == "light dark"
+        style = tree.find("style")
+        assert style and "prefers-color-scheme: dark" in style[0].text
+        card = tree.find("table", class_="card")[0]
+        assert card.attrs["width"] == "600" and "width: 600px" in card.attrs["style"]
+        assert "display: none" in tree.find("span", class_="preheader")[0].attrs["style"]
+        titles = tree.find("p", class_="title")
+        assert titles and all("style" in t.attrs for t in titles)  # CSS inlined
+        assert tree.find("b")  # matched keywords in bold
+    text = (out / "email" / "2026-08-12.txt").read_text()
+    assert "HIGHLIGHTS" in text and max(len(line) for line in text.splitlines()) <= 110

@@ -1,0 +1,62 @@
+"""The wheel as a user installs it: templates and starter files inside, so that `digest init`
+then `digest build` work in a folder far from this checkout."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dist = tmp_path_factory.mktemp("dist")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    if result.returncode != 0:
+        pytest.fail(f"building the wheel failed: {result.stderr[-2000:]}")
+    (found,) = dist.glob("digest-*.whl")
+    return found
+
+
+def test_the_wheel_ships_templates_and_starter_files(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for template in ["site/day.html", "site/base.html", "email/day.html", "email/day.txt",
+                     "markdown/day.md", "feeds/rss.xml", "feeds/feeds.opml", "site/style.css"]:  # fmt: skip
+        assert f"digest/templates/{template}" in names
+    assert "digest/starter/digest.yaml" in names and "digest/starter/feeds/arxiv-cs-lg.xml" in names
+
+
+def test_init_then_build_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    # the installed copy first; the dependencies from this interpreter
+    env = dict(os.environ, PYTHONPATH=str(site), PYTHONSAFEPATH="1")
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+
+    def run(*args: str, cwd: Path) -> str:
+        result = subprocess.run([sys.executable, "-c", "from digest.cli import main; main()", *args],
+                                cwd=cwd, env=env, capture_output=True, text=True)  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    run("init", "my-digest", cwd=work)
+    out = run("build", "--today", "2026-11-23", cwd=work / "my-digest")
+    assert "1 date(s)" in out
+    where = subprocess.run([sys.executable, "-c", "import digest; print(digest.__file__)"],
+                           cwd=work, env=env, capture_output=True, text=True).stdout  # fmt: skip
+    assert where.startswith(str(site))
+    home = (work / "my-digest" / "output" / "index.html").read_text()
+    assert "My Paper Digest" in home and "<h1>" in home
