@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +20,7 @@ from .config import Config, SourceSpec
 from .errors import DigestError, StoreError
 from .model import CollectReport, Paper, RankedDay, SourceStats
 from .rank import Ranker, decode_day, encode_day, rank_days
-from .render import DateInfo, Site, render_day, render_summary
+from .render import DateInfo, Rendered, Site, render_day, render_summary
 from .render.env import templates_fingerprint
 from .store import Store
 from .writer import Entry, Writer, WriteReport
@@ -103,6 +107,7 @@ class BuildReport:
     ranked: int = 0  # dates ranked this time (the others were unchanged)
     rendered: int = 0  # dates rendered this time
     written: WriteReport = field(default_factory=WriteReport)
+    seconds: dict[str, float] = field(default_factory=dict)  # per stage: collect, rank, render
 
 
 def _digest(*parts: object) -> str:
@@ -114,6 +119,37 @@ def _load_day(store: Store, date: dt.date, topics: Sequence[str]) -> RankedDay:
     if found is None:
         raise StoreError(f"{date}: not ranked")
     return decode_day(date, store.papers_on(date), found[1], topics)
+
+
+PARALLEL_MIN_DATES = 24  # below this, rendering in this process is faster than starting others
+_RENDER: tuple[Store, Site, list[str]] | None = None
+
+
+def _init_renderer(store_path: Path, site: Site, names: list[str]) -> None:
+    global _RENDER
+    _RENDER = (Store(store_path), site, names)
+
+
+def _render_one(date: dt.date) -> list[Rendered]:
+    assert _RENDER is not None
+    store, site, names = _RENDER
+    return render_day(_load_day(store, date, names), site)
+
+
+def _render_days(
+    store: Store, dates: list[dt.date], site: Site, names: list[str]
+) -> Iterator[list[Rendered]]:
+    """Each date's files, in order. Many dates are rendered on all cores: each worker reads
+    the store on its own connection; the files come back here to the one writer."""
+    workers = min(os.cpu_count() or 1, 8)
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    if workers <= 1 or len(dates) < PARALLEL_MIN_DATES or not fork:
+        for date in dates:
+            yield render_day(_load_day(store, date, names), site)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(workers, context, _init_renderer, (store.path, site, names)) as pool:
+        yield from pool.map(_render_one, dates, chunksize=4)
 
 
 def build(
@@ -128,8 +164,10 @@ def build(
     out = (out or config.output).resolve()
     if config.store.resolve().is_relative_to(out):
         raise DigestError(f"{out}: the output folder must not hold the store ({config.store})")
+    clock = time.perf_counter()
     collected = run_collect(config, today, None, progress)
     report = BuildReport(collected, out)
+    report.seconds["collect"] = time.perf_counter() - clock
     names = [t.name for t in config.topics]
     with Store(config.store) as store:
         # rank: dates whose papers changed since they were last ranked, or every date when
@@ -152,6 +190,7 @@ def build(
                 )
             have = store.ranked_keys()
         report.ranked = len(stale)
+        report.seconds["rank"] = time.perf_counter() - clock - report.seconds["collect"]
         dates = sorted(versions, reverse=True)
         report.dates = len(dates)
         site = Site.make(
@@ -173,6 +212,7 @@ def build(
         done = store.rendered()
         writer = Writer(out)
         rows: list[tuple[dt.date, str, bytes]] = []
+        todo: list[tuple[dt.date, str]] = []
         for date in dates:
             key = _digest(render_base, have[date][0], site.neighbours(date))
             old = done.get(date)
@@ -182,11 +222,15 @@ def build(
                     writer.keep(entries)
                     rows.append((date, key, old[1]))
                     continue
-            entries = writer.write_all(render_day(_load_day(store, date, names), site))
+            todo.append((date, key))
+        rendered = _render_days(store, [d for d, _ in todo], site, names)
+        for (date, key), files in zip(todo, rendered, strict=True):
+            entries = writer.write_all(files)
             report.rendered += 1
             rows.append((date, key, orjson.dumps([e.pack() for e in entries])))
         recent = [_load_day(store, d, names) for d in dates[: config.recent_days]]
         writer.write_all(render_summary(recent, site))
         report.written = writer.finish()
         store.save_rendered(rows)
+    report.seconds["render"] = time.perf_counter() - clock - sum(report.seconds.values())
     return report

@@ -20,7 +20,7 @@ import jinja2.sandbox
 
 from ..model import RankedDay, ScoredPaper, Topic
 from . import Output, Rendered, Site, paths, register
-from .env import one_line
+from .env import clean, one_line
 
 BUDGET = 100_000  # bytes of HTML
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
@@ -82,7 +82,7 @@ def render_email(day: RankedDay, site: Site, to: str | None = None) -> tuple[str
     html_template = site.env.get_template("email/day.html")
 
     def html_for(limit: int | None) -> str:
-        raw = html_template.render(context, sections=sections(day, site, limit))
+        raw = clean(html_template.render(context, sections=sections(day, site, limit)))
         return _INLINER.inline(raw).rstrip("\n") + "\n"
 
     html = html_for(None)
@@ -99,8 +99,10 @@ def render_email(day: RankedDay, site: Site, to: str | None = None) -> tuple[str
     else:
         limit = None
     text_context = dict(context, page=paths.email(day.date, "txt"))
-    text = site.env.get_template("email/day.txt").render(
-        text_context, sections=sections(day, site, limit)
+    text = clean(
+        site.env.get_template("email/day.txt").render(
+            text_context, sections=sections(day, site, limit)
+        )
     )
     return title, html, text
 
@@ -122,7 +124,8 @@ def message(day: RankedDay, site: Site, title: str, html: str, text: str, to: st
         if unsubscribe.startswith("https://"):
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.set_content(text, subtype="plain", charset="utf-8")
-    msg.add_alternative(html, subtype="html", charset="utf-8")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")  # fast, and safe
+    # for the long lines of inlined HTML
     msg.set_boundary("==digest-" + hashlib.sha256((html + text).encode()).hexdigest()[:24])
     return msg
 

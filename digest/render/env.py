@@ -1,6 +1,7 @@
 """The Jinja environment every output renders with: the built-in templates, overridable file by
 file from the user's folder, StrictUndefined, autoescape for HTML and XML, and the filters that
-turn untrusted text into safe output (escaped, sanitized, stripped of XML-illegal characters)."""
+turn untrusted text into safe output (escaped, sanitized). :func:`render` strips the characters
+no output may carry (XML-illegal controls, bidi overrides) from every rendered file."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ _ILLEGAL = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u202a-\u202e\u2066-\u2069]"
 )
 _SPACE = re.compile(r"\s+")
+_URL_BAD = re.compile("[\\s\"'<>`\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
 _SAFE_SCHEMES = ("http://", "https://")
 
@@ -43,21 +45,11 @@ def clean(text: str) -> str:
     return _ILLEGAL.sub("", text)
 
 
-def _finalize(value: Any) -> Any:
-    if isinstance(value, Markup):
-        return Markup(clean(value))
-    if isinstance(value, str):
-        return clean(value)
-    return value
-
-
 def safe_url(url: str | None) -> str:
     """``url`` when it is an http(s) URL without spaces or quotes; otherwise ``""``."""
     if not url or not url.lower().startswith(_SAFE_SCHEMES):
         return ""
-    if any(ch.isspace() or ch in "\"'<>`" for ch in url) or _ILLEGAL.search(url):
-        return ""
-    return url
+    return "" if _URL_BAD.search(url) else url
 
 
 def one_line(text: str) -> str:
@@ -84,12 +76,7 @@ def _spans(text: str, spans: Iterable[Sequence[int]]) -> list[tuple[str, bool]]:
         pieces += [(text[at:start], False), (text[start:end], True)]
         at = end
     pieces.append((text[at:], False))
-    return [(one_line_keep(p), m) for p, m in pieces if p]
-
-
-def one_line_keep(text: str) -> str:
-    """Whitespace runs as one space, ends kept (pieces of one line joined later)."""
-    return _SPACE.sub(" ", clean(text))
+    return [(p, m) for p, m in pieces if p]
 
 
 def _cut(text: str, spans: Iterable[Sequence[int]], limit: int | None) -> tuple[str, list]:
@@ -127,7 +114,7 @@ def marked_md(text: str, spans: Iterable[Sequence[int]] = (), limit: int | None 
     text, spans = _cut(text, spans, limit)
     out = []
     for piece, mark in _spans(text, spans):
-        escaped = _md(piece)
+        escaped = _md(_SPACE.sub(" ", piece))
         out.append(f"**{escaped}**" if mark and escaped.strip() == escaped else escaped)
     return "".join(out).strip()
 
@@ -169,6 +156,11 @@ def rel(context: jinja2.runtime.Context, target: str) -> str:
     return posixpath.relpath(target, here or ".") + fragment
 
 
+def render(env: jinja2.Environment, template: str, **context: Any) -> str:
+    """A template rendered, with the characters no output may carry removed."""
+    return clean(env.get_template(template).render(**context))
+
+
 @cache
 def environment(user_dir: Path | None = None) -> jinja2.Environment:
     """One environment per template folder: StrictUndefined; HTML and XML autoescaped."""
@@ -180,7 +172,6 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(["html", "xml", "opml"], default_for_string=False),
-        finalize=_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

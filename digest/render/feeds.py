@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from ..model import RankedDay, ScoredPaper
 from . import Output, Rendered, Site, paths, register
+from .env import render
 
 Item = tuple[ScoredPaper, str | None]
 
@@ -34,7 +35,9 @@ def feed(site: Site, path: str, title: str, description: str, items: list[Item])
         # rendered (escaped) HTML, escaped once more by the XML template: the reader unescapes
         return str(Markup(item_template.render(site=site, s=s, page=path)).strip())
 
-    xml = env.get_template("feeds/rss.xml").render(
+    xml = render(
+        env,
+        "feeds/rss.xml",
         site=site,
         page=path,
         feed_title=title,

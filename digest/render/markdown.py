@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from ..model import RankedDay
 from . import Output, Rendered, Site, paths, register
+from .env import render
 
 
 def day_markdown(day: RankedDay, site: Site) -> list[Rendered]:
     path = paths.markdown(day.date)
-    text = site.env.get_template("markdown/day.md").render(site=site, day=day, page=path)
+    text = render(site.env, "markdown/day.md", site=site, day=day, page=path)
     return [Rendered(path, "markdown", text.encode(), day.date)]
 
 

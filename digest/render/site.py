@@ -6,25 +6,45 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..model import RankedDay
+from ..model import RankedDay, ScoredPaper
 from . import Output, Rendered, Site, paths, register
+from .env import render
 
 
 def page(site: Site, template: str, path: str, **context: Any) -> bytes:
-    return site.env.get_template(template).render(site=site, page=path, **context).encode()
+    return render(site.env, template, site=site, page=path, **context).encode()
+
+
+def placed(day: RankedDay | None) -> dict[str, list[tuple[ScoredPaper, bool]]]:
+    """Each topic section's papers, each with whether it is shown in full there: a paper is
+    shown once on a page (the highlights first, then its first section), later a link to it."""
+    if day is None:
+        return {}
+    shown = {s.paper.id for s in day.highlights}
+    out: dict[str, list[tuple[ScoredPaper, bool]]] = {}
+    for name, papers in day.sections.items():
+        out[name] = [(s, s.paper.id not in shown) for s in papers]
+        shown.update(s.paper.id for s in papers)
+    return out
 
 
 def day_page(day: RankedDay, site: Site) -> list[Rendered]:
     path = paths.day_page(day.date)
     previous, following = site.neighbours(day.date)
-    data = page(site, "site/day.html", path, day=day, previous=previous, next=following)
+    data = page(
+        site, "site/day.html", path, day=day, placed=placed(day), previous=previous, next=following
+    )
     return [Rendered(path, "page", data, day.date)]
 
 
 def summary_pages(recent: Sequence[RankedDay], site: Site) -> list[Rendered]:
     latest = recent[0] if recent else None
     out = [
-        Rendered(paths.INDEX, "page", page(site, "site/index.html", paths.INDEX, day=latest)),
+        Rendered(
+            paths.INDEX,
+            "page",
+            page(site, "site/index.html", paths.INDEX, day=latest, placed=placed(latest)),
+        ),
         Rendered(paths.ARCHIVE, "page", page(site, "site/archive.html", paths.ARCHIVE)),
         Rendered(paths.STYLE, "asset", page(site, "site/style.css", paths.STYLE)),
     ]

@@ -159,6 +159,10 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
             i += 1
             continue
         title, abstract = clean(fix_artefacts(title)), clean(fix_artefacts(abstract))
+        if not title:  # nothing but control characters
+            yield Problem("dropped", "empty title", line_no)
+            i += 2
+            continue
         yield Paper(
             id=title_id(title),
             title=title,
