@@ -11,7 +11,7 @@ import hashlib
 import posixpath
 import re
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,30 @@ def rel(context: jinja2.runtime.Context, target: str) -> str:
         fragment = "#" + fragment
     if not target:
         return fragment
-    return posixpath.relpath(target, here or ".") + fragment
+    return _relpath(target, here or ".") + fragment
+
+
+@lru_cache(maxsize=4096)
+def _relpath(target: str, here: str) -> str:
+    return posixpath.relpath(target, here)
+
+
+def wrap(text: str, width: int = 72, indent: int = 0) -> str:
+    """Words filled into lines of at most ``width`` (a longer word gets a line of its own);
+    lines after the first indented by ``indent`` spaces. Much faster than textwrap."""
+    lines: list[str] = []
+    line: list[str] = []
+    size = 0
+    for word in one_line(text).split(" "):
+        if line and size + 1 + len(word) > width:
+            lines.append(" ".join(line))
+            line, size = [word], len(word)
+        else:
+            size += len(word) + (1 if line else 0)
+            line.append(word)
+    if line:
+        lines.append(" ".join(line))
+    return ("\n" + " " * indent).join(lines)
 
 
 def render(env: jinja2.Environment, template: str, **context: Any) -> str:
@@ -185,6 +208,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
         safe_url=safe_url,
         one_line=one_line,
         shorten=shorten,
+        wrap=wrap,
         rfc822=rfc822,
         anchor=anchor,
         rel=rel,
