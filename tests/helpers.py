@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from digest.config import Config, config_from_text
 from digest.pipeline import BuildReport, build
 
 VOID = {"meta", "link", "br", "img", "hr", "input", "col", "source", "wbr", "area", "base"}
@@ -69,11 +68,6 @@ def parse_html(data: bytes | str) -> Tree:
     tree.feed(data.decode() if isinstance(data, bytes) else data)
     tree.close()
     return tree
-
-
-def config_for(project: Path, extra: str = "") -> Config:
-    text = (project / "digest.yaml").read_text() + extra
-    return config_from_text(text, project, str(project / "digest.yaml"))
 
 
 def build_project(
