@@ -58,11 +58,7 @@ def one_line(text: str) -> str:
 
 def shorten(text: str, limit: int) -> str:
     """At most ``limit`` characters, cut at a word and marked with an ellipsis."""
-    text = one_line(text)
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[: limit // 2 + limit] else text[:limit]
-    return cut.rstrip(" ,;:.") + "…"
+    return _cut(one_line(text), (), limit)[0]
 
 
 def _spans(text: str, spans: Iterable[Sequence[int]]) -> list[tuple[str, bool]]:
