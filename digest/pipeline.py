@@ -7,10 +7,11 @@ import hashlib
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import orjson
 
@@ -122,6 +123,7 @@ def _load_day(store: Store, date: dt.date, topics: Sequence[str]) -> RankedDay:
 
 
 RankedRow = tuple[dt.date, int, int, bytes]
+T = TypeVar("T")
 PARALLEL_MIN_DATES = 24  # below this, rendering in this process is faster than starting others
 _RENDER: tuple[Store, Site, list[str]] | None = None
 
@@ -156,18 +158,22 @@ def _rank_with(store: Store, ranker: Ranker, config: Config, date: dt.date) -> R
 
 
 def _rank_dates(store: Store, dates: list[dt.date], config: Config) -> Iterator[RankedRow]:
-    """Each date ranked, in order; many dates on every core, each worker reading its dates'
-    papers from the store itself, so no process holds more than a few dates."""
+    """Each date ranked, in order; each worker reads its dates' papers from the store itself,
+    so no process holds more than a few dates."""
     if _workers(len(dates)) <= 1:
         ranker = Ranker.compile(config.topics)
-        for date in dates:
-            yield _rank_with(store, ranker, config, date)
-        return
+        return (_rank_with(store, ranker, config, date) for date in dates)
+    return _on_workers(_rank_one, dates, _init_ranker, (store.path, config))
+
+
+def _on_workers(
+    job: Callable[[dt.date], T], dates: list[dt.date], init: Callable[..., None], args: tuple
+) -> Iterator[T]:
+    """``job`` over ``dates`` on every core (forked workers set up by ``init(*args)``), the
+    results in date order."""
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        _workers(len(dates)), context, _init_ranker, (store.path, config)
-    ) as pool:
-        yield from pool.map(_rank_one, dates, chunksize=4)
+    with ProcessPoolExecutor(_workers(len(dates)), context, init, args) as pool:
+        yield from pool.map(job, dates, chunksize=4)
 
 
 def _workers(dates: int) -> int:
@@ -181,14 +187,9 @@ def _render_days(
 ) -> Iterator[list[Rendered]]:
     """Each date's files, in order. Many dates are rendered on all cores: each worker reads
     the store on its own connection; the files come back here to the one writer."""
-    workers = _workers(len(dates))
-    if workers <= 1:
-        for date in dates:
-            yield render_day(_load_day(store, date, names), site)
-        return
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(workers, context, _init_renderer, (store.path, site, names)) as pool:
-        yield from pool.map(_render_one, dates, chunksize=4)
+    if _workers(len(dates)) <= 1:
+        return (render_day(_load_day(store, date, names), site) for date in dates)
+    return _on_workers(_render_one, dates, _init_renderer, (store.path, site, names))
 
 
 def build(

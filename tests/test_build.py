@@ -184,3 +184,22 @@ def test_a_config_with_only_sources_and_topics_builds(tmp_path: Path) -> None:
     assert report.dates == 1
     assert (tmp_path / "output" / "index.html").is_file()
     assert "Paper digest" in (tmp_path / "output" / "index.html").read_text()
+
+
+def test_ranking_and_rendering_on_workers_gives_the_same_files(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest import pipeline
+
+    other = tmp_path_factory.mktemp("workers")
+    shutil.copytree(project / "feeds", other / "feeds")
+    shutil.copy(project / "digest.yaml", other / "digest.yaml")
+    build_project(project)
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_DATES", 1)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    report = build_project(other)
+    assert report.ranked == 4 and report.rendered == 4
+    ours, theirs = project / "output", other / "output"
+    assert set(files(ours)) == set(files(theirs))
+    for rel in files(ours):
+        assert (ours / rel).read_bytes() == (theirs / rel).read_bytes(), rel

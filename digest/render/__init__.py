@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import jinja2
@@ -73,13 +74,17 @@ class Site:
     def env(self) -> jinja2.Environment:
         return environment(self.templates)
 
+    @cached_property
+    def _places(self) -> dict[dt.date, int]:
+        return {d.date: i for i, d in enumerate(self.dates)}
+
     def neighbours(self, date: dt.date) -> tuple[dt.date | None, dt.date | None]:
         """The dates before and after ``date`` in the archive."""
-        days = [d.date for d in self.dates]
-        if date not in days:
+        i = self._places.get(date)
+        if i is None:
             return None, None
-        i = days.index(date)
-        return (days[i + 1] if i + 1 < len(days) else None), (days[i - 1] if i else None)
+        days = self.dates
+        return (days[i + 1].date if i + 1 < len(days) else None), (days[i - 1].date if i else None)
 
     def paper_url(self, paper: Paper) -> str:
         """Where a paper's title links: its own http(s) URL, else its place on the site."""
