@@ -7,8 +7,11 @@ semantics: tags such as ``!!python/object`` are refused.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import email.utils
+import hashlib
+import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,7 +22,7 @@ import jinja2
 import yaml
 
 from .errors import ConfigError
-from .model import Topic
+from .model import Subscriber, Topic
 
 CONFIG_NAMES = ("digest.yaml", "digest.yml")
 DEFAULT_STORE = ".digest/store.sqlite"
@@ -56,6 +59,26 @@ class EmailSettings:
     unsubscribe_url: str | None = None
 
 
+SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """``email.smtp``: where ``digest send`` delivers. The password is never in the YAML: it is
+    read from the environment variable named by ``password_env`` when sending."""
+
+    host: str
+    port: int = 587
+    security: str = "starttls"  # starttls | ssl | none
+    username: str | None = None
+    password_env: str = "DIGEST_SMTP_PASSWORD"
+    timeout: float = 30.0  # seconds, for connecting and for each command
+    retries: int = 3  # further attempts after a temporary failure
+    retry_delay: float = 1.0  # seconds before the first retry; doubled each time, with jitter
+    verify: bool = True  # check the server's TLS certificate
+    ca_file: Path | None = None  # trust this CA bundle (a private relay's own CA)
+
+
 @dataclass(frozen=True)
 class Config:
     root: Path
@@ -70,6 +93,9 @@ class Config:
     templates: Path | None = None
     recent_days: int = 14
     email: EmailSettings = EmailSettings()
+    smtp: SmtpSettings | None = None
+    send_empty: bool = False
+    subscribers: tuple[Subscriber, ...] = ()
     warnings: tuple[str, ...] = ()
 
 
@@ -224,9 +250,14 @@ def _kind(value: Any) -> str:
 
 TOP_KEYS = {
     "sources", "store", "output", "topics", "highlights", "title", "site_url", "templates",
-    "recent_days", "email",
+    "recent_days", "email", "subscribers", "subscribers_file",
 }  # fmt: skip
-EMAIL_KEYS = {"from", "to", "subject", "unsubscribe_url"}
+EMAIL_KEYS = {"from", "to", "subject", "unsubscribe_url", "smtp", "send_empty"}
+SMTP_KEYS = {
+    "host", "port", "security", "username", "password_env", "timeout", "retries", "retry_delay",
+    "verify", "ca_file",
+}  # fmt: skip
+SUBSCRIBER_KEYS = {"email", "name", "topics", "id"}
 SOURCE_KEYS = {"path", "url", "format", "name", "date", "announce"}
 TOPIC_KEYS = {"name", "description", "keywords", "exclude", "weight"}
 HIGHLIGHT_KEYS = {"total", "per_topic", "min_score"}
@@ -348,15 +379,32 @@ def _highlights(c: _Checker, value: Any) -> Highlights:
     )
 
 
+def split_address(text: str) -> tuple[str, str] | None:
+    """(display name, address) of ``Name <me@example.org>`` or ``me@example.org``; ``None``
+    when it is not one plausible address."""
+    if "\n" in text or "\r" in text or "," in text.partition("<")[2]:
+        return None
+    name, address = email.utils.parseaddr(text)
+    local, _, domain = address.rpartition("@")
+    if (
+        not local
+        or "." not in domain.strip(".")
+        or ".." in domain
+        or any(ch.isspace() or ch in '<>,;"\\' for ch in address)
+    ):
+        return None
+    return name, address
+
+
 def _address(c: _Checker, value: Any, path: Path_) -> str:
     text = c.string(value, path)
     if text is None:
         return ""
-    name, address = email.utils.parseaddr(text)
-    local, _, domain = address.rpartition("@")
-    if not local or "." not in domain or any(ch.isspace() for ch in address) or "\n" in text:
+    found = split_address(text)
+    if found is None:
         c.fail(path, f"expected an email address such as 'Name <me@example.org>', got {text!r}")
         return ""
+    name, address = found
     return email.utils.formataddr((name, address)) if name else address
 
 
@@ -378,6 +426,187 @@ def _email(c: _Checker, value: Any) -> EmailSettings:
     )
 
 
+def _smtp(c: _Checker, value: Any, root: Path) -> SmtpSettings | None:
+    path: Path_ = ("email", "smtp")
+    if value is None:
+        return None
+    if isinstance(value, dict) and "password" in value:
+        c.fail(
+            path + ("password",),
+            "never put the password in the config: set it in an environment variable and name "
+            "that variable in password_env (default DIGEST_SMTP_PASSWORD)",
+        )
+        value = {k: v for k, v in value.items() if k != "password"}
+    body = c.mapping(value, path, SMTP_KEYS)
+    host = c.string(body.get("host"), path + ("host",), required=True)
+    security = c.string(body.get("security"), path + ("security",)) or "starttls"
+    if security not in SECURITY_PORTS:
+        c.fail(path + ("security",), f"expected starttls, ssl or none, got {security!r}")
+        security = "starttls"
+    port = c.number(body.get("port"), path + ("port",), SECURITY_PORTS[security], minimum=1,
+                    integer=True)  # fmt: skip
+    if port > 65535:
+        c.fail(path + ("port",), f"expected a port number up to 65535, got {port}")
+    username = c.string(body.get("username"), path + ("username",))
+    password_env = (
+        c.string(body.get("password_env"), path + ("password_env",)) or SmtpSettings.password_env
+    )
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", password_env):
+        c.fail(
+            path + ("password_env",), f"expected an environment variable name, got {password_env!r}"
+        )
+    if username and security == "none":
+        c.warn(path + ("security",), "the password would cross the network unencrypted")
+    verify = body.get("verify", True)
+    if not isinstance(verify, bool):
+        c.fail(path + ("verify",), f"expected true/false, got {_kind(verify)}")
+        verify = True
+    ca_file = c.string(body.get("ca_file"), path + ("ca_file",))
+    if ca_file and not (root / ca_file).is_file():
+        c.fail(path + ("ca_file",), f"no such file: {ca_file}")
+    if host is None:
+        return None
+    return SmtpSettings(
+        host=host,
+        port=port,
+        security=security,
+        username=username,
+        password_env=password_env,
+        timeout=float(c.number(body.get("timeout"), path + ("timeout",), 30.0, minimum=0.01)),
+        retries=c.number(body.get("retries"), path + ("retries",), 3, integer=True),
+        retry_delay=float(c.number(body.get("retry_delay"), path + ("retry_delay",), 1.0)),
+        verify=verify,
+        ca_file=(root / ca_file).resolve() if ca_file else None,
+    )
+
+
+def subscriber_id(address: str) -> str:
+    """The default id of a subscriber: stable, and not the address itself."""
+    return hashlib.sha256(address.casefold().encode()).hexdigest()[:16]
+
+
+class _Subscribers:
+    """Every subscriber from ``subscribers`` and ``subscribers_file``, each address and id once."""
+
+    def __init__(self, c: _Checker, topics: tuple[Topic, ...]) -> None:
+        self.c = c
+        self.known = {t.name.casefold(): t.name for t in topics}
+        self.out: list[Subscriber] = []
+        self.where: dict[str, str] = {}  # address or id -> where it was first given
+
+    def add(self, fail: Any, where: str, address: Any, name: Any, topics: Any, ident: Any) -> None:
+        """``fail(field, message)`` reports a problem at the entry's path or line."""
+        problems = len(self.c.problems)
+        found = split_address(address.strip()) if isinstance(address, str) else None
+        if found is None:
+            shown = repr(address) if isinstance(address, str) else _kind(address)
+            fail("email", f"expected an email address such as me@example.org, got {shown}")
+        if name is not None and not isinstance(name, str):
+            fail("name", f"expected a string, got {_kind(name)}")
+        chosen: tuple[str, ...] | None = None
+        if isinstance(topics, str):
+            topics = [t.strip() for t in re.split(r"[;,|]", topics) if t.strip()] or None
+        if topics is not None and not isinstance(topics, list):
+            fail("topics", f"expected a list of topic names, got {_kind(topics)}")
+        elif topics is not None:
+            if not topics:
+                fail("topics", "must not be empty (leave it out to follow every topic)")
+            names = []
+            for index, topic in enumerate(topics):
+                key = topic.strip().casefold() if isinstance(topic, str) else None
+                if key not in self.known:
+                    known = ", ".join(sorted(self.known.values())) or "none configured"
+                    fail(f"topics[{index}]", f"unknown topic {topic!r} (known: {known})")
+                else:
+                    names.append(self.known[key])
+            chosen = tuple(sorted(set(names)))
+        if ident is not None and (not isinstance(ident, str | int) or isinstance(ident, bool)):
+            fail("id", f"expected a string, got {_kind(ident)}")
+        if found is None or len(self.c.problems) > problems:
+            return
+        parsed_name, address = found
+        ident = str(ident).strip() if ident is not None else subscriber_id(address)
+        for key, label in ((address.casefold(), "address"), ("id:" + ident, "id")):
+            if key in self.where:
+                fail("email" if label == "address" else "id",
+                     f"duplicate subscriber {label} (first given at {self.where[key]})")  # fmt: skip
+                return
+        self.where[address.casefold()] = self.where["id:" + ident] = where
+        display = " ".join(
+            (name if isinstance(name, str) and name.strip() else parsed_name).split()
+        )
+        self.out.append(Subscriber(ident, address, display[:200], chosen))
+
+    def from_yaml(self, value: Any) -> None:
+        if value is None:
+            return
+        if not isinstance(value, list):
+            self.c.fail(("subscribers",), f"expected a list, got {_kind(value)}")
+            return
+        for index, entry in enumerate(value):
+            path: Path_ = ("subscribers", index)
+            if isinstance(entry, str):
+                entry = {"email": entry}
+            body = self.c.mapping(entry, path, SUBSCRIBER_KEYS)
+            if not isinstance(entry, dict):
+                continue
+
+            def fail(key: str, message: str, path: Path_ = path) -> None:
+                parts: Path_ = tuple(
+                    int(p) if p.isdigit() else p for p in re.findall(r"[^\[\]]+", key)
+                )
+                self.c.fail(path + parts, message)
+
+            self.add(fail, _fmt(path), body.get("email"), body.get("name"), body.get("topics"),
+                     body.get("id"))  # fmt: skip
+
+    def from_csv(self, name: str, root: Path) -> None:
+        """A CSV with the columns email, name, topics (and optionally id); a header row is
+        optional; topics are separated by ';' (or ',' inside a quoted cell)."""
+        file = root / name
+        try:
+            text = file.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            self.c.fail(("subscribers_file",), f"no such file: {name}")
+            return
+        except (OSError, UnicodeDecodeError) as exc:
+            self.c.fail(("subscribers_file",), f"cannot read {name}: {exc}")
+            return
+        columns = ["email", "name", "topics", "id"]
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+        except csv.Error as exc:
+            self.c.fail(("subscribers_file",), f"{name}: not CSV: {exc}")
+            return
+        start = 0
+        if rows and rows[0] and "@" not in rows[0][0]:
+            header = [h.strip().casefold() for h in rows[0]]
+            unknown = [h for h in header if h not in columns]
+            if "email" not in header or unknown:
+                self.c.problems.append(
+                    f"{name} line 1: expected the columns email, name, topics (and id), "
+                    f"got {', '.join(rows[0])}"
+                )
+                return
+            columns, start = header, 1
+        for number, row in enumerate(rows[start:], start=start + 1):
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) > len(columns):
+                self.c.problems.append(
+                    f"{name} line {number}: {len(row)} cells, expected at most {len(columns)}"
+                )
+                continue
+            cells = dict(zip(columns, row, strict=False))
+
+            def fail(key: str, message: str, number: int = number) -> None:
+                self.c.problems.append(f"{name} line {number}: {key.split('[')[0]}: {message}")
+
+            topics = cells.get("topics") or None
+            self.add(fail, f"{name} line {number}", cells.get("email"), cells.get("name") or None,
+                     topics, cells.get("id") or None)  # fmt: skip
+
+
 def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None = None) -> Config:
     """Config from parsed YAML; raises one ConfigError listing every problem."""
     c = _Checker(lines)
@@ -397,6 +626,17 @@ def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None =
     templates = c.string(data.get("templates"), ("templates",))
     recent_days = c.number(data.get("recent_days"), ("recent_days",), 14, minimum=1, integer=True)
     email_settings = _email(c, data.get("email"))
+    email_body = data.get("email") if isinstance(data.get("email"), dict) else {}
+    smtp = _smtp(c, email_body.get("smtp"), root)
+    send_empty = email_body.get("send_empty", False)
+    if not isinstance(send_empty, bool):
+        c.fail(("email", "send_empty"), f"expected true/false, got {_kind(send_empty)}")
+        send_empty = False
+    subscribers = _Subscribers(c, topics)
+    subscribers.from_yaml(data.get("subscribers"))
+    subscribers_file = c.string(data.get("subscribers_file"), ("subscribers_file",))
+    if subscribers_file:
+        subscribers.from_csv(subscribers_file, root)
     if templates and not (root / templates).is_dir():
         c.fail(("templates",), f"no such folder: {templates}")
     if site_url and not re.match(r"^https?://[^/\s]+", site_url):
@@ -419,6 +659,9 @@ def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None =
         templates=(root / templates).resolve() if templates else None,
         recent_days=recent_days,
         email=email_settings,
+        smtp=smtp,
+        send_empty=send_empty,
+        subscribers=tuple(subscribers.out),
         warnings=tuple(c.warnings),
     )
 

@@ -153,6 +153,22 @@ class Topic:
 
 
 @dataclass(frozen=True, slots=True)
+class Subscriber:
+    """Someone the daily email goes to: an address (``email``, without the name), a display
+    name, a stable ``id`` (for unsubscribe links) and the topics they follow (``None``: all)."""
+
+    id: str
+    email: str
+    name: str = ""
+    topics: tuple[str, ...] | None = None
+
+    @property
+    def key(self) -> str:
+        """The address as deliveries are recorded (case does not make another subscriber)."""
+        return self.email.casefold()
+
+
+@dataclass(frozen=True, slots=True)
 class Problem:
     """Something a parser could not use: an error (bad input) or a dropped entry (with reason)."""
 
