@@ -13,15 +13,18 @@ import datetime as dt
 import email.policy
 import email.utils
 import hashlib
+import urllib.parse
 from collections.abc import Sequence
+from dataclasses import dataclass
 from email.message import EmailMessage
 from functools import lru_cache
 from typing import Any
 
 import css_inline
 import jinja2.sandbox
+import markupsafe
 
-from ..model import RankedDay, ScoredPaper, Topic
+from ..model import RankedDay, ScoredPaper, Subscriber, Topic
 from . import Output, Rendered, Site, paths, register
 from .env import clean, one_line
 
@@ -32,11 +35,30 @@ _SUBJECT_ENV = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefi
 Section = tuple[Topic, Sequence[ScoredPaper], int]
 
 
-def subject(day: RankedDay, site: Site) -> str:
+def recipient(address: str) -> Subscriber:
+    """The subscriber of an address written ``Name <me@example.org>`` (the build's ``.eml`` and
+    ``digest send --to``)."""
+    name, mail = email.utils.parseaddr(address)
+    return Subscriber("", mail or address, name)
+
+
+def _fields(subscriber: Subscriber, quote: bool = False) -> dict[str, Any]:
+    """What templates see of a subscriber; in a URL every value is percent-encoded."""
+    fields = {"id": subscriber.id, "email": subscriber.email, "name": subscriber.name}
+    if quote:
+        fields = {k: urllib.parse.quote(v, safe="@") for k, v in fields.items()}
+    return fields | {"topics": list(subscriber.topics or ())}
+
+
+def subject(day: RankedDay, site: Site, subscriber: Subscriber) -> str:
     """The subject line from the config's ``email.subject`` template (sandboxed, one line)."""
     template = _compiled(site.email.subject)
     text = template.render(
-        title=site.title, date=day.date.isoformat(), highlights=day.highlights, papers=day.papers
+        title=site.title,
+        date=day.date.isoformat(),
+        highlights=day.highlights,
+        papers=day.papers,
+        subscriber=_fields(subscriber),
     )
     return one_line(text)[:250]
 
@@ -57,12 +79,11 @@ def sections(day: RankedDay, site: Site, limit: int | None) -> list[Section]:
     return out
 
 
-def unsubscribe_url(site: Site, to: str) -> str | None:
+def unsubscribe_url(site: Site, subscriber: Subscriber) -> str | None:
     url = site.email.unsubscribe_url
     if not url:
         return None
-    subscriber = {"id": "", "email": email.utils.parseaddr(to)[1], "name": ""}
-    return one_line(_compiled(url).render(subscriber=subscriber))
+    return one_line(_compiled(url).render(subscriber=_fields(subscriber, quote=True)))
 
 
 @lru_cache(maxsize=64)
@@ -75,16 +96,14 @@ def _size(html: str) -> int:
     return len(html.encode()) + html.count("\n")
 
 
-def render_email(day: RankedDay, site: Site, to: str | None = None) -> tuple[str, str, str]:
-    """(subject, HTML, text) of a date's email, the HTML within :data:`BUDGET`."""
-    to = to or site.email.to or sender(site)
-    title = subject(day, site)
+def render_bodies(day: RankedDay, site: Site, unsubscribe: str | None) -> tuple[str, str]:
+    """(HTML, text) of a date's email, the HTML within :data:`BUDGET`."""
     context: dict[str, Any] = {
         "site": site,
         "day": day,
         "page": paths.email(day.date, "html"),
-        "subject": title,
-        "unsubscribe": unsubscribe_url(site, to),
+        "subject": subject(day, site, recipient(site.email.to or sender(site))),
+        "unsubscribe": unsubscribe,
         "preheader": "; ".join(one_line(h.paper.title)[:80] for h in day.highlights[:3]),
     }
     html_template = site.env.get_template("email/day.html")
@@ -112,13 +131,83 @@ def render_email(day: RankedDay, site: Site, to: str | None = None) -> tuple[str
             text_context, sections=sections(day, site, limit)
         )
     )
-    return title, html, text
+    return html, text
 
 
-def message(day: RankedDay, site: Site, title: str, html: str, text: str, to: str) -> bytes:
-    """The ``.eml``: headers from the config, then multipart/alternative with the text part
-    first (quoted-printable) and the HTML (base64). The same bytes for the same input: the Date
-    is the digest's date, the Message-ID and the boundary are digests of the content.
+# Stands for each subscriber's own unsubscribe URL in a letter rendered once for many: letters
+# and digits only, so escaping, CSS inlining and cleaning leave it as it is.
+UNSUBSCRIBE_MARK = "https://unsubscribe.invalid/digestunsubscribemark0c5e7a91d2"
+
+
+@dataclass(frozen=True)
+class Letter:
+    """A date's email for one set of topics, rendered once and personalised per subscriber
+    (:func:`personalise`): the address, the subject, the unsubscribe link and the Message-ID."""
+
+    day: RankedDay
+    site: Site
+    html: str
+    text: str
+
+    @property
+    def empty(self) -> bool:
+        """Whether no paper of the day matched any of the letter's topics."""
+        return not any(self.day.sections.values())
+
+
+def letter(day: RankedDay, site: Site) -> Letter:
+    mark = UNSUBSCRIBE_MARK if site.email.unsubscribe_url else None
+    return Letter(day, site, *render_bodies(day, site, mark))
+
+
+def filled(letter: Letter, subscriber: Subscriber) -> tuple[str | None, str, str]:
+    """(unsubscribe URL, HTML, text) of a letter with the subscriber's own unsubscribe link."""
+    html, text = letter.html, letter.text
+    unsubscribe = unsubscribe_url(letter.site, subscriber)
+    if unsubscribe:
+        html = html.replace(UNSUBSCRIBE_MARK, str(markupsafe.escape(unsubscribe)))
+        text = text.replace(UNSUBSCRIBE_MARK, unsubscribe)
+        if _size(html) > BUDGET:  # a long link tipped it over: render this one on its own
+            html, text = render_bodies(letter.day, letter.site, unsubscribe)
+    return unsubscribe, html, text
+
+
+def personalise(
+    letter: Letter, subscriber: Subscriber, sent: dt.datetime | None = None
+) -> tuple[str, bytes]:
+    """(Message-ID, ``.eml`` bytes) of a letter for one subscriber. ``sent``: the Date header
+    (default: midnight UTC of the digest's date, so a build gives the same bytes)."""
+    day, site = letter.day, letter.site
+    unsubscribe, html, text = filled(letter, subscriber)
+    to = email.utils.formataddr((one_line(subscriber.name), subscriber.email))
+    ident = message_id(site, day.date, subscriber.email)
+    title = subject(day, site, subscriber)
+    return ident, message(day, site, title, html, text, to, ident, unsubscribe, sent)
+
+
+def message_id(site: Site, date: dt.date, address: str) -> str:
+    """The same for every send of one date's digest to one address, so a mail client can tell
+    a copy sent again."""
+    key = f"{site.site_url}\0{address.casefold()}\0{date}"
+    return (
+        f"<digest.{date.isoformat()}.{hashlib.sha256(key.encode()).hexdigest()[:16]}@{site.host}>"
+    )
+
+
+def message(
+    day: RankedDay,
+    site: Site,
+    title: str,
+    html: str,
+    text: str,
+    to: str,
+    ident: str,
+    unsubscribe: str | None,
+    sent: dt.datetime | None = None,
+) -> bytes:
+    """The ``.eml``: headers, then multipart/alternative with the text part first
+    (quoted-printable) and the HTML (base64). Without ``sent`` the same bytes for the same
+    input: the Date is the digest's date, the boundary a digest of the content.
 
     Headers are made and folded by the email package; the body is assembled here, since the
     package's generator took a third of the time of rendering a whole date."""
@@ -126,11 +215,10 @@ def message(day: RankedDay, site: Site, title: str, html: str, text: str, to: st
     head["Subject"] = title
     head["From"] = sender(site)
     head["To"] = to
-    head["Date"] = email.utils.format_datetime(dt.datetime.combine(day.date, dt.time(), dt.UTC))
-    ident = hashlib.sha256(f"{site.site_url}\0{to}\0{day.date}".encode()).hexdigest()[:16]
-    head["Message-ID"] = f"<digest.{day.date.isoformat()}.{ident}@{site.host}>"
+    when = sent or dt.datetime.combine(day.date, dt.time(), dt.UTC)
+    head["Date"] = email.utils.format_datetime(when)
+    head["Message-ID"] = ident
     head["List-Id"] = f"{one_line(site.title)} <digest.{site.host}>"
-    unsubscribe = unsubscribe_url(site, to)
     if unsubscribe:
         head["List-Unsubscribe"] = f"<{unsubscribe}>"
         if unsubscribe.startswith("https://"):
@@ -156,9 +244,10 @@ def message(day: RankedDay, site: Site, title: str, html: str, text: str, to: st
 
 
 def day_email(day: RankedDay, site: Site) -> list[Rendered]:
-    to = site.email.to or sender(site)
-    title, html, text = render_email(day, site, to)
-    eml = message(day, site, title, html, text, to)
+    """The build's email of a date, addressed to ``email.to`` (default: the sender)."""
+    made, to = letter(day, site), recipient(site.email.to or sender(site))
+    _, html, text = filled(made, to)
+    _, eml = personalise(made, to)
     return [
         Rendered(paths.email(day.date, "html"), "email-html", html.encode(), day.date),
         Rendered(paths.email(day.date, "txt"), "email-text", text.encode(), day.date),
