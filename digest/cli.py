@@ -16,7 +16,7 @@ import click
 
 from . import __version__, pipeline, preview, scaffold
 from . import sources as sources_registry
-from .config import Config, load_config
+from .config import Config, load_config, split_address
 from .errors import DigestError, PartialFailure
 from .model import CollectReport, SourceStats
 
@@ -78,9 +78,12 @@ def _config(path: str | None) -> Config:
 
 
 @contextmanager
-def _progress(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
-    """A progress bar on stderr for long inputs (shown only on a terminal)."""
-    if total < 8 << 20 or not sys.stderr.isatty():
+def _progress(
+    total: int, label: str, at_least: int = 8 << 20
+) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on stderr for long work: ``total`` bytes (or items, with ``at_least``
+    set to match), shown only on a terminal."""
+    if total < at_least or not sys.stderr.isatty():
         yield None
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
@@ -345,3 +348,80 @@ def rank(
                     f"{day.date} {star} {scored.score:7.3f}  {scored.topic or '-':<16.16}  {scored.paper.title}"
                 )
     _finish(errors, stats)
+
+
+@main.command()
+@config_option
+@click.option("--date", type=DATE, help="The date whose digest to send (default: the newest).")
+@click.option("--dry-run", is_flag=True, help="Write the .eml files that would be sent; send none.")
+@click.option("--to", "to", metavar="ADDRESS", help="Send one copy to ADDRESS only, unrecorded.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False),
+    help="With --dry-run: the folder for the .eml files (default: .digest/outbox/DATE).",
+)
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="Also send to those an earlier run stopped on mid-message (they may get it twice).",
+)
+def send(
+    config_path: str | None,
+    date: dt.datetime | None,
+    dry_run: bool,
+    to: str | None,
+    out: str | None,
+    resend_uncertain: bool,
+) -> None:
+    """Send the day's digest by email: each subscriber gets the topics they follow, exactly
+    once. A rerun after a crash or a failure sends only to those not yet served. The SMTP
+    password is read from the environment variable named by email.smtp.password_env.
+
+    \b
+    Example:
+      digest send --dry-run              # write .digest/outbox/DATE/*.eml
+      digest send --to me@example.org    # one preview copy
+      DIGEST_SMTP_PASSWORD=... digest send
+    """
+    config = _config(config_path)
+    if to is not None and split_address(to) is None:
+        raise click.BadParameter(f"not an email address: {to!r}", param_hint="--to")
+    total = 1 if to else len(config.subscribers)
+    label = "writing" if dry_run else "sending"
+    with _progress(total, label, at_least=50) as progress:
+        report = pipeline.send(
+            config,
+            _day(date),
+            dry_run=dry_run,
+            to=to,
+            out=Path(out) if out else None,
+            resend_uncertain=resend_uncertain,
+            progress=progress,
+        )
+    for address in report.uncertain:
+        _warn(
+            f"{address}: an earlier run stopped while the server was taking the message; "
+            "not sent again (--resend-uncertain sends it)"
+        )
+    for address, reason in report.failed.items():
+        click.secho(f"failed: {address}: {reason}", fg="red", err=True)
+    skipped = [
+        f"{n} {what}"
+        for n, what in (
+            (report.already, "already sent"),
+            (report.empty, "with nothing in their topics"),
+            (len(report.uncertain), "uncertain"),
+        )
+        if n
+    ]
+    verb = "written" if dry_run else "sent"
+    click.echo(
+        f"{report.date}: {len(report.sent)} {verb}, {report.skipped} skipped"
+        + (f" ({', '.join(skipped)})" if skipped else "")
+        + f", {len(report.failed)} failed; {report.rendered} letter(s) rendered"
+    )
+    if report.stopped:
+        raise DigestError(f"stopped: {report.stopped}; a rerun sends to the rest")
+    if report.failed:
+        raise PartialFailure(f"{len(report.failed)} delivery(ies) failed; a rerun retries them")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import hashlib
 import multiprocessing
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -18,13 +20,17 @@ import orjson
 from . import __version__, inputs
 from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
+from .deliveries import SENDING, SENT, DeliveryLog
 from .errors import DigestError, StoreError
 from .model import CollectReport, Paper, RankedDay, SourceStats
 from .rank import Ranker, decode_day, encode_day, rank_day, rank_days
 from .render import DateInfo, Rendered, Site, render_day, render_summary
+from .render import email as email_render
+from .render.email import Letter
 from .render.env import templates_fingerprint
+from .send import Mailer, Outgoing, SendReport, send_all
 from .store import Store
-from .writer import Entry, Writer, WriteReport
+from .writer import Entry, Writer, WriteReport, atomic_write
 
 
 def source_bytes(specs: Sequence[SourceSpec], root: Path) -> int:
@@ -271,3 +277,123 @@ def build(
         store.save_rendered(rows)
     report.seconds["render"] = time.perf_counter() - clock - sum(report.seconds.values())
     return report
+
+
+# -- send: the day's email to every subscriber ---------------------------------------------
+
+
+def _letters(
+    config: Config, date: dt.date, papers: Sequence[Paper], report: SendReport
+) -> Callable[[tuple[str, ...] | None], Letter]:
+    """A date's letter per set of topics, ranked and rendered on first use, then reused."""
+    made: dict[tuple[str, ...] | None, Letter] = {}
+
+    def letter_for(names: tuple[str, ...] | None) -> Letter:
+        if names not in made:
+            topics = (
+                config.topics
+                if names is None
+                else tuple(t for t in config.topics if t.name in names)
+            )
+            day = rank_day(date, papers, Ranker.compile(topics), config.highlights)
+            site = Site.make(
+                title=config.title,
+                site_url=config.site_url,
+                topics=topics,
+                rules=config.highlights,
+                email=config.email,
+                recent_days=config.recent_days,
+                templates=config.templates,
+            )
+            made[names] = email_render.letter(day, site)
+            report.rendered += 1
+        return made[names]
+
+    return letter_for
+
+
+def outbox_name(address: str) -> str:
+    """A file name for a subscriber's ``.eml`` (``--dry-run``): the address, made safe, and a
+    digest of it where it had to change."""
+    safe = re.sub(r"[^A-Za-z0-9@._+-]", "_", address).lstrip(".-") or "_"
+    if safe != address:
+        safe += "-" + hashlib.sha256(address.encode()).hexdigest()[:8]
+    return safe[:200] + ".eml"
+
+
+def send(
+    config: Config,
+    date: dt.date | None = None,
+    *,
+    dry_run: bool = False,
+    to: str | None = None,
+    out: Path | None = None,
+    resend_uncertain: bool = False,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> SendReport:
+    """The date's digest to every subscriber, each with the topics they follow, exactly once
+    (``digest send``). ``to``: one copy to that address, recorded nowhere (a preview);
+    ``dry_run``: write the ``.eml`` files into ``out`` instead of sending."""
+    if to is None and not config.subscribers:
+        raise DigestError("no subscribers: add subscribers: or subscribers_file: to the config")
+    if not dry_run and config.smtp is None:
+        raise DigestError("email.smtp is not configured: give its host (and port, security)")
+    with Store(config.store) as store:
+        known = [d for d, _ in store.dates()]
+        if not known:
+            raise DigestError(f"{config.store}: no papers yet; run `digest build` first")
+        date = date or known[-1]
+        papers = store.papers_on(date)
+    if not papers:
+        raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
+    report = SendReport(date, dry_run=dry_run)
+    letter_for = _letters(config, date, papers, report)
+    sent_at = now or dt.datetime.now(dt.UTC).replace(microsecond=0)
+    recipients = [email_render.recipient(to)] if to else config.subscribers
+
+    def outgoing(deliveries: DeliveryLog | None) -> Iterator[Outgoing]:
+        for subscriber in recipients:
+            if deliveries is not None:
+                status = deliveries.status(date, subscriber.key)
+                if status == SENT:
+                    report.already += 1
+                    continue
+                if status == SENDING and not resend_uncertain:
+                    report.uncertain.append(subscriber.email)
+                    continue
+            made = letter_for(subscriber.topics)
+            if made.empty and not config.send_empty and to is None:
+                report.empty += 1
+                continue
+            ident = email_render.message_id(made.site, date, subscriber.email)
+            yield Outgoing(
+                subscriber.key,
+                subscriber.email,
+                ident,
+                lambda m=made, s=subscriber: email_render.personalise(m, s, sent_at)[1],
+            )
+
+    with DeliveryLog(config.store) as deliveries:
+        record = None if to else deliveries
+        if dry_run:
+            folder = out or config.store.parent / "outbox" / date.isoformat()
+            for item in outgoing(record):
+                atomic_write(folder / outbox_name(item.address), item.data())
+                report.sent.append(item.address)
+                if progress:
+                    progress(1)
+            return report
+        assert config.smtp is not None
+        mailer = Mailer(
+            config.smtp, email.utils.parseaddr(email_render.sender(_site_of(config)))[1]
+        )
+        if record is None:
+            return send_all(date, outgoing(None), mailer, None, report, progress)
+        with deliveries.lock():
+            return send_all(date, outgoing(record), mailer, record, report, progress)
+
+
+def _site_of(config: Config) -> Site:
+    return Site.make(title=config.title, site_url=config.site_url, topics=config.topics,
+                     email=config.email)  # fmt: skip

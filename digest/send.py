@@ -1,0 +1,300 @@
+"""The only code that talks SMTP: one connection reused for every message, STARTTLS or
+implicit TLS, a timeout on connecting and on each command, temporary failures retried with
+backoff on a fresh connection, and each delivery recorded in the delivery log as it happens.
+
+What counts as what:
+- 2xx: delivered.
+- 4xx, a dropped connection, a timeout: temporary; retried (``smtp.retries`` more attempts,
+  ``smtp.retry_delay`` doubled each time, with jitter). Still failing: recorded as failed and
+  the next subscriber is tried; when the server cannot even be reached, the run stops (the
+  rest are left for a rerun).
+- 5xx for a recipient: permanent; recorded as failed, the others go on.
+- Authentication refused, TLS failing, the sender refused: nothing can be sent; the run stops
+  with a message that says which setting to check.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import random
+import re
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from .config import SmtpSettings
+from .deliveries import FAILED, SENDING, SENT, DeliveryLog
+from .errors import DigestError
+
+log = logging.getLogger(__name__)
+
+MAX_DELAY = 30.0  # seconds: the longest wait between two attempts
+
+
+class SendError(DigestError):
+    """Nothing more can be sent this run (authentication, TLS, an unreachable server)."""
+
+
+class Temporary(Exception):
+    """A failure worth another attempt on a fresh connection."""
+
+
+class Unreachable(Temporary):
+    """No connection could be made (refused, timed out, no greeting)."""
+
+
+class Permanent(Exception):
+    """The server refused this message for good (5xx)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message to send: to whom (``key``: the address as recorded), its Message-ID and
+    bytes (made only when it is sent)."""
+
+    key: str
+    address: str
+    message_id: str
+    data: Callable[[], bytes]
+
+
+@dataclass
+class SendReport:
+    date: dt.date
+    sent: list[str] = field(default_factory=list)
+    already: int = 0  # sent by an earlier run
+    empty: int = 0  # nothing in their topics that day
+    uncertain: list[str] = field(default_factory=list)  # an earlier run stopped mid-message
+    failed: dict[str, str] = field(default_factory=dict)  # address -> reason
+    rendered: int = 0  # letters rendered (one per distinct topic set)
+    dry_run: bool = False
+    stopped: str | None = None  # why the run stopped early
+
+    @property
+    def skipped(self) -> int:
+        return self.already + self.empty + len(self.uncertain)
+
+
+def _reply(text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return " ".join(text.split())[:200]
+
+
+class Mailer:
+    """One SMTP session, opened on first use and again after a failure."""
+
+    def __init__(self, settings: SmtpSettings, sender: str) -> None:
+        self.settings = settings
+        self.sender = sender
+        self.conn: smtplib.SMTP | None = None
+        self.password: str | None = None
+        if settings.username:
+            self.password = os.environ.get(settings.password_env)
+            if self.password is None:
+                raise SendError(
+                    f"email.smtp.username is set but the environment variable "
+                    f"{settings.password_env} (email.smtp.password_env) is not"
+                )
+
+    @property
+    def where(self) -> str:
+        return f"{self.settings.host}:{self.settings.port}"
+
+    def _tls(self) -> ssl.SSLContext:
+        s = self.settings
+        context = ssl.create_default_context(cafile=str(s.ca_file) if s.ca_file else None)
+        if not s.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def connect(self) -> smtplib.SMTP:
+        if self.conn is not None:
+            return self.conn
+        s = self.settings
+        try:
+            if s.security == "ssl":
+                conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                    s.host, s.port, timeout=s.timeout, context=self._tls()
+                )
+            else:
+                conn = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            conn.ehlo()
+            if s.security == "starttls":
+                if not conn.has_extn("starttls"):
+                    conn.close()
+                    raise SendError(
+                        f"{self.where} does not offer STARTTLS; set email.smtp.security to ssl "
+                        "(usually port 465) or, on a trusted network only, none"
+                    )
+                conn.starttls(context=self._tls())
+                conn.ehlo()
+            if s.username:
+                assert self.password is not None
+                conn.login(s.username, self.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            raise SendError(
+                f"{self.where} refused the login of {s.username!r}: {exc.smtp_code} "
+                f"{_reply(exc.smtp_error)}; check email.smtp.username and ${s.password_env}"
+            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise SendError(f"{self.where}: {exc}; check email.smtp.security") from None
+        except ssl.SSLError as exc:
+            raise SendError(
+                f"TLS with {self.where} failed: {exc.reason or exc}; security {s.security} "
+                "(starttls is usually port 587, ssl port 465; a private CA goes in "
+                "email.smtp.ca_file)"
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise Unreachable(f"cannot connect to {self.where}: {_describe(exc)}") from None
+        self.conn = conn
+        return conn
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.quit()
+            except (smtplib.SMTPException, OSError):
+                self.conn.close()
+            self.conn = None
+
+    def drop(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+    def deliver(self, item: Outgoing, before_end: Callable[[], None]) -> None:
+        """One attempt; raises :class:`Temporary` or :class:`Permanent`. ``before_end`` runs
+        after the whole message has been sent and before the ``.`` that ends it."""
+        conn = self.connect()
+        try:
+            code, reply = conn.mail(self.sender)
+            if code >= 500:
+                raise SendError(
+                    f"{self.where} refused the sender {self.sender}: {code} {_reply(reply)}; "
+                    "check email.from"
+                )
+            _check("MAIL FROM", code, reply, 250)
+            code, reply = conn.rcpt(item.address)
+            _check("RCPT TO", code, reply, 250, 251)
+            code, reply = conn.docmd("data")
+            _check("DATA", code, reply, 354)
+            body = _LEADING_DOT.sub(b"..", item.data())
+            conn.send(body if body.endswith(b"\r\n") else body + b"\r\n")
+            before_end()
+            conn.send(b".\r\n")
+            code, reply = conn.getreply()
+            _check("end of DATA", code, reply, 250)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise Temporary(_describe(exc)) from None
+
+
+def _check(step: str, code: int, reply: bytes, *ok: int) -> None:
+    if code not in ok:
+        raise (Permanent if code >= 500 else Temporary)(f"{step}: {code} {_reply(reply)}")
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return f"{exc.smtp_code} {_reply(exc.smtp_error)}"
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "timed out"
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return f"connection closed by the server ({exc})" if str(exc) else "connection closed"
+    return str(exc) or type(exc).__name__
+
+
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _backoff(settings: SmtpSettings, attempt: int) -> float:
+    """Exponential with full jitter: somewhere in [delay/2, delay]."""
+    delay = min(settings.retry_delay * 2 ** (attempt - 1), MAX_DELAY)
+    return delay * (0.5 + random.random() / 2)
+
+
+def send_all(
+    date: dt.date,
+    items: Iterable[Outgoing],
+    mailer: Mailer,
+    deliveries: DeliveryLog | None,
+    report: SendReport,
+    progress: Callable[[int], None] | None = None,
+) -> SendReport:
+    """Send each item once, every outcome recorded in ``deliveries`` as it happens (``None``:
+    a preview, recorded nowhere). Stops early only when nothing more can be sent: the items
+    not tried are reported as failed, with the reason, and left for a rerun."""
+    pending = iter(items)
+    try:
+        for item in pending:
+            if progress:
+                progress(1)
+            try:
+                status, reason = _attempts(date, item, mailer, deliveries)
+            except SendError as exc:
+                report.stopped = str(exc)
+                report.failed[item.address] = str(exc)
+                break
+            if status == SENT:
+                report.sent.append(item.address)
+            elif status == SENDING:
+                report.uncertain.append(item.address)
+            else:
+                report.failed[item.address] = reason
+    finally:
+        mailer.close()
+    for item in pending:  # after a stop: not tried
+        report.failed[item.address] = f"not sent: {report.stopped}"
+    return report
+
+
+def _attempts(
+    date: dt.date, item: Outgoing, mailer: Mailer, deliveries: DeliveryLog | None
+) -> tuple[str, str]:
+    """Deliver one item, retrying temporary failures on a fresh connection: (status, reason).
+
+    A failure after the end of the message was sent (no reply, a dropped connection) leaves the
+    record at ``sending``: the server may have taken the message, so it is not sent again."""
+    settings = mailer.settings
+    ended = False
+
+    def end() -> None:
+        nonlocal ended
+        if deliveries is not None:
+            deliveries.mark(date, item.key, SENDING, item.message_id)
+        ended = True
+
+    reason, unreachable = "", False
+    for attempt in range(settings.retries + 1):
+        if attempt:
+            wait = _backoff(settings, attempt)
+            log.info("%s: %s; attempt %d in %.1fs", item.address, reason, attempt + 1, wait)
+            time.sleep(wait)
+        try:
+            mailer.deliver(item, end)
+        except Temporary as exc:
+            mailer.drop()
+            reason, unreachable = str(exc), isinstance(exc, Unreachable)
+            if ended:
+                return SENDING, f"{reason} after the message was sent: not sent again"
+            continue
+        except Permanent as exc:
+            reason = f"{exc} (permanent)"
+            break
+        if deliveries is not None:
+            deliveries.mark(date, item.key, SENT, item.message_id)
+        return SENT, ""
+    else:
+        tries = settings.retries + 1
+        if unreachable:
+            raise SendError(f"{reason} ({tries} attempts)")
+        reason = f"{reason} (temporary; {tries} attempt{'s' if tries > 1 else ''})"
+    if deliveries is not None:
+        deliveries.mark(date, item.key, FAILED, item.message_id, reason)
+    return FAILED, reason
