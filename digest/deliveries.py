@@ -67,7 +67,9 @@ class DeliveryLog:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: cannot open the delivery log: {exc}") from None
         except OSError as exc:
-            raise StoreError(f"{self.path}: cannot create the delivery log: {exc.strerror}") from None
+            raise StoreError(
+                f"{self.path}: cannot create the delivery log: {exc.strerror}"
+            ) from None
         self._lock: int | None = None
 
     def close(self) -> None:

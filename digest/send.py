@@ -41,7 +41,12 @@ class SendError(DigestError):
 
 
 class Temporary(Exception):
-    """A failure worth another attempt on a fresh connection."""
+    """A failure worth another attempt on a fresh connection. ``answered``: the server replied
+    (a 4xx); otherwise the connection failed and no reply came."""
+
+    def __init__(self, reason: str, answered: bool = False) -> None:
+        super().__init__(reason)
+        self.answered = answered
 
 
 class Unreachable(Temporary):
@@ -191,13 +196,25 @@ class Mailer:
             conn.send(b".\r\n")
             code, reply = conn.getreply()
             _check("end of DATA", code, reply, 250)
+        except Permanent:
+            self._reset()
+            raise
         except (smtplib.SMTPException, OSError) as exc:
             raise Temporary(_describe(exc)) from None
+
+    def _reset(self) -> None:
+        """End a refused transaction so the connection serves the next message."""
+        try:
+            if self.conn is not None:
+                self.conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self.drop()
 
 
 def _check(step: str, code: int, reply: bytes, *ok: int) -> None:
     if code not in ok:
-        raise (Permanent if code >= 500 else Temporary)(f"{step}: {code} {_reply(reply)}")
+        reason = f"{step}: {code} {_reply(reply)}"
+        raise Permanent(reason) if code >= 500 else Temporary(reason, answered=True)
 
 
 def _describe(exc: BaseException) -> str:
@@ -277,12 +294,15 @@ def _attempts(
             log.info("%s: %s; attempt %d in %.1fs", item.address, reason, attempt + 1, wait)
             time.sleep(wait)
         try:
+            ended = False
             mailer.deliver(item, end)
         except Temporary as exc:
             mailer.drop()
             reason, unreachable = str(exc), isinstance(exc, Unreachable)
-            if ended:
+            if ended and not exc.answered:  # did the server take it? nobody can tell
                 return SENDING, f"{reason} after the message was sent: not sent again"
+            if ended and deliveries is not None:  # refused, so certainly not delivered
+                deliveries.mark(date, item.key, FAILED, item.message_id, reason)
             continue
         except Permanent as exc:
             reason = f"{exc} (permanent)"

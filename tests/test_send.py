@@ -1,0 +1,389 @@
+"""digest send against a real SMTP server (aiosmtpd on 127.0.0.1): delivery, personalisation,
+failures of every kind and reruns; in every case each subscriber ends with exactly one message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from digest.cli import main
+from digest.config import load_config
+from digest.deliveries import SENDING, SENT, DeliveryLog
+from digest.pipeline import run_collect, send
+from digest.send import SendError
+from tests.helpers import parse_html
+from tests.smtp_server import Mailbox, Server, password_check
+
+DATE = dt.date(2026, 11, 20)
+TODAY = dt.date(2026, 11, 23)
+PEOPLE = [
+    {"email": "ada@example.org", "name": "Ada", "topics": ["scaling", "rl"]},
+    {"email": "bob@example.org", "name": "Bob"},  # every topic
+    {"email": "cy@example.org", "topics": ["rl"]},
+    {"email": "dee@example.org", "topics": ["optimization"]},  # nothing that day
+    {"email": "eve@example.org", "name": "Eve", "topics": ["rl"]},
+]
+SERVED = ["ada@example.org", "bob@example.org", "cy@example.org", "eve@example.org"]
+
+
+def configure(project: Path, port: int, people: list[dict] | None = None, **smtp: Any) -> Path:
+    """The bundled config plus email settings for a server on 127.0.0.1:port; the store
+    collected."""
+    path = project / "digest.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["email"] = {
+        "from": "ML Digest <digest@example.org>",
+        "unsubscribe_url": "https://example.org/unsubscribe?u={{ subscriber.id }}",
+        "smtp": {"host": "127.0.0.1", "port": port, "security": "none", "timeout": 5,
+                 "retries": 2, "retry_delay": 0.01} | smtp,
+    }  # fmt: skip
+    data["subscribers"] = PEOPLE if people is None else people
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    if not (project / ".digest" / "store.sqlite").exists():
+        run_collect(load_config(path), TODAY)
+    return path
+
+
+def run(config: Path, *args: str) -> Any:
+    return CliRunner().invoke(main, ["send", "--config", str(config), *args])
+
+
+def titles(message: Any) -> set[str]:
+    html = message.get_body(("html",)).get_content()
+    return {" ".join(a.text.split()) for a in parse_html(html).find("a") if a.text.strip()}
+
+
+# -- delivery and personalisation -------------------------------------------------------------
+
+
+def test_each_subscriber_gets_one_message_of_their_topics_with_every_header(project: Path) -> None:
+    with Server() as server:
+        config = load_config(configure(project, server.port))
+        report = send(config)
+        box = server.mailbox
+    assert report.date == DATE
+    assert sorted(report.sent) == SERVED
+    assert report.empty == 1  # dee follows a topic with nothing that day
+    assert report.rendered == 4  # one letter per distinct topic set, not per person
+    assert box.counts() == {a: 1 for a in SERVED}
+    ids = set()
+    by_rcpt = dict(box.parsed())
+    for rcpt, msg in by_rcpt.items():
+        assert msg.get_content_type() == "multipart/alternative"
+        kinds = [part.get_content_type() for part in msg.iter_parts()]
+        assert kinds == ["text/plain", "text/html"]
+        for header in ("Date", "Message-ID", "Subject", "From", "To", "List-Id"):
+            assert msg[header], header
+        assert msg["To"].addresses[0].addr_spec == rcpt
+        person = config.subscribers[[s.email for s in config.subscribers].index(rcpt)]
+        assert msg["List-Unsubscribe"] == f"<https://example.org/unsubscribe?u={person.id}>"
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        unsubscribe = [a for a in parse_html(msg.get_body(("html",)).get_content()).find("a")
+                       if a.text == "Unsubscribe"]  # fmt: skip
+        assert [a.attrs["href"] for a in unsubscribe] == [msg["List-Unsubscribe"][1:-1]]
+        assert msg["List-Unsubscribe"][1:-1] in msg.get_body(("plain",)).get_content()
+        ids.add(msg["Message-ID"])
+    assert len(ids) == len(by_rcpt)
+    ttc = "Test-Time Compute Scaling for Small Language Models via Verifier-Guided Search"
+    rl = [t for t in titles(by_rcpt["cy@example.org"]) if t.startswith("Reward Models")]
+    assert rl, "cy follows rl and gets its highlight"
+    assert ttc not in titles(by_rcpt["cy@example.org"])  # not cy's topic
+    assert ttc in titles(by_rcpt["bob@example.org"])  # every topic
+    assert by_rcpt["eve@example.org"].get_body(("html",)).get_content().count("Reward Models") >= 1
+
+
+def test_a_rerun_sends_nothing_and_send_empty_sends_to_those_with_nothing(project: Path) -> None:
+    with Server() as server:
+        path = configure(project, server.port)
+        send(load_config(path))
+        again = send(load_config(path))
+        assert again.sent == [] and again.already == 4 and again.empty == 1
+        data = yaml.safe_load(path.read_text())
+        data["email"]["send_empty"] = True
+        path.write_text(yaml.safe_dump(data))
+        third = send(load_config(path))
+        assert third.sent == ["dee@example.org"]
+        assert server.mailbox.counts() == {a: 1 for a in [*SERVED, "dee@example.org"]}
+
+
+def test_the_cli_prints_a_summary_and_dry_run_writes_the_messages_it_would_send(
+    project: Path, tmp_path: Path
+) -> None:
+    with Server() as server:
+        path = configure(project, server.port)
+        out = tmp_path / "outbox"
+        result = run(path, "--dry-run", "--out", str(out))
+        assert result.exit_code == 0, result.output
+        assert "4 written, 1 skipped (1 with nothing in their topics), 0 failed" in result.output
+        written = sorted(p.name for p in out.iterdir())
+        assert written == [f"{a}.eml" for a in SERVED]
+        assert server.mailbox.messages == []  # nothing sent, nothing recorded
+        result = run(path)
+        assert result.exit_code == 0, result.output
+        assert "4 sent" in result.output and "4 letter(s) rendered" in result.output
+        assert server.mailbox.counts() == {a: 1 for a in SERVED}
+
+
+def test_to_sends_one_unrecorded_copy(project: Path) -> None:
+    with Server() as server:
+        path = configure(project, server.port)
+        result = run(path, "--to", "Me <me@example.org>")
+        assert result.exit_code == 0, result.output
+        assert server.mailbox.counts() == {"me@example.org": 1}
+        send(load_config(path))  # the preview served nobody
+        assert server.mailbox.counts() == {"me@example.org": 1} | {a: 1 for a in SERVED}
+        assert run(path, "--to", "not an address").exit_code == 2
+
+
+# -- failures ------------------------------------------------------------------------------------
+
+
+def test_refused_recipients_are_recorded_and_the_rest_go_on(project: Path) -> None:
+    box = Mailbox(refuse={"bob@example.org": "550 5.1.1 no such user"})
+    with Server(box) as server:
+        path = configure(project, server.port)
+        result = run(path)
+        assert result.exit_code == 2, result.output
+        assert (
+            "failed: bob@example.org: RCPT TO: 550 5.1.1 no such user (permanent)" in result.output
+        )
+        assert "3 sent" in result.output and "1 failed" in result.output
+        assert box.counts() == {a: 1 for a in SERVED if a != "bob@example.org"}
+        with DeliveryLog(load_config(path).store) as log:
+            assert log.counts(DATE) == {"sent": 3, "failed": 1}
+        box.refuse.clear()
+        assert run(path).exit_code == 0  # the rerun retries the failure, and only it
+        assert box.counts() == {a: 1 for a in SERVED}
+
+
+def test_a_451_on_the_third_message_is_retried_on_a_fresh_connection(project: Path) -> None:
+    box = Mailbox(fail_data={3: "451 4.3.0 try again later"})
+    with Server(box) as server:
+        report = send(load_config(configure(project, server.port)))
+    assert sorted(report.sent) == SERVED and not report.failed
+    assert box.counts() == {a: 1 for a in SERVED}
+
+
+def test_a_451_that_persists_fails_then_a_rerun_sends_only_that_one(project: Path) -> None:
+    box = Mailbox(tempfail={"cy@example.org"})
+    with Server(box) as server:
+        path = configure(project, server.port)
+        first = send(load_config(path))
+        assert list(first.failed) == ["cy@example.org"]
+        assert (
+            "451" in first.failed["cy@example.org"]
+            and "3 attempts" in first.failed["cy@example.org"]
+        )
+        box.tempfail.clear()
+        second = send(load_config(path))
+        assert second.sent == ["cy@example.org"] and second.already == 3
+    assert box.counts() == {a: 1 for a in SERVED}
+
+
+def test_a_connection_dropped_once_is_retried(project: Path) -> None:
+    box = Mailbox(drop_at_mail={2})
+    with Server(box) as server:
+        report = send(load_config(configure(project, server.port)))
+    assert sorted(report.sent) == SERVED
+    assert box.counts() == {a: 1 for a in SERVED}
+
+
+def test_connections_dropped_mid_list_then_a_rerun(project: Path) -> None:
+    box = Mailbox(drop_at_mail=set(range(3, 100)))  # from the third message on
+    with Server(box) as server:
+        path = configure(project, server.port)
+        first = run(path)
+        assert first.exit_code == 2, first.output
+        assert "connection closed" in first.output
+        assert len(box.messages) == 2
+        box.drop_at_mail.clear()
+        assert run(path).exit_code == 0
+    assert box.counts() == {a: 1 for a in SERVED}
+
+
+def test_a_message_taken_then_the_connection_dropped_is_not_sent_twice(project: Path) -> None:
+    box = Mailbox(drop_after_accept={2})  # kept the message, closed before the 250
+    with Server(box) as server:
+        path = configure(project, server.port)
+        result = run(path)
+        assert result.exit_code == 0, result.output
+        second = sorted(SERVED)[1]
+        assert box.counts() == {a: 1 for a in SERVED}
+        assert "1 uncertain" in result.output
+        with DeliveryLog(load_config(path).store) as log:
+            assert log.status(DATE, second) == SENDING
+        again = run(path)
+        assert f"{second}: an earlier run stopped" in again.output
+        assert box.counts() == {a: 1 for a in SERVED}
+        forced = send(load_config(path), resend_uncertain=True)
+        assert forced.sent == [second]  # only when asked to
+        with DeliveryLog(load_config(path).store) as log:
+            assert log.status(DATE, second) == SENT
+
+
+def test_a_server_that_never_answers_fails_within_the_timeout(project: Path) -> None:
+    with socket.socket() as silent:  # accepts connections, never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        path = configure(project, silent.getsockname()[1], timeout=0.5, retries=1)
+        start = time.monotonic()
+        result = run(path)
+        elapsed = time.monotonic() - start
+    assert result.exit_code == 1, result.output
+    assert "cannot connect to 127.0.0.1" in result.output and "timed out" in result.output
+    assert "a rerun sends to the rest" in result.output
+    assert elapsed < 5, elapsed  # two attempts of 0.5 s, not a hang
+
+
+def test_a_server_that_never_answers_the_end_of_a_message_times_out(project: Path) -> None:
+    box = Mailbox(hold=("DATA", 1))
+    with Server(box) as server:
+        path = configure(project, server.port, timeout=0.5)
+        start = time.monotonic()
+        report = send(load_config(path))
+        assert time.monotonic() - start < 10
+        # the first message was taken but never acknowledged: not sent again
+        assert len(report.uncertain) == 1 and len(report.sent) == 3
+    assert box.counts() == {a: 1 for a in SERVED}
+
+
+def test_without_a_server_every_subscriber_is_left_for_a_rerun(project: Path) -> None:
+    port = Server().port  # nothing listens there
+    path = configure(project, port, retries=1)
+    result = run(path)
+    assert result.exit_code == 1
+    assert "Connection refused" in result.output
+    assert result.output.count("not sent:") == 3
+    with Server() as server:  # a server comes up (on another port)
+        data = yaml.safe_load(path.read_text())
+        data["email"]["smtp"]["port"] = server.port
+        path.write_text(yaml.safe_dump(data))
+        assert run(path).exit_code == 0
+        assert server.mailbox.counts() == {a: 1 for a in SERVED}
+
+
+# -- a process killed mid-list -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "hold", [("DATA", 3), ("MAIL", 3)], ids=["taken-unanswered", "before-data"]
+)
+def test_killed_mid_list_then_a_rerun(project: Path, hold: tuple[str, int]) -> None:
+    """SIGKILL while the server holds the third message after taking it (its 250 never comes),
+    or while it holds the third MAIL FROM (nothing of that message was sent)."""
+    box = Mailbox(hold=hold)
+    with Server(box) as server:
+        path = configure(project, server.port)
+        child = subprocess.Popen(
+            [sys.executable, "-c", "from digest.cli import main; main()", "send", "-c", str(path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert box.held.wait(30), child.communicate(timeout=5)
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(10)
+        taken = box.counts()
+        assert sum(taken.values()) == (3 if hold[0] == "DATA" else 2)
+        box.hold = None
+        result = run(path)
+        assert result.exit_code == 0, result.output
+    assert box.counts() == {a: 1 for a in SERVED}, (taken, result.output)
+
+
+# -- TLS, authentication, locking ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+def _tls(certificate: tuple[Path, Path]) -> Any:
+    import ssl
+
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*map(str, certificate))
+    return context
+
+
+def test_starttls_with_a_login(
+    project: Path, certificate: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context = _tls(certificate)
+    with Server(tls_context=context, require_starttls=True,
+                authenticator=password_check("digest", "s3cret"), auth_required=True) as server:  # fmt: skip
+        path = configure(project, server.port, security="starttls", username="digest",
+                         ca_file=str(certificate[0]))  # fmt: skip
+        monkeypatch.delenv("DIGEST_SMTP_PASSWORD", raising=False)
+        with pytest.raises(SendError, match="DIGEST_SMTP_PASSWORD"):
+            send(load_config(path))
+        monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "wrong")
+        result = run(path)
+        assert result.exit_code == 1
+        assert "refused the login of 'digest': 535" in result.output
+        assert "check email.smtp.username and $DIGEST_SMTP_PASSWORD" in result.output
+        monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "s3cret")
+        assert run(path).exit_code == 0
+        assert server.mailbox.counts() == {a: 1 for a in SERVED}
+
+
+def test_implicit_tls_and_an_untrusted_certificate(
+    project: Path, certificate: tuple[Path, Path]
+) -> None:
+    with Server(ssl_context=_tls(certificate)) as server:
+        path = configure(project, server.port, security="ssl")
+        result = run(path)  # the self-signed certificate is not trusted by default
+        assert result.exit_code == 1
+        assert (
+            "TLS with 127.0.0.1" in result.output and "CERTIFICATE_VERIFY_FAILED" in result.output
+        )
+        assert server.mailbox.messages == []
+        data = yaml.safe_load(path.read_text())
+        data["email"]["smtp"]["ca_file"] = str(certificate[0])
+        path.write_text(yaml.safe_dump(data))
+        assert run(path).exit_code == 0
+        assert server.mailbox.counts() == {a: 1 for a in SERVED}
+
+
+def test_two_sends_at_once_the_second_refuses(project: Path) -> None:
+    with Server() as server:
+        path = configure(project, server.port)
+        config = load_config(path)
+        with DeliveryLog(config.store) as log, log.lock():
+            result = run(path)
+            assert result.exit_code == 1
+            assert f"another `digest send` is running (pid {os.getpid()}" in result.output
+        assert server.mailbox.messages == []
+        assert run(path).exit_code == 0
+
+
+def test_sending_needs_smtp_settings_and_subscribers(project: Path) -> None:
+    path = configure(project, 25, people=[])
+    result = run(path)
+    assert result.exit_code == 1 and "no subscribers" in result.output
+    data = yaml.safe_load(path.read_text())
+    del data["email"]["smtp"]
+    data["subscribers"] = PEOPLE
+    path.write_text(yaml.safe_dump(data))
+    result = run(path)
+    assert "email.smtp is not configured" in result.output
+    assert run(path, "--dry-run").exit_code == 0  # a dry run needs no server
