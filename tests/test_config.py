@@ -148,3 +148,97 @@ def test_missing_config_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_config_from_text_needs_no_file(tmp_path: Path) -> None:
     assert config_from_text("title: X\n", tmp_path).title == "X"
+
+
+# -- delivery: email.smtp, subscribers, subscribers_file -----------------------------------------
+
+DELIVERY = """
+topics:
+  scaling: [scaling law]
+  rl: [RL]
+email:
+  smtp: {host: smtp.example.org, username: digest}
+subscribers:
+  - {email: ada@example.org, name: Ada, topics: [Scaling, rl]}
+  - "Bob Builder <bob@example.org>"
+subscribers_file: people.csv
+"""
+
+
+def test_subscribers_from_yaml_and_csv(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text(
+        'email,name,topics,id\ncy@example.org,Cy,rl,cy-1\n\n"Dee <dee@example.org>",,"scaling, rl",\n'
+    )
+    config = load(tmp_path, DELIVERY)
+    people = {s.email: s for s in config.subscribers}
+    assert list(people) == [
+        "ada@example.org",
+        "bob@example.org",
+        "cy@example.org",
+        "dee@example.org",
+    ]
+    assert people["ada@example.org"].topics == ("rl", "scaling")  # as configured, sorted
+    assert people["bob@example.org"].name == "Bob Builder"
+    assert people["bob@example.org"].topics is None  # every topic
+    assert people["cy@example.org"].id == "cy-1"
+    assert people["dee@example.org"].name == "Dee" and people["dee@example.org"].topics == (
+        "rl",
+        "scaling",
+    )
+    ids = {s.id for s in config.subscribers}
+    assert (
+        len(ids) == 4 and people["ada@example.org"].id == load(tmp_path, DELIVERY).subscribers[0].id
+    )
+    smtp = config.smtp
+    assert smtp is not None and (smtp.host, smtp.port, smtp.security) == (
+        "smtp.example.org",
+        587,
+        "starttls",
+    )
+    assert smtp.password_env == "DIGEST_SMTP_PASSWORD" and config.send_empty is False
+
+
+def test_a_headerless_csv(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text("cy@example.org,Cy,rl\nfay@example.org\n")
+    config = load(tmp_path, DELIVERY)
+    assert [s.email for s in config.subscribers][2:] == ["cy@example.org", "fay@example.org"]
+    assert config.subscribers[3].topics is None
+
+
+def test_every_subscriber_problem_names_its_entry(tmp_path: Path) -> None:
+    (tmp_path / "people.csv").write_text(
+        "email,name,topics\nnot-an-address,X,\ncy@example.org,Cy,rl;chess\nADA@example.org,,\n"
+    )
+    text = DELIVERY.replace(
+        "smtp: {host: smtp.example.org, username: digest}",
+        "smtp: {host: smtp.example.org, password: hunter2, security: tls, port: 70000}",
+    ).replace(
+        '  - "Bob Builder <bob@example.org>"\n',
+        '  - "Bob Builder <bob@example.org>"\n'
+        '  - {email: "eve@example.org\\nBcc: x@evil.example", topics: []}\n',
+    )
+    found = problems(tmp_path, text)
+    assert any(
+        p.startswith("email.smtp.password: never put the password in the config") for p in found
+    )
+    assert "email.smtp.security: expected starttls, ssl or none, got 'tls' (line 6)" in found
+    assert any(p.startswith("email.smtp.port: expected a port number up to 65535") for p in found)
+    assert any(p.startswith("subscribers[2].email: expected an email address") for p in found)
+    assert any(p.startswith("subscribers[2].topics: must not be empty") for p in found)
+    assert (
+        "people.csv line 2: email: expected an email address such as me@example.org, got 'not-an-address'"
+        in found
+    )
+    assert "people.csv line 3: topics: unknown topic 'chess' (known: rl, scaling)" in found
+    assert (
+        "people.csv line 4: email: duplicate subscriber address (first given at subscribers[0])"
+        in found
+    )
+
+
+def test_a_missing_subscribers_file_and_a_bad_header(tmp_path: Path) -> None:
+    assert problems(tmp_path, DELIVERY) == ["subscribers_file: no such file: people.csv (line 10)"]
+    (tmp_path / "people.csv").write_text("mail,who\nx@example.org,X\n")
+    assert problems(tmp_path, DELIVERY) == [
+        "people.csv line 1: expected the columns email, name, topics (and id), got mail, who"
+    ]
