@@ -573,38 +573,39 @@ class _Subscribers:
             self.c.fail(("subscribers_file",), f"cannot read {name}: {exc}")
             return
         columns = ["email", "name", "topics", "id"]
+        reader = csv.reader(io.StringIO(text, newline=""))
+        first = True
         try:
-            rows = list(csv.reader(io.StringIO(text, newline="")))
+            for row in reader:
+                number = reader.line_num  # the file's line where the row ends
+                if first and row and "@" not in row[0]:
+                    header = [h.strip().casefold() for h in row]
+                    if "email" not in header or any(h not in columns for h in header):
+                        self.c.problems.append(
+                            f"{name} line 1: expected the columns email, name, topics (and id), "
+                            f"got {', '.join(row)}"
+                        )
+                        return
+                    columns, first = header, False
+                    continue
+                first = False
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) > len(columns):
+                    self.c.problems.append(
+                        f"{name} line {number}: {len(row)} cells, expected at most {len(columns)}"
+                    )
+                    continue
+                cells = dict(zip(columns, row, strict=False))
+
+                def fail(key: str, message: str, number: int = number) -> None:
+                    self.c.problems.append(f"{name} line {number}: {key.split('[')[0]}: {message}")
+
+                self.add(fail, f"{name} line {number}", cells.get("email"),
+                         cells.get("name") or None, cells.get("topics") or None,
+                         cells.get("id") or None)  # fmt: skip
         except csv.Error as exc:
-            self.c.fail(("subscribers_file",), f"{name}: not CSV: {exc}")
-            return
-        start = 0
-        if rows and rows[0] and "@" not in rows[0][0]:
-            header = [h.strip().casefold() for h in rows[0]]
-            unknown = [h for h in header if h not in columns]
-            if "email" not in header or unknown:
-                self.c.problems.append(
-                    f"{name} line 1: expected the columns email, name, topics (and id), "
-                    f"got {', '.join(rows[0])}"
-                )
-                return
-            columns, start = header, 1
-        for number, row in enumerate(rows[start:], start=start + 1):
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) > len(columns):
-                self.c.problems.append(
-                    f"{name} line {number}: {len(row)} cells, expected at most {len(columns)}"
-                )
-                continue
-            cells = dict(zip(columns, row, strict=False))
-
-            def fail(key: str, message: str, number: int = number) -> None:
-                self.c.problems.append(f"{name} line {number}: {key.split('[')[0]}: {message}")
-
-            topics = cells.get("topics") or None
-            self.add(fail, f"{name} line {number}", cells.get("email"), cells.get("name") or None,
-                     topics, cells.get("id") or None)  # fmt: skip
+            self.c.problems.append(f"{name} line {reader.line_num}: not CSV: {exc}")
 
 
 def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None = None) -> Config:

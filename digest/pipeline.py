@@ -287,15 +287,13 @@ def _letters(
 ) -> Callable[[tuple[str, ...] | None], Letter]:
     """A date's letter per set of topics, ranked and rendered on first use, then reused."""
     made: dict[tuple[str, ...] | None, Letter] = {}
+    everything = Ranker.compile(config.topics)
 
     def letter_for(names: tuple[str, ...] | None) -> Letter:
         if names not in made:
-            topics = (
-                config.topics
-                if names is None
-                else tuple(t for t in config.topics if t.name in names)
-            )
-            day = rank_day(date, papers, Ranker.compile(topics), config.highlights)
+            ranker = everything if names is None else everything.only(names)
+            topics = ranker.topics
+            day = rank_day(date, papers, ranker, config.highlights)
             site = Site.make(
                 title=config.title,
                 site_url=config.site_url,

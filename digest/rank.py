@@ -51,8 +51,9 @@ class Ranker:
     order: tuple[Mapping[int, int], ...]  # per topic: keyword -> its place in the config
 
     @classmethod
-    def compile(cls, topics: Sequence[Topic]) -> Ranker:
-        matcher = Matcher([k for t in topics for k in (*t.keywords, *t.exclude)])
+    def compile(cls, topics: Sequence[Topic], matcher: Matcher | None = None) -> Ranker:
+        """``matcher``: one already compiled over (at least) these topics' keywords."""
+        matcher = matcher or Matcher([k for t in topics for k in (*t.keywords, *t.exclude)])
         uses: dict[int, list[int]] = {}
         vetoes: dict[int, list[int]] = {}
         order = []
@@ -70,6 +71,11 @@ class Ranker:
             {k: tuple(v) for k, v in vetoes.items()},
             tuple(order),
         )
+
+    def only(self, names: Sequence[str]) -> Ranker:
+        """The ranker of some of the topics, on the same compiled matcher (a keyword's weight
+        depends on that keyword alone, so the scores are those of a ranker compiled anew)."""
+        return Ranker.compile([t for t in self.topics if t.name in names], self.matcher)
 
 
 def _sat(tf: int) -> float:

@@ -226,3 +226,18 @@ def test_rank_needs_topics(tmp_path: Path) -> None:
     config.write_text("sources: []\n")
     result = CliRunner().invoke(main, ["rank", "--config", str(config)])
     assert result.exit_code == 1 and "no topics to rank against" in result.stderr
+
+
+def test_a_ranker_of_some_topics_scores_as_one_compiled_for_them_alone() -> None:
+    from digest.collect import group_by_date
+    from digest.config import load_config
+    from digest.pipeline import parse
+    from tests.conftest import PAGES, ROOT, TODAY
+
+    config = load_config(ROOT / "digest.yaml")
+    papers, _ = parse([str(PAGES / "*.txt")], TODAY)
+    everything = Ranker.compile(config.topics)
+    for names in (["rl"], ["scaling", "efficiency"], ["optimization", "rl", "test-time compute"]):
+        alone = Ranker.compile([t for t in config.topics if t.name in names])
+        for date, day in group_by_date(papers).items():
+            assert rank_day(date, day, everything.only(names)) == rank_day(date, day, alone)
