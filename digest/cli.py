@@ -415,7 +415,7 @@ def send(
         )
         if n
     ]
-    verb = "written" if dry_run else "sent"
+    verb = "written" if report.dry_run else "sent"
     click.echo(
         f"{report.date}: {len(report.sent)} {verb}, {report.skipped} skipped"
         + (f" ({', '.join(skipped)})" if skipped else "")

@@ -22,7 +22,7 @@ from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .deliveries import SENDING, SENT, DeliveryLog
 from .errors import DigestError, StoreError
-from .model import CollectReport, Paper, RankedDay, SourceStats
+from .model import CollectReport, Paper, RankedDay, SourceStats, Topic
 from .rank import Ranker, decode_day, encode_day, rank_day, rank_days
 from .render import DateInfo, Rendered, Site, render_day, render_summary
 from .render import email as email_render
@@ -99,6 +99,20 @@ def rank_store(config: Config, date: dt.date | None = None) -> list[RankedDay]:
         dates = [date] if date else [d for d, _ in store.dates()]
         days = {d: store.papers_on(d) for d in dates}
     return rank_days(days, ranker, config.highlights, tldr_for="all")
+
+
+def _site(config: Config, topics: Sequence[Topic], dates: Sequence[DateInfo] = ()) -> Site:
+    """What the outputs know of the digest: the config's, for these topics and dates."""
+    return Site.make(
+        title=config.title,
+        site_url=config.site_url,
+        topics=tuple(topics),
+        dates=tuple(dates),
+        rules=config.highlights,
+        email=config.email,
+        recent_days=config.recent_days,
+        templates=config.templates,
+    )
 
 
 # -- build: collect -> rank -> render -> write ----------------------------------------------
@@ -236,16 +250,7 @@ def build(
         report.seconds["rank"] = time.perf_counter() - clock - report.seconds["collect"]
         dates = sorted(versions, reverse=True)
         report.dates = len(dates)
-        site = Site.make(
-            title=config.title,
-            site_url=config.site_url,
-            topics=config.topics,
-            dates=tuple(DateInfo(d, have[d][1], have[d][2]) for d in dates),
-            rules=config.highlights,
-            email=config.email,
-            recent_days=config.recent_days,
-            templates=config.templates,
-        )
+        site = _site(config, config.topics, [DateInfo(d, have[d][1], have[d][2]) for d in dates])
         # render: a date's files depend on its ranking, its neighbours (links), the config
         # and the templates; unchanged dates whose files are in place are not even rendered
         render_base = _digest(
@@ -292,18 +297,8 @@ def _letters(
     def letter_for(names: tuple[str, ...] | None) -> Letter:
         if names not in made:
             ranker = everything if names is None else everything.only(names)
-            topics = ranker.topics
             day = rank_day(date, papers, ranker, config.highlights)
-            site = Site.make(
-                title=config.title,
-                site_url=config.site_url,
-                topics=topics,
-                rules=config.highlights,
-                email=config.email,
-                recent_days=config.recent_days,
-                templates=config.templates,
-            )
-            made[names] = email_render.letter(day, site)
+            made[names] = email_render.letter(day, _site(config, ranker.topics))
             report.rendered += 1
         return made[names]
 
@@ -384,14 +379,9 @@ def send(
             return report
         assert config.smtp is not None
         mailer = Mailer(
-            config.smtp, email.utils.parseaddr(email_render.sender(_site_of(config)))[1]
+            config.smtp, email.utils.parseaddr(email_render.sender(_site(config, config.topics)))[1]
         )
         if record is None:
             return send_all(date, outgoing(None), mailer, None, report, progress)
         with deliveries.lock():
             return send_all(date, outgoing(record), mailer, record, report, progress)
-
-
-def _site_of(config: Config) -> Site:
-    return Site.make(title=config.title, site_url=config.site_url, topics=config.topics,
-                     email=config.email)  # fmt: skip
