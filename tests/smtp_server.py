@@ -38,11 +38,13 @@ class Mailbox:
     held: threading.Event = field(default_factory=threading.Event)
     mails = 0
     datas = 0
+    sessions: set[int] = field(default_factory=set)  # the connections that sent a MAIL FROM
 
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
     ) -> str:
         self.mails += 1
+        self.sessions.add(id(session))
         if self.hold == ("MAIL", self.mails):
             await self._hang()
         if self.mails in self.drop_at_mail:
