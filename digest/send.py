@@ -74,7 +74,7 @@ class SendReport:
     sent: list[str] = field(default_factory=list)
     already: int = 0  # sent by an earlier run
     empty: int = 0  # nothing in their topics that day
-    uncertain: list[str] = field(default_factory=list)  # an earlier run stopped mid-message
+    uncertain: list[str] = field(default_factory=list)  # may have been taken: not resent
     failed: dict[str, str] = field(default_factory=dict)  # address -> reason
     rendered: int = 0  # letters rendered (one per distinct topic set)
     dry_run: bool = False

@@ -176,8 +176,19 @@ def personalise(
 ) -> tuple[str, bytes]:
     """(Message-ID, ``.eml`` bytes) of a letter for one subscriber. ``sent``: the Date header
     (default: midnight UTC of the digest's date, so a build gives the same bytes)."""
+    return addressed(letter, subscriber, *filled(letter, subscriber), sent)
+
+
+def addressed(
+    letter: Letter,
+    subscriber: Subscriber,
+    unsubscribe: str | None,
+    html: str,
+    text: str,
+    sent: dt.datetime | None = None,
+) -> tuple[str, bytes]:
+    """(Message-ID, ``.eml`` bytes) of bodies already :func:`filled` for the subscriber."""
     day, site = letter.day, letter.site
-    unsubscribe, html, text = filled(letter, subscriber)
     to = email.utils.formataddr((one_line(subscriber.name), subscriber.email))
     ident = message_id(site, day.date, subscriber.email)
     title = subject(day, site, subscriber)
@@ -261,8 +272,8 @@ def _folded(name: str, value: str) -> bytes:
 def day_email(day: RankedDay, site: Site) -> list[Rendered]:
     """The build's email of a date, addressed to ``email.to`` (default: the sender)."""
     made, to = letter(day, site), recipient(site.email.to or sender(site))
-    _, html, text = filled(made, to)
-    _, eml = personalise(made, to)
+    unsubscribe, html, text = filled(made, to)
+    _, eml = addressed(made, to, unsubscribe, html, text)
     return [
         Rendered(paths.email(day.date, "html"), "email-html", html.encode(), day.date),
         Rendered(paths.email(day.date, "txt"), "email-text", text.encode(), day.date),
