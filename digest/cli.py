@@ -18,7 +18,7 @@ from . import __version__, pipeline, preview, scaffold
 from . import sources as sources_registry
 from .config import Config, load_config, split_address
 from .errors import DigestError, PartialFailure
-from .model import CollectReport, SourceStats
+from .model import CollectReport, FetchResult, SourceStats
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -163,6 +163,43 @@ def parse(
     _finish(errors, stats)
 
 
+offline_option = click.option(
+    "--offline",
+    is_flag=True,
+    help="Do not fetch URL sources: read their newest cached copies.",
+)
+
+
+def _fetch_line(result: FetchResult) -> str:
+    if result.status == "fetched":
+        pages = f", {result.pages} pages" if result.pages > 1 else ""
+        tries = f", {result.attempts} attempts" if result.attempts > 1 else ""
+        return f"fetched {_size(result.size)}{pages} in {result.seconds:.1f} s{tries}"
+    if result.status == "unchanged":
+        return "unchanged (304 Not Modified)"
+    if result.status == "offline":
+        assert result.copy is not None
+        return f"offline: the cached copy ({result.copy.described()})"
+    fallback = (
+        f"; falls back on the last good copy ({result.good.described()})"
+        if result.good
+        else "; no earlier copy to fall back on"
+    )
+    return f"FAILED: {result.error}{fallback}"
+
+
+def _size(n: int) -> str:
+    return (
+        f"{n} B" if n < 1024 else f"{n / 1024:.0f} KB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MB"
+    )
+
+
+def _print_fetched(result: FetchResult) -> None:
+    click.secho(
+        f"  {result.name}: {_fetch_line(result)}", err=True, fg="red" if result.failed else None
+    )
+
+
 def print_collect_report(report: CollectReport) -> None:
     for day in report.dates:
         click.echo(f"{day.date}  {day.new:6d} new  {day.seen:6d} already seen")
@@ -178,10 +215,14 @@ def print_collect_report(report: CollectReport) -> None:
         _warn(warning)
 
 
-def _collect(config: Config, today: dt.date | None, date: dt.date | None) -> None:
+def _collect(
+    config: Config, today: dt.date | None, date: dt.date | None, offline: bool = False
+) -> None:
     """Collect with a progress bar, print the report, fail at the end if a source failed."""
     with _progress(pipeline.source_bytes(config.sources, config.root), "collecting") as progress:
-        report = pipeline.run_collect(config, today or dt.date.today(), date, progress)
+        report = pipeline.run_collect(
+            config, today or dt.date.today(), date, progress, offline, _print_fetched
+        )
     errors = _report_problems(report.sources)
     print_collect_report(report)
     _finish(errors, report.sources)
@@ -191,15 +232,97 @@ def _collect(config: Config, today: dt.date | None, date: dt.date | None) -> Non
 @config_option
 @today_option
 @click.option("--date", type=DATE, help="The date of undated pages.")
-def collect(config_path: str | None, today: dt.datetime | None, date: dt.datetime | None) -> None:
-    """Collect the configured sources into the store and print, per date, how many papers were
-    new and how many already seen.
+@offline_option
+def collect(
+    config_path: str | None, today: dt.datetime | None, date: dt.datetime | None, offline: bool
+) -> None:
+    """Fetch the URL sources, collect every source into the store and print, per date, how
+    many papers were new and how many already seen.
 
     \b
     Example:
       digest collect --config digest.yaml
+      digest collect --offline          # URL sources from their cached copies
     """
-    _collect(_config(config_path), _day(today), _day(date))
+    _collect(_config(config_path), _day(today), _day(date), offline)
+
+
+@main.command(name="fetch")
+@config_option
+@click.option(
+    "-s", "--source", "names", multiple=True, help="Fetch only this source (by name); repeatable."
+)
+def fetch_command(config_path: str | None, names: tuple[str, ...]) -> None:
+    """Fetch every URL source into the cache beside the store, politely: conditional GET,
+    retries with backoff, a minimum interval per host, a deadline and a size cap (see the
+    config's fetch: section). Collecting is left to `digest collect` or `digest build`.
+
+    \b
+    Example:
+      digest fetch
+      digest fetch --source cs.CL
+    """
+    config = _config(config_path)
+    known = {s.name for s in config.sources if s.url}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise DigestError(
+            f"no URL source named {', '.join(map(repr, unknown))} "
+            f"(URL sources: {', '.join(sorted(known)) or 'none'})"
+        )
+    if not known:
+        click.echo("no URL sources in the config (give a source url: to fetch it)")
+        return
+    results = pipeline.fetch_only(config, names or None, _print_fetched)
+    failed = [r for r in results if r.failed]
+    fetched = sum(1 for r in results if r.status == "fetched")
+    unchanged = sum(1 for r in results if r.status == "unchanged")
+    click.echo(f"{fetched} fetched, {unchanged} unchanged, {len(failed)} failed")
+    if failed:
+        raise PartialFailure(f"{len(failed)} of {len(results)} source(s) could not be fetched")
+
+
+@main.command(name="sources")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source per line.")
+def sources_command(config_path: str | None, as_json: bool) -> None:
+    """List the configured sources: where each comes from, its last fetch (time and status),
+    its cached copy, and how many papers its last collect read.
+
+    With --json each line has name, kind (file|url), location, format, last_fetch,
+    fetch_status (fetched|unchanged|failed), fetch_error, cached, last_collect, items, new and
+    errors (null where unknown): a stable interface for scripts.
+
+    \b
+    Example:
+      digest sources
+      digest sources --json | jq -r 'select(.fetch_status == "failed") | .name'
+    """
+    rows = pipeline.source_status(_config(config_path))
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no sources configured")
+        return
+    width = max(len(str(r["name"])) for r in rows)
+    for row in rows:
+        if row["kind"] == "url":
+            status = row["fetch_status"] or "never fetched"
+            when = f" {row['last_fetch']}" if row["last_fetch"] else ""
+            fetched = f"{status}{when}"
+            if row["fetch_error"]:
+                fetched += f" ({row['fetch_error']})"
+            if row["cached"] and row["fetch_status"] == "failed":
+                fetched += f"; cached copy from {row['cached']}"
+        else:
+            fetched = "file"
+        items = "never collected" if row["items"] is None else f"{row['items']} items"
+        if row["errors"]:
+            items += f", {row['errors']} error(s)"
+        click.echo(f"{row['name']!s:<{width}}  {items:<18}  {fetched}")
+        click.echo(f"{'':<{width}}  {row['location']}")
 
 
 @main.command()
@@ -229,21 +352,30 @@ def dates(config_path: str | None, as_json: bool) -> None:
     "-o", "--out", type=click.Path(file_okay=False), help="Output folder (default: the config's)."
 )
 @click.option("--force", is_flag=True, help="Rank and render every date again.")
-def build(config_path: str | None, today: dt.datetime | None, out: str | None, force: bool) -> None:
-    """Collect the configured sources, rank each date and write the digest: Markdown, HTML
-    email (with text and .eml twins), RSS feeds and a static site, listed in
+@offline_option
+def build(
+    config_path: str | None,
+    today: dt.datetime | None,
+    out: str | None,
+    force: bool,
+    offline: bool,
+) -> None:
+    """Fetch the URL sources, collect every source, rank each date and write the digest:
+    Markdown, HTML email (with text and .eml twins), RSS feeds and a static site, listed in
     OUT/manifest.json. Only what changed is rewritten.
 
     \b
     Example:
       digest build                      # ./digest.yaml, into its output folder
       digest build -c my.yaml --out public
+      digest build --offline            # URL sources from their cached copies
     """
     config = _config(config_path)
     with _progress(pipeline.source_bytes(config.sources, config.root), "collecting") as progress:
         report = pipeline.build(
-            config, _day(today) or dt.date.today(), Path(out) if out else None, force, progress
-        )
+            config, _day(today) or dt.date.today(), Path(out) if out else None, force, progress,
+            offline, _print_fetched,
+        )  # fmt: skip
     errors = _report_problems(report.collected.sources)
     print_collect_report(report.collected)
     w = report.written

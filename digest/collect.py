@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,17 @@ from . import inputs
 from . import sources as formats
 from .config import Config, SourceSpec
 from .errors import SourceError
-from .model import CollectReport, DateCount, Paper, Problem, SourceStats, merge, normalize_title
+from .model import (
+    CollectReport,
+    Copy,
+    DateCount,
+    FetchResult,
+    Paper,
+    Problem,
+    SourceStats,
+    merge,
+    normalize_title,
+)
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -106,6 +117,68 @@ def _display(path: Path, root: Path) -> str:
             return str(path)
 
 
+@dataclass(frozen=True)
+class _Input:
+    path: Path
+    where: str  # how problems name it
+    filename: str  # what the parser sees (dates in it are fallback dates)
+
+
+def _file_inputs(spec: SourceSpec, root: Path) -> list[_Input]:
+    return [_Input(p, _display(p, root), p.name) for p in inputs.expand(spec.path, root)]
+
+
+def _copy_inputs(url: str, copy: Copy) -> list[_Input]:
+    parts = urllib.parse.urlsplit(url)
+    filename = parts.path.rsplit("/", 1)[-1] + (f"?{parts.query}" if parts.query else "")
+    many = len(copy.files) > 1
+    return [
+        _Input(Path(f), f"{url} (page {n})" if many else url, filename)
+        for n, f in enumerate(copy.files, 1)
+    ]
+
+
+def _read_inputs(
+    spec: SourceSpec,
+    files: Iterable[_Input],
+    tally: _Tally,
+    today: dt.date,
+    date: dt.date | None,
+    progress: Progress | None,
+) -> Iterator[Paper]:
+    for item in files:
+        stream = None
+        try:
+            if spec.format:
+                fmt = formats.get(spec.format)
+            else:
+                fmt = formats.detect(inputs.read_head(item.path, formats.HEAD_BYTES), item.filename)
+            stream = inputs.open_input(item.path, progress)
+            ctx = formats.Context(
+                name=spec.name,
+                filename=item.filename,
+                today=today,
+                date=date or spec.date,
+                file_date=inputs.file_date(item.path),
+                options=spec.options,
+            )
+            for found in fmt.parse(stream, ctx):
+                if isinstance(found, Paper):
+                    tally.read += 1
+                    yield found
+                else:
+                    tally.problem(item.where, found)
+        except SourceError as exc:
+            line = f":{exc.line}" if exc.line else ""
+            tally.errors.append(f"{item.where}{line}: {exc.message}")
+        except Exception as exc:  # a bug in a reader must not stop the other sources
+            log.debug("reader failed on %s", item.where, exc_info=True)
+            tally.errors.append(f"{item.where}: cannot read ({type(exc).__name__}: {exc})")
+        finally:
+            if stream is not None:
+                stream.close()
+
+
 def read_source(
     spec: SourceSpec,
     root: Path,
@@ -113,46 +186,54 @@ def read_source(
     today: dt.date,
     date: dt.date | None = None,
     progress: Progress | None = None,
+    fetched: FetchResult | None = None,
+    good: Callable[[str, str], None] | None = None,
 ) -> Iterator[Paper]:
     """The papers of one configured source, problems counted in ``tally``. Never raises for bad
-    input: a file that cannot be read becomes an error line and the next file is read."""
-    try:
-        paths = inputs.expand(spec.path, root)
-    except SourceError as exc:
-        tally.errors.append(f"{spec.name}: {exc.message}")
-        return
-    for path in paths:
-        where = _display(path, root)
-        stream = None
+    input: a file that cannot be read becomes an error line and the next file is read.
+
+    A URL source is read from the copy ``fetched`` names. When the fetch failed, or the new copy
+    cannot be read, the last good copy is read instead, with a warning that says how old it
+    is; a copy read without errors is reported to ``good(url, copy key)``."""
+    if spec.url is None:
         try:
-            if spec.format:
-                fmt = formats.get(spec.format)
-            else:
-                fmt = formats.detect(inputs.read_head(path, formats.HEAD_BYTES), path.name)
-            stream = inputs.open_input(path, progress)
-            ctx = formats.Context(
-                name=spec.name,
-                filename=path.name,
-                today=today,
-                date=date or spec.date,
-                file_date=inputs.file_date(path),
-                options=spec.options,
-            )
-            for item in fmt.parse(stream, ctx):
-                if isinstance(item, Paper):
-                    tally.read += 1
-                    yield item
-                else:
-                    tally.problem(where, item)
+            files = _file_inputs(spec, root)
         except SourceError as exc:
-            line = f":{exc.line}" if exc.line else ""
-            tally.errors.append(f"{where}{line}: {exc.message}")
-        except Exception as exc:  # a bug in a reader must not stop the other sources
-            log.debug("reader failed on %s", where, exc_info=True)
-            tally.errors.append(f"{where}: cannot read ({type(exc).__name__}: {exc})")
-        finally:
-            if stream is not None:
-                stream.close()
+            tally.errors.append(f"{spec.name}: {exc.message}")
+            return
+        yield from _read_inputs(spec, files, tally, today, date, progress)
+        return
+    url = spec.url
+    if fetched is None:
+        tally.errors.append(f"{spec.name}: {url} was not fetched")
+        return
+    fallback = fetched.good
+    if fetched.copy is None:
+        if fallback is None:
+            tally.errors.append(f"{url}: {fetched.error}; no earlier copy to fall back on")
+            return
+        tally.warnings.append(
+            f"{url}: {fetched.error}; using the last good copy ({fallback.described()})"
+        )
+        yield from _read_inputs(spec, _copy_inputs(url, fallback), tally, today, date, progress)
+        return
+    before = len(tally.errors)
+    yield from _read_inputs(spec, _copy_inputs(url, fetched.copy), tally, today, date, progress)
+    if len(tally.errors) == before:
+        if good is not None:
+            good(url, fetched.copy.key)
+        return
+    if fallback is None or fallback.key == fetched.copy.key:
+        return
+    first = tally.errors[before]
+    problems = len(tally.errors) - before
+    del tally.errors[before:]
+    more = f" and {problems - 1} more problem(s)" if problems > 1 else ""
+    tally.warnings.append(
+        f"{first}{more}; the new copy cannot be read in full, so the last good copy is read "
+        f"too ({fallback.described()})"
+    )
+    yield from _read_inputs(spec, _copy_inputs(url, fallback), tally, today, date, progress)
 
 
 def parse_sources(
@@ -223,8 +304,11 @@ def collect(
     today: dt.date,
     date: dt.date | None = None,
     progress: Progress | None = None,
+    fetched: Mapping[str, FetchResult] | None = None,
 ) -> CollectReport:
-    """Collect every configured source into the store, in one transaction."""
+    """Collect every configured source into the store, in one transaction. URL sources are
+    read from the copies in ``fetched`` (by source name)."""
+    fetched = fetched or {}
     seen_per_date: Counter[dt.date] = Counter()
     results: list[SourceStats] = []
     warnings: list[str] = []
@@ -234,7 +318,9 @@ def collect(
         for spec in config.sources:
             tally = _Tally(spec.name)
             batch = _Batch(store, tally, seen_per_date)
-            for paper in read_source(spec, config.root, tally, today, date, progress):
+            papers = read_source(spec, config.root, tally, today, date, progress,
+                                 fetched.get(spec.name), store.mark_good)  # fmt: skip
+            for paper in papers:
                 batch.add(paper, *deduper.see(paper))
             batch.flush()
             frozen = tally.freeze()

@@ -13,7 +13,8 @@ import email.utils
 import hashlib
 import io
 import re
-from collections.abc import Mapping
+import urllib.parse
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,49 @@ Path_ = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """One entry of ``sources``: a file or glob (``path``), relative to the config file."""
+    """One entry of ``sources``: a file or glob (``path``, relative to the config file) or an
+    http(s) ``url`` fetched before collecting (``max_pages``: how far an arXiv API query is
+    paged)."""
 
     name: str
-    path: str
+    path: str = ""
     format: str | None = None
     date: dt.date | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    url: str | None = None
+    max_pages: int = 10
+
+
+MB = 1 << 20
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """``fetch``: how URL sources are downloaded. Times in seconds.
+
+    ``deadline`` bounds one request in total, retries and their waits included (not the wait for
+    a host's turn); ``hosts`` maps a host (and its subdomains) to its own minimum interval
+    between requests; arXiv asks for one request every 3 s."""
+
+    contact: str | None = None
+    timeout: float = 15.0  # to connect, and between two reads of the response
+    deadline: float = 60.0
+    max_size: int = 20 * MB
+    retries: int = 3
+    retry_delay: float = 1.0  # before the first retry; doubled each time, with jitter
+    max_redirects: int = 5
+    min_interval: float = 1.0
+    hosts: Mapping[str, float] = field(default_factory=lambda: {"arxiv.org": 3.0})
+    keep_days: int = 30  # cached copies older than this are removed (never the last good one)
+
+    def interval(self, host: str) -> float:
+        """The minimum interval between two requests to ``host``."""
+        host = host.lower().rstrip(".")
+        best, length = self.min_interval, -1
+        for name, seconds in self.hosts.items():
+            if (host == name or host.endswith("." + name)) and len(name) > length:
+                best, length = seconds, len(name)
+        return best
 
 
 @dataclass(frozen=True)
@@ -96,7 +133,17 @@ class Config:
     smtp: SmtpSettings | None = None
     send_empty: bool = False
     subscribers: tuple[Subscriber, ...] = ()
+    fetch: FetchSettings = FetchSettings()
     warnings: tuple[str, ...] = ()
+
+    @property
+    def state(self) -> Path:
+        """The state folder (the store's): the fetch cache and other private files live here."""
+        return self.store.parent
+
+    @property
+    def cache(self) -> Path:
+        return self.state / "cache"
 
 
 # -- YAML with line numbers --------------------------------------------------------------------
@@ -250,7 +297,11 @@ def _kind(value: Any) -> str:
 
 TOP_KEYS = {
     "sources", "store", "output", "topics", "highlights", "title", "site_url", "templates",
-    "recent_days", "email", "subscribers", "subscribers_file",
+    "recent_days", "email", "subscribers", "subscribers_file", "fetch",
+}  # fmt: skip
+FETCH_KEYS = {
+    "contact", "timeout", "deadline", "max_size", "retries", "retry_delay", "max_redirects",
+    "min_interval", "hosts", "keep_days",
 }  # fmt: skip
 EMAIL_KEYS = {"from", "to", "subject", "unsubscribe_url", "smtp", "send_empty"}
 SMTP_KEYS = {
@@ -258,9 +309,38 @@ SMTP_KEYS = {
     "verify", "ca_file",
 }  # fmt: skip
 SUBSCRIBER_KEYS = {"email", "name", "topics", "id"}
-SOURCE_KEYS = {"path", "url", "format", "name", "date", "announce"}
+SOURCE_KEYS = {"path", "url", "format", "name", "date", "announce", "max_pages"}
 TOPIC_KEYS = {"name", "description", "keywords", "exclude", "weight"}
 HIGHLIGHT_KEYS = {"total", "per_topic", "min_score"}
+
+
+def _url_name(url: str) -> str:
+    """A source name from a URL: the query of an arXiv API search, else the last part of the
+    path (``https://rss.arxiv.org/rss/cs.CL`` -> ``cs.CL``), else the host."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query).get("search_query")
+    if query and parts.path.rstrip("/").endswith("/api/query"):
+        return "arxiv-" + re.sub(r"[^\w.]+", "-", query[0]).strip("-").lower()
+    segments = [s for s in parts.path.split("/") if s]
+    if segments:
+        return re.sub(r"\.(?:xml|rss|atom|rdf|json|jsonl|txt|html?)$", "", segments[-1], flags=re.I)
+    return parts.hostname or url
+
+
+def _check_url(url: str) -> str | None:
+    """Why ``url`` cannot be a source URL, or None."""
+    if re.search(r"\s", url):
+        return "a URL has no spaces"
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"expected an http:// or https:// URL, got {url!r}"
+    if not parts.hostname:
+        return f"no host in {url!r}"
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return f"bad port in {url!r}"
+    return None
 
 
 def _default_name(pattern: str) -> str:
@@ -289,13 +369,25 @@ def _sources(c: _Checker, value: Any) -> tuple[SourceSpec, ...]:
             if entry == {}:
                 c.fail(path, "expected a mapping with path:")
             continue
-        if "url" in entry:
-            c.fail(
-                path + ("url",),
-                "URL sources are not supported yet; download the file and give its path:",
-            )
-            continue
-        pattern = c.string(entry.get("path"), path + ("path",), required=True)
+        url = c.string(entry.get("url"), path + ("url",))
+        if url is not None:
+            url = url.strip()
+            if "path" in entry:
+                c.fail(path, "give either path: (a file) or url: (fetched), not both")
+                continue
+            if (why := _check_url(url)) is not None:
+                c.fail(path + ("url",), why)
+                continue
+            pattern = url
+        else:
+            if "max_pages" in entry:
+                c.warn(path + ("max_pages",), "only URL sources are paged; ignored")
+            if "url" in entry:  # present but not a string: already reported
+                continue
+            pattern = c.string(entry.get("path"), path + ("path",), required=True)
+        max_pages = c.number(
+            entry.get("max_pages"), path + ("max_pages",), 10, minimum=1, integer=True
+        )
         fmt = c.string(entry.get("format"), path + ("format",))
         if fmt is not None and fmt not in formats.REGISTRY:
             known = ", ".join(sorted({f.name for f in formats.formats()}))
@@ -306,7 +398,7 @@ def _sources(c: _Checker, value: Any) -> tuple[SourceSpec, ...]:
         if pattern is None:
             continue
         if name is None:
-            base = name = _default_name(pattern)
+            base = name = _url_name(pattern) if url else _default_name(pattern)
             suffix = 2
             while name in names:
                 name, suffix = f"{base}-{suffix}", suffix + 1
@@ -314,8 +406,77 @@ def _sources(c: _Checker, value: Any) -> tuple[SourceSpec, ...]:
             c.fail(path + ("name",), f"duplicate source name {name!r}")
         names.add(name)
         options = {"announce": announce} if announce else {}
-        specs.append(SourceSpec(name=name, path=pattern, format=fmt, date=date, options=options))
+        specs.append(
+            SourceSpec(
+                name=name,
+                path="" if url else pattern,
+                format=fmt,
+                date=date,
+                options=options,
+                url=url,
+                max_pages=max_pages,
+            )
+        )
     return tuple(specs)
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
+
+
+def _size(c: _Checker, value: Any, path: Path_, default: int) -> int:
+    """A byte count: a number, or text such as ``20MB``, ``512 KB``, ``1.5 GiB``."""
+    if value is None:
+        return default
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    if match:
+        unit = (match[2] or "b").lower()[:1]
+        number = float(match[1]) * {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[unit]
+        if number >= 1:
+            return int(number)
+    c.fail(path, f"expected a size such as 20MB or a number of bytes, got {value!r}")
+    return default
+
+
+def _fetch(c: _Checker, value: Any) -> FetchSettings:
+    body = c.mapping(value, ("fetch",), FETCH_KEYS)
+    if not body:
+        return FetchSettings()
+    at: Callable[[str], Path_] = lambda key: ("fetch", key)  # noqa: E731
+    d = FetchSettings()
+    contact = c.string(body.get("contact"), at("contact"))
+    if contact and (re.search(r"[\r\n\x00-\x1f]", contact) or len(contact) > 200):
+        c.fail(at("contact"), "expected one line (an address or URL) of at most 200 characters")
+        contact = None
+    hosts = dict(d.hosts)
+    raw_hosts = body.get("hosts")
+    if raw_hosts is not None:
+        if not isinstance(raw_hosts, dict):
+            c.fail(at("hosts"), f"expected a mapping of host: seconds, got {_kind(raw_hosts)}")
+        else:
+            for host, seconds in raw_hosts.items():
+                where = ("fetch", "hosts", host)
+                if not isinstance(host, str) or not re.match(r"^[\w.-]+$", host):
+                    c.fail(where, f"expected a host name such as export.arxiv.org, got {host!r}")
+                    continue
+                hosts[host.lower().rstrip(".")] = c.number(seconds, where, d.min_interval)
+    return FetchSettings(
+        contact=contact,
+        timeout=c.number(body.get("timeout"), at("timeout"), d.timeout, minimum=0.01),
+        deadline=c.number(body.get("deadline"), at("deadline"), d.deadline, minimum=0.01),
+        max_size=_size(c, body.get("max_size"), at("max_size"), d.max_size),
+        retries=c.number(body.get("retries"), at("retries"), d.retries, integer=True),
+        retry_delay=c.number(body.get("retry_delay"), at("retry_delay"), d.retry_delay),
+        max_redirects=c.number(
+            body.get("max_redirects"), at("max_redirects"), d.max_redirects, integer=True
+        ),
+        min_interval=c.number(body.get("min_interval"), at("min_interval"), d.min_interval),
+        hosts=hosts,
+        keep_days=c.number(
+            body.get("keep_days"), at("keep_days"), d.keep_days, minimum=1, integer=True
+        ),
+    )
 
 
 def _topics(c: _Checker, value: Any) -> tuple[Topic, ...]:
@@ -627,6 +788,7 @@ def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None =
     templates = c.string(data.get("templates"), ("templates",))
     recent_days = c.number(data.get("recent_days"), ("recent_days",), 14, minimum=1, integer=True)
     email_settings = _email(c, data.get("email"))
+    fetch = _fetch(c, data.get("fetch"))
     email_body = data.get("email") if isinstance(data.get("email"), dict) else {}
     smtp = _smtp(c, email_body.get("smtp"), root)
     send_empty = email_body.get("send_empty", False)
@@ -663,6 +825,7 @@ def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None =
         smtp=smtp,
         send_empty=send_empty,
         subscribers=tuple(subscribers.out),
+        fetch=fetch,
         warnings=tuple(c.warnings),
     )
 

@@ -200,10 +200,61 @@ class DateCount:
 
 
 @dataclass(frozen=True, slots=True)
+class Copy:
+    """A cached download of a URL source: its files (one per page, in order), when it was
+    fetched, and its key (the folder name) within the URL's cache folder."""
+
+    key: str
+    files: tuple[str, ...]
+    fetched: dt.datetime
+
+    def described(self, now: dt.datetime | None = None) -> str:
+        """``fetched 2026-11-20 08:00 UTC, 3 days old``: how stale this copy is."""
+        seconds = ((now or dt.datetime.now(dt.UTC)) - self.fetched).total_seconds()
+        if seconds < 90:
+            old = "just now"
+        elif seconds < 5400:
+            old = f"{seconds / 60:.0f} minutes old"
+        elif seconds < 36 * 3600:
+            old = f"{seconds / 3600:.0f} hours old"
+        else:
+            old = f"{seconds / 86400:.0f} days old"
+        return f"fetched {self.fetched:%Y-%m-%d %H:%M} UTC, {old}"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What fetching one URL source gave.
+
+    ``status``: ``fetched`` (a new copy), ``unchanged`` (a 304: ``copy`` is the cached one),
+    ``failed`` (``error`` says why; ``copy`` is None) or ``offline`` (not asked for: ``copy`` is
+    the newest cached one, if any). ``good`` is the last copy that was read without errors: the
+    fallback when the new one fails."""
+
+    name: str
+    url: str
+    status: str
+    copy: Copy | None = None
+    good: Copy | None = None
+    error: str | None = None
+    size: int = 0  # bytes downloaded
+    pages: int = 0
+    attempts: int = 0
+    seconds: float = 0.0
+    etag: str | None = None
+    last_modified: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "failed"
+
+
+@dataclass(frozen=True, slots=True)
 class CollectReport:
     sources: tuple[SourceStats, ...]
     dates: tuple[DateCount, ...]
     warnings: tuple[str, ...] = ()
+    fetched: tuple[FetchResult, ...] = ()  # the URL sources, fetched (or not) before reading
 
     @property
     def errors(self) -> tuple[str, ...]:

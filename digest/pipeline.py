@@ -2,41 +2,46 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import hashlib
 import multiprocessing
 import os
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
 import orjson
 
-from . import __version__, inputs
+from . import __version__, fetch, inputs
 from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .deliveries import SENDING, SENT, DeliveryLog
 from .errors import DigestError, StoreError
-from .model import CollectReport, Paper, RankedDay, SourceStats, Topic
+from .model import CollectReport, FetchResult, Paper, RankedDay, SourceStats, Topic
 from .rank import Ranker, decode_day, encode_day, rank_day, rank_days
 from .render import DateInfo, Rendered, Site, render_day, render_summary
 from .render import email as email_render
 from .render.email import Letter
 from .render.env import templates_fingerprint
 from .send import Mailer, Outgoing, SendReport, send_all
-from .store import Store
+from .store import Store, known_ids
 from .writer import Entry, Writer, WriteReport, atomic_write
 
 
 def source_bytes(specs: Sequence[SourceSpec], root: Path) -> int:
-    """The total size of the sources' files (for a progress bar); unreadable ones count 0."""
+    """The total size of the sources' files (for a progress bar); unreadable ones and URL
+    sources count 0."""
     total = 0
     for spec in specs:
+        if spec.url:
+            continue
         try:
             total += inputs.size_of(inputs.expand(spec.path, root))
         except Exception:
@@ -67,11 +72,82 @@ def parse(
     return parse_sources(specs_for_paths(paths, fmt), Path.cwd(), today, date, progress)
 
 
-def run_collect(
-    config: Config, today: dt.date, date: dt.date | None = None, progress: Progress | None = None
-) -> CollectReport:
+def _known(store_path: Path) -> Callable[[Sequence[str]], set[str]]:
+    """Which arXiv ids the store has (for paging the arXiv API): a connection of its own per
+    call, as fetching runs on other threads."""
+
+    def known(ids: Sequence[str]) -> set[str]:
+        db = sqlite3.connect(f"{store_path.resolve().as_uri()}?mode=ro", uri=True, timeout=60)
+        try:
+            return known_ids(db, ids)
+        finally:
+            db.close()
+
+    return known
+
+
+def fetch_sources(
+    config: Config,
+    store: Store,
+    offline: bool = False,
+    names: Sequence[str] | None = None,
+    done: Callable[[FetchResult], None] | None = None,
+) -> list[FetchResult]:
+    """Fetch the URL sources (those named, or all) into the cache and record each outcome in
+    the store; offline, point each at its newest cached copy instead (``digest fetch``)."""
+    specs = [s for s in config.sources if s.url and (names is None or s.name in names)]
+    cache = fetch.Cache(config.cache)
+    previous: dict[str, fetch.Previous] = {}
+    for spec in specs:
+        assert spec.url is not None
+        row = store.fetch_state(spec.url) or {}
+        previous[spec.url] = fetch.Previous(
+            row.get("etag"), row.get("last_modified"), row.get("copy"), row.get("good")
+        )
+    if offline:
+        return [fetch.offline_result(s, cache, previous[s.url or ""]) for s in specs]
+
+    def record(result: FetchResult) -> None:
+        store.record_fetch(
+            result.url, result.name, result.status, error=result.error, etag=result.etag,
+            last_modified=result.last_modified, copy=result.copy.key if result.copy else None,
+            size=result.size, pages=result.pages,
+        )  # fmt: skip
+        before = previous[result.url]
+        keep = (result.copy.key if result.copy else before.copy, before.good)
+        with contextlib.suppress(OSError):  # an old copy left behind costs only disk
+            cache.prune(result.url, config.fetch.keep_days, keep, dt.datetime.now(dt.UTC))
+        if done:
+            done(result)
+
+    return fetch.fetch_many(
+        specs, config.fetch, cache, previous, _known(config.store), config.site_url, record
+    )
+
+
+def fetch_only(
+    config: Config,
+    names: Sequence[str] | None = None,
+    done: Callable[[FetchResult], None] | None = None,
+) -> list[FetchResult]:
+    """Fetch the URL sources without collecting them (``digest fetch``)."""
     with Store(config.store) as store:
-        return collect(config, store, today, date, progress)
+        return fetch_sources(config, store, False, names, done)
+
+
+def run_collect(
+    config: Config,
+    today: dt.date,
+    date: dt.date | None = None,
+    progress: Progress | None = None,
+    offline: bool = False,
+    fetched: Callable[[FetchResult], None] | None = None,
+) -> CollectReport:
+    """Fetch the URL sources (unless ``offline``), then collect every source."""
+    with Store(config.store) as store:
+        results = fetch_sources(config, store, offline, done=fetched)
+        report = collect(config, store, today, date, progress, {r.name: r for r in results})
+    return replace(report, fetched=tuple(results))
 
 
 def list_dates(config: Config) -> list[tuple[dt.date, int]]:
@@ -218,6 +294,8 @@ def build(
     out: Path | None = None,
     force: bool = False,
     progress: Progress | None = None,
+    offline: bool = False,
+    fetched: Callable[[FetchResult], None] | None = None,
 ) -> BuildReport:
     """Collect the sources, rank every date whose papers changed, render every date whose
     ranking, neighbours, config or templates changed, and write (``digest build``)."""
@@ -225,7 +303,7 @@ def build(
     if config.store.resolve().is_relative_to(out):
         raise DigestError(f"{out}: the output folder must not hold the store ({config.store})")
     clock = time.perf_counter()
-    collected = run_collect(config, today, None, progress)
+    collected = run_collect(config, today, None, progress, offline, fetched)
     report = BuildReport(collected, out)
     report.seconds["collect"] = time.perf_counter() - clock
     names = [t.name for t in config.topics]
@@ -282,6 +360,40 @@ def build(
         store.save_rendered(rows)
     report.seconds["render"] = time.perf_counter() - clock - sum(report.seconds.values())
     return report
+
+
+# -- sources: what is configured and how each fared --------------------------------------
+
+
+def source_status(config: Config) -> list[dict[str, object]]:
+    """Each configured source with its last fetch (URL sources) and last collect: the rows of
+    ``digest sources --json`` (keep the keys stable)."""
+    cache = fetch.Cache(config.cache)
+    rows: list[dict[str, object]] = []
+    with Store(config.store) as store:
+        runs = store.last_source_runs()
+        for spec in config.sources:
+            state = store.fetch_state(spec.url) if spec.url else None
+            run = runs.get(spec.name)
+            row: dict[str, object] = {
+                "name": spec.name,
+                "kind": "url" if spec.url else "file",
+                "location": spec.url or spec.path,
+                "format": spec.format,
+                "last_fetch": state["checked"] if state else None,
+                "fetch_status": state["status"] if state else None,
+                "fetch_error": state["error"] if state else None,
+                "cached": None,
+                "last_collect": run[0] if run else None,
+                "items": run[1] if run else None,
+                "new": run[2] if run else None,
+                "errors": run[3] if run else None,
+            }
+            if spec.url and state:
+                copy = cache.copy(spec.url, state["good"]) or cache.copy(spec.url, state["copy"])
+                row["cached"] = copy.fetched.isoformat(timespec="seconds") if copy else None
+            rows.append(row)
+    return rows
 
 
 # -- send: the day's email to every subscriber ---------------------------------------------

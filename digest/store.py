@@ -81,6 +81,19 @@ CREATE TABLE IF NOT EXISTS source_runs(
     errors INTEGER NOT NULL,
     PRIMARY KEY(run, source)
 );
+CREATE TABLE IF NOT EXISTS fetches(
+    url TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    checked TEXT NOT NULL,
+    status TEXT NOT NULL,
+    error TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    copy TEXT,
+    good TEXT,
+    size INTEGER NOT NULL DEFAULT 0,
+    pages INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
 """
 
 _COLUMNS = "id, title_key, title, abstract, authors, url, date, source, categories, extra"
@@ -104,6 +117,18 @@ def _row(paper: Paper, run: int, key: int | None = None) -> tuple[Any, ...]:
         _dumps(dict(paper.extra)),
         run,
     )
+
+
+def known_ids(db: sqlite3.Connection, ids: Sequence[str]) -> set[str]:
+    """Which of these paper ids are in the store ``db``."""
+    found: set[str] = set()
+    ids = list(ids)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT id FROM papers WHERE id IN ({marks})"
+        found.update(r[0] for r in db.execute(query, chunk))
+    return found
 
 
 def paper_from_row(row: Sequence[Any]) -> Paper:
@@ -365,6 +390,68 @@ class Store:
                 "INSERT INTO rendered VALUES (?, ?, ?)",
                 [(d.isoformat(), k, f) for d, k, f in rows],
             )
+
+    # -- fetching: validators for conditional GET, the newest and the last good copy --------
+
+    def fetch_state(self, url: str) -> dict[str, Any] | None:
+        self.db.row_factory = sqlite3.Row
+        try:
+            row = self.db.execute("SELECT * FROM fetches WHERE url = ?", (url,)).fetchone()
+        finally:
+            self.db.row_factory = None
+        return dict(row) if row else None
+
+    def record_fetch(
+        self,
+        url: str,
+        source: str,
+        status: str,
+        *,
+        error: str | None = None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        copy: str | None = None,
+        size: int = 0,
+        pages: int = 0,
+    ) -> None:
+        """The outcome of one fetch. A failure keeps the validators and the copy of the last
+        success; a 304 keeps the copy and takes any validators the server sent anew."""
+        checked = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO fetches(url, source, checked, status, error, etag, last_modified, "
+                "copy, size, pages) VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(url) DO UPDATE SET "
+                "source = excluded.source, checked = excluded.checked, "
+                "status = excluded.status, error = excluded.error, "
+                "etag = CASE excluded.status WHEN 'fetched' THEN excluded.etag "
+                "  WHEN 'unchanged' THEN coalesce(excluded.etag, etag) ELSE etag END, "
+                "last_modified = CASE excluded.status WHEN 'fetched' THEN excluded.last_modified "
+                "  WHEN 'unchanged' THEN coalesce(excluded.last_modified, last_modified) "
+                "  ELSE last_modified END, "
+                "copy = coalesce(excluded.copy, copy), "
+                "size = CASE WHEN excluded.status = 'fetched' THEN excluded.size ELSE size END, "
+                "pages = CASE WHEN excluded.status = 'fetched' THEN excluded.pages ELSE pages END",
+                (url, source, checked, status, error, etag, last_modified, copy, size, pages),
+            )
+
+    def known_ids(self, ids: Sequence[str]) -> set[str]:
+        return known_ids(self.db, ids)
+
+    def mark_good(self, url: str, copy: str) -> None:
+        """``copy`` was read without errors: the fallback from now on (inside collect's
+        transaction, so a collect that does not commit does not vouch for it)."""
+        self.db.execute("UPDATE fetches SET good = ? WHERE url = ?", (copy, url))
+
+    def last_source_runs(self) -> dict[str, tuple[str, int, int, int]]:
+        """Per source name: (when its last collect ran, papers read, new, errors)."""
+        return {
+            source: (started, read, new, errors)
+            for source, started, read, new, errors in self.db.execute(
+                "SELECT s.source, r.started, s.read, s.new, s.errors FROM source_runs s "
+                "JOIN runs r ON r.id = s.run WHERE s.run = "
+                "(SELECT max(run) FROM source_runs t WHERE t.source = s.source)"
+            )
+        }
 
     def sources_of(self, paper_id: str) -> list[str]:
         return [
