@@ -16,6 +16,7 @@ Hosts are fetched in parallel, one thread per host, each host's sources one afte
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email.utils
 import hashlib
@@ -26,6 +27,7 @@ import queue
 import random
 import re
 import shutil
+import socket
 import threading
 import time
 import urllib.parse
@@ -262,29 +264,67 @@ class Fetcher:
             )
         size = 0
         partial = dest.with_name(dest.name + ".part")
+        # A body trickling in under the read timeout would outlive the deadline: at the
+        # deadline the connection is shut, which ends the read under way at once.
+        watchdog = _Watchdog(r, deadline)
         try:
             with open(partial, "wb") as out:
-                for chunk in r.iter_bytes(1 << 16):
+                for chunk in r.iter_bytes():
                     size += len(chunk)
                     if size > s.max_size:
                         raise FetchError(
                             f"the response passed the {_size(s.max_size)} cap (fetch.max_size)"
                         )
-                    if time.monotonic() > deadline:
-                        raise FetchError(
-                            f"the response was still arriving after the {s.deadline:g} s "
-                            f"deadline ({_size(size)} so far; fetch.deadline)"
-                        )
                     out.write(chunk)
+                    if watchdog.expired():
+                        break
+                if watchdog.expired():
+                    raise FetchError(
+                        f"the response was still arriving after the {s.deadline:g} s "
+                        f"deadline ({_size(size)} so far; fetch.deadline)"
+                    )
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(partial, dest)
+        except httpx.HTTPError:
+            if watchdog.expired():
+                raise FetchError(
+                    f"the response was still arriving after the {s.deadline:g} s deadline "
+                    f"({_size(size)} so far; fetch.deadline)"
+                ) from None
+            raise
         finally:
+            watchdog.cancel()
             partial.unlink(missing_ok=True)
         return Download(
             200, size, etag=r.headers.get("etag"), last_modified=r.headers.get("last-modified"),
             content_type=r.headers.get("content-type"), final_url=final,
         )  # fmt: skip
+
+
+class _Watchdog:
+    """Shuts the response's connection down at the deadline (from a timer thread)."""
+
+    def __init__(self, response: httpx.Response, deadline: float) -> None:
+        self.deadline = deadline
+        stream = response.extensions.get("network_stream")
+        self.sock = stream.get_extra_info("socket") if stream is not None else None
+        self.timer: threading.Timer | None = None
+        if self.sock is not None:
+            self.timer = threading.Timer(max(0.0, deadline - time.monotonic()), self._fire)
+            self.timer.daemon = True
+            self.timer.start()
+
+    def _fire(self) -> None:
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.deadline
+
+    def cancel(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
 
 
 def _network_reason(exc: Exception) -> str:

@@ -105,7 +105,11 @@ def fetch_sources(
             row.get("etag"), row.get("last_modified"), row.get("copy"), row.get("good")
         )
     if offline:
-        return [fetch.offline_result(s, cache, previous[s.url or ""]) for s in specs]
+        results = [fetch.offline_result(s, cache, previous[s.url or ""]) for s in specs]
+        for result in results:
+            if done:
+                done(result)
+        return results
 
     def record(result: FetchResult) -> None:
         store.record_fetch(
