@@ -174,7 +174,8 @@ def _fetch_line(result: FetchResult) -> str:
     if result.status == "fetched":
         pages = f", {result.pages} pages" if result.pages > 1 else ""
         tries = f", {result.attempts} attempts" if result.attempts > 1 else ""
-        return f"fetched {_size(result.size)}{pages} in {result.seconds:.1f} s{tries}"
+        partly = f"; {result.error}" if result.error else ""
+        return f"fetched {_size(result.size)}{pages} in {result.seconds:.1f} s{tries}{partly}"
     if result.status == "unchanged":
         return "unchanged (304 Not Modified)"
     if result.status == "offline":

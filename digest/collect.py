@@ -217,6 +217,8 @@ def read_source(
         )
         yield from _read_inputs(spec, _copy_inputs(url, fallback), tally, today, date, progress)
         return
+    if fetched.error:  # fetched in part (a later page of an API query failed)
+        tally.warnings.append(f"{url}: {fetched.error}")
     before = len(tally.errors)
     yield from _read_inputs(spec, _copy_inputs(url, fetched.copy), tally, today, date, progress)
     if len(tally.errors) == before:

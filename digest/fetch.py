@@ -169,7 +169,7 @@ class Fetcher:
             headers={"User-Agent": user_agent(settings, site_url), "Accept": ACCEPT},
             follow_redirects=True,
             max_redirects=settings.max_redirects,
-            trust_env=False,  # no proxy or netrc from the environment decides where we connect
+            trust_env=True,  # HTTPS_PROXY / NO_PROXY and SSL_CERT_FILE, as labs often need
         )
 
     def __enter__(self) -> Fetcher:
@@ -535,10 +535,19 @@ def fetch_one(
             last_modified=got.last_modified,
         )  # fmt: skip
     except FetchError as exc:
+        if pages:  # an API query failing on a later page: the pages read are kept
+            with contextlib.suppress(OSError):
+                meta = {"url": url, "pages": pages, "size": size, "fetched": now.isoformat(),
+                        "incomplete": str(exc)}  # fmt: skip
+                copy = cache.finish(url, key, partial, meta)
+                return FetchResult(
+                    **result, status="fetched", copy=copy, size=size, pages=pages,
+                    attempts=attempts, seconds=time.monotonic() - started,
+                    error=f"page {pages + 1} failed, the {pages} page(s) before it are read: {exc}",
+                )  # fmt: skip
         shutil.rmtree(partial, ignore_errors=True)
-        where = f"page {pages + 1}: " if is_arxiv_api(spec) and pages else ""
-        return FetchResult(**result, status="failed", error=where + str(exc), size=size,
-                           pages=pages, seconds=time.monotonic() - started)  # fmt: skip
+        return FetchResult(**result, status="failed", error=str(exc), size=size,
+                           seconds=time.monotonic() - started)  # fmt: skip
     except OSError as exc:  # the cache folder: full disk, permissions
         shutil.rmtree(partial, ignore_errors=True)
         return FetchResult(**result, status="failed",

@@ -32,6 +32,14 @@ RSS_IDS = {p.id for p in read(RSS)[0]}  # what the feed reader keeps of the samp
 FAST = {"timeout": 2, "deadline": 5, "retries": 3, "retry_delay": 0.05, "min_interval": 0}
 
 
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fetcher honours proxy variables (labs need them); the tests talk to 127.0.0.1."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy",
+                 "all_proxy"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture
 def server() -> Iterator[Server]:
     with serving() as s:
@@ -447,6 +455,20 @@ def test_the_arxiv_api_is_paged_until_a_page_brings_nothing_new(
     assert second.exit_code == 0 and "api: fetched" in second.output
     starts = [re.search(r"start=(\d+)", r.path)[1] for r in server.requests]  # type: ignore[index]
     assert starts == ["0", "2", "4", "6", "0"]
+
+
+def test_a_later_api_page_failing_keeps_the_pages_before_it(server: Server, tmp_path: Path) -> None:
+    server.route(
+        "/api/query?start=0&max_results=2", Reply(body=api_page(["2611.00001", "2611.00002"]))
+    )
+    server.route("/api/query?start=2&max_results=2", Reply(500, b"", content_type="text/plain"))
+    url = server.url("/api/query?max_results=2")
+    config = write_config(tmp_path, [{"url": url, "name": "api", "format": "arxiv-api"}],
+                          retries=0)  # fmt: skip
+    result = run(CliRunner(), config, "build")
+    assert result.exit_code == 0, result.output
+    assert "page 2 failed, the 1 page(s) before it are read: HTTP 500" in result.output
+    assert store_ids(tmp_path) == {"2611.00001", "2611.00002"}
 
 
 def test_max_pages_bounds_the_paging(server: Server, tmp_path: Path) -> None:
