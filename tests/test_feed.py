@@ -135,3 +135,20 @@ def test_hf_json_bad_entries_are_dropped_and_bad_json_is_an_error() -> None:
     with pytest.raises(SourceError, match="not valid JSON") as info:
         read(b'[{"paper": {"id": "1"}},\n  {oops}]', fmt="hf-json")
     assert info.value.line == 2
+
+
+def test_a_few_invalid_bytes_in_a_utf8_feed_do_not_garble_the_rest() -> None:
+    """feedparser alone re-reads such a feed as windows-1252: every accent becomes mojibake."""
+    data = (FEEDS / "arxiv-cs-lg.xml").read_bytes()
+    broken = data.replace(b"<title>", "<title>Café naïve \u00e9t\u00e9 ".encode() + b"\xff ", 2)
+    papers, problems = read(broken)
+    assert papers[0].title.startswith("Café naïve été \ufffd ")
+    assert "2 invalid UTF-8 byte sequence(s) replaced with U+FFFD" in [p.message for p in problems]
+
+
+def test_a_mislabelled_latin1_feed_is_left_to_feedparser() -> None:
+    data = (FEEDS / "arxiv-cs-lg.xml").read_bytes()
+    latin1 = data.replace(b"<title>", "<title>Café naïve ".encode("latin-1"), 2)
+    papers, problems = read(latin1)
+    assert papers[0].title.startswith("Café naïve ")  # windows-1252 read it right
+    assert any("feed encoding" in p.message for p in problems)

@@ -73,11 +73,38 @@ def struct_date(value: time.struct_time | None) -> dt.date | None:
         return None
 
 
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([\w.:-]+)["']""")
+
+
+def repair_utf8(data: bytes) -> tuple[bytes, int]:
+    """A UTF-8 feed with a few invalid bytes (a bad scrape, a broken mirror) has those bytes
+    replaced with U+FFFD, and the count; feedparser would otherwise re-read the whole feed as
+    windows-1252 and garble every accent in it. A feed that declares another encoding, has a
+    UTF-16 byte order mark, or looks like another encoding throughout is left alone."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data, 0
+    declared = _DECLARED.match(data[:512])
+    if declared and declared[1].lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
+        return data, 0
+    try:
+        data.decode("utf-8")
+        return data, 0
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    valid = sum(1 for ch in text if ord(ch) > 127) - bad
+    if valid <= bad:  # more likely latin-1 or windows-1252 throughout, whatever it declares
+        return data, 0
+    return text.encode("utf-8"), bad
+
+
 def read_feed(stream: IO[bytes]) -> tuple[Any, list[Problem]]:
     """Parse with feedparser; a feed that is not well-formed and yields nothing is an error."""
     data = stream.read()
     if not data.strip():
         raise SourceError("empty file")
+    data, replaced = repair_utf8(data)
     # A file object, never the bytes: given bytes or a string, feedparser first tries them as a
     # URL or a file name (a short "feed" could make it read a local file or the network).
     try:
@@ -85,6 +112,10 @@ def read_feed(stream: IO[bytes]) -> tuple[Any, list[Problem]]:
     except Exception as exc:  # feedparser is lenient; anything it still raises is bad input
         raise SourceError(f"cannot read the feed: {type(exc).__name__}: {exc}") from None
     problems: list[Problem] = []
+    if replaced:
+        problems.append(
+            Problem("warning", f"{replaced} invalid UTF-8 byte sequence(s) replaced with U+FFFD")
+        )
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
         line = exc.getLineNumber() if hasattr(exc, "getLineNumber") else None
