@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import email.utils
+import fcntl
 import hashlib
 import multiprocessing
 import os
@@ -306,6 +307,41 @@ def build(
     out = (out or config.output).resolve()
     if config.store.resolve().is_relative_to(out):
         raise DigestError(f"{out}: the output folder must not hold the store ({config.store})")
+    with output_lock(out):
+        return _build(config, today, out, force, progress, offline, fetched)
+
+
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """One build at a time per output folder: an exclusive flock on the folder itself (no lock
+    file to publish or to leave behind; the system releases it when the process dies, even by
+    SIGKILL). A second build exits at once with a clear message."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise DigestError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DigestError(
+                f"{out}: another digest build is writing this folder; run again when it ends"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def _build(
+    config: Config,
+    today: dt.date,
+    out: Path,
+    force: bool,
+    progress: Progress | None,
+    offline: bool,
+    fetched: Callable[[FetchResult], None] | None,
+) -> BuildReport:
     clock = time.perf_counter()
     collected = run_collect(config, today, None, progress, offline, fetched)
     report = BuildReport(collected, out)

@@ -9,6 +9,7 @@ previous build listed that this one no longer makes are removed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -27,6 +28,7 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 _MODE = 0o666 & ~_UMASK
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what atomic_write's mkstemp makes
 
 
 class OutputError(DigestError):
@@ -157,7 +159,21 @@ class Writer:
                 self.report.removed.append(path)
             except (OutputError, OSError):
                 continue
+        self._sweep()
         return self.report
+
+    def _sweep(self) -> None:
+        """Remove temporary files a killed build left behind (they would be published): in
+        the output folder and every folder this build wrote to."""
+        folders = {self.out} | {(self.out / p).parent for p in self.entries}
+        for folder in folders:
+            try:
+                names = [e.name for e in os.scandir(folder) if _TEMPORARY.match(e.name)]
+            except OSError:
+                continue
+            for name in names:
+                with contextlib.suppress(OSError):
+                    (folder / name).unlink()
 
 
 def _same(target: Path, data: bytes) -> bool:

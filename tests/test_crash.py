@@ -1,0 +1,175 @@
+"""Crash safety: builds killed with SIGKILL at random points, and two builds at once.
+
+Every kill must leave each output file either as the previous build wrote it or as the next
+complete build writes it (never half a file, never a mix inside a file), the store passing
+SQLite's integrity check with none of the collected papers lost, and the next run finishing
+the job: its output is byte for byte that of a build that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from digest.pipeline import output_lock
+
+from .conftest import PAGES
+
+KILLS = int(os.environ.get("DIGEST_KILLS", "8"))
+CONFIG = """
+title: Crash test
+site_url: https://example.org/crash/
+sources:
+  - path: papers/*.jsonl
+topics:
+  scaling: [scaling law, compute-optimal, mixture of experts]
+  rl: [reinforcement learning, RL, reward model]
+  efficiency: [pruning, quantization, distillation]
+"""
+
+
+def sample_pairs() -> list[tuple[str, str]]:
+    pairs = []
+    for page in sorted(PAGES.glob("*.txt")):
+        paras = [p.strip() for p in page.read_text(encoding="utf-8").split("\n\n") if p.strip()]
+        start = next(i for i, p in enumerate(paras) if p[:3] in {"Mar", "Aug"}) + 1
+        pairs.extend((paras[i], paras[i + 1]) for i in range(start, len(paras) - 1, 2))
+    return pairs
+
+
+def write_papers(path: Path, first_day: int, days: int, per_day: int, seed: int) -> None:
+    rng = random.Random(seed)
+    pairs = sample_pairs()
+    start = dt.date(2026, 1, 1)
+    lines = []
+    for d in range(first_day, first_day + days):
+        for n in range(per_day):
+            title, abstract = rng.choice(pairs)
+            number = d * 1000 + n
+            lines.append(json.dumps({
+                "id": f"2601.{number:05d}", "title": f"{title} ({number})",
+                "abstract": abstract, "date": (start + dt.timedelta(days=d)).isoformat(),
+            }))  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def make_project(root: Path, with_second_part: bool) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "digest.yaml").write_text(CONFIG)
+    write_papers(root / "papers" / "a.jsonl", 0, 30, 40, seed=1)
+    if with_second_part:
+        write_papers(root / "papers" / "b.jsonl", 30, 12, 40, seed=2)
+    return root
+
+
+def digest(root: Path, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "digest", *args, "-c", str(root / "digest.yaml")],
+        cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+
+
+def build(root: Path) -> subprocess.CompletedProcess[bytes]:
+    child = digest(root, "build", "--today", "2026-03-01")
+    out, err = child.communicate(timeout=300)
+    return subprocess.CompletedProcess(child.args, child.returncode, out, err)
+
+
+def files(out: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def store_check(root: Path) -> int:
+    with sqlite3.connect(root / ".digest" / "store.sqlite") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return int(db.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+
+def test_builds_killed_at_random_points_lose_and_corrupt_nothing(tmp_path: Path) -> None:
+    # The two versions every output file may have: before and after the new papers.
+    old_ref = make_project(tmp_path / "old", with_second_part=False)
+    assert build(old_ref).returncode == 0
+    new_ref = make_project(tmp_path / "new", with_second_part=True)
+    started = time.monotonic()
+    assert build(new_ref).returncode == 0
+    full = time.monotonic() - started
+    old, new = files(old_ref / "output"), files(new_ref / "output")
+    papers_before, papers_after = store_check(old_ref), store_check(new_ref)
+
+    work = tmp_path / "work"
+    shutil.copytree(old_ref, work)
+    write_papers(work / "papers" / "b.jsonl", 30, 12, 40, seed=2)
+    rng = random.Random(7)
+    killed = 0
+    for _ in range(KILLS):
+        child = digest(work, "build", "--today", "2026-03-01")
+        time.sleep(rng.uniform(0.05, full * 1.2))
+        if child.poll() is None:
+            os.kill(child.pid, signal.SIGKILL)
+            killed += 1
+        child.wait(timeout=60)
+        time.sleep(0.05)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)  # workers it forked, if any are left
+        for path, data in files(work / "output").items():
+            if path.rsplit("/", 1)[-1].startswith("."):  # a temporary file, never listed
+                continue
+            assert data in (old.get(path), new.get(path)), f"{path} is neither version"
+        count = store_check(work)
+        assert count in (papers_before, papers_after)  # one collect is one transaction
+    assert killed >= KILLS // 2, "the build finished before most kills: make it longer"
+
+    result = build(work)
+    assert result.returncode == 0, result.stderr.decode()
+    assert files(work / "output") == new  # finished as if never interrupted, temporaries gone
+    assert store_check(work) == papers_after
+
+
+def test_a_second_build_on_the_same_output_exits_with_a_clear_message(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", with_second_part=False)
+    with output_lock(root / "output"):
+        result = build(root)
+    assert result.returncode == 1
+    message = result.stderr.decode()
+    assert "another digest build is writing this folder; run again when it ends" in message
+    assert "Traceback" not in message and not (root / "output" / "manifest.json").exists()
+    assert build(root).returncode == 0  # the lock went with its holder
+
+
+def test_two_builds_started_together_leave_one_complete_output(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", with_second_part=True)
+    reference = make_project(tmp_path / "ref", with_second_part=True)
+    assert build(reference).returncode == 0
+    first = digest(root, "build", "--today", "2026-03-01")
+    second = digest(root, "build", "--today", "2026-03-01")
+    outcomes = []
+    for child in (first, second):
+        _, err = child.communicate(timeout=300)
+        outcomes.append((child.returncode, err.decode()))
+    assert sorted(code for code, _ in outcomes)[0] == 0
+    for code, err in outcomes:
+        assert code == 0 or "another digest build is writing this folder" in err, err
+    assert files(root / "output") == files(reference / "output")
+
+
+@pytest.mark.skipif(not hasattr(os, "killpg"), reason="POSIX process groups")
+def test_a_killed_build_releases_its_lock(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "p", with_second_part=True)
+    child = digest(root, "build", "--today", "2026-03-01")
+    time.sleep(0.5)
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait(timeout=60)
+    assert build(root).returncode == 0
