@@ -13,7 +13,7 @@ import re
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import inputs
@@ -36,6 +36,11 @@ from .store import Store
 log = logging.getLogger(__name__)
 
 BATCH = 2000
+# Beyond these a field is junk or an attack (one 50 MB "abstract" would ride into every output):
+# cut, with a warning. Real titles stay under 300 characters, abstracts under 5,000.
+MAX_TITLE = 1_000
+MAX_ABSTRACT = 20_000
+MAX_AUTHORS = 1_000
 QUIET_RUNS = 3  # warn when a source brings nothing (new) this many runs in a row
 
 Progress = Callable[[int], None]
@@ -138,6 +143,23 @@ def _copy_inputs(url: str, copy: Copy) -> list[_Input]:
     ]
 
 
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ", limit // 2)
+    return (head[:space] if space > 0 else head).rstrip() + "…"
+
+
+def _clip(paper: Paper) -> Paper:
+    return replace(
+        paper,
+        title=_cut(paper.title, MAX_TITLE),
+        abstract=_cut(paper.abstract, MAX_ABSTRACT),
+        authors=paper.authors[:MAX_AUTHORS],
+    )
+
+
 def _read_inputs(
     spec: SourceSpec,
     files: Iterable[_Input],
@@ -162,12 +184,24 @@ def _read_inputs(
                 file_date=inputs.file_date(item.path),
                 options=spec.options,
             )
+            clipped = 0
             for found in fmt.parse(stream, ctx):
                 if isinstance(found, Paper):
                     tally.read += 1
+                    if (
+                        len(found.abstract) > MAX_ABSTRACT
+                        or len(found.title) > MAX_TITLE
+                        or len(found.authors) > MAX_AUTHORS
+                    ):
+                        found, clipped = _clip(found), clipped + 1
                     yield found
                 else:
                     tally.problem(item.where, found)
+            if clipped:
+                tally.warnings.append(
+                    f"{item.where}: {clipped} paper(s) cut to {MAX_TITLE:,} characters of title, "
+                    f"{MAX_ABSTRACT:,} of abstract and {MAX_AUTHORS:,} authors"
+                )
         except SourceError as exc:
             line = f":{exc.line}" if exc.line else ""
             tally.errors.append(f"{item.where}{line}: {exc.message}")

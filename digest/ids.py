@@ -26,7 +26,7 @@ def split_version(value: str) -> tuple[str, int | None]:
 def find_in_link(*values: str | None) -> tuple[str, int | None] | None:
     """The arXiv id named by an arXiv or Hugging Face paper link (or an ``arXiv:`` tag)."""
     for value in values:
-        if value:
+        if value and isinstance(value, str):
             match = _IN_LINK.search(value)
             if match:
                 version = match["version"]

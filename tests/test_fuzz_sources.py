@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,13 +13,17 @@ from digest.errors import SourceError
 from digest.model import Paper, Problem
 from digest.sources import Context, detect, formats
 
-from .conftest import FEEDS, PAGES, TODAY
+from .conftest import FEEDS, FIXTURES, PAGES, TODAY
 
+SCALE = float(os.environ.get("DIGEST_FUZZ_SCALE", "1"))  # benchmarks/robustness.py raises it
 SEEDS = [
     (PAGES / "daily-papers-aug12.txt").read_bytes()[:3000],
     (FEEDS / "arxiv-cs-lg.xml").read_bytes()[:3000],
     (FEEDS / "hf-daily-papers.json").read_bytes()[:2000],
     b'{"title": "T", "abstract": "A", "date": "2026-01-01"}\n{"id": "2601.00001v2", "title": "U"}\n',
+    (FIXTURES / "arxiv-api.xml").read_bytes()[:3000],
+    (FIXTURES / "arxiv-rdf-old.xml").read_bytes()[:3000],
+    (FIXTURES / "blog-atom.xml").read_bytes()[:3000],
 ]
 
 
@@ -45,13 +50,17 @@ def read_everything(data: bytes) -> None:
             assert "\n" not in str(exc)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(150 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(st.binary(max_size=2000))
 def test_random_bytes(data: bytes) -> None:
     read_everything(data)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(150 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     st.sampled_from(SEEDS),
     st.lists(st.tuples(st.integers(0, 4000), st.binary(max_size=12)), max_size=6),
@@ -60,7 +69,7 @@ def test_mutated_real_inputs(seed: bytes, cuts: list[tuple[int, bytes]]) -> None
     read_everything(mutate(seed, cuts))
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=int(100 * SCALE), deadline=None)
 @given(st.text(max_size=300))
 def test_hostile_text_in_every_field(text: str) -> None:
     import json

@@ -130,7 +130,7 @@ def rfc822(day: dt.date | dt.datetime) -> str:
 
 def slugify(name: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
-    return slug or "topic-" + hashlib.sha1(name.encode()).hexdigest()[:8]
+    return slug or "topic-" + hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 def anchor(paper_id: str) -> str:

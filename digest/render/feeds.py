@@ -67,9 +67,7 @@ def summary_feeds(recent: Sequence[RankedDay], site: Site) -> list[Rendered]:
         data = feed(site, path, title, description, topic_items(recent, site, topic.name))
         out.append(Rendered(path, "rss", data, topic=topic.name))
         listed.append((title, site.site_url + path))
-    opml = site.env.get_template("feeds/feeds.opml").render(
-        site=site, page=paths.OPML, feeds=listed
-    )
+    opml = render(site.env, "feeds/feeds.opml", site=site, page=paths.OPML, feeds=listed)
     out.append(Rendered(paths.OPML, "opml", opml.encode()))
     return out
 

@@ -17,6 +17,11 @@ from . import Context, Format, Item, register
 from .feed import _authors, read_feed, struct_date
 
 
+def _str(value: Any) -> str:
+    """A field's text; feedparser's lenient mode can hand back a mapping for a broken element."""
+    return value if isinstance(value, str) else ""
+
+
 def _links(entry: Any) -> tuple[str | None, str | None]:
     page = pdf = None
     for link in entry.get("links") or ():
@@ -33,10 +38,10 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
     yield from problems
     for number, entry in enumerate(parsed.entries, 1):
         found = find_in_link(entry.get("id"), entry.get("link"))
-        title = clean(entry.get("title") or "")
+        title = clean(_str(entry.get("title")))
         if not found:
             # The API reports errors as an entry whose id is .../api/errors#...
-            reason = clean(entry.get("summary") or "") or "entry without an arXiv id"
+            reason = clean(_str(entry.get("summary"))) or "entry without an arXiv id"
             yield Problem(
                 "error" if "errors" in (entry.get("id") or "") else "dropped", reason, number
             )
@@ -58,22 +63,27 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
             extra["version"] = version
         if pdf:
             extra["pdf_url"] = pdf
-        if entry.get("arxiv_comment"):
+        if _str(entry.get("arxiv_comment")):
             extra["comments"] = clean(entry["arxiv_comment"])
-        primary = (entry.get("arxiv_primary_category") or {}).get("term")
+        primary_category = entry.get("arxiv_primary_category")
+        primary = _str(primary_category.get("term")) if isinstance(primary_category, dict) else ""
         if primary:
             extra["primary_category"] = primary
         if published:
             extra["published"] = published.isoformat()
         if updated:
             extra["updated"] = updated.isoformat()
-        categories = [t.get("term") for t in entry.get("tags") or () if t.get("term")]
+        categories = [
+            t["term"]
+            for t in entry.get("tags") or ()
+            if isinstance(t, dict) and _str(t.get("term"))
+        ]
         if primary and primary not in categories:
             categories.insert(0, primary)
         yield Paper(
             id=arxiv_id,
             title=title,
-            abstract=clean(entry.get("summary") or ""),
+            abstract=clean(_str(entry.get("summary"))),
             date=date,
             source=ctx.name,
             authors=_authors(entry),

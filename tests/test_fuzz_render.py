@@ -1,0 +1,147 @@
+"""Any title, abstract, URL, topic description or digest title, rendered into every output.
+
+Whatever strangers write (control characters, lone surrogates, right-to-left marks, CDATA ends,
+script tags, template syntax, Markdown links to ``javascript:``, 100 kB strings), the outputs are:
+RSS that is well-formed and read by feedparser without bozo; HTML that parses with no live script,
+no event handler and no ``javascript:`` URL; Markdown whose HTML rendering holds only the tags
+Markdown itself makes; an email within its size budget; no path outside the output folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import os
+import re
+
+import feedparser
+import markdown
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from digest.config import EmailSettings, Highlights
+from digest.model import Paper, Topic
+from digest.rank import Ranker, rank_day
+from digest.render import DateInfo, Rendered, Site, render_day, render_summary
+from digest.render.email import BUDGET
+from digest.writer import check_path
+from tests.helpers import parse_html
+
+EXAMPLES = int(60 * float(os.environ.get("DIGEST_FUZZ_SCALE", "1")))
+DATE = dt.date(2026, 11, 20)
+FRAGMENTS = [
+    "scaling law", "models", "RL", " ", "\n", "\r\n", "\t", "\x00", "\x0b", "\x1b[31m", "\x7f",
+    "\x85", "\u2028", "\u2029", "\ud800", "\udfff", "\ud83d", "\u202e", "\u200f", "\u200b",
+    "\ufeff", "\ufffe", "\uffff", "\U0001f600", "]]>", "<![CDATA[", "</script>",
+    "<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "<a href='javascript:x'>a</a>",
+    "javascript:alert(3)", "JaVaScRiPt:", "data:text/html,<script>", "{{ 7*7 }}", "{% if 1 %}",
+    "{% endraw %}", "{#", "#}", "[x](javascript:alert(4))", "![i](http://x/i.png)", "<b>", "</p>",
+    "&", "&amp;", "&lt;", "&#0;", "&#x1;", "&nbsp;", "<!--", "-->", "<?xml ?>", "<!DOCTYPE x>",
+    "`", "```", "**", "_", "#", "|", "\\", "*", "<", ">", '"', "'", "=", "\r", "%", "=?utf-8?q?",
+]  # fmt: skip
+hostile = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=12)), max_size=14).map(
+    "".join
+)
+urls = st.one_of(
+    st.none(),
+    st.sampled_from([
+        "https://arxiv.org/abs/2611.00001", "javascript:alert(5)", " JAVASCRIPT:alert(6)",
+        "https://x.org/\"onmouseover=alert(7)", "data:text/html;base64,PHNjcmlwdD4=",
+        "//evil.example/x", "http://a.b/c d<e>", "vbscript:msgbox(1)", "https://x.org/\x00",
+    ]),
+    hostile,
+)  # fmt: skip
+papers = st.lists(st.tuples(hostile, hostile, urls, st.lists(hostile, max_size=3)), min_size=1,
+                  max_size=4)  # fmt: skip
+MARKDOWN_TAGS = {"h1", "h2", "h3", "h4", "p", "a", "strong", "em", "ul", "ol", "li", "code",
+                 "pre", "hr", "blockquote", "br"}  # fmt: skip
+
+
+def render_all(
+    items: list[tuple[str, str, str | None, list[str]]], title: str, description: str
+) -> list[Rendered]:
+    topics = (
+        Topic("scaling", ("scaling law", "models"), description=description),
+        Topic(title or "x", ("RL",)),  # a topic named by hostile text: its slug names files
+    )
+    day_papers = [
+        Paper(
+            id=f"2611.{n:05d}",
+            title=t,
+            abstract=a,
+            date=DATE,
+            source="fuzz",
+            url=u,
+            authors=tuple(authors),
+        )
+        for n, (t, a, u, authors) in enumerate(items, 1)
+    ]
+    day = rank_day(DATE, day_papers, Ranker.compile(topics), Highlights(min_score=0.1))
+    site = Site.make(
+        title=title, site_url="https://example.org/digest/", topics=topics,
+        dates=(DateInfo(DATE, len(day.papers), len(day.highlights)),), rules=Highlights(),
+        email=EmailSettings(unsubscribe_url="https://example.org/u"), recent_days=14,
+    )  # fmt: skip
+    return render_day(day, site) + render_summary([day], site)
+
+
+def check_inert(files: list[Rendered]) -> None:
+    for file in files:
+        check_path(file.path)  # never outside the output folder, never an odd name
+        data = file.data
+        text = data.decode("utf-8")  # always valid UTF-8: no lone surrogate got through
+        assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text), file.path
+        if file.path.endswith(".html"):
+            tree = parse_html(data)
+            assert not tree.find("script") and not tree.find("iframe"), file.path
+            assert not tree.find("object") and not tree.find("embed"), file.path
+            for element in tree.all:
+                for name, value in element.attrs.items():
+                    assert not name.startswith("on"), (file.path, element.tag, name)
+                    if name in ("href", "src", "action", "formaction"):
+                        scheme = re.sub(r"[\s\x00-\x1f]", "", (value or "")).lower()
+                        assert not scheme.startswith(("javascript:", "vbscript:", "data:")), (
+                            file.path, value,
+                        )  # fmt: skip
+            if file.path.startswith("email/"):
+                assert len(data) < BUDGET
+        elif file.path.endswith((".xml", ".opml")):
+            parsed = feedparser.parse(data)
+            assert not parsed.bozo, (file.path, parsed.get("bozo_exception"))
+            for entry in parsed.entries:
+                assert not entry.get("link", "").lower().lstrip().startswith("javascript:")
+                inner = parse_html(entry.get("description", ""))
+                assert not inner.find("script") and not inner.find("iframe")
+                assert all(not n.startswith("on") for e in inner.all for n in e.attrs)
+        elif file.path.endswith(".md"):
+            tree = parse_html(markdown.markdown(text))
+            tags = {e.tag for e in tree.all}
+            assert tags <= MARKDOWN_TAGS, (file.path, tags - MARKDOWN_TAGS)
+            for a in tree.find("a"):
+                href = (a.attrs.get("href") or "").strip().lower()
+                assert href.startswith(("https://", "http://", "../", "#", "mailto:")) or (
+                    "/" not in href.split("#")[0] and ":" not in href
+                ), href
+        elif file.path.endswith(".eml"):
+            msg = email.message_from_bytes(data, policy=email.policy.default)
+            assert "\n" not in str(msg["Subject"]) and "\r" not in str(msg["Subject"])
+            assert len(msg.get_body(("html",)).get_content().encode()) < BUDGET
+
+
+@settings(max_examples=EXAMPLES, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+@given(items=papers, title=hostile, description=hostile)
+def test_any_text_comes_out_inert_in_every_output(
+    items: list[tuple[str, str, str | None, list[str]]], title: str, description: str
+) -> None:
+    check_inert(render_all(items, title, description))
+
+
+def test_100_kb_strings_stay_within_the_email_budget() -> None:
+    huge = ("scaling law <script>alert(1)</script> ]]> {{ 7*7 }} \u202e " * 2000)[:100_000]
+    items = [
+        (huge, huge, "https://arxiv.org/abs/2611.00001", [huge]),
+        (huge[:5000], huge, None, []),
+    ]
+    check_inert(render_all(items, huge[:300], huge))
