@@ -203,12 +203,21 @@ class _Checker:
         self.problems: list[str] = []
         self.warnings: list[str] = []
 
+    def line(self, path: Path_) -> int | None:
+        """The YAML line of ``path``, else of its nearest ancestor that has one (a key that is
+        missing is reported at its parent: ``rl: []`` has no ``keywords`` line)."""
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return None
+
     def fail(self, path: Path_, message: str) -> None:
-        line = self.lines.get(path)
+        line = self.line(path)
         self.problems.append(f"{_fmt(path)}: {message}" + (f" (line {line})" if line else ""))
 
     def warn(self, path: Path_, message: str) -> None:
-        line = self.lines.get(path)
+        line = self.line(path)
         self.warnings.append(f"{_fmt(path)}: {message}" + (f" (line {line})" if line else ""))
 
     def mapping(self, value: Any, path: Path_, known: set[str]) -> dict[str, Any]:
@@ -265,7 +274,8 @@ class _Checker:
             if isinstance(item, str) and item.strip():
                 out.append(item.strip())
             else:
-                self.fail(path + (index,), f"expected a non-empty string, got {_kind(item)}")
+                got = "an empty string" if isinstance(item, str) else _kind(item)
+                self.fail(path + (index,), f"expected a non-empty string, got {got}")
         if non_empty and not value:
             self.fail(path, "must not be empty")
         return tuple(out)

@@ -82,9 +82,11 @@ def test_every_problem_is_reported_with_path_and_line(tmp_path: Path) -> None:
         "sources[0].format: unknown format 'pdf' (known: arxiv-api, hf-json, jsonl, page, rss) (line 4)"
         in found
     )
-    assert "sources[1].path: required" in found
+    assert "sources[1].path: required (line 5)" in found  # the entry's line
     assert "topics.rl.keywords[1]: expected a non-empty string, got a number (line 8)" in found
-    assert "topics.rl.keywords[2]: expected a non-empty string, got a string (line 8)" in found
+    assert (
+        "topics.rl.keywords[2]: expected a non-empty string, got an empty string (line 8)" in found
+    )
     assert "topics.rl.weight: expected a number, got a string (line 9)" in found
     assert "topics.empty.keywords: must not be empty (line 11)" in found
     assert "highlights.total: must be at least 0, got -1 (line 13)" in found
@@ -128,6 +130,19 @@ def test_topics_as_a_list_and_duplicates(tmp_path: Path) -> None:
         ),
         ("site_url: ftp://x\n", "site_url: expected an http(s) URL"),
         ("store: output/store.sqlite\n", "store: the store must not be inside the output folder"),
+        ("topics:\n  rl: []\n", "topics.rl.keywords: must not be empty (line 2)"),
+        ("title: [a]\n", "title: expected a non-empty string, got a list (line 1)"),
+        (
+            "x: !!python/object/apply:os.system ['touch pwned']\n",
+            "could not determine a constructor",
+        ),
+        ("title: a\n  b: c\n", "line 2, column 4: mapping values are not allowed here"),
+        (
+            "topics:\n  - name: a\n    keywords: [x]\n  - name: a\n    keywords: [y]\n",
+            "topics[1]: duplicate topic name 'a' (line 4)",
+        ),
+        ("highlights: {total: 1e999}\n", "highlights.total: expected a whole number"),
+        ("recent_days: true\n", "recent_days: expected a whole number, got true/false (line 1)"),
     ],
 )
 def test_bad_configs_give_one_clear_message(tmp_path: Path, text: str, message: str) -> None:
