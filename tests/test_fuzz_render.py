@@ -12,16 +12,21 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import json
 import os
 import re
+from pathlib import Path
 
 import feedparser
 import markdown
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from digest.config import EmailSettings, Highlights
+from digest.config import EmailSettings, Highlights, load_config
+from digest.errors import ConfigError
 from digest.model import Paper, Topic
+from digest.pipeline import build
 from digest.rank import Ranker, rank_day
 from digest.render import DateInfo, Rendered, Site, render_day, render_summary
 from digest.render.email import BUDGET
@@ -145,3 +150,45 @@ def test_100_kb_strings_stay_within_the_email_budget() -> None:
         (huge[:5000], huge, None, []),
     ]
     check_inert(render_all(items, huge[:300], huge))
+
+
+@settings(max_examples=max(10, EXAMPLES // 3), deadline=None)
+@given(names=st.lists(hostile.filter(str.strip), min_size=1, max_size=4, unique_by=str.casefold))
+def test_no_topic_name_writes_outside_the_output_folder(names: list[str]) -> None:
+    """Topic names are the only input that names files (dates are ISO dates); whatever they
+    are, every path is a plain relative path and distinct names get distinct files."""
+    topics = tuple(Topic(n, ("scaling law",)) for n in names)
+    site = Site.make(title="t", site_url="https://example.org/", topics=topics,
+                     dates=(DateInfo(DATE, 0, 0),))  # fmt: skip
+    slugs = [site.slugs[n] for n in names]
+    assert len(set(slugs)) == len(slugs)
+    day = rank_day(DATE, [], Ranker.compile(topics), Highlights())
+    files = render_day(day, site) + render_summary([day], site)
+    for file in files:
+        check_path(file.path)
+    assert len({f.path.casefold() for f in files}) == len(files)
+
+
+def test_a_build_with_hostile_topic_names_stays_in_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "p.jsonl").write_text(
+        '{"title": "A scaling law", "abstract": "x", "date": "2026-11-20"}\n'
+    )
+
+    def config(names: list[str]) -> Path:
+        topics = "".join(f"  - name: {json.dumps(n)}\n    keywords: [scaling law]\n" for n in names)
+        (tmp_path / "digest.yaml").write_text(f"sources: [p.jsonl]\ntopics:\n{topics}")
+        return tmp_path / "digest.yaml"
+
+    path_like = ["../../escape", "/etc/passwd", "..", "a/b\\c", ".hidden"]
+    with pytest.raises(ConfigError) as refused:
+        load_config(config(path_like))
+    assert len(refused.value.problems) == len(path_like)
+    # names the config allows but a careless slug would not survive
+    names = ["CON", "名前", "x" * 300, "a.b", "C++", "c--", "C", "Ω", "naïve"]
+    before = set(tmp_path.parent.rglob("*"))
+    build(load_config(config(names)), DATE)
+    made = set(tmp_path.parent.rglob("*")) - before
+    allowed = (tmp_path / "output", tmp_path / ".digest")
+    assert made and all(any(p.is_relative_to(a) for a in allowed) for p in made)
+    manifest = json.loads((tmp_path / "output" / "manifest.json").read_text())
+    assert len([f for f in manifest["files"] if f["kind"] == "rss"]) == len(names) + 1

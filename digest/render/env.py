@@ -128,9 +128,19 @@ def rfc822(day: dt.date | dt.datetime) -> str:
     return email.utils.format_datetime(day)
 
 
+SLUG_MAX = 64  # file names stay far below the 255 bytes file systems allow
+
+
 def slugify(name: str) -> str:
+    """A topic's file name part: ASCII letters, digits and '-'; a name with none of those, or
+    a long one, gets (or ends with) a hash of the whole name, so distinct names stay distinct."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
-    return slug or "topic-" + hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    digest = hashlib.sha1(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    if not slug:
+        return "topic-" + digest
+    if len(slug) > SLUG_MAX:
+        return slug[: SLUG_MAX - 9].rstrip("-") + "-" + digest
+    return slug
 
 
 def anchor(paper_id: str) -> str:
