@@ -78,3 +78,12 @@ def test_hostile_text_in_every_field(text: str) -> None:
         {"title": text + "x", "abstract": text, "authors": text, "id": text, "date": text}
     )
     read_everything(record.encode("utf-8", "surrogatepass"))
+
+
+def test_found_by_the_fuzzer() -> None:
+    """Inputs the long campaign (benchmarks/robustness.py) once crashed a reader on."""
+    read_everything(
+        b"\xfe\xffnew\x01\x01\x01\x01\x01\x01\x01\x01\x01\xd8\n\nDaily Papers\n\nAug 12\n"
+    )
+    read_everything(b"\x00<feed xmlns='http://www.w3.org/2005/Atom'><entry><arxiv:comment>"
+                    b"<x/></arxiv:comment></entry></feed>")  # fmt: skip

@@ -59,7 +59,11 @@ def decode(data: bytes) -> tuple[str, str | None]:
     """Text from bytes: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252 with a
     warning."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), None
+        try:
+            return data.decode("utf-16"), None
+        except UnicodeDecodeError as exc:
+            text = data.decode("utf-16", errors="replace")
+            return text, f"not valid UTF-16 (byte {exc.start}); the bad bytes are replaced"
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
