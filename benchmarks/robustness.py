@@ -44,10 +44,13 @@ def outcome(output: str) -> tuple[int, int]:
 def main() -> None:
     scale = float(sys.argv[1]) if len(sys.argv) > 1 else 10
     kills = int(sys.argv[2]) if len(sys.argv) > 2 else 40
+    failures: list[str] = []
     out, seconds = pytest(FUZZ, {"DIGEST_FUZZ_SCALE": str(scale)})
     examples = sum(int(n) for n in re.findall(r"(\d+) passing examples", out))
     failing = sum(int(n) for n in re.findall(r"(\d+) failing examples", out))
     _, failed = outcome(out)
+    if failing or failed:
+        failures.append(out)
     print(f"fuzzed inputs (scale {scale:g}): {examples} tried, {failing} failing examples, "
           f"{failed} failed tests  ({seconds:.0f} s)")  # fmt: skip
     for test, count in re.findall(r"(test_\w+):\n\n  - during generate phase.*?(\d+) passing",
@@ -55,15 +58,20 @@ def main() -> None:
         print(f"  {test}: {count}")
     out, seconds = pytest(CRASH, {"DIGEST_KILLS": str(kills)})
     passed, failed = outcome(out)
+    if failed or not passed:
+        failures.append(out)
     print(f"builds killed with SIGKILL: {kills}, corrupted or lost: "
           f"{'0' if passed and not failed else 'SEE THE TEST OUTPUT'}  ({seconds:.0f} s)")  # fmt: skip
     out, seconds = pytest(CORPUS, {})
     passed, failed = outcome(out)
     skipped = sum(int(n) for n in re.findall(r"(\d+) skipped", out))
+    if failed:
+        failures.append(out)
     print(f"malformed corpus, hostile servers, full and read-only disks: {passed} tests passed, "
           f"{failed} failed, {skipped} skipped  ({seconds:.0f} s)")  # fmt: skip
-    if failing or failed:
-        print(out[-4000:])
+    for report in failures:
+        print(report[-4000:])
+    if failures:
         sys.exit(1)
 
 
