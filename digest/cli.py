@@ -19,6 +19,7 @@ from . import sources as sources_registry
 from .config import Config, load_config, split_address
 from .errors import DigestError, PartialFailure
 from .model import CollectReport, FetchResult, SourceStats
+from .text import size as size_text
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -175,7 +176,7 @@ def _fetch_line(result: FetchResult) -> str:
         pages = f", {result.pages} pages" if result.pages > 1 else ""
         tries = f", {result.attempts} attempts" if result.attempts > 1 else ""
         partly = f"; {result.error}" if result.error else ""
-        return f"fetched {_size(result.size)}{pages} in {result.seconds:.1f} s{tries}{partly}"
+        return f"fetched {size_text(result.size)}{pages} in {result.seconds:.1f} s{tries}{partly}"
     if result.status == "unchanged":
         return "unchanged (304 Not Modified)"
     if result.status == "offline":
@@ -187,12 +188,6 @@ def _fetch_line(result: FetchResult) -> str:
         else "; no earlier copy to fall back on"
     )
     return f"FAILED: {result.error}{fallback}"
-
-
-def _size(n: int) -> str:
-    return (
-        f"{n} B" if n < 1024 else f"{n / 1024:.0f} KB" if n < 1 << 20 else f"{n / (1 << 20):.1f} MB"
-    )
 
 
 def _print_fetched(result: FetchResult) -> None:

@@ -41,6 +41,7 @@ import httpx
 from . import __version__
 from .config import FetchSettings, SourceSpec
 from .model import Copy, FetchResult
+from .text import size as size_text
 
 log = logging.getLogger(__name__)
 
@@ -105,14 +106,6 @@ def retry_after(value: str | None, now: float | None = None) -> float | None:
         when = when.replace(tzinfo=dt.UTC)
     now = time.time() if now is None else now
     return max(0.0, when.timestamp() - now)
-
-
-def _size(n: float) -> str:
-    if n < 1024:
-        return f"{int(n)} B"
-    if n < 1 << 20:
-        return f"{n / 1024:.0f} KB"
-    return f"{n / (1 << 20):.1f} MB"
 
 
 # -- pacing: a minimum interval between requests to one host -----------------------------------
@@ -259,7 +252,7 @@ class Fetcher:
         length = r.headers.get("content-length")
         if length and length.isdigit() and int(length) > s.max_size:
             raise FetchError(
-                f"the response is {_size(int(length))}, over the {_size(s.max_size)} cap "
+                f"the response is {size_text(int(length))}, over the {size_text(s.max_size)} cap "
                 "(fetch.max_size)"
             )
         size = 0
@@ -273,7 +266,7 @@ class Fetcher:
                     size += len(chunk)
                     if size > s.max_size:
                         raise FetchError(
-                            f"the response passed the {_size(s.max_size)} cap (fetch.max_size)"
+                            f"the response passed the {size_text(s.max_size)} cap (fetch.max_size)"
                         )
                     out.write(chunk)
                     if watchdog.expired():
@@ -281,7 +274,7 @@ class Fetcher:
                 if watchdog.expired():
                     raise FetchError(
                         f"the response was still arriving after the {s.deadline:g} s "
-                        f"deadline ({_size(size)} so far; fetch.deadline)"
+                        f"deadline ({size_text(size)} so far; fetch.deadline)"
                     )
                 out.flush()
                 os.fsync(out.fileno())
@@ -290,7 +283,7 @@ class Fetcher:
             if watchdog.expired():
                 raise FetchError(
                     f"the response was still arriving after the {s.deadline:g} s deadline "
-                    f"({_size(size)} so far; fetch.deadline)"
+                    f"({size_text(size)} so far; fetch.deadline)"
                 ) from None
             raise
         finally:

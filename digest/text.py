@@ -108,3 +108,12 @@ def html_to_text(value: str) -> str:
     except Exception:  # html.parser is lenient; this is a last resort for pathological input
         return clean(html.unescape(re.sub(r"<[^>]*>", " ", value)))
     return clean("".join(parser.parts))
+
+
+def size(n: float) -> str:
+    """A byte count for people: ``512 B``, ``48 KB``, ``5.0 MB``."""
+    if n < 1024:
+        return f"{int(n)} B"
+    if n < 1 << 20:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / (1 << 20):.1f} MB"
