@@ -33,7 +33,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -183,7 +183,7 @@ class Fetcher:
             deadline += self.pacer.wait(host)  # waiting for our turn is not the server's time
             try:
                 found = self._once(url, dest, validators or {}, deadline)
-                return Download(**{**found.__dict__, "attempts": attempt})
+                return replace(found, attempts=attempt)
             except _Retry as exc:
                 reason, after = str(exc), exc.after
             if attempt > s.retries:
@@ -260,6 +260,13 @@ class Fetcher:
         # A body trickling in under the read timeout would outlive the deadline: at the
         # deadline the connection is shut, which ends the read under way at once.
         watchdog = _Watchdog(r, deadline)
+
+        def late() -> FetchError:
+            return FetchError(
+                f"the response was still arriving after the {s.deadline:g} s deadline "
+                f"({size_text(size)} so far; fetch.deadline)"
+            )
+
         try:
             with open(partial, "wb") as out:
                 for chunk in r.iter_bytes():
@@ -272,19 +279,13 @@ class Fetcher:
                     if watchdog.expired():
                         break
                 if watchdog.expired():
-                    raise FetchError(
-                        f"the response was still arriving after the {s.deadline:g} s "
-                        f"deadline ({size_text(size)} so far; fetch.deadline)"
-                    )
+                    raise late()
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(partial, dest)
         except httpx.HTTPError:
             if watchdog.expired():
-                raise FetchError(
-                    f"the response was still arriving after the {s.deadline:g} s deadline "
-                    f"({size_text(size)} so far; fetch.deadline)"
-                ) from None
+                raise late() from None
             raise
         finally:
             watchdog.cancel()
