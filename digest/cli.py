@@ -200,11 +200,19 @@ def print_collect_report(report: CollectReport) -> None:
     for day in report.dates:
         click.echo(f"{day.date}  {day.new:6d} new  {day.seen:6d} already seen")
     for s in report.sources:
+        unchanged = (
+            f"{s.unchanged_inputs} file(s) unchanged since last read, not read again "
+            f"({s.unchanged_papers} papers)"
+        )
+        if s.unchanged_inputs and not (s.read or s.dropped):
+            click.echo(f"  {s.name}: {unchanged}", err=True)
+            continue
         reasons = ", ".join(f"{n} {r}" for r, n in sorted(s.drop_reasons.items()))
         click.echo(
             f"  {s.name}: {s.read} read, {s.new} new, {s.seen} already seen, "
             f"{s.duplicates} duplicates merged, {s.dropped} dropped"
-            + (f" ({reasons})" if reasons else ""),
+            + (f" ({reasons})" if reasons else "")
+            + (f"; {unchanged}" if s.unchanged_inputs else ""),
             err=True,
         )
     for warning in report.warnings:
@@ -212,12 +220,16 @@ def print_collect_report(report: CollectReport) -> None:
 
 
 def _collect(
-    config: Config, today: dt.date | None, date: dt.date | None, offline: bool = False
+    config: Config,
+    today: dt.date | None,
+    date: dt.date | None,
+    offline: bool = False,
+    force: bool = False,
 ) -> None:
     """Collect with a progress bar, print the report, fail at the end if a source failed."""
     with _progress(pipeline.source_bytes(config.sources, config.root), "collecting") as progress:
         report = pipeline.run_collect(
-            config, today or dt.date.today(), date, progress, offline, _print_fetched
+            config, today or dt.date.today(), date, progress, offline, _print_fetched, force
         )
     errors = _report_problems(report.sources)
     print_collect_report(report)
@@ -229,18 +241,26 @@ def _collect(
 @today_option
 @click.option("--date", type=DATE, help="The date of undated pages.")
 @offline_option
+@click.option(
+    "--force", is_flag=True, help="Read every input file, even those unchanged since last read."
+)
 def collect(
-    config_path: str | None, today: dt.datetime | None, date: dt.datetime | None, offline: bool
+    config_path: str | None,
+    today: dt.datetime | None,
+    date: dt.datetime | None,
+    offline: bool,
+    force: bool,
 ) -> None:
     """Fetch the URL sources, collect every source into the store and print, per date, how
-    many papers were new and how many already seen.
+    many papers were new and how many already seen. An input file unchanged since a collect
+    read it in full is not read again.
 
     \b
     Example:
       digest collect --config digest.yaml
       digest collect --offline          # URL sources from their cached copies
     """
-    _collect(_config(config_path), _day(today), _day(date), offline)
+    _collect(_config(config_path), _day(today), _day(date), offline, force)
 
 
 @main.command(name="fetch")
@@ -347,7 +367,11 @@ def dates(config_path: str | None, as_json: bool) -> None:
 @click.option(
     "-o", "--out", type=click.Path(file_okay=False), help="Output folder (default: the config's)."
 )
-@click.option("--force", is_flag=True, help="Rank and render every date again.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Read every input file again, rank and render every date again.",
+)
 @offline_option
 def build(
     config_path: str | None,

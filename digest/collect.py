@@ -8,6 +8,9 @@ title on one page and by arXiv id in a feed is one paper. Its date is the first 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import json
 import logging
 import re
 import urllib.parse
@@ -16,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import inputs
+from . import __version__, inputs
 from . import sources as formats
 from .config import Config, SourceSpec
 from .errors import SourceError
@@ -91,6 +94,8 @@ class _Tally:
     seen: int = 0
     duplicates: int = 0
     dropped: int = 0
+    unchanged_inputs: int = 0
+    unchanged_papers: int = 0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
@@ -109,6 +114,7 @@ class _Tally:
         return SourceStats(
             self.name, self.read, self.new, self.seen, self.duplicates, self.dropped,
             tuple(self.errors), tuple(self.warnings), dict(self.reasons),
+            self.unchanged_inputs, self.unchanged_papers,
         )  # fmt: skip
 
 
@@ -160,6 +166,48 @@ def _clip(paper: Paper) -> Paper:
     )
 
 
+@dataclass
+class InputMemo:
+    """The input files of one source that earlier collects read in full, without errors, so
+    that an unchanged file is not read again: a 150 MB backfill file listed beside a daily
+    feed would otherwise be parsed on every build, to find nothing new.
+
+    A file counts as unchanged when its size, modification time (to the nanosecond) and inode
+    are those recorded and so is everything else that shapes its reading (this digest's
+    version, the source's format, date and options, a ``--date``); ``build --force`` reads
+    everything again. Re-reading such a file could only find papers already stored."""
+
+    known: dict[str, tuple[str, int]]
+    salt: str
+    record: Callable[[str, str, int], None]
+
+    @classmethod
+    def of(cls, store: Store, spec: SourceSpec, date: dt.date | None) -> InputMemo:
+        salt = hashlib.blake2b(
+            json.dumps(
+                [__version__, spec.format, str(spec.date), str(date), dict(spec.options)],
+                sort_keys=True,
+                default=str,
+            ).encode(),
+            digest_size=8,
+        ).hexdigest()
+        return cls(
+            store.inputs_read(spec.name), salt, functools.partial(store.record_input, spec.name)
+        )
+
+    def fingerprint(self, path: Path) -> str | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None  # reading it will say what is wrong
+        return f"{self.salt}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+    def unchanged(self, path: Path, fingerprint: str | None) -> int | None:
+        """The number of papers the file held when it was read, if it has not changed since."""
+        known = self.known.get(str(path))
+        return known[1] if fingerprint is not None and known and known[0] == fingerprint else None
+
+
 def _read_inputs(
     spec: SourceSpec,
     files: Iterable[_Input],
@@ -167,9 +215,18 @@ def _read_inputs(
     today: dt.date,
     date: dt.date | None,
     progress: Progress | None,
+    memo: InputMemo | None = None,
 ) -> Iterator[Paper]:
     for item in files:
         stream = None
+        fingerprint = memo.fingerprint(item.path) if memo else None
+        if memo is not None and (papers := memo.unchanged(item.path, fingerprint)) is not None:
+            tally.unchanged_inputs += 1
+            tally.unchanged_papers += papers
+            if progress is not None:
+                progress(inputs.size_of([item.path]))
+            continue
+        errors, read = len(tally.errors), tally.read
         try:
             if spec.format:
                 fmt = formats.get(spec.format)
@@ -202,6 +259,8 @@ def _read_inputs(
                     f"{item.where}: {clipped} paper(s) cut to {MAX_TITLE:,} characters of title, "
                     f"{MAX_ABSTRACT:,} of abstract and {MAX_AUTHORS:,} authors"
                 )
+            if memo is not None and fingerprint is not None and len(tally.errors) == errors:
+                memo.record(str(item.path), fingerprint, tally.read - read)
         except SourceError as exc:
             line = f":{exc.line}" if exc.line else ""
             tally.errors.append(f"{item.where}{line}: {exc.message}")
@@ -222,6 +281,7 @@ def read_source(
     progress: Progress | None = None,
     fetched: FetchResult | None = None,
     good: Callable[[str, str], None] | None = None,
+    memo: InputMemo | None = None,
 ) -> Iterator[Paper]:
     """The papers of one configured source, problems counted in ``tally``. Never raises for bad
     input: a file that cannot be read becomes an error line and the next file is read.
@@ -235,7 +295,7 @@ def read_source(
         except SourceError as exc:
             tally.errors.append(f"{spec.name}: {exc.message}")
             return
-        yield from _read_inputs(spec, files, tally, today, date, progress)
+        yield from _read_inputs(spec, files, tally, today, date, progress, memo)
         return
     url = spec.url
     if fetched is None:
@@ -249,12 +309,16 @@ def read_source(
         tally.warnings.append(
             f"{url}: {fetched.error}; using the last good copy ({fallback.described()})"
         )
-        yield from _read_inputs(spec, _copy_inputs(url, fallback), tally, today, date, progress)
+        yield from _read_inputs(
+            spec, _copy_inputs(url, fallback), tally, today, date, progress, memo
+        )
         return
     if fetched.error:  # fetched in part (a later page of an API query failed)
         tally.warnings.append(f"{url}: {fetched.error}")
     before = len(tally.errors)
-    yield from _read_inputs(spec, _copy_inputs(url, fetched.copy), tally, today, date, progress)
+    yield from _read_inputs(
+        spec, _copy_inputs(url, fetched.copy), tally, today, date, progress, memo
+    )
     if len(tally.errors) == before:
         if good is not None:
             good(url, fetched.copy.key)
@@ -269,7 +333,7 @@ def read_source(
         f"{first}{more}; the new copy cannot be read in full, so the last good copy is read "
         f"too ({fallback.described()})"
     )
-    yield from _read_inputs(spec, _copy_inputs(url, fallback), tally, today, date, progress)
+    yield from _read_inputs(spec, _copy_inputs(url, fallback), tally, today, date, progress, memo)
 
 
 def parse_sources(
@@ -341,9 +405,11 @@ def collect(
     date: dt.date | None = None,
     progress: Progress | None = None,
     fetched: Mapping[str, FetchResult] | None = None,
+    force: bool = False,
 ) -> CollectReport:
     """Collect every configured source into the store, in one transaction. URL sources are
-    read from the copies in ``fetched`` (by source name)."""
+    read from the copies in ``fetched`` (by source name). Input files unchanged since a collect
+    read them in full are not read again (see :class:`InputMemo`) unless ``force``."""
     fetched = fetched or {}
     seen_per_date: Counter[dt.date] = Counter()
     results: list[SourceStats] = []
@@ -354,8 +420,9 @@ def collect(
         for spec in config.sources:
             tally = _Tally(spec.name)
             batch = _Batch(store, tally, seen_per_date)
+            memo = None if force else InputMemo.of(store, spec, date)
             papers = read_source(spec, config.root, tally, today, date, progress,
-                                 fetched.get(spec.name), store.mark_good)  # fmt: skip
+                                 fetched.get(spec.name), store.mark_good, memo)  # fmt: skip
             for paper in papers:
                 batch.add(paper, *deduper.see(paper))
             batch.flush()
@@ -376,7 +443,7 @@ def _quiet_warning(store: Store, stats: SourceStats) -> Iterable[str]:
     if stats.errors:
         return
     empty, no_new = store.quiet_runs(stats.name)
-    if stats.read == 0:
+    if stats.read + stats.unchanged_papers == 0:
         runs = f" ({empty} runs in a row)" if empty >= QUIET_RUNS else ""
         yield f"{stats.name}: no papers read{runs}; has the page layout or feed changed?"
     elif no_new >= QUIET_RUNS:

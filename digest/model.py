@@ -190,6 +190,8 @@ class SourceStats:
     errors: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     drop_reasons: Mapping[str, int] = field(default_factory=dict, compare=False)
+    unchanged_inputs: int = 0  # input files unchanged since a collect read them in full: not read
+    unchanged_papers: int = 0  # the papers those files held (all already in the store)
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,11 +147,13 @@ def run_collect(
     progress: Progress | None = None,
     offline: bool = False,
     fetched: Callable[[FetchResult], None] | None = None,
+    force: bool = False,
 ) -> CollectReport:
-    """Fetch the URL sources (unless ``offline``), then collect every source."""
+    """Fetch the URL sources (unless ``offline``), then collect every source (``force``: input
+    files unchanged since they were last read too)."""
     with Store(config.store) as store:
         results = fetch_sources(config, store, offline, done=fetched)
-        report = collect(config, store, today, date, progress, {r.name: r for r in results})
+        report = collect(config, store, today, date, progress, {r.name: r for r in results}, force)
     return replace(report, fetched=tuple(results))
 
 
@@ -343,7 +345,7 @@ def _build(
     fetched: Callable[[FetchResult], None] | None,
 ) -> BuildReport:
     clock = time.perf_counter()
-    collected = run_collect(config, today, None, progress, offline, fetched)
+    collected = run_collect(config, today, None, progress, offline, fetched, force)
     report = BuildReport(collected, out)
     report.seconds["collect"] = time.perf_counter() - clock
     names = [t.name for t in config.topics]

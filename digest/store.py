@@ -94,6 +94,13 @@ CREATE TABLE IF NOT EXISTS fetches(
     size INTEGER NOT NULL DEFAULT 0,
     pages INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inputs(
+    source TEXT NOT NULL,
+    path TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    papers INTEGER NOT NULL,
+    PRIMARY KEY(source, path)
+) WITHOUT ROWID;
 """
 
 _COLUMNS = "id, title_key, title, abstract, authors, url, date, source, categories, extra"
@@ -302,9 +309,28 @@ class Store:
             raise StoreError("record_source outside a run")
         self.db.execute(
             "INSERT OR REPLACE INTO source_runs VALUES (?,?,?,?,?,?,?,?)",
-            (self.run, stats.name, stats.read, stats.new, stats.seen, stats.duplicates,
-             stats.dropped, len(stats.errors)),
+            # an unchanged input not read again counts as read: re-reading it would have found
+            # those papers, all already seen (so "nothing new for N runs" still adds up)
+            (self.run, stats.name, stats.read + stats.unchanged_papers, stats.new,
+             stats.seen + stats.unchanged_papers, stats.duplicates, stats.dropped,
+             len(stats.errors)),
         )  # fmt: skip
+
+    def inputs_read(self, source: str) -> dict[str, tuple[str, int]]:
+        """The source's input files read in full by earlier collects: path -> (fingerprint,
+        papers read from it)."""
+        return {
+            path: (fingerprint, papers)
+            for path, fingerprint, papers in self.db.execute(
+                "SELECT path, fingerprint, papers FROM inputs WHERE source = ?", (source,)
+            )
+        }
+
+    def record_input(self, source: str, path: str, fingerprint: str, papers: int) -> None:
+        """An input file read in full, without errors (inside collect's transaction)."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)", (source, path, fingerprint, papers)
+        )
 
     def quiet_runs(self, source: str) -> tuple[int, int]:
         """How many of the source's latest runs in a row brought (nothing, nothing new)."""

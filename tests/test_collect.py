@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -32,10 +33,10 @@ def dump(store_path: Path) -> list:
     return [papers, sightings]
 
 
-def run(config_path: Path, today: dt.date = TODAY):
+def run(config_path: Path, today: dt.date = TODAY, force: bool = False):
     config = load_config(config_path)
     with Store(config.store) as store:
-        return collect(config, store, today), config
+        return collect(config, store, today, force=force), config
 
 
 def test_default_build_sources_collect_and_recollect_changes_nothing(project: Path) -> None:
@@ -47,11 +48,22 @@ def test_default_build_sources_collect_and_recollect_changes_nothing(project: Pa
     assert sum(d.new for d in report.dates) == sum(s.new for s in report.sources)
     before = dump(config.store)
 
+    # unchanged files are not read again: nothing read, nothing new, the store as it was
     again, _ = run(project / "digest.yaml")
     assert [s.new for s in again.sources] == [0, 0, 0]
-    assert sum(s.seen for s in again.sources) == sum(s.new for s in report.sources)
+    assert [(s.read, s.unchanged_papers) for s in again.sources] == [
+        (0, s.read) for s in report.sources
+    ]
+    assert [s.unchanged_inputs for s in again.sources] == [3, 1, 1]
     assert dump(config.store) == before
-    assert [(d.date, d.new) for d in again.dates] == [(d.date, 0) for d in report.dates]
+
+    # read again on purpose, every paper is already seen and still nothing changes
+    forced, _ = run(project / "digest.yaml", force=True)
+    assert [s.new for s in forced.sources] == [0, 0, 0]
+    assert [s.unchanged_inputs for s in forced.sources] == [0, 0, 0]
+    assert sum(s.seen for s in forced.sources) == sum(s.new for s in report.sources)
+    assert dump(config.store) == before
+    assert [(d.date, d.new) for d in forced.dates] == [(d.date, 0) for d in report.dates]
 
 
 def test_the_same_paper_on_two_pages_is_one_paper_with_the_earliest_date(tmp_path: Path) -> None:
@@ -197,6 +209,61 @@ def test_quiet_source_warnings(tmp_path: Path) -> None:
     assert report.warnings[0].startswith("hf: no papers read")
 
 
+def _jsonl(path: Path, ids: range) -> None:
+    path.write_text(
+        "".join(
+            json.dumps({"id": f"2611.{i:05d}", "title": f"Paper {i}", "date": "2026-11-20"}) + "\n"
+            for i in ids
+        )
+    )
+
+
+def test_an_unchanged_input_is_not_read_again_and_a_changed_one_is(tmp_path: Path) -> None:
+    backfill, daily = tmp_path / "backfill.jsonl", tmp_path / "daily.jsonl"
+    _jsonl(backfill, range(1, 51))
+    _jsonl(daily, range(100, 103))
+    write_config(tmp_path, [{"path": "backfill.jsonl", "name": "backfill"},
+                            {"path": "daily.jsonl", "name": "daily"}])  # fmt: skip
+    first, config = run(tmp_path / "digest.yaml")
+    assert [(s.read, s.new) for s in first.sources] == [(50, 50), (3, 3)]
+
+    _jsonl(daily, range(100, 104))  # the daily file gains a paper; the backfill is untouched
+    second, _ = run(tmp_path / "digest.yaml")
+    backfill_stats, daily_stats = second.sources
+    assert (backfill_stats.read, backfill_stats.unchanged_inputs) == (0, 1)
+    assert backfill_stats.unchanged_papers == 50
+    assert (daily_stats.read, daily_stats.new, daily_stats.seen) == (4, 1, 3)
+    assert second.warnings == ()  # an unchanged file is not "a source that read nothing"
+
+    # the same bytes with a new modification time are read again (size and time decide)
+    content = backfill.read_bytes()
+    backfill.write_bytes(content)
+    os.utime(backfill, ns=(backfill.stat().st_atime_ns, backfill.stat().st_mtime_ns + 10**9))
+    third, _ = run(tmp_path / "digest.yaml")
+    assert (third.sources[0].read, third.sources[0].seen) == (50, 50)
+    with Store(config.store) as store:
+        assert store.count() == 54
+
+
+def test_a_changed_source_setting_reads_its_files_again(tmp_path: Path) -> None:
+    shutil.copy(PAGES / "daily-papers-aug12.txt", tmp_path / "page.txt")
+    write_config(tmp_path, [{"path": "page.txt", "name": "p", "date": "2026-08-12"}])
+    assert run(tmp_path / "digest.yaml")[0].sources[0].read > 0
+    assert run(tmp_path / "digest.yaml")[0].sources[0].unchanged_inputs == 1
+    write_config(tmp_path, [{"path": "page.txt", "name": "p", "date": "2026-08-13"}])
+    again = run(tmp_path / "digest.yaml")[0].sources[0]
+    assert again.unchanged_inputs == 0 and again.read > 0
+
+
+def test_an_input_with_errors_is_read_again_every_time(tmp_path: Path) -> None:
+    (tmp_path / "lines.jsonl").write_text('{"title": "Good", "date": "2026-11-20"}\n{oops\n')
+    write_config(tmp_path, [{"path": "lines.jsonl", "name": "l"}])
+    for _ in range(2):
+        (stats,) = run(tmp_path / "digest.yaml")[0].sources
+        assert stats.unchanged_inputs == 0
+        assert len(stats.errors) == 1 and stats.read == 1
+
+
 def test_broken_sources_do_not_stop_the_others(tmp_path: Path) -> None:
     shutil.copy(PAGES / "daily-papers-aug12.txt", tmp_path)
     (tmp_path / "empty.txt").write_bytes(b"")
@@ -239,7 +306,7 @@ from digest.collect import collect
 from digest.store import Store
 config = load_config(sys.argv[1])
 with Store(config.store) as store:
-    report = collect(config, store, dt.date(2026, 11, 23))
+    report = collect(config, store, dt.date(2026, 11, 23), force=True)  # every run reads all
 print(sum(s.new for s in report.sources), sum(s.seen for s in report.sources))
 """
 
