@@ -87,13 +87,20 @@ def _cut(text: str, spans: Iterable[Sequence[int]], limit: int | None) -> tuple[
 
 
 def marked_html(text: str, spans: Iterable[Sequence[int]] = (), limit: int | None = None) -> Markup:
-    """Escaped text with the matched keywords in ``<strong>``; at most ``limit`` characters."""
+    """Escaped text with the matched keywords in ``<strong>``; at most ``limit`` characters.
+
+    Built as one plain string and marked safe once (every piece escaped first): a ``Markup``
+    per piece, joined by ``Markup.join``, cost twice the time of the whole site page."""
     text, spans = _cut(text, spans, limit)
-    out = [
-        Markup("<strong>%s</strong>") % piece if mark else escape(piece)
-        for piece, mark in _spans(text, spans)
-    ]
-    return Markup("").join(out).strip()
+    if not spans:
+        return Markup(str(escape(text)).strip())
+    html = "".join(
+        [
+            f"<strong>{escape(piece)}</strong>" if mark else str(escape(piece))
+            for piece, mark in _spans(text, spans)
+        ]
+    )
+    return Markup(html.strip())
 
 
 def md_escape(text: str) -> str:
