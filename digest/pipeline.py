@@ -396,10 +396,22 @@ def _build(
             entries = writer.write_all(files)
             report.rendered += 1
             rows.append((date, key, orjson.dumps([e.pack() for e in entries])))
-        recent = [_load_day(store, d, names) for d in dates[: config.recent_days]]
-        writer.write_all(render_summary(recent, site))
+        # the home, topic and archive pages and the feeds list many dates: rendered again
+        # when any date's ranking (or the set of dates) changed, else kept like a date's files
+        summary_key = _digest(render_base, config.recent_days, [(d, have[d]) for d in dates])
+        old_summary = store.rendered_summary()
+        entries = None
+        if not force and old_summary is not None and old_summary[0] == summary_key:
+            entries = [Entry.unpack(r) for r in orjson.loads(old_summary[1])]
+            if writer.present(entries):
+                writer.keep(entries)
+            else:
+                entries = None
+        if entries is None:
+            recent = [_load_day(store, d, names) for d in dates[: config.recent_days]]
+            entries = writer.write_all(render_summary(recent, site))
         report.written = writer.finish()
-        store.save_rendered(rows)
+        store.save_rendered(rows, (summary_key, orjson.dumps([e.pack() for e in entries])))
     report.seconds["render"] = time.perf_counter() - clock - sum(report.seconds.values())
     return report
 

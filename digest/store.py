@@ -409,13 +409,28 @@ class Store:
             for d, k, f in self.db.execute("SELECT date, key, files FROM rendered")
         }
 
-    def save_rendered(self, rows: Iterable[tuple[dt.date, str, bytes]]) -> None:
+    def rendered_summary(self) -> tuple[str, bytes] | None:
+        """(key, files) of the pages and feeds that list many dates, as last rendered."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = 'summary'").fetchone()
+        if row is None:
+            return None
+        key, _, files = row[0].partition("\n")
+        return key, files.encode()
+
+    def save_rendered(
+        self, rows: Iterable[tuple[dt.date, str, bytes]], summary: tuple[str, bytes] | None = None
+    ) -> None:
         with self.transaction():
             self.db.execute("DELETE FROM rendered")
             self.db.executemany(
                 "INSERT INTO rendered VALUES (?, ?, ?)",
                 [(d.isoformat(), k, f) for d, k, f in rows],
             )
+            if summary is not None:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO meta VALUES ('summary', ?)",
+                    (summary[0] + "\n" + summary[1].decode(),),
+                )
 
     # -- fetching: validators for conditional GET, the newest and the last good copy --------
 

@@ -86,6 +86,30 @@ def test_rebuilding_unchanged_input_touches_nothing(project: Path) -> None:
     assert files(project / "output") == before
 
 
+def test_the_pages_listing_many_dates_are_rendered_only_when_one_changed(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest import pipeline
+
+    calls: list[int] = []
+    real = pipeline.render_summary
+    monkeypatch.setattr(
+        pipeline, "render_summary", lambda recent, site: calls.append(1) or real(recent, site)
+    )
+    build_project(project)
+    assert len(calls) == 1
+    before = files(project / "output")
+    build_project(project)  # nothing changed: home, topics, archive and feeds kept as they are
+    assert len(calls) == 1 and files(project / "output") == before
+    (project / "output" / "index.html").unlink()  # a kept file gone: rendered again
+    build_project(project)
+    assert len(calls) == 2 and (project / "output" / "index.html").is_file()
+    config = project / "digest.yaml"
+    config.write_text(config.read_text() + "recent_days: 2\n")  # changes what they list
+    build_project(project)
+    assert len(calls) == 3
+
+
 def test_force_renders_again_but_writes_no_changed_bytes(project: Path) -> None:
     build_project(project)
     before = files(project / "output")
