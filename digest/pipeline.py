@@ -383,13 +383,10 @@ def _build(
         todo: list[tuple[dt.date, str]] = []
         for date in dates:
             key = _digest(render_base, have[date][0], site.neighbours(date))
-            old = done.get(date)
-            if not force and old is not None and old[0] == key:
-                entries = [Entry.unpack(r) for r in orjson.loads(old[1])]
-                if writer.present(entries):
-                    writer.keep(entries)
-                    rows.append((date, key, old[1]))
-                    continue
+            kept = None if force else _kept(writer, done.get(date), key)
+            if kept is not None:
+                rows.append((date, key, kept))
+                continue
             todo.append((date, key))
         rendered = _render_days(store, [d for d, _ in todo], site, names)
         for (date, key), files in zip(todo, rendered, strict=True):
@@ -399,21 +396,27 @@ def _build(
         # the home, topic and archive pages and the feeds list many dates: rendered again
         # when any date's ranking (or the set of dates) changed, else kept like a date's files
         summary_key = _digest(render_base, config.recent_days, [(d, have[d]) for d in dates])
-        old_summary = store.rendered_summary()
-        entries = None
-        if not force and old_summary is not None and old_summary[0] == summary_key:
-            entries = [Entry.unpack(r) for r in orjson.loads(old_summary[1])]
-            if writer.present(entries):
-                writer.keep(entries)
-            else:
-                entries = None
-        if entries is None:
+        summary_files = None if force else _kept(writer, store.rendered_summary(), summary_key)
+        if summary_files is None:
             recent = [_load_day(store, d, names) for d in dates[: config.recent_days]]
             entries = writer.write_all(render_summary(recent, site))
+            summary_files = orjson.dumps([e.pack() for e in entries])
         report.written = writer.finish()
-        store.save_rendered(rows, (summary_key, orjson.dumps([e.pack() for e in entries])))
+        store.save_rendered(rows, (summary_key, summary_files))
     report.seconds["render"] = time.perf_counter() - clock - sum(report.seconds.values())
     return report
+
+
+def _kept(writer: Writer, old: tuple[str, bytes] | None, key: str) -> bytes | None:
+    """The files last rendered under ``key`` (``old``: that key and the files, as stored), if
+    all are in place: then they are kept, neither rendered nor written again."""
+    if old is None or old[0] != key:
+        return None
+    entries = [Entry.unpack(r) for r in orjson.loads(old[1])]
+    if not writer.present(entries):
+        return None
+    writer.keep(entries)
+    return old[1]
 
 
 # -- sources: what is configured and how each fared --------------------------------------
