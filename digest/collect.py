@@ -195,17 +195,18 @@ class InputMemo:
             store.inputs_read(spec.name), salt, functools.partial(store.record_input, spec.name)
         )
 
-    def fingerprint(self, path: Path) -> str | None:
+    def fingerprint(self, path: Path) -> tuple[str, int] | None:
+        """(fingerprint, size in bytes) of the file as it is now."""
         try:
             st = path.stat()
         except OSError:
             return None  # reading it will say what is wrong
-        return f"{self.salt}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+        return f"{self.salt}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino}", st.st_size
 
-    def unchanged(self, path: Path, fingerprint: str | None) -> int | None:
+    def unchanged(self, path: Path, fingerprint: str) -> int | None:
         """The number of papers the file held when it was read, if it has not changed since."""
         known = self.known.get(str(path))
-        return known[1] if fingerprint is not None and known and known[0] == fingerprint else None
+        return known[1] if known and known[0] == fingerprint else None
 
 
 def _read_inputs(
@@ -219,12 +220,13 @@ def _read_inputs(
 ) -> Iterator[Paper]:
     for item in files:
         stream = None
-        fingerprint = memo.fingerprint(item.path) if memo else None
-        if memo is not None and (papers := memo.unchanged(item.path, fingerprint)) is not None:
+        stat = memo.fingerprint(item.path) if memo else None
+        fingerprint = stat[0] if stat else None
+        if stat and memo and (papers := memo.unchanged(item.path, stat[0])) is not None:
             tally.unchanged_inputs += 1
             tally.unchanged_papers += papers
             if progress is not None:
-                progress(inputs.size_of([item.path]))
+                progress(stat[1])
             continue
         errors, read = len(tally.errors), tally.read
         try:

@@ -40,7 +40,7 @@ def clean(text: str) -> str:
 def author_names(value: object) -> tuple[str, ...]:
     """Authors as a tuple of clean names, from "A, B and C" or a list of names or of objects
     with a ``name`` (feeds, the arXiv snapshot, the daily-papers JSON)."""
-    if type(value) is str:
+    if isinstance(value, str):
         joined = clean(value)
         if " and " in joined:
             joined = joined.replace(" and ", ",")
@@ -48,8 +48,6 @@ def author_names(value: object) -> tuple[str, ...]:
     if isinstance(value, list):
         names = (v.get("name") if isinstance(v, dict) else v for v in value)
         return tuple(name for n in names if isinstance(n, str) and (name := clean(n)))
-    if isinstance(value, str):  # a str subclass
-        return author_names(str(value))
     return ()
 
 
