@@ -25,10 +25,10 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-import ahocorasick
+import ahocorasick_rs
 import snowballstemmer
 
 WORD = re.compile(r"\w+")
@@ -76,9 +76,25 @@ _DERIVATIONAL = tuple(
     )
 )
 _ASCII_SEPARATORS = bytes.maketrans(b"-\t\n\r\x0b\x0c", b"      ")
+# What the automaton reads (see Matcher): word characters (lower case, or as written), separators
+# as spaces, any other character as "|". Other text: the same by regular expressions.
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+_ASCII_CASED = bytes(
+    c if c in _WORD_BYTES or c >= 128 else 32 if c in b" -\t\n\r\x0b\x0c" else 124
+    for c in range(256)
+)
+_ASCII_LOWER = _ASCII_CASED.translate(
+    bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+)
+_SEPARATORS = re.compile(r"[\s\-\u2010\u2011]+")
+_NON_WORD = re.compile(r"[^\w ]")
 
 Word = tuple[str, str]  # ("key", stem|derivation) or ("acronym", CAPITALS)
 Form = tuple[Word, ...]
+# One form a spelling belongs to: keyword index, form id, acronym checks (word position, the
+# capitals it must be written in), whether two occurrences could overlap.
+Entry = tuple[int, int, tuple[tuple[int, bytes], ...], bool]
+Payload = int | tuple[Entry, ...]
 
 
 def _strip_inflection(word: str) -> str:
@@ -200,6 +216,12 @@ def _map_offsets(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int
     return [(original(a), original(b - 1) + 1) for a, b in spans]
 
 
+def _collapse(raw: bytes) -> bytes:
+    """A haystack with each run of separators made one space (and none at its ends), the
+    normalized form :func:`_map_offsets` maps back from."""
+    return b"|" + b" ".join(raw[1:-1].split()) + b"|"
+
+
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -222,9 +244,10 @@ class Matcher:
         self.regexes = [(i, kw.regex) for i, kw in enumerate(self.keywords) if kw.regex is not None]
         # Every form once, numbered: by its first word's key or acronym (plural too) for the
         # token path; every inflected spelling, lower case, one space between words, for the
-        # automaton (payload: length, entries of keyword, form id, acronym checks).
+        # automaton.
         self._by_first: dict[tuple[str, str], list[tuple[int, int, Form]]] = {}
-        surfaces: dict[str, list[tuple[int, int, tuple[tuple[int, str], ...]]]] = {}
+        surfaces: dict[str, list[Entry]] = {}
+        inner: set[str] = set()  # spellings of a phrase's words before its last
         forms = (
             (i, f, w)
             for i, kw in enumerate(self.keywords)
@@ -239,15 +262,40 @@ class Matcher:
                 [w.lower(), w.lower() + "s"] if k == "acronym" else inflections(w, self.keys)
                 for (k, _), w in zip(form, words, strict=True)
             ]
-            checks = tuple((j, v) for j, (k, v) in enumerate(form) if k == "acronym")
+            checks = tuple((j, v.encode()) for j, (k, v) in enumerate(form) if k == "acronym")
+            overlaps = form[0] in form[1:]  # two occurrences could share words ("data to data")
+            inner.update(*options[:-1])
             for combo in itertools.islice(itertools.product(*options), MAX_SURFACES):
-                surfaces.setdefault(" ".join(combo), []).append((i, form_id, checks))
-        self._automaton = ahocorasick.Automaton()
+                entry = (i, form_id, checks, overlaps)
+                surfaces.setdefault(" ".join(combo), []).append(entry)
+        # The automaton reads a text's bytes with word characters in lower case, separators as
+        # one space and any other character as "|", between two "|". Each spelling is wrapped in
+        # the two characters that may stand around a whole word (" " or "|" on either side), so
+        # every match is a whole-word occurrence with no check afterwards. Its payload is the
+        # keyword's index, or its entries when a match needs a second look (an acronym's case,
+        # a phrase that could overlap itself, a spelling shared by keywords). A phrase's word
+        # followed by a run of separators (two spaces) has the empty payload: the text is then
+        # collapsed and read again, as the phrase may continue after the run.
+        patterns: list[bytes] = []
+        payloads: list[Payload] = []
         for surface, entries in surfaces.items():
-            self._automaton.add_word(surface, (len(surface), tuple(entries)))
-        self._empty = not surfaces
-        if surfaces:
-            self._automaton.make_automaton()
+            i, _, checks, overlaps = entries[0]
+            payload: Payload = (
+                i if len(entries) == 1 and not checks and not overlaps else tuple(entries)
+            )
+            for before in (b" ", b"|"):
+                for after in (b" ", b"|"):
+                    patterns.append(before + surface.encode() + after)
+                    payloads.append(payload)
+        for word in sorted(inner):
+            for before in (b" ", b"|"):
+                patterns.append(before + word.encode() + b"  ")
+                payloads.append(())
+        self._payloads = payloads
+        self._empty = not patterns
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(
+            patterns, implementation=ahocorasick_rs.Implementation.DFA
+        )
 
     def __getstate__(self) -> dict[str, object]:
         return {"texts": self.texts}
@@ -258,7 +306,28 @@ class Matcher:
     def count(self, text: str) -> dict[int, int]:
         """keyword index -> number of occurrences in ``text`` (only keywords that occur)."""
         found: dict[int, int] = {}
-        occurrences = self._scan(text)
+        hay = None if self._empty or not text else self._haystack(text)
+        if hay is None:
+            occurrences: Iterable[tuple[int, int, int]] = (
+                self._tokens(text) if text and not self._empty else self._regex_matches(text)
+            )
+        else:
+            raw, ascii_text = hay
+            second = self._tally(raw, found)
+            if not second:
+                occurrences = self._regex_matches(text) if self.regexes else ()
+            elif not ascii_text:
+                found.clear()
+                occurrences = self._tokens(text)
+            else:
+                cased = b"|" + text.encode("ascii").translate(_ASCII_CASED) + b"|"
+                if not self._payloads[second[0][0]]:  # a phrase's words may be apart
+                    raw, cased = _collapse(raw), _collapse(cased)
+                    found.clear()
+                    second = self._tally(raw, found)
+                occurrences = itertools.chain(
+                    self._second_look(second, cased), self._regex_matches(text)
+                )
         for i, _, _ in occurrences:
             found[i] = found.get(i, 0) + 1
         return found
@@ -269,66 +338,77 @@ class Matcher:
         if not indices or not text:
             return []
         wanted = set(indices)
-        normalized = None if self._empty else self._normalize(text)
-        if normalized is None or (not normalized[2] and not text.isascii()):
-            return _merge([(a, b) for _, a, b in self._tokens(text, wanted)])
-        norm, low, exact = normalized
-        found = [(a, b) for i, a, b in self._automaton_matches(norm, low) if i in wanted]
-        if not exact:  # runs of separators were collapsed: map back to the text
-            found = _map_offsets(text, found)
-        found += [(a, b) for i, a, b in self._regex_matches(text) if i in wanted]
-        return _merge(found)
+        return _merge([(a, b) for i, a, b in self._scan(text) if i in wanted])
 
-    def _normalize(self, text: str) -> tuple[str, str, bool] | None:
-        """(text with separators as single spaces, its lower case, whether offsets are still
-        those of ``text``); None when lower case changes the length (a few non-ASCII letters)."""
+    def _haystack(self, text: str) -> tuple[bytes, bool] | None:
+        """The bytes the automaton reads and whether ``text`` is ASCII (the bytes' offsets, less
+        one, are then those of ``text`` unless separators ran together); None for text whose
+        lower case changes its length (a few non-ASCII letters), which goes word by word."""
         if text.isascii():
-            raw = text.encode("ascii").translate(_ASCII_SEPARATORS)
-            exact = b"  " not in raw
-            norm = (raw if exact else b" ".join(raw.split())).decode("ascii")
-        else:
-            norm = text.replace("-", " ").replace("\u2010", " ").replace("\u2011", " ")
-            exact = "  " not in norm and norm.isprintable()
-            if not exact:
-                norm = " ".join(norm.split())
-        low = norm.lower()
-        return (norm, low, exact) if len(low) == len(norm) else None
+            return b"|" + text.encode("ascii").translate(_ASCII_LOWER) + b"|", True
+        low = text.lower()
+        if len(low) != len(text):
+            return None
+        low = _NON_WORD.sub("|", _SEPARATORS.sub(" ", low))
+        return ("|" + low + "|").encode("utf-8"), False
+
+    def _tally(self, raw: bytes, found: dict[int, int]) -> list[tuple[int, int, int]]:
+        """Count in ``found`` the matches in ``raw`` that need no second look; return the
+        others (a phrase's word before a run of separators first, when there is one)."""
+        second: list[tuple[int, int, int]] = []
+        payloads = self._payloads
+        for match in self._automaton.find_matches_as_indexes(raw, overlapping=True):
+            i = payloads[match[0]]
+            if i.__class__ is int:
+                found[i] = found.get(i, 0) + 1  # type: ignore[index]
+            elif i:
+                second.append(match)
+            else:
+                second.insert(0, match)
+        return second
+
+    def _second_look(
+        self, matches: Iterable[tuple[int, int, int]], cased: bytes
+    ) -> Iterator[tuple[int, int, int]]:
+        """The occurrences among matches whose spelling needs a second look: acronyms checked
+        against ``cased`` (the haystack in its own case), self-overlapping phrases skipped.
+        Offsets are those of the haystack, less one."""
+        last_end: dict[int, int] = {}
+        payloads = self._payloads
+        for pid, start, end in matches:
+            payload = payloads[pid]
+            start, end = start + 1, end - 1  # the word characters
+            if payload.__class__ is int:
+                yield payload, start - 1, end - 1  # type: ignore[misc]
+                continue
+            for i, form_id, checks, overlaps in payload:  # type: ignore[union-attr]
+                if overlaps:
+                    if last_end.get(form_id, 0) > start:
+                        continue
+                    last_end[form_id] = end
+                if checks:
+                    words = cased[start:end].split(b" ")
+                    if any(words[j] != value and words[j] != value + b"s" for j, value in checks):
+                        continue
+                yield i, start - 1, end - 1
 
     def _scan(self, text: str) -> list[tuple[int, int, int]]:
-        """Occurrences (keyword, start, end) in one automaton pass over the text with its
-        separators made single spaces (offsets are of that normalized text), then the regular
-        expressions. Text whose lower case changes length goes word by word instead."""
-        if self._empty or not text:
-            return list(self._regex_matches(text))
-        normalized = self._normalize(text)
-        if normalized is None:
+        """Every occurrence (keyword, start, end), with offsets into ``text``."""
+        hay = None if self._empty or not text.isascii() else self._haystack(text)
+        if hay is None:
             return list(self._tokens(text))
-        found = self._automaton_matches(normalized[0], normalized[1])
-        if self.regexes:
-            found.extend(self._regex_matches(text))
-        return found
-
-    def _automaton_matches(self, norm: str, low: str) -> list[tuple[int, int, int]]:
-        found: list[tuple[int, int, int]] = []
-        last_end: dict[int, int] = {}
-        size = len(low)
-        for end, (length, entries) in self._automaton.iter(low):
-            start = end - length + 1
-            if start and (low[start - 1].isalnum() or low[start - 1] == "_"):
-                continue
-            after = end + 1
-            if after < size and (low[after].isalnum() or low[after] == "_"):
-                continue
-            for i, form_id, checks in entries:
-                if form_id in last_end and last_end[form_id] > start:
-                    continue
-                if checks:
-                    words = norm[start:after].split(" ")
-                    if any(words[j] != value and words[j] != value + "s" for j, value in checks):
-                        continue
-                last_end[form_id] = after
-                found.append((i, start, after))
-        return found
+        raw = hay[0]
+        cased = b"|" + text.encode("ascii").translate(_ASCII_CASED) + b"|"
+        matches = self._automaton.find_matches_as_indexes(raw, overlapping=True)
+        collapsed = any(not self._payloads[pid] for pid, _, _ in matches)
+        if collapsed:
+            raw, cased = _collapse(raw), _collapse(cased)
+            matches = self._automaton.find_matches_as_indexes(raw, overlapping=True)
+        found = list(self._second_look(matches, cased))
+        if collapsed:
+            spans = _map_offsets(text, [(a, b) for _, a, b in found])
+            found = [(i, a, b) for (i, _, _), (a, b) in zip(found, spans, strict=True)]
+        return found + list(self._regex_matches(text))
 
     def _regex_matches(self, text: str) -> Iterator[tuple[int, int, int]]:
         for i, regex in self.regexes:

@@ -17,11 +17,15 @@ topic's. Ties break by upvotes (when a source gives them), then by id: determini
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
+import itertools
 import math
 import multiprocessing
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
@@ -35,6 +39,7 @@ from .tldr import tldr
 TITLE = 2.0  # a title mention counts this many abstract mentions
 K1 = 3.0  # saturation: 1 mention -> 1.0, 2 -> 1.6, 5 -> 2.5, never more than 4 (chosen by measurement)
 IDF_FLOOR = 0.5  # a keyword in every paper of the day still counts half (chosen by measurement)
+THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 PARALLEL_MIN_PAPERS = 20_000  # below this, one process is faster than starting others
 DEFAULT_RULES = Highlights()
 
@@ -78,13 +83,39 @@ class Ranker:
         return Ranker.compile([t for t in self.topics if t.name in names], self.matcher)
 
 
-def _sat(tf: int) -> float:
-    return tf * (K1 + 1) / (tf + K1) if tf else 0.0
+class _Saturation(dict[int, float]):
+    """tf -> sat(tf), each value computed once: ``sat(tf) = tf * (K1 + 1) / (tf + K1)``."""
+
+    def __missing__(self, tf: int) -> float:
+        value = self[tf] = tf * (K1 + 1) / (tf + K1)
+        return value
 
 
-def _sort_key(item: tuple[float, ScoredPaper]) -> tuple[float, int, str]:
-    score, scored = item
-    return (-score, -scored.upvotes, scored.paper.id)
+_SAT = _Saturation()
+_TITLE_SAT = {tf: TITLE * _SAT[tf] for tf in range(1, 64)}
+
+
+def _title_sat(tf: int) -> float:
+    return _TITLE_SAT.get(tf) or TITLE * _SAT[tf]
+
+
+def _upvotes(paper: Paper) -> int:
+    value = paper.extra.get("upvotes") if paper.extra else None
+    return value if isinstance(value, int) else 0
+
+
+@contextlib.contextmanager
+def _without_gc() -> Iterator[None]:
+    """Ranking makes many small containers and no reference cycles, so the cyclic collector
+    finds nothing; but each of its passes walks the heap, which holds every paper: at 100k
+    papers it took a third of the ranking time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def rank_day(
@@ -98,13 +129,30 @@ def rank_day(
     """Score one date's papers. ``tldr_for`` and ``marks_for`` (the spans of matched keywords,
     for bolding): ``"matched"`` (every paper a topic matched), ``"highlights"`` or ``"all"``
     (``marks_for`` also ``"none"``)."""
+    with _without_gc():
+        return _rank_day(date, papers, ranker, rules, tldr_for, marks_for)
+
+
+def _rank_day(
+    date: dt.date,
+    papers: Sequence[Paper],
+    ranker: Ranker,
+    rules: Highlights,
+    tldr_for: str,
+    marks_for: str,
+) -> RankedDay:
     matcher = ranker.matcher
-    counts = [(matcher.count(p.title), matcher.count(p.abstract)) for p in papers]
+    count = matcher.count
+    # Each paper's keywords, with the weight of their mentions before idf:
+    # TITLE * sat(tf in the title) + sat(tf in the abstract).
+    hits: list[dict[int, float]] = []
+    for paper in papers:
+        found = {k: _title_sat(tf) for k, tf in count(paper.title).items()}
+        for k, tf in count(paper.abstract).items():
+            found[k] = found.get(k, 0.0) + _SAT[tf]
+        hits.append(found)
     n = len(papers)
-    df: dict[int, int] = {}
-    for title_counts, abstract_counts in counts:
-        for k in title_counts.keys() | abstract_counts.keys():
-            df[k] = df.get(k, 0) + 1
+    df = Counter(itertools.chain.from_iterable(hits))  # papers each keyword is in
     top_idf = math.log(1 + (n - 1 + 0.5) / 1.5) if n > 1 else 1.0
     idf = {
         k: IDF_FLOOR
@@ -112,53 +160,96 @@ def rank_day(
         for k, d in df.items()
     }
 
+    # Ties break by upvotes, then id: each paper's place in that order, so that a sort key is
+    # one integer, (score in thousandths, place), for the day's order and each topic's.
+    places = sorted(range(n), key=lambda i: (-_upvotes(papers[i]), papers[i].id))
+    place = [0] * n
+    for position, i in enumerate(places):
+        place[i] = position
     names = [t.name for t in ranker.topics]
     weights = [t.weight for t in ranker.topics]
-    uses, vetoes, texts = ranker.uses, ranker.vetoes, matcher.texts
+    uses, vetoes, texts, order = ranker.uses, ranker.vetoes, matcher.texts, ranker.order
+    veto_words = frozenset(vetoes)
+    no_topics: tuple[int, ...] = ()
     scored: list[ScoredPaper] = []
-    for paper, (title_counts, abstract_counts) in zip(papers, counts, strict=True):
-        if not title_counts and not abstract_counts:
+    keys: list[int] = []
+    sections: list[list[int]] = [[] for _ in names]
+    for i, (paper, found) in enumerate(zip(papers, hits, strict=True)):
+        at = place[i]
+        if not found:
             scored.append(ScoredPaper(paper))
+            keys.append(THOUSANDTHS * n + at)
             continue
-        hits = sorted(title_counts.keys() | abstract_counts.keys())
-        vetoed = {t for k in hits if k in vetoes for t in vetoes[k]}
+        vetoed = (
+            {t for k in found if k in vetoes for t in vetoes[k]}
+            if veto_words and not veto_words.isdisjoint(found)
+            else ()
+        )
         totals: dict[int, float] = {}
         words: dict[int, list[int]] = {}
         marks: list[int] = []
-        for k in hits:
-            if k not in uses:
-                continue
-            contribution = idf[k] * (
-                TITLE * _sat(title_counts.get(k, 0)) + _sat(abstract_counts.get(k, 0))
-            )
-            for t in uses[k]:
-                if t not in vetoed:
-                    totals[t] = totals.get(t, 0.0) + contribution
-                    words.setdefault(t, []).append(k)
-                    if not marks or marks[-1] != k:
-                        marks.append(k)
+        for k in sorted(found):
+            contribution = idf[k] * found[k]
+            counted = False
+            for t in uses.get(k, no_topics):
+                if t in vetoed:
+                    continue
+                counted = True
+                if t in totals:
+                    totals[t] += contribution
+                    words[t].append(k)
+                else:
+                    totals[t] = contribution
+                    words[t] = [k]
+            if counted:
+                marks.append(k)
         topic_scores: dict[str, float] = {}
         matched: dict[str, tuple[str, ...]] = {}
-        best, best_score = None, 0.0
+        best, best_score, best_milli = None, 0.0, 0
         for t in sorted(totals):
-            value = round(totals[t] * weights[t], 3)
-            if value > 0:
-                topic_scores[names[t]] = value
-                matched[names[t]] = tuple(
-                    texts[k] for k in sorted(words[t], key=ranker.order[t].__getitem__)
-                )
-                if value > best_score:
-                    best, best_score = names[t], value
+            milli = int(totals[t] * weights[t] * 1000 + 0.5)  # the score in thousandths
+            if milli > 0:
+                value = milli / 1000
+                name = names[t]
+                topic_scores[name] = value
+                ks = words[t]
+                if len(ks) > 1:
+                    ks.sort(key=order[t].__getitem__)
+                    matched[name] = tuple([texts[k] for k in ks])
+                else:
+                    matched[name] = (texts[ks[0]],)
+                sections[t].append((THOUSANDTHS - milli) * n + at)
+                if milli > best_milli:
+                    best, best_score, best_milli = name, value, milli
         scored.append(
             ScoredPaper(paper, best_score, best, topic_scores, matched, marks=tuple(marks))
         )
+        keys.append((THOUSANDTHS - best_milli) * n + at)
 
-    ordered = sorted(scored, key=lambda s: _sort_key((s.score, s)))
+    by_key = {key: s for key, s in zip(keys, scored, strict=True)}
+    ordered = [by_key[key] for key in sorted(keys)]
     chosen = _pick_highlights(ordered, rules)
     picked = set(chosen)
     final = [_finish(s, s.paper.id in picked, tldr_for, marks_for, matcher) for s in ordered]
+    by_place: list[ScoredPaper] = final[:1] * n
+    for s, key in zip(final, sorted(keys), strict=True):
+        by_place[key % n] = s
     by_id = {s.paper.id: s for s in final}
-    return _day(date, final, [by_id[i] for i in chosen], names)
+    return RankedDay(
+        date=date,
+        papers=tuple(final),
+        highlights=tuple(by_id[i] for i in chosen),
+        sections={
+            name: tuple([by_place[key % n] for key in sorted(section)])
+            for name, section in zip(names, sections, strict=True)
+        },
+        unmatched=tuple(s for s in final if not s.topics),
+    )
+
+
+def _sort_key(item: tuple[float, ScoredPaper]) -> tuple[float, int, str]:
+    score, scored = item
+    return (-score, -_upvotes(scored.paper), scored.paper.id)
 
 
 def _day(
@@ -308,27 +399,30 @@ def rank_days(
 ) -> list[RankedDay]:
     """Rank many dates, in date order. Large inputs are spread over the machine's cores (each
     date is independent); ``workers=1`` keeps everything in this process."""
-    items = [(d, list(p)) for d, p in (days.items() if isinstance(days, Mapping) else days)]
-    total = sum(len(p) for _, p in items)
-    workers = workers or min(os.cpu_count() or 1, max(1, len(items)))
-    if workers <= 1 or total < PARALLEL_MIN_PAPERS:
-        return [rank_day(d, p, ranker, rules, tldr_for, marks_for) for d, p in items]
-    fork = "fork" in multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if fork else None)
-    chunk = max(1, len(items) // (workers * 8))
-    shared = items if fork else []
-    with ProcessPoolExecutor(workers, context, _init_worker, (ranker.topics, shared)) as pool:
-        if fork:
-            jobs: Iterable[Packed] = pool.map(
-                _rank_shared,
-                [(i, rules, tldr_for, marks_for) for i in range(len(items))],
-                chunksize=chunk,
-            )
-        else:
-            jobs = pool.map(
-                _rank_sent, [(d, p, rules, tldr_for, marks_for) for d, p in items], chunksize=chunk
-            )
-        return [
-            _unpack(packed, papers, ranker.topics)
-            for packed, (_, papers) in zip(jobs, items, strict=True)
-        ]
+    with _without_gc():
+        items = [(d, list(p)) for d, p in (days.items() if isinstance(days, Mapping) else days)]
+        total = sum(len(p) for _, p in items)
+        workers = workers or min(os.cpu_count() or 1, max(1, len(items)))
+        if workers <= 1 or total < PARALLEL_MIN_PAPERS:
+            return [rank_day(d, p, ranker, rules, tldr_for, marks_for) for d, p in items]
+        fork = "fork" in multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if fork else None)
+        chunk = max(1, len(items) // (workers * 8))
+        shared = items if fork else []
+        with ProcessPoolExecutor(workers, context, _init_worker, (ranker.topics, shared)) as pool:
+            if fork:
+                jobs: Iterable[Packed] = pool.map(
+                    _rank_shared,
+                    [(i, rules, tldr_for, marks_for) for i in range(len(items))],
+                    chunksize=chunk,
+                )
+            else:
+                jobs = pool.map(
+                    _rank_sent,
+                    [(d, p, rules, tldr_for, marks_for) for d, p in items],
+                    chunksize=chunk,
+                )
+            return [
+                _unpack(packed, papers, ranker.topics)
+                for packed, (_, papers) in zip(jobs, items, strict=True)
+            ]

@@ -7,6 +7,7 @@ background) and length; the first best one wins.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 
@@ -89,11 +90,13 @@ def sentences(text: str) -> list[str]:
 
 def _score(sentence: str, index: int, marks: int) -> float:
     lower = sentence.lower()
-    score = sum(
-        weight
-        for pattern, weight, guards in _CUES
-        if any(g in lower for g in guards) and pattern.search(sentence)
-    )
+    score = 0.0
+    for pattern, weight, guards in _CUES:
+        for guard in guards:
+            if guard in lower:
+                if pattern.search(sentence):
+                    score += weight
+                break
     if index == 0:
         score -= 0.75
     length = len(sentence)
@@ -121,11 +124,18 @@ def tldr(abstract: str, marks: Sequence[tuple[int, int]] = ()) -> str | None:
         return None
     best, best_score = parts[0], float("-inf")
     offset = 0
+    # marks are sorted and do not overlap: those inside a sentence are a run of them
+    starts = [a for a, _ in marks]
+    ends = [b for _, b in marks]
     for index, sentence in enumerate(parts):
         start = abstract.find(sentence, offset)
         end = start + len(sentence)
         offset = max(offset, end)
-        inside = sum(1 for a, b in marks if a >= start and b <= end) if start >= 0 else 0
+        inside = (
+            max(0, bisect.bisect_right(ends, end) - bisect.bisect_left(starts, start))
+            if start >= 0 and marks
+            else 0
+        )
         score = _score(sentence, index, inside)
         if score > best_score:
             best, best_score = sentence, score
