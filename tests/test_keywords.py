@@ -3,6 +3,8 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest.keywords import Matcher
 
@@ -137,3 +139,30 @@ def test_spans_map_back_through_collapsed_separators(text: str) -> None:
     found = list(matcher.count(text))
     exact = _merge_spans(sorted({(a, b) for _, a, b in matcher._tokens(text)}))
     assert matcher.spans(text, found) == exact
+
+
+_PIECES = [
+    "scaling", "Scaling", "laws", "law", "test", "time", "compute", "computes", "RL", "rl",
+    "Rl", "RLs", "LLM", "llms", "data", "to", "pre", "training", "pretraining", "mixture",
+    "of", "experts", "école", "ÉCOLE", "İ", "x+y", "xxy", "drag", "RAG",
+]  # fmt: skip
+_GLUE = [" ", "  ", "-", " - ", "--", "\n", "\t", ", ", ".", "(", ")", "/", "_", "\u2010", ""]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_GLUE)), max_size=14))
+def test_automaton_agrees_with_word_by_word_on_any_text(parts: list[tuple[str, str]]) -> None:
+    """Whatever stands between words (runs of separators, punctuation, nothing), in any case,
+    ASCII or not, the automaton and the word-by-word path count and mark the same things."""
+    text = "".join(word + glue for word, glue in parts)
+    matcher = _EVERY_KIND
+    assert matcher.count(text) == _tally(matcher._tokens(text)), text
+    found = list(range(len(matcher.texts)))
+    exact = _merge_spans(sorted({(a, b) for _, a, b in matcher._tokens(text)}))
+    assert matcher.spans(text, found) == exact, text
+
+
+_EVERY_KIND = Matcher(
+    ["scaling law", "test-time compute", "RL", "LLM", "data to data", "pre-training",
+     "mixture of experts", "école", "law", "laws", "/x\\+y/", "RAG"]
+)  # fmt: skip
