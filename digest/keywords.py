@@ -332,6 +332,37 @@ class Matcher:
             found[i] = found.get(i, 0) + 1
         return found
 
+    def count_pair(self, title: str, abstract: str) -> tuple[dict[int, int], dict[int, int]]:
+        """:meth:`count` of a title and of an abstract, in one pass of the automaton over both
+        (the ranker's inner loop)."""
+        if self._empty or not (title.isascii() and abstract.isascii()):
+            return self.count(title), self.count(abstract)
+        raw = b"|" + (title + "|" + abstract).encode("ascii").translate(_ASCII_LOWER) + b"|"
+        cut = len(title) + 1  # where the abstract's "|" is: a match starting before is the title's
+        in_title: dict[int, int] = {}
+        in_abstract: dict[int, int] = {}
+        second: list[tuple[int, int, int]] = []
+        payloads = self._payloads
+        for match in self._automaton.find_matches_as_indexes(raw, overlapping=True):
+            i = payloads[match[0]]
+            if i.__class__ is int:
+                found = in_title if match[1] < cut else in_abstract
+                found[i] = found.get(i, 0) + 1  # type: ignore[index]
+            elif i:
+                second.append(match)
+            else:  # separators ran together after a phrase's word: each text on its own
+                return self.count(title), self.count(abstract)
+        if second:
+            cased = b"|" + (title + "|" + abstract).encode("ascii").translate(_ASCII_CASED) + b"|"
+            for i, start, _ in self._second_look(second, cased):
+                found = in_title if start < cut else in_abstract
+                found[i] = found.get(i, 0) + 1
+        if self.regexes:
+            for text, found in ((title, in_title), (abstract, in_abstract)):
+                for i, _, _ in self._regex_matches(text):
+                    found[i] = found.get(i, 0) + 1
+        return in_title, in_abstract
+
     def spans(self, text: str, indices: Sequence[int]) -> list[tuple[int, int]]:
         """Character spans of the given keywords' occurrences in ``text``, sorted and merged,
         for bolding matched keywords in outputs."""

@@ -54,6 +54,7 @@ class Ranker:
     uses: Mapping[int, tuple[int, ...]]
     vetoes: Mapping[int, tuple[int, ...]]
     order: tuple[Mapping[int, int], ...]  # per topic: keyword -> its place in the config
+    alone: Mapping[int, tuple[str]]  # keyword -> (its text,): what a topic matched by it alone
 
     @classmethod
     def compile(cls, topics: Sequence[Topic], matcher: Matcher | None = None) -> Ranker:
@@ -75,6 +76,7 @@ class Ranker:
             {k: tuple(v) for k, v in uses.items()},
             {k: tuple(v) for k, v in vetoes.items()},
             tuple(order),
+            {k: (text,) for k, text in enumerate(matcher.texts)},
         )
 
     def only(self, names: Sequence[str]) -> Ranker:
@@ -84,19 +86,19 @@ class Ranker:
 
 
 class _Saturation(dict[int, float]):
-    """tf -> sat(tf), each value computed once: ``sat(tf) = tf * (K1 + 1) / (tf + K1)``."""
+    """tf -> factor * sat(tf), each value computed once: ``sat(tf) = tf * (K1 + 1) / (tf + K1)``."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
 
     def __missing__(self, tf: int) -> float:
-        value = self[tf] = tf * (K1 + 1) / (tf + K1)
+        value = self[tf] = self.factor * (tf * (K1 + 1) / (tf + K1))
         return value
 
 
-_SAT = _Saturation()
-_TITLE_SAT = {tf: TITLE * _SAT[tf] for tf in range(1, 64)}
-
-
-def _title_sat(tf: int) -> float:
-    return _TITLE_SAT.get(tf) or TITLE * _SAT[tf]
+_SAT = _Saturation(1.0)
+_TITLE_SAT = _Saturation(TITLE)
 
 
 def _upvotes(paper: Paper) -> int:
@@ -142,14 +144,19 @@ def _rank_day(
     marks_for: str,
 ) -> RankedDay:
     matcher = ranker.matcher
-    count = matcher.count
+    count_pair = matcher.count_pair
+    title_sat, sat = _TITLE_SAT, _SAT
     # Each paper's keywords, with the weight of their mentions before idf:
     # TITLE * sat(tf in the title) + sat(tf in the abstract).
     hits: list[dict[int, float]] = []
     for paper in papers:
-        found = {k: _title_sat(tf) for k, tf in count(paper.title).items()}
-        for k, tf in count(paper.abstract).items():
-            found[k] = found.get(k, 0.0) + _SAT[tf]
+        in_title, in_abstract = count_pair(paper.title, paper.abstract)
+        if in_title:
+            found = {k: title_sat[tf] for k, tf in in_title.items()}
+            for k, tf in in_abstract.items():
+                found[k] = found[k] + sat[tf] if k in found else sat[tf]
+        else:
+            found = {k: sat[tf] for k, tf in in_abstract.items()}
         hits.append(found)
     n = len(papers)
     df = Counter(itertools.chain.from_iterable(hits))  # papers each keyword is in
@@ -170,29 +177,31 @@ def _rank_day(
     weights = [t.weight for t in ranker.topics]
     uses, vetoes, texts, order = ranker.uses, ranker.vetoes, matcher.texts, ranker.order
     veto_words = frozenset(vetoes)
-    no_topics: tuple[int, ...] = ()
+    alone = ranker.alone
     scored: list[ScoredPaper] = []
     keys: list[int] = []
     sections: list[list[int]] = [[] for _ in names]
-    for i, (paper, found) in enumerate(zip(papers, hits, strict=True)):
-        at = place[i]
+    last = THOUSANDTHS * n  # sort keys: (THOUSANDTHS - score in thousandths) * n + place
+    for paper, found, at in zip(papers, hits, place, strict=True):
         if not found:
             scored.append(ScoredPaper(paper))
-            keys.append(THOUSANDTHS * n + at)
+            keys.append(last + at)
             continue
         vetoed = (
             {t for k in found if k in vetoes for t in vetoes[k]}
             if veto_words and not veto_words.isdisjoint(found)
-            else ()
+            else None
         )
         totals: dict[int, float] = {}
         words: dict[int, list[int]] = {}
         marks: list[int] = []
         for k in sorted(found):
+            if k not in uses:
+                continue  # an exclusion only
             contribution = idf[k] * found[k]
             counted = False
-            for t in uses.get(k, no_topics):
-                if t in vetoed:
+            for t in uses[k]:
+                if vetoed is not None and t in vetoed:
                     continue
                 counted = True
                 if t in totals:
@@ -205,26 +214,25 @@ def _rank_day(
                 marks.append(k)
         topic_scores: dict[str, float] = {}
         matched: dict[str, tuple[str, ...]] = {}
-        best, best_score, best_milli = None, 0.0, 0
+        best, best_milli = None, 0
         for t in sorted(totals):
             milli = int(totals[t] * weights[t] * 1000 + 0.5)  # the score in thousandths
             if milli > 0:
-                value = milli / 1000
                 name = names[t]
-                topic_scores[name] = value
+                topic_scores[name] = milli / 1000
                 ks = words[t]
-                if len(ks) > 1:
+                if len(ks) == 1:
+                    matched[name] = alone[ks[0]]
+                else:
                     ks.sort(key=order[t].__getitem__)
                     matched[name] = tuple([texts[k] for k in ks])
-                else:
-                    matched[name] = (texts[ks[0]],)
-                sections[t].append((THOUSANDTHS - milli) * n + at)
+                sections[t].append(last - milli * n + at)
                 if milli > best_milli:
-                    best, best_score, best_milli = name, value, milli
+                    best, best_milli = name, milli
         scored.append(
-            ScoredPaper(paper, best_score, best, topic_scores, matched, marks=tuple(marks))
+            ScoredPaper(paper, best_milli / 1000, best, topic_scores, matched, marks=tuple(marks))
         )
-        keys.append((THOUSANDTHS - best_milli) * n + at)
+        keys.append(last - best_milli * n + at)
 
     by_key = {key: s for key, s in zip(keys, scored, strict=True)}
     ordered = [by_key[key] for key in sorted(keys)]

@@ -166,3 +166,18 @@ _EVERY_KIND = Matcher(
     ["scaling law", "test-time compute", "RL", "LLM", "data to data", "pre-training",
      "mixture of experts", "école", "law", "laws", "/x\\+y/", "RAG"]
 )  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_GLUE)), max_size=6),
+    st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_GLUE)), max_size=10),
+)
+def test_a_title_and_abstract_counted_together_as_apart(
+    title_parts: list[tuple[str, str]], abstract_parts: list[tuple[str, str]]
+) -> None:
+    """One pass over title and abstract: nothing matches across the two, nothing is lost."""
+    title = "".join(w + g for w, g in title_parts)
+    abstract = "".join(w + g for w, g in abstract_parts)
+    together = _EVERY_KIND.count_pair(title, abstract)
+    assert together == (_EVERY_KIND.count(title), _EVERY_KIND.count(abstract)), (title, abstract)
