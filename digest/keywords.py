@@ -381,7 +381,7 @@ class Matcher:
         if len(low) != len(text):
             return None
         low = _NON_WORD.sub("|", _SEPARATORS.sub(" ", low))
-        return ("|" + low + "|").encode("utf-8"), False
+        return ("|" + low + "|").encode("utf-8", "surrogatepass"), False
 
     def _tally(self, raw: bytes, found: dict[int, int]) -> list[tuple[int, int, int]]:
         """Count in ``found`` the matches in ``raw`` that need no second look; return the

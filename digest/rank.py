@@ -181,11 +181,13 @@ def _rank_day(
     scored: list[ScoredPaper] = []
     keys: list[int] = []
     sections: list[list[int]] = [[] for _ in names]
+    unmatched = 0  # papers no topic matched: they sort last
     last = THOUSANDTHS * n  # sort keys: (THOUSANDTHS - score in thousandths) * n + place
     for paper, found, at in zip(papers, hits, place, strict=True):
         if not found:
             scored.append(ScoredPaper(paper))
             keys.append(last + at)
+            unmatched += 1
             continue
         vetoed = (
             {t for k in found if k in vetoes for t in vetoes[k]}
@@ -232,26 +234,33 @@ def _rank_day(
         scored.append(
             ScoredPaper(paper, best_milli / 1000, best, topic_scores, matched, marks=tuple(marks))
         )
+        unmatched += not topic_scores
         keys.append(last - best_milli * n + at)
 
-    by_key = {key: s for key, s in zip(keys, scored, strict=True)}
-    ordered = [by_key[key] for key in sorted(keys)]
-    chosen = _pick_highlights(ordered, rules)
-    picked = set(chosen)
-    final = [_finish(s, s.paper.id in picked, tldr_for, marks_for, matcher) for s in ordered]
+    order = sorted(keys)
+    by_key = dict(zip(keys, scored, strict=True))
+    final = [by_key[key] for key in order]
+    chosen = _pick_highlights(final, rules)
+    if tldr_for in ("matched", "all") or marks_for in ("matched", "all"):
+        picked = set(chosen)
+        final = [
+            _finish(s, at in picked, tldr_for, marks_for, matcher) for at, s in enumerate(final)
+        ]
+    else:  # only the highlights change
+        for at in chosen:
+            final[at] = _finish(final[at], True, tldr_for, marks_for, matcher)
     by_place: list[ScoredPaper] = final[:1] * n
-    for s, key in zip(final, sorted(keys), strict=True):
+    for s, key in zip(final, order, strict=True):
         by_place[key % n] = s
-    by_id = {s.paper.id: s for s in final}
     return RankedDay(
         date=date,
         papers=tuple(final),
-        highlights=tuple(by_id[i] for i in chosen),
+        highlights=tuple(final[at] for at in chosen),
         sections={
             name: tuple([by_place[key % n] for key in sorted(section)])
             for name, section in zip(names, sections, strict=True)
         },
-        unmatched=tuple(s for s in final if not s.topics),
+        unmatched=tuple(final[len(final) - unmatched :]) if unmatched else (),
     )
 
 
@@ -279,18 +288,19 @@ def _day(
     )
 
 
-def _pick_highlights(ordered: Sequence[ScoredPaper], rules: Highlights) -> list[str]:
+def _pick_highlights(ordered: Sequence[ScoredPaper], rules: Highlights) -> list[int]:
     """The top ``total`` papers at or above ``min_score``, each under its best topic, at most
-    ``per_topic`` from one topic; ``ordered`` is already in rank order (ties broken)."""
-    chosen: list[str] = []
+    ``per_topic`` from one topic; ``ordered`` is already in rank order (ties broken). Their
+    places in ``ordered``."""
+    chosen: list[int] = []
     per_topic: dict[str, int] = {}
-    for s in ordered:
+    for at, s in enumerate(ordered):
         if len(chosen) >= rules.total or s.score < rules.min_score:
             break
         if s.topic is None or per_topic.get(s.topic, 0) >= rules.per_topic:
             continue
         per_topic[s.topic] = per_topic.get(s.topic, 0) + 1
-        chosen.append(s.paper.id)
+        chosen.append(at)
     return chosen
 
 
@@ -328,7 +338,7 @@ _WORKER: tuple[Ranker, list[tuple[dt.date, list[Paper]]]] | None = None
 
 Packed = tuple[dt.date, list[tuple[int, float, str | None, dict[str, float], dict[str, tuple[str, ...]],
                                    bool, str | None, tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]],
-               list[int]]  # fmt: skip
+               list[int], dict[str, list[int]], int]  # fmt: skip
 
 
 def _init_worker(topics: tuple[Topic, ...], items: list[tuple[dt.date, list[Paper]]]) -> None:
@@ -337,20 +347,34 @@ def _init_worker(topics: tuple[Topic, ...], items: list[tuple[dt.date, list[Pape
 
 
 def _pack(day: RankedDay, papers: Sequence[Paper]) -> Packed:
+    """A ranked date in plain data: each paper named by its place in ``papers``; highlights and
+    sections by their rows' places (no sorting again on the way back)."""
     where = {id(p): i for i, p in enumerate(papers)}
     rows = [
         (where[id(s.paper)], s.score, s.topic, dict(s.topics), dict(s.matched), s.highlight, s.tldr,
          s.title_marks, s.abstract_marks)
         for s in day.papers
     ]  # fmt: skip
-    return day.date, rows, [where[id(h.paper)] for h in day.highlights]
+    row_of = {id(s): r for r, s in enumerate(day.papers)}
+    return (
+        day.date,
+        rows,
+        [row_of[id(h)] for h in day.highlights],
+        {name: [row_of[id(s)] for s in section] for name, section in day.sections.items()},
+        len(day.unmatched),
+    )
 
 
-def _unpack(packed: Packed, papers: Sequence[Paper], topics: Sequence[Topic]) -> RankedDay:
-    date, rows, highlights = packed
-    scored = {i: ScoredPaper(papers[i], *rest) for i, *rest in rows}
-    final = [scored[row[0]] for row in rows]
-    return _day(date, final, [scored[i] for i in highlights], [t.name for t in topics])
+def _unpack(packed: Packed, papers: Sequence[Paper]) -> RankedDay:
+    date, rows, highlights, sections, unmatched = packed
+    final = [ScoredPaper(papers[i], *rest) for i, *rest in rows]
+    return RankedDay(
+        date=date,
+        papers=tuple(final),
+        highlights=tuple(final[r] for r in highlights),
+        sections={name: tuple([final[r] for r in section]) for name, section in sections.items()},
+        unmatched=tuple(final[len(final) - unmatched :]) if unmatched else (),
+    )
 
 
 def encode_day(day: RankedDay) -> bytes:
@@ -431,6 +455,5 @@ def rank_days(
                     chunksize=chunk,
                 )
             return [
-                _unpack(packed, papers, ranker.topics)
-                for packed, (_, papers) in zip(jobs, items, strict=True)
+                _unpack(packed, papers) for packed, (_, papers) in zip(jobs, items, strict=True)
             ]

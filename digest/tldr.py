@@ -104,7 +104,9 @@ def _score(sentence: str, index: int, marks: int) -> float:
     score = 0.0
     tried = 0  # cues tried, as bits
     lower = sentence.lower()
-    for guard, _, _ in _GUARDS.find_matches_as_indexes(lower.encode(), overlapping=True):
+    for guard, _, _ in _GUARDS.find_matches_as_indexes(
+        lower.encode("utf-8", "surrogatepass"), overlapping=True
+    ):
         for cue in _GUARD_CUES[guard]:
             if not tried & (1 << cue):
                 tried |= 1 << cue

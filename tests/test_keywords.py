@@ -144,7 +144,7 @@ def test_spans_map_back_through_collapsed_separators(text: str) -> None:
 _PIECES = [
     "scaling", "Scaling", "laws", "law", "test", "time", "compute", "computes", "RL", "rl",
     "Rl", "RLs", "LLM", "llms", "data", "to", "pre", "training", "pretraining", "mixture",
-    "of", "experts", "école", "ÉCOLE", "İ", "x+y", "xxy", "drag", "RAG",
+    "of", "experts", "école", "ÉCOLE", "İ", "x+y", "xxy", "drag", "RAG", "\ud800",
 ]  # fmt: skip
 _GLUE = [" ", "  ", "-", " - ", "--", "\n", "\t", ", ", ".", "(", ")", "/", "_", "\u2010", ""]
 
