@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import ahocorasick_rs
@@ -363,7 +363,7 @@ class Matcher:
                     found[i] = found.get(i, 0) + 1
         return in_title, in_abstract
 
-    def spans(self, text: str, indices: Sequence[int]) -> list[tuple[int, int]]:
+    def spans(self, text: str, indices: Collection[int]) -> list[tuple[int, int]]:
         """Character spans of the given keywords' occurrences in ``text``, sorted and merged,
         for bolding matched keywords in outputs."""
         if not indices or not text:

@@ -282,7 +282,6 @@ class ScoredPaper:
     tldr: str | None = None
     title_marks: tuple[tuple[int, int], ...] = ()
     abstract_marks: tuple[tuple[int, int], ...] = ()
-    marks: tuple[int, ...] = field(default=(), compare=False, repr=False)  # matched keyword ids
 
     @property
     def upvotes(self) -> int:

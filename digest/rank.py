@@ -196,24 +196,19 @@ def _rank_day(
         )
         totals: dict[int, float] = {}
         words: dict[int, list[int]] = {}
-        marks: list[int] = []
         for k in sorted(found):
             if k not in uses:
                 continue  # an exclusion only
             contribution = idf[k] * found[k]
-            counted = False
             for t in uses[k]:
                 if vetoed is not None and t in vetoed:
                     continue
-                counted = True
                 if t in totals:
                     totals[t] += contribution
                     words[t].append(k)
                 else:
                     totals[t] = contribution
                     words[t] = [k]
-            if counted:
-                marks.append(k)
         topic_scores: dict[str, float] = {}
         matched: dict[str, tuple[str, ...]] = {}
         best, best_milli = None, 0
@@ -231,9 +226,7 @@ def _rank_day(
                 sections[t].append(last - milli * n + at)
                 if milli > best_milli:
                     best, best_milli = name, milli
-        scored.append(
-            ScoredPaper(paper, best_milli / 1000, best, topic_scores, matched, marks=tuple(marks))
-        )
+        scored.append(ScoredPaper(paper, best_milli / 1000, best, topic_scores, matched))
         unmatched += not topic_scores
         keys.append(last - best_milli * n + at)
 
@@ -319,9 +312,11 @@ def _finish(
         return s
     title_marks: tuple[tuple[int, int], ...] = ()
     abstract_marks: tuple[tuple[int, int], ...] = ()
-    if s.marks and _wanted(marks_for, s, highlight):
-        title_marks = tuple(matcher.spans(s.paper.title, s.marks))
-        abstract_marks = tuple(matcher.spans(s.paper.abstract, s.marks))
+    if s.matched and _wanted(marks_for, s, highlight):
+        index = matcher.index
+        keywords = {index[k] for ks in s.matched.values() for k in ks}
+        title_marks = tuple(matcher.spans(s.paper.title, keywords))
+        abstract_marks = tuple(matcher.spans(s.paper.abstract, keywords))
     summary = tldr(s.paper.abstract, abstract_marks) if _wanted(tldr_for, s, highlight) else None
     return replace(
         s, highlight=highlight, tldr=summary, title_marks=title_marks, abstract_marks=abstract_marks
