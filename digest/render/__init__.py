@@ -61,12 +61,14 @@ class Site:
     def make(cls, **fields: object) -> Site:
         site = cls(**fields)  # type: ignore[arg-type]
         slugs: dict[str, str] = {}
+        taken = set(paths.RESERVED_SLUGS)
         for topic in site.topics:
             slug, n = slugify(topic.name), 2
             base = slug
-            while slug in slugs.values():
+            while slug in taken:
                 slug, n = f"{base}-{n}", n + 1
             slugs[topic.name] = slug
+            taken.add(slug)
         object.__setattr__(site, "slugs", slugs)
         return site
 

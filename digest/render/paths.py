@@ -9,6 +9,7 @@ INDEX = "index.html"
 ARCHIVE = "archive.html"
 STYLE = "style.css"
 FEED_ALL = "feeds/all.xml"
+RESERVED_SLUGS = frozenset({"all"})  # a topic named "All" must not write over FEED_ALL
 OPML = "feeds/feeds.opml"
 MANIFEST = "manifest.json"
 
