@@ -337,23 +337,23 @@ class Matcher:
         (the ranker's inner loop)."""
         if self._empty or not (title.isascii() and abstract.isascii()):
             return self.count(title), self.count(abstract)
-        raw = b"|" + (title + "|" + abstract).encode("ascii").translate(_ASCII_LOWER) + b"|"
+        raw = ("|" + title + "|" + abstract + "|").encode("ascii").translate(_ASCII_LOWER)
         cut = len(title) + 1  # where the abstract's "|" is: a match starting before is the title's
         in_title: dict[int, int] = {}
         in_abstract: dict[int, int] = {}
         second: list[tuple[int, int, int]] = []
         payloads = self._payloads
-        for match in self._automaton.find_matches_as_indexes(raw, overlapping=True):
-            i = payloads[match[0]]
+        for pid, start, end in self._automaton.find_matches_as_indexes(raw, overlapping=True):
+            i = payloads[pid]
             if i.__class__ is int:
-                found = in_title if match[1] < cut else in_abstract
+                found = in_title if start < cut else in_abstract
                 found[i] = found.get(i, 0) + 1  # type: ignore[index]
             elif i:
-                second.append(match)
+                second.append((pid, start, end))
             else:  # separators ran together after a phrase's word: each text on its own
                 return self.count(title), self.count(abstract)
         if second:
-            cased = b"|" + (title + "|" + abstract).encode("ascii").translate(_ASCII_CASED) + b"|"
+            cased = ("|" + title + "|" + abstract + "|").encode("ascii").translate(_ASCII_CASED)
             for i, start, _ in self._second_look(second, cased):
                 found = in_title if start < cut else in_abstract
                 found[i] = found.get(i, 0) + 1

@@ -169,7 +169,7 @@ def _rank_day(
 
     # Ties break by upvotes, then id: each paper's place in that order, so that a sort key is
     # one integer, (score in thousandths, place), for the day's order and each topic's.
-    places = sorted(range(n), key=lambda i: (-_upvotes(papers[i]), papers[i].id))
+    places = sorted(range(n), key=[(-_upvotes(p), p.id) for p in papers].__getitem__)
     place = [0] * n
     for position, i in enumerate(places):
         place[i] = position
@@ -212,6 +212,7 @@ def _rank_day(
         topic_scores: dict[str, float] = {}
         matched: dict[str, tuple[str, ...]] = {}
         best, best_milli = None, 0
+        base = last + at
         for t in sorted(totals):
             milli = int(totals[t] * weights[t] * 1000 + 0.5)  # the score in thousandths
             if milli > 0:
@@ -223,12 +224,14 @@ def _rank_day(
                 else:
                     ks.sort(key=order[t].__getitem__)
                     matched[name] = tuple([texts[k] for k in ks])
-                sections[t].append(last - milli * n + at)
+                sections[t].append(base - milli * n)
                 if milli > best_milli:
                     best, best_milli = name, milli
-        scored.append(ScoredPaper(paper, best_milli / 1000, best, topic_scores, matched))
+        scored.append(
+            ScoredPaper(paper, best_milli / 1000, best, topic_scores, matched, False, None, (), ())
+        )
         unmatched += not topic_scores
-        keys.append(last - best_milli * n + at)
+        keys.append(base - best_milli * n)
 
     order = sorted(keys)
     by_key = dict(zip(keys, scored, strict=True))
