@@ -14,10 +14,12 @@
 * A keyword written ``/regex/`` is a regular expression (case-insensitive; use ``(?-i:...)`` for
   case), matched against the text as is.
 
-A :class:`Matcher` is compiled once per config. For ASCII text (nearly every abstract) it finds
-every inflected surface form of every keyword in one Aho-Corasick pass (pyahocorasick, in C);
-other text is tokenized and compared word by word, with the same result. It is picklable, so
-ranking can run on other processes.
+A :class:`Matcher` is compiled once per config. It finds every inflected surface form of every
+keyword, wrapped in the characters that may stand around a whole word, in one pass of an
+Aho-Corasick DFA (ahocorasick_rs, in Rust) over the text's bytes: a paper's title and abstract
+together. Text whose lower case changes its length (a few non-ASCII letters) is tokenized and
+compared word by word instead, with the same result (a property test holds the two paths to
+it). It is picklable, so ranking can run on other processes.
 """
 
 from __future__ import annotations
