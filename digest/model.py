@@ -74,6 +74,12 @@ class Paper:
     categories: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
+    @property
+    def upvotes(self) -> int:
+        """The source's upvote count, 0 when it gives none (ranking's first tie-break)."""
+        value = self.extra.get("upvotes")
+        return value if isinstance(value, int) else 0
+
     @classmethod
     def fast(
         cls,
@@ -282,11 +288,6 @@ class ScoredPaper:
     tldr: str | None = None
     title_marks: tuple[tuple[int, int], ...] = ()
     abstract_marks: tuple[tuple[int, int], ...] = ()
-
-    @property
-    def upvotes(self) -> int:
-        value = self.paper.extra.get("upvotes")
-        return value if isinstance(value, int) else 0
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON form (``digest rank --json``): keep these keys stable."""

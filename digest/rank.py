@@ -101,11 +101,6 @@ _SAT = _Saturation(1.0)
 _TITLE_SAT = _Saturation(TITLE)
 
 
-def _upvotes(paper: Paper) -> int:
-    value = paper.extra.get("upvotes") if paper.extra else None
-    return value if isinstance(value, int) else 0
-
-
 @contextlib.contextmanager
 def _without_gc() -> Iterator[None]:
     """Ranking makes many small containers and no reference cycles, so the cyclic collector
@@ -169,7 +164,7 @@ def _rank_day(
 
     # Ties break by upvotes, then id: each paper's place in that order, so that a sort key is
     # one integer, (score in thousandths, place), for the day's order and each topic's.
-    places = sorted(range(n), key=[(-_upvotes(p), p.id) for p in papers].__getitem__)
+    places = sorted(range(n), key=[(-p.upvotes, p.id) for p in papers].__getitem__)
     place = [0] * n
     for position, i in enumerate(places):
         place[i] = position
@@ -262,7 +257,7 @@ def _rank_day(
 
 def _sort_key(item: tuple[float, ScoredPaper]) -> tuple[float, int, str]:
     score, scored = item
-    return (-score, -_upvotes(scored.paper), scored.paper.id)
+    return (-score, -scored.paper.upvotes, scored.paper.id)
 
 
 def _day(
