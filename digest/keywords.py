@@ -308,28 +308,12 @@ class Matcher:
     def count(self, text: str) -> dict[int, int]:
         """keyword index -> number of occurrences in ``text`` (only keywords that occur)."""
         found: dict[int, int] = {}
-        hay = None if self._empty or not text else self._haystack(text)
-        if hay is None:
-            occurrences: Iterable[tuple[int, int, int]] = (
-                self._tokens(text) if text and not self._empty else self._regex_matches(text)
-            )
-        else:
-            raw, ascii_text = hay
-            second = self._tally(raw, found)
-            if not second:
-                occurrences = self._regex_matches(text) if self.regexes else ()
-            elif not ascii_text:
-                found.clear()
-                occurrences = self._tokens(text)
-            else:
-                cased = b"|" + text.encode("ascii").translate(_ASCII_CASED) + b"|"
-                if not self._payloads[second[0][0]]:  # a phrase's words may be apart
-                    raw, cased = _collapse(raw), _collapse(cased)
-                    found.clear()
-                    second = self._tally(raw, found)
-                occurrences = itertools.chain(
-                    self._second_look(second, cased), self._regex_matches(text)
-                )
+        raw = None if self._empty or not text else self._haystack(text)
+        if raw is not None and not self._tally(raw, found):
+            occurrences: Iterable[tuple[int, int, int]] = self._regex_matches(text)
+        else:  # some match needs a second look, with positions
+            found.clear()
+            occurrences = self._scan(text)
         for i, _, _ in occurrences:
             found[i] = found.get(i, 0) + 1
         return found
@@ -373,31 +357,29 @@ class Matcher:
         wanted = set(indices)
         return _merge([(a, b) for i, a, b in self._scan(text) if i in wanted])
 
-    def _haystack(self, text: str) -> tuple[bytes, bool] | None:
-        """The bytes the automaton reads and whether ``text`` is ASCII (the bytes' offsets, less
-        one, are then those of ``text`` unless separators ran together); None for text whose
-        lower case changes its length (a few non-ASCII letters), which goes word by word."""
+    def _haystack(self, text: str) -> bytes | None:
+        """The bytes the automaton reads (for ASCII text, their offsets less one are those of
+        ``text`` unless separators ran together); None for text whose lower case changes its
+        length (a few non-ASCII letters), which goes word by word."""
         if text.isascii():
-            return b"|" + text.encode("ascii").translate(_ASCII_LOWER) + b"|", True
+            return b"|" + text.encode("ascii").translate(_ASCII_LOWER) + b"|"
         low = text.lower()
         if len(low) != len(text):
             return None
         low = _NON_WORD.sub("|", _SEPARATORS.sub(" ", low))
-        return ("|" + low + "|").encode("utf-8", "surrogatepass"), False
+        return ("|" + low + "|").encode("utf-8", "surrogatepass")
 
     def _tally(self, raw: bytes, found: dict[int, int]) -> list[tuple[int, int, int]]:
         """Count in ``found`` the matches in ``raw`` that need no second look; return the
-        others (a phrase's word before a run of separators first, when there is one)."""
+        others."""
         second: list[tuple[int, int, int]] = []
         payloads = self._payloads
         for match in self._automaton.find_matches_as_indexes(raw, overlapping=True):
             i = payloads[match[0]]
             if i.__class__ is int:
                 found[i] = found.get(i, 0) + 1  # type: ignore[index]
-            elif i:
-                second.append(match)
             else:
-                second.insert(0, match)
+                second.append(match)
         return second
 
     def _second_look(
@@ -427,10 +409,9 @@ class Matcher:
 
     def _scan(self, text: str) -> list[tuple[int, int, int]]:
         """Every occurrence (keyword, start, end), with offsets into ``text``."""
-        hay = None if self._empty or not text.isascii() else self._haystack(text)
-        if hay is None:
+        raw = None if self._empty or not text.isascii() else self._haystack(text)
+        if raw is None:
             return list(self._tokens(text))
-        raw = hay[0]
         cased = b"|" + text.encode("ascii").translate(_ASCII_CASED) + b"|"
         matches = self._automaton.find_matches_as_indexes(raw, overlapping=True)
         collapsed = any(not self._payloads[pid] for pid, _, _ in matches)
