@@ -26,6 +26,7 @@ n = 0
 store_time = 0.0
 if stage != "json.loads":  # imported before the clock starts: the rate is the stage's, not startup's
     from digest.collect import Deduper, collect
+    from digest.inputs import open_input
     from digest.config import Config, SourceSpec
     from digest.model import Paper
     from digest.sources import Context
@@ -40,7 +41,7 @@ if stage == "json.loads":
 else:
     if stage in ("parse", "parse+dedupe"):
         dedupe = Deduper().see if stage == "parse+dedupe" else None
-        with open(path, "rb") as f:
+        with open_input(Path(path)) as f:  # as collect opens it
             for item in parse(f, Context("bench", "corpus.jsonl", dt.date(2030, 1, 1))):
                 if dedupe is not None and type(item) is Paper:
                     dedupe(item)
