@@ -199,6 +199,7 @@ def compile_keyword(text: str, keys: WordKeys) -> Keyword:
 
 
 _RUN = re.compile(rb"[^ ]+")
+_NEVER = (b"\x00\x01", b"\x02\x03", b"\x04\x05")
 
 
 def _map_offsets(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -293,8 +294,15 @@ class Matcher:
             for before in (b" ", b"|"):
                 patterns.append(before + word.encode() + b"  ")
                 payloads.append(())
-        self._payloads = payloads
         self._empty = not patterns
+        # Every pattern starts with " " or "|", and with three start bytes or fewer the automaton
+        # first looks for them with memchr (a "prefilter"): here it would stop at every space and
+        # the scan would take half as long again. Three patterns that cannot occur (a haystack
+        # holds no control character) give it five start bytes, and no prefilter.
+        for never in _NEVER:
+            patterns.append(never)
+            payloads.append(())  # were one found, the slow path would still count right
+        self._payloads = payloads
         self._automaton = ahocorasick_rs.BytesAhoCorasick(
             patterns, implementation=ahocorasick_rs.Implementation.DFA
         )
@@ -323,8 +331,26 @@ class Matcher:
         (the ranker's inner loop)."""
         if self._empty or not (title.isascii() and abstract.isascii()):
             return self.count(title), self.count(abstract)
-        raw = ("|" + title + "|" + abstract + "|").encode("ascii").translate(_ASCII_LOWER)
+        text = f"|{title}|{abstract}|".encode("ascii")
         cut = len(title) + 1  # where the abstract's "|" is: a match starting before is the title's
+        found = self._count_cut(text, text.translate(_ASCII_LOWER), cut)
+        if found is None:  # separators ran together after a phrase's word: read it collapsed
+            cased = text.translate(_ASCII_CASED)
+            head, tail = _collapse(cased[: cut + 1]), _collapse(cased[cut:])
+            cased = head[:-1] + tail
+            found = self._count_cut(cased, cased.translate(_ASCII_LOWER), len(head) - 1)
+            assert found is not None  # a collapsed haystack has no run left
+        if self.regexes:
+            for part, counts in ((title, found[0]), (abstract, found[1])):
+                for i, _, _ in self._regex_matches(part):
+                    counts[i] = counts.get(i, 0) + 1
+        return found
+
+    def _count_cut(
+        self, text: bytes, raw: bytes, cut: int
+    ) -> tuple[dict[int, int], dict[int, int]] | None:
+        """Counts in the haystack ``raw`` of a title and abstract (``text`` in its own case),
+        split at ``cut``; None when separators run together after a phrase's word."""
         in_title: dict[int, int] = {}
         in_abstract: dict[int, int] = {}
         second: list[tuple[int, int, int]] = []
@@ -336,17 +362,12 @@ class Matcher:
                 found[i] = found.get(i, 0) + 1  # type: ignore[index]
             elif i:
                 second.append((pid, start, end))
-            else:  # separators ran together after a phrase's word: each text on its own
-                return self.count(title), self.count(abstract)
+            else:
+                return None
         if second:
-            cased = ("|" + title + "|" + abstract + "|").encode("ascii").translate(_ASCII_CASED)
-            for i, start, _ in self._second_look(second, cased):
+            for i, start, _ in self._second_look(second, text.translate(_ASCII_CASED)):
                 found = in_title if start < cut else in_abstract
                 found[i] = found.get(i, 0) + 1
-        if self.regexes:
-            for text, found in ((title, in_title), (abstract, in_abstract)):
-                for i, _, _ in self._regex_matches(text):
-                    found[i] = found.get(i, 0) + 1
         return in_title, in_abstract
 
     def spans(self, text: str, indices: Collection[int]) -> list[tuple[int, int]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pickle
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from digest.keywords import Matcher
@@ -177,6 +177,28 @@ def test_a_title_and_abstract_counted_together_as_apart(
     title_parts: list[tuple[str, str]], abstract_parts: list[tuple[str, str]]
 ) -> None:
     """One pass over title and abstract: nothing matches across the two, nothing is lost."""
+    title = "".join(w + g for w, g in title_parts)
+    abstract = "".join(w + g for w, g in abstract_parts)
+    together = _EVERY_KIND.count_pair(title, abstract)
+    assert together == (_EVERY_KIND.count(title), _EVERY_KIND.count(abstract)), (title, abstract)
+
+
+_ASCII_PIECES = [p for p in _PIECES if p.isascii()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(_ASCII_PIECES), st.sampled_from(_GLUE[:-2])), max_size=6),
+    st.lists(st.tuples(st.sampled_from(_ASCII_PIECES), st.sampled_from(_GLUE[:-2])), max_size=10),
+)
+@example([("scaling", "  "), ("RL", "")], [("scaling", "  "), ("law", " "), ("RL", "")])
+@example([("scaling", " "), ("laws", "  ")], [("test", "-"), ("time", "\n\n"), ("compute", "")])
+def test_ascii_title_and_abstract_with_runs_counted_together_as_apart(
+    title_parts: list[tuple[str, str]], abstract_parts: list[tuple[str, str]]
+) -> None:
+    """The same for ASCII text, which takes the one-pass path, also when a run of separators
+    after a phrase's word makes both be read again collapsed: matches at the edges stay on
+    their side."""
     title = "".join(w + g for w, g in title_parts)
     abstract = "".join(w + g for w, g in abstract_parts)
     together = _EVERY_KIND.count_pair(title, abstract)
