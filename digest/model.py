@@ -289,6 +289,28 @@ class ScoredPaper:
     title_marks: tuple[tuple[int, int], ...] = ()
     abstract_marks: tuple[tuple[int, int], ...] = ()
 
+    @classmethod
+    def fast(
+        cls,
+        paper: Paper,
+        score: float,
+        topic: str | None,
+        topics: Mapping[str, float],
+        matched: Mapping[str, tuple[str, ...]],
+        highlight: bool,
+        tldr: str | None,
+        title_marks: tuple[tuple[int, int], ...],
+        abstract_marks: tuple[tuple[int, int], ...],
+    ) -> ScoredPaper:
+        """Construct without the frozen-dataclass ``__init__``, as :meth:`Paper.fast` (ranking
+        makes one per paper per date: 0.7 us instead of 1.6 us)."""
+        scored = _new(cls)
+        scored.__dict__.update(
+            paper=paper, score=score, topic=topic, topics=topics, matched=matched,
+            highlight=highlight, tldr=tldr, title_marks=title_marks, abstract_marks=abstract_marks,
+        )  # fmt: skip
+        return scored
+
     def to_json(self) -> dict[str, Any]:
         """The public JSON form (``digest rank --json``): keep these keys stable."""
         return {

@@ -26,7 +26,7 @@ import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 
 import orjson
@@ -173,6 +173,7 @@ def _rank_day(
     uses, vetoes, texts, order = ranker.uses, ranker.vetoes, matcher.texts, ranker.order
     veto_words = frozenset(vetoes)
     alone = ranker.alone
+    new = ScoredPaper.fast
     scored: list[ScoredPaper] = []
     keys: list[int] = []
     sections: list[list[int]] = [[] for _ in names]
@@ -180,7 +181,7 @@ def _rank_day(
     last = THOUSANDTHS * n  # sort keys: (THOUSANDTHS - score in thousandths) * n + place
     for paper, found, at in zip(papers, hits, place, strict=True):
         if not found:
-            scored.append(ScoredPaper(paper))
+            scored.append(new(paper, 0.0, None, {}, {}, False, None, (), ()))
             keys.append(last + at)
             unmatched += 1
             continue
@@ -223,7 +224,7 @@ def _rank_day(
                 if milli > best_milli:
                     best, best_milli = name, milli
         scored.append(
-            ScoredPaper(paper, best_milli / 1000, best, topic_scores, matched, False, None, (), ())
+            new(paper, best_milli / 1000, best, topic_scores, matched, False, None, (), ())
         )
         unmatched += not topic_scores
         keys.append(base - best_milli * n)
@@ -323,9 +324,11 @@ def _finish(
 
 # -- many dates ------------------------------------------------------------------------------
 #
-# Each worker process compiles the topics once. Where processes fork, the dates' papers reach
-# the workers by inheritance (no pickling) and only scores come back, each paper named by its
-# position; elsewhere the papers are sent along with each job.
+# This process ranks dates too: it takes chunks of dates from the front while worker processes
+# take them from the back, so two cores give two rankers (not one ranker and a process waiting
+# for results). Where processes fork, the workers inherit the compiled ranker and the dates'
+# papers (no pickling) and send back only scores, each paper named by its position; elsewhere
+# the papers go with each chunk and each worker compiles the topics once.
 
 _WORKER: tuple[Ranker, list[tuple[dt.date, list[Paper]]]] | None = None
 
@@ -334,9 +337,9 @@ Packed = tuple[dt.date, list[tuple[int, float, str | None, dict[str, float], dic
                list[int], dict[str, list[int]], int]  # fmt: skip
 
 
-def _init_worker(topics: tuple[Topic, ...], items: list[tuple[dt.date, list[Paper]]]) -> None:
+def _init_worker(ranker: Ranker, items: list[tuple[dt.date, list[Paper]]]) -> None:
     global _WORKER
-    _WORKER = (Ranker.compile(topics), items)
+    _WORKER = (ranker, items)
 
 
 def _pack(day: RankedDay, papers: Sequence[Paper]) -> Packed:
@@ -360,7 +363,8 @@ def _pack(day: RankedDay, papers: Sequence[Paper]) -> Packed:
 
 def _unpack(packed: Packed, papers: Sequence[Paper]) -> RankedDay:
     date, rows, highlights, sections, unmatched = packed
-    final = [ScoredPaper(papers[i], *rest) for i, *rest in rows]
+    new = ScoredPaper.fast
+    final = [new(papers[i], *rest) for i, *rest in rows]
     return RankedDay(
         date=date,
         papers=tuple(final),
@@ -388,11 +392,12 @@ def decode_day(
     found = orjson.loads(data)
     by_id = {p.id: p for p in papers}
     scored: dict[str, ScoredPaper] = {}
+    new = ScoredPaper.fast
     for pid, score, topic, scores, matched, highlight, summary, tmarks, amarks in found["rows"]:
         paper = by_id.get(pid)
         if paper is None:
             raise ValueError(f"{date}: ranked paper {pid} is not in the store")
-        scored[pid] = ScoredPaper(
+        scored[pid] = new(
             paper, score, topic, scores, {k: tuple(v) for k, v in matched.items()}, highlight,
             summary, tuple(map(tuple, tmarks)), tuple(map(tuple, amarks)),
         )  # fmt: skip
@@ -400,18 +405,23 @@ def decode_day(
     return _day(date, final, [scored[i] for i in found["highlights"]], topics)
 
 
-def _rank_shared(args: tuple[int, Highlights, str, str]) -> Packed:
+Options = tuple[Highlights, str, str]  # rules, tldr_for, marks_for
+
+
+def _rank_shared(indices: range, options: Options) -> list[Packed]:
+    """A chunk of the inherited dates, by position."""
     assert _WORKER is not None
     ranker, items = _WORKER
-    index, rules, tldr_for, marks_for = args
-    date, papers = items[index]
-    return _pack(rank_day(date, papers, ranker, rules, tldr_for, marks_for), papers)
+    with _without_gc():
+        return [_pack(rank_day(*items[i], ranker, *options), items[i][1]) for i in indices]
 
 
-def _rank_sent(args: tuple[dt.date, list[Paper], Highlights, str, str]) -> Packed:
+def _rank_sent(chunk: list[tuple[dt.date, list[Paper]]], options: Options) -> list[Packed]:
+    """A chunk of dates sent with their papers."""
     assert _WORKER is not None
-    date, papers, rules, tldr_for, marks_for = args
-    return _pack(rank_day(date, papers, _WORKER[0], rules, tldr_for, marks_for), papers)
+    ranker = _WORKER[0]
+    with _without_gc():
+        return [_pack(rank_day(date, papers, ranker, *options), papers) for date, papers in chunk]
 
 
 def rank_days(
@@ -422,31 +432,64 @@ def rank_days(
     workers: int | None = None,
     marks_for: str = "matched",
 ) -> list[RankedDay]:
-    """Rank many dates, in date order. Large inputs are spread over the machine's cores (each
-    date is independent); ``workers=1`` keeps everything in this process."""
+    """Rank many dates, in date order. Large inputs are spread over ``workers`` processes, this
+    one included (default: one per core; each date is independent); ``workers=1`` keeps
+    everything in this process."""
     with _without_gc():
         items = [(d, list(p)) for d, p in (days.items() if isinstance(days, Mapping) else days)]
         total = sum(len(p) for _, p in items)
         workers = workers or min(os.cpu_count() or 1, max(1, len(items)))
-        if workers <= 1 or total < PARALLEL_MIN_PAPERS:
+        if workers <= 1 or total < PARALLEL_MIN_PAPERS or len(items) < 2:
             return [rank_day(d, p, ranker, rules, tldr_for, marks_for) for d, p in items]
-        fork = "fork" in multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if fork else None)
-        chunk = max(1, len(items) // (workers * 8))
-        shared = items if fork else []
-        with ProcessPoolExecutor(workers, context, _init_worker, (ranker.topics, shared)) as pool:
-            if fork:
-                jobs: Iterable[Packed] = pool.map(
-                    _rank_shared,
-                    [(i, rules, tldr_for, marks_for) for i in range(len(items))],
-                    chunksize=chunk,
-                )
-            else:
-                jobs = pool.map(
-                    _rank_sent,
-                    [(d, p, rules, tldr_for, marks_for) for d, p in items],
-                    chunksize=chunk,
-                )
-            return [
-                _unpack(packed, papers) for packed, (_, papers) in zip(jobs, items, strict=True)
-            ]
+        return _rank_spread(items, ranker, (rules, tldr_for, marks_for), workers)
+
+
+def _rank_spread(
+    items: list[tuple[dt.date, list[Paper]]], ranker: Ranker, options: Options, workers: int
+) -> list[RankedDay]:
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    ranked: list[RankedDay | None] = [None] * len(items)
+    first, end = (
+        0,
+        len(items),
+    )  # dates not yet taken: this process from the front, workers from the back
+    helpers = workers - 1
+
+    def portion() -> int:  # smaller as fewer dates are left, so that nobody waits long at the end
+        return max(1, (end - first) // (workers * 4))
+
+    # Where processes fork, the workers inherit the compiled ranker; elsewhere it is pickled
+    # (its matcher as its keywords, compiled again once per worker).
+    with ProcessPoolExecutor(
+        helpers, context, _init_worker, (ranker, items if fork else [])
+    ) as pool:
+        running: dict[Future[list[Packed]], range] = {}
+
+        def give() -> None:  # keep every worker busy, with one portion queued behind
+            nonlocal end
+            while first < end and len(running) < 2 * helpers:
+                chunk = range(end - portion(), end)
+                end = chunk.start
+                if fork:
+                    running[pool.submit(_rank_shared, chunk, options)] = chunk
+                else:
+                    sent = [items[i] for i in chunk]
+                    running[pool.submit(_rank_sent, sent, options)] = chunk
+
+        def receive(future: Future[list[Packed]]) -> None:
+            for packed, i in zip(future.result(), running.pop(future), strict=True):
+                ranked[i] = _unpack(packed, items[i][1])
+
+        give()
+        while first < end:
+            chunk = range(first, first + portion())
+            first = chunk.stop
+            for i in chunk:
+                ranked[i] = rank_day(*items[i], ranker, *options)
+            for future in [f for f in running if f.done()]:
+                receive(future)
+            give()
+        for future in as_completed(list(running)):
+            receive(future)
+    return ranked  # type: ignore[return-value]  # every date ranked by now

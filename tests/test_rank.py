@@ -174,6 +174,19 @@ def test_parallel_ranking_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(rank_module, "PARALLEL_MIN_PAPERS", 0)
     parallel = rank_days(group_by_date(papers), ranker, config.highlights, workers=2)
     assert serial == parallel
+    assert rank_days(group_by_date(papers), ranker, config.highlights, workers=3) == serial
+
+
+def test_parallel_ranking_where_processes_cannot_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without fork (macOS, Windows) the workers are spawned: the ranker reaches them pickled
+    and the papers go with each chunk of dates."""
+    config = config_from_text((ROOT / "digest.yaml").read_text(), ROOT)
+    papers, _ = parse_sources(config.sources, ROOT, TODAY)
+    ranker = Ranker.compile(config.topics)
+    serial = rank_days(group_by_date(papers), ranker, config.highlights, workers=1)
+    monkeypatch.setattr(rank_module, "PARALLEL_MIN_PAPERS", 0)
+    monkeypatch.setattr(rank_module.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    assert rank_days(group_by_date(papers), ranker, config.highlights, workers=2) == serial
 
 
 def test_rank_json_cli_with_sources(tmp_path: Path) -> None:
