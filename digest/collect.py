@@ -34,7 +34,7 @@ from .model import (
     merge,
     normalize_title,
 )
-from .store import Store
+from .store import WRITE_CACHE_MB, Store
 
 log = logging.getLogger(__name__)
 
@@ -416,7 +416,7 @@ def collect(
     seen_per_date: Counter[dt.date] = Counter()
     results: list[SourceStats] = []
     warnings: list[str] = []
-    with store.transaction():
+    with store.cache(WRITE_CACHE_MB), store.transaction():
         store.start_run("collect")
         deduper = Deduper()
         for spec in config.sources:

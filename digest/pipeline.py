@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import email.utils
 import fcntl
 import hashlib
+import itertools
 import multiprocessing
 import os
 import re
@@ -228,6 +230,7 @@ def _load_day(store: Store, date: dt.date, topics: Sequence[str]) -> RankedDay:
 RankedRow = tuple[dt.date, int, int, bytes]
 T = TypeVar("T")
 PARALLEL_MIN_DATES = 24  # below this, rendering in this process is faster than starting others
+WINDOW = 4  # dates under way per worker
 _RENDER: tuple[Store, Site, list[str]] | None = None
 
 
@@ -273,10 +276,21 @@ def _on_workers(
     job: Callable[[dt.date], T], dates: list[dt.date], init: Callable[..., None], args: tuple
 ) -> Iterator[T]:
     """``job`` over ``dates`` on every core (forked workers set up by ``init(*args)``), the
-    results in date order."""
+    results in date order. Only a few dates per worker are under way at a time: results the
+    writer has not taken yet wait in memory, so the whole list at once (``pool.map``) made
+    memory grow with the number of dates."""
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(_workers(len(dates)), context, init, args) as pool:
-        yield from pool.map(job, dates, chunksize=4)
+    workers = _workers(len(dates))
+    with ProcessPoolExecutor(workers, context, init, args) as pool:
+        waiting = iter(dates)
+        running = collections.deque(
+            pool.submit(job, date) for date in itertools.islice(waiting, workers * WINDOW)
+        )
+        while running:
+            result = running.popleft().result()
+            for date in itertools.islice(waiting, 1):
+                running.append(pool.submit(job, date))
+            yield result
 
 
 def _workers(dates: int) -> int:

@@ -25,6 +25,8 @@ from .model import Paper, SourceStats, merge, title_number
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 60_000
+CACHE_MB = 8  # the page cache of a connection; a collect that writes uses WRITE_CACHE_MB
+WRITE_CACHE_MB = 64
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -155,8 +157,11 @@ def paper_from_row(row: Sequence[Any]) -> Paper:
 class Store:
     """A connection to the store file. Use as a context manager, or call :meth:`close`."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, cache_mb: int = CACHE_MB) -> None:
+        """``cache_mb``: SQLite's page cache, which fills up as pages are read and stays full
+        (so it is kept small, and made large only while a collect writes: :meth:`cache`)."""
         self.path = Path(path)
+        self.cache_mb = cache_mb
         try:
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -166,7 +171,7 @@ class Store:
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self.db.execute("PRAGMA journal_mode = DELETE")
             self.db.execute("PRAGMA synchronous = FULL")
-            self.db.execute("PRAGMA cache_size = -65536")  # 64 MB: index inserts of big collects
+            self.db.execute(f"PRAGMA cache_size = -{cache_mb * 1024}")
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
@@ -174,6 +179,7 @@ class Store:
         except OSError as exc:
             raise StoreError(f"{self.path}: cannot create the store: {exc.strerror}") from None
         self.run: int | None = None
+        self._rowid_floor = 0
 
     def _migrate(self) -> None:
         with self.transaction():
@@ -190,6 +196,16 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def cache(self, mb: int) -> Iterator[None]:
+        """A larger page cache for a while (64 MB makes the index inserts of a big collect
+        fast); the pages beyond the usual size are freed after."""
+        self.db.execute(f"PRAGMA cache_size = -{mb * 1024}")
+        try:
+            yield
+        finally:
+            self.db.execute(f"PRAGMA cache_size = -{self.cache_mb * 1024}")
 
     def __enter__(self) -> Store:
         return self
@@ -216,6 +232,8 @@ class Store:
         started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         cursor = self.db.execute("INSERT INTO runs(started, kind) VALUES (?, ?)", (started, kind))
         self.run = int(cursor.lastrowid or 0)
+        # papers this run adds get rowids above this (papers are never deleted)
+        self._rowid_floor = self.db.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 0
         return self.run
 
     def _existing(self, column: str, keys: Iterable[str | int]) -> dict[str | int, tuple[Any, ...]]:
@@ -351,12 +369,11 @@ class Store:
 
     def new_in_run(self) -> dict[dt.date, int]:
         """Per date, how many papers this run added (dates as merged, after the whole run)."""
-        return {
-            dt.date.fromisoformat(d): n
-            for d, n in self.db.execute(
-                "SELECT date, count(*) FROM papers WHERE first_run = ? GROUP BY date", (self.run,)
-            )
-        }
+        rows = self.db.execute(
+            "SELECT date, count(*) FROM papers WHERE rowid > ? AND first_run = ? GROUP BY date",
+            (self._rowid_floor, self.run),
+        )  # a range of rowids, not a scan of every paper (which filled the page cache)
+        return {dt.date.fromisoformat(d): n for d, n in rows}
 
     # -- reading ----------------------------------------------------------------------------
 
