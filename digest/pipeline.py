@@ -29,7 +29,7 @@ from .deliveries import SENDING, SENT, DeliveryLog
 from .errors import DigestError, StoreError
 from .model import CollectReport, FetchResult, Paper, RankedDay, SourceStats, Topic
 from .rank import Ranker, decode_day, encode_day, rank_day, rank_days
-from .render import DateInfo, Rendered, Site, render_day, render_summary
+from .render import DateInfo, Site, render_day, render_summary
 from .render import email as email_render
 from .render.email import Letter
 from .render.env import templates_fingerprint
@@ -231,18 +231,22 @@ RankedRow = tuple[dt.date, int, int, bytes]
 T = TypeVar("T")
 PARALLEL_MIN_DATES = 24  # below this, rendering in this process is faster than starting others
 WINDOW = 4  # dates under way per worker
-_RENDER: tuple[Store, Site, list[str]] | None = None
+_RENDER: tuple[Store, Site, list[str], Path] | None = None
 
 
-def _init_renderer(store_path: Path, site: Site, names: list[str]) -> None:
+def _init_renderer(store_path: Path, site: Site, names: list[str], out: Path) -> None:
     global _RENDER
-    _RENDER = (Store(store_path), site, names)
+    _RENDER = (Store(store_path), site, names, out)
 
 
-def _render_one(date: dt.date) -> list[Rendered]:
+def _render_one(date: dt.date) -> tuple[list[Entry], WriteReport]:
+    """A date rendered and written by a worker: only the manifest's entries come back (the
+    files themselves were a few hundred KB a date to pass between processes)."""
     assert _RENDER is not None
-    store, site, names = _RENDER
-    return render_day(_load_day(store, date, names), site)
+    store, site, names, out = _RENDER
+    writer = Writer(out)
+    entries = writer.write_all(render_day(_load_day(store, date, names), site))
+    return entries, writer.report
 
 
 _RANK: tuple[Store, Ranker, Config] | None = None
@@ -299,14 +303,20 @@ def _workers(dates: int) -> int:
     return min(os.cpu_count() or 1, 8)
 
 
-def _render_days(
-    store: Store, dates: list[dt.date], site: Site, names: list[str]
-) -> Iterator[list[Rendered]]:
-    """Each date's files, in order. Many dates are rendered on all cores: each worker reads
-    the store on its own connection; the files come back here to the one writer."""
+def _write_days(
+    store: Store, dates: list[dt.date], site: Site, names: list[str], writer: Writer
+) -> Iterator[list[Entry]]:
+    """Each date rendered and written, in order; its files' entries. Many dates are spread
+    over every core: each worker reads the store on its own connection and writes its dates'
+    files (atomically, like ``writer``), which then adopts them."""
     if _workers(len(dates)) <= 1:
-        return (render_day(_load_day(store, date, names), site) for date in dates)
-    return _on_workers(_render_one, dates, _init_renderer, (store.path, site, names))
+        for date in dates:
+            yield writer.write_all(render_day(_load_day(store, date, names), site))
+        return
+    jobs = _on_workers(_render_one, dates, _init_renderer, (store.path, site, names, writer.out))
+    for entries, report in jobs:
+        writer.adopt(entries, report)
+        yield entries
 
 
 def build(
@@ -402,9 +412,8 @@ def _build(
                 rows.append((date, key, kept))
                 continue
             todo.append((date, key))
-        rendered = _render_days(store, [d for d, _ in todo], site, names)
-        for (date, key), files in zip(todo, rendered, strict=True):
-            entries = writer.write_all(files)
+        written = _write_days(store, [d for d, _ in todo], site, names, writer)
+        for (date, key), entries in zip(todo, written, strict=True):
             report.rendered += 1
             rows.append((date, key, orjson.dumps([e.pack() for e in entries])))
         # the home, topic and archive pages and the feeds list many dates: rendered again

@@ -140,6 +140,15 @@ class Writer:
     def write_all(self, files: Iterable[Rendered]) -> list[Entry]:
         return [self.write(f) for f in files]
 
+    def adopt(self, entries: Iterable[Entry], report: WriteReport) -> None:
+        """Files another Writer wrote into this folder (a render worker writes its dates' files
+        itself, so that they need not pass through this process): listed in the manifest as
+        if written here; a path taken twice is still refused."""
+        for entry in entries:
+            self._claim(entry)
+        self.report.written += report.written
+        self.report.unchanged += report.unchanged
+
     def finish(self) -> WriteReport:
         """Write ``manifest.json`` and remove what the previous manifest listed and this build
         did not make."""

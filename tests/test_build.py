@@ -227,3 +227,26 @@ def test_ranking_and_rendering_on_workers_gives_the_same_files(
     assert set(files(ours)) == set(files(theirs))
     for rel in files(ours):
         assert (ours / rel).read_bytes() == (theirs / rel).read_bytes(), rel
+
+
+def test_a_worker_that_cannot_write_stops_the_build_with_one_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers write their dates' files themselves: their errors still reach the user as the
+    writer's one-line message, and nothing is recorded as rendered."""
+    from digest import pipeline, writer
+
+    real = writer.atomic_write
+
+    def full_disk(target: Path, data: bytes) -> None:
+        if target.suffix == ".eml":
+            raise writer.OutputError(f"{target}: cannot write: No space left on device")
+        real(target, data)
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_DATES", 1)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(writer, "atomic_write", full_disk)
+    with pytest.raises(writer.OutputError, match=r"\.eml: cannot write: No space left on device$"):
+        build_project(project)
+    monkeypatch.setattr(writer, "atomic_write", real)
+    assert build_project(project).rendered == 4  # the next build does them all

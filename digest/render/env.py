@@ -31,6 +31,7 @@ _ILLEGAL = re.compile(
 _SPACE = re.compile(r"\s+")
 _URL_BAD = re.compile("[\\s\"'<>`\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]#|~])")
+_MD_ANY = re.compile(r"[\\`*_\[\]#|~&<>]")
 _SAFE_SCHEMES = ("http://", "https://")
 
 
@@ -43,6 +44,8 @@ def builtin_templates() -> Path:
 
 def clean(text: str) -> str:
     """Text with the characters no output may carry removed (see ``_ILLEGAL``)."""
+    if text.isascii() and text.isprintable():  # none of them: most titles and abstracts
+        return text
     return _ILLEGAL.sub("", text)
 
 
@@ -54,7 +57,9 @@ def safe_url(url: str | None) -> str:
 
 
 def one_line(text: str) -> str:
-    return _SPACE.sub(" ", clean(text)).strip()
+    """Cleaned, every run of whitespace one space, no space at the ends (``str.split`` and
+    ``\\s`` agree on what whitespace is; a regex substitution took 24 us an abstract)."""
+    return " ".join(clean(text).split())
 
 
 def shorten(text: str, limit: int) -> str:
@@ -94,14 +99,19 @@ def marked_html(text: str, spans: Iterable[Sequence[int]] = (), limit: int | Non
     per piece, joined by ``Markup.join``, cost twice the time of the whole site page."""
     text, spans = _cut(text, spans, limit)
     if not spans:
-        return Markup(str(escape(text)).strip())
-    html = "".join(
-        [
-            f"<strong>{escape(piece)}</strong>" if mark else str(escape(piece))
-            for piece, mark in _spans(text, spans)
-        ]
-    )
-    return Markup(html.strip())
+        return Markup(escape(text).strip())
+    out: list[str] = []
+    at = 0
+    for start, end in sorted(spans):
+        start = max(start, at)
+        if end <= start:
+            continue
+        if start > at:
+            out.append(escape(text[at:start]))
+        out += ("<strong>", escape(text[start:end]), "</strong>")
+        at = end
+    out.append(escape(text[at:]))
+    return Markup("".join(out).strip())
 
 
 def md_escape(text: str) -> str:
@@ -110,15 +120,24 @@ def md_escape(text: str) -> str:
 
 
 def _md(text: str) -> str:
+    if _MD_ANY.search(text) is None:  # nothing to escape: most titles
+        return text
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def _single_spaced(text: str) -> str:
+    """Each run of whitespace one space (the ends kept)."""
+    if text.isprintable() and "  " not in text:  # no whitespace but single spaces
+        return text
+    return _SPACE.sub(" ", text)
 
 
 def marked_md(text: str, spans: Iterable[Sequence[int]] = (), limit: int | None = None) -> str:
     text, spans = _cut(text, spans, limit)
     out = []
     for piece, mark in _spans(text, spans):
-        escaped = _md(_SPACE.sub(" ", piece))
+        escaped = _md(_single_spaced(piece))
         out.append(f"**{escaped}**" if mark and escaped.strip() == escaped else escaped)
     return "".join(out).strip()
 
