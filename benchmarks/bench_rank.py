@@ -170,7 +170,9 @@ def main(n: int) -> None:
     spread = best_of(3, tldr_for="none", marks_for="none", workers=cores)
     print(f"{f'scoring, {cores} cores':<34}{rate(n, spread)}  {scoring / spread:.2f}x one core")
     spread = best_of(3, tldr_for="highlights", marks_for="highlights", workers=cores)
-    print(f"{'  + highlights TL;DRs and marks':<34}{rate(n, spread)}  {full / spread:.2f}x one core")
+    print(
+        f"{'  + highlights TL;DRs and marks':<34}{rate(n, spread)}  {full / spread:.2f}x one core"
+    )
 
     words = sorted(
         {k for topic in topics for k in topic.keywords if not k.startswith("/")},
