@@ -12,7 +12,7 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
@@ -52,6 +52,17 @@ def title_id(title: str) -> str:
 
 
 _new = object.__new__
+_T = TypeVar("_T")
+
+
+def _without_init(cls: type[_T], **fields: Any) -> _T:
+    """An instance of a frozen dataclass with ``__dict__`` built without its ``__init__``, which
+    sets each field through ``object.__setattr__``: the bulk paths (readers, the ranker) build
+    millions, and this is 2.5x cheaper. Same object, same immutability afterwards; the caller
+    gives every field."""
+    instance = _new(cls)
+    instance.__dict__.update(fields)
+    return instance
 
 
 @dataclass(frozen=True)
@@ -93,15 +104,12 @@ class Paper:
         categories: tuple[str, ...],
         extra: dict[str, Any],
     ) -> Paper:
-        """Construct without the frozen-dataclass ``__init__`` (one ``object.__setattr__`` per
-        field): the bulk readers build millions of papers, and this is 2.5x cheaper. Same
-        object, same immutability afterwards."""
-        paper = _new(cls)
-        paper.__dict__.update(
-            id=id, title=title, abstract=abstract, date=date, source=source,
+        """A paper built without ``__init__`` (see :func:`_without_init`): the bulk readers
+        build millions."""
+        return _without_init(
+            cls, id=id, title=title, abstract=abstract, date=date, source=source,
             authors=authors, url=url, categories=categories, extra=extra,
         )  # fmt: skip
-        return paper
 
     @property
     def arxiv_id(self) -> str | None:
@@ -302,14 +310,12 @@ class ScoredPaper:
         title_marks: tuple[tuple[int, int], ...],
         abstract_marks: tuple[tuple[int, int], ...],
     ) -> ScoredPaper:
-        """Construct without the frozen-dataclass ``__init__``, as :meth:`Paper.fast` (ranking
-        makes one per paper per date: 0.7 us instead of 1.6 us)."""
-        scored = _new(cls)
-        scored.__dict__.update(
-            paper=paper, score=score, topic=topic, topics=topics, matched=matched,
+        """A scored paper built without ``__init__`` (see :func:`_without_init`): ranking makes
+        one per paper per date."""
+        return _without_init(
+            cls, paper=paper, score=score, topic=topic, topics=topics, matched=matched,
             highlight=highlight, tldr=tldr, title_marks=title_marks, abstract_marks=abstract_marks,
         )  # fmt: skip
-        return scored
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON form (``digest rank --json``): keep these keys stable."""
