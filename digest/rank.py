@@ -450,10 +450,8 @@ def _rank_spread(
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     ranked: list[RankedDay | None] = [None] * len(items)
-    first, end = (
-        0,
-        len(items),
-    )  # dates not yet taken: this process from the front, workers from the back
+    # dates not yet taken: this process takes them from the front, workers from the back
+    first, end = 0, len(items)
     helpers = workers - 1
 
     def portion() -> int:  # smaller as fewer dates are left, so that nobody waits long at the end

@@ -100,18 +100,10 @@ def marked_html(text: str, spans: Iterable[Sequence[int]] = (), limit: int | Non
     text, spans = _cut(text, spans, limit)
     if not spans:
         return Markup(escape(text).strip())
-    out: list[str] = []
-    at = 0
-    for start, end in sorted(spans):
-        start = max(start, at)
-        if end <= start:
-            continue
-        if start > at:
-            out.append(escape(text[at:start]))
-        out += ("<strong>", escape(text[start:end]), "</strong>")
-        at = end
-    out.append(escape(text[at:]))
-    return Markup("".join(out).strip())
+    html = "".join(
+        [f"<strong>{escape(p)}</strong>" if mark else escape(p) for p, mark in _spans(text, spans)]
+    )
+    return Markup(html.strip())
 
 
 def md_escape(text: str) -> str:
