@@ -14,10 +14,12 @@ from pathlib import Path
 import feedparser
 import markdown
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digest.errors import DigestError
 from digest.render import Rendered
-from digest.render.email import BUDGET
+from digest.render.email import BUDGET, largest_fitting
 from digest.writer import OutputError, Writer, atomic_write
 from tests.helpers import build_project, parse_html
 
@@ -111,6 +113,39 @@ def test_a_huge_day_keeps_the_email_under_budget_and_links_the_rest(tmp_path: Pa
         (out / "email" / "2026-11-20.eml").read_bytes(), policy=email.policy.default
     )
     assert len(msg.get_body(("html",)).get_content().encode()) < BUDGET
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.integers(1, 40), min_size=1, max_size=5),
+    st.lists(st.integers(0, 3000), min_size=40, max_size=40),
+    st.integers(0, 5000),
+    st.integers(0, 150_000),
+)
+def test_the_email_lists_as_many_papers_as_fit(
+    counts: list[int], costs: list[int], base: int, budget: int
+) -> None:
+    """Whatever each listed paper costs, the limit found is the largest within budget."""
+
+    def size(limit: int) -> int:
+        return base + sum(costs[j] for n in counts for j in range(min(limit, n)))
+
+    longest = max(counts)
+    if size(longest) <= budget:
+        return
+    fitting = [limit for limit in range(longest + 1) if size(limit) <= budget]
+    assert largest_fitting(size, counts, budget) == max(fitting, default=0)
+
+
+def test_finding_the_email_limit_renders_a_few_times_not_once_per_halving() -> None:
+    tried: list[int] = []
+
+    def size(limit: int) -> int:  # every listed paper costs the same
+        tried.append(limit)
+        return 20_000 + 700 * sum(min(limit, n) for n in (300, 120, 40))
+
+    assert largest_fitting(size, [300, 120, 40], BUDGET) == 38  # 20k + 700 * 3 * 38 < 100k
+    assert len(set(tried)) <= 4  # with 0 and 300: halving [0, 300] would take nine
 
 
 # -- writer ----------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import email.policy
 import email.utils
 import hashlib
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -107,23 +107,22 @@ def render_bodies(day: RankedDay, site: Site, unsubscribe: str | None) -> tuple[
     }
     html_template = site.env.get_template("email/day.html")
 
+    made: dict[tuple[int, ...], str] = {}  # by how many papers each section lists
+
     def html_for(limit: int | None) -> str:
-        raw = clean(html_template.render(context, sections=sections(day, site, limit)))
-        return _INLINER.inline(raw).rstrip("\n") + "\n"
+        listed = sections(day, site, limit)
+        key = tuple(shown for _, _, shown in listed)
+        if key not in made:
+            raw = clean(html_template.render(context, sections=listed))
+            made[key] = _INLINER.inline(raw).rstrip("\n") + "\n"
+        return made[key]
 
     html = html_for(None)
+    limit: int | None = None
     if _size(html) > BUDGET:
-        low, high = 0, max((len(p) for _, p, _ in sections(day, site, None)), default=0)
-        while low < high:  # the largest limit that fits
-            mid = (low + high + 1) // 2
-            if _size(html_for(mid)) <= BUDGET:
-                low = mid
-            else:
-                high = mid - 1
-        limit: int | None = low
-        html = html_for(low)
-    else:
-        limit = None
+        counts = [len(p) for _, p, _ in sections(day, site, None)]
+        limit = largest_fitting(lambda n: _size(html_for(n)), counts, BUDGET)
+        html = html_for(limit)
     text_context = dict(context, page=paths.email(day.date, "txt"))
     text = clean(
         site.env.get_template("email/day.txt").render(
@@ -131,6 +130,50 @@ def render_bodies(day: RankedDay, site: Site, unsubscribe: str | None) -> tuple[
         )
     )
     return html, text
+
+
+def largest_fitting(size: Callable[[int], int], counts: Sequence[int], budget: int) -> int:
+    """The largest ``limit`` (papers listed per section, at most ``max(counts)``) whose email
+    ``size(limit)`` is within ``budget``, or 0; ``size`` grows with ``limit`` and
+    ``size(max(counts))`` is over budget. Each ``size`` renders and inlines the whole email, so
+    few are tried: the size is taken to grow with the number of papers listed,
+    ``sum(min(limit, n))``, between the two closest limits tried so far; the guess and its
+    neighbour are tried (about four renders where halving the range took about nine)."""
+    lo, hi = 0, max(counts, default=0)
+    size_lo = size(lo)
+    if size_lo > budget or hi == 0:
+        return 0
+    size_hi = size(hi)
+
+    def listed(limit: int) -> int:
+        return sum(min(limit, n) for n in counts)
+
+    def check(limit: int) -> bool:  # narrows [lo, hi]: size(lo) <= budget < size(hi)
+        nonlocal lo, hi, size_lo, size_hi
+        found = size(limit)
+        if found <= budget:
+            lo, size_lo = limit, found
+        else:
+            hi, size_hi = limit, found
+        return found <= budget
+
+    tries = 0
+    while hi - lo > 1:
+        tries += 1
+        if tries > 3:  # the sizes are far from the model: halve the range
+            check((lo + hi) // 2)
+            continue
+        want = listed(lo) + (budget - size_lo) * (listed(hi) - listed(lo)) / (size_hi - size_lo)
+        guess = lo
+        while guess + 1 < hi and listed(guess + 1) <= want:
+            guess += 1
+        guess = min(max(guess, lo + 1), hi - 1)
+        if check(guess):
+            if guess + 1 < hi:
+                check(guess + 1)
+        elif guess - 1 > lo:
+            check(guess - 1)
+    return lo
 
 
 # Stands for each subscriber's own unsubscribe URL in a letter rendered once for many: letters
