@@ -67,6 +67,11 @@ CREATE TABLE IF NOT EXISTS rendered(
     key TEXT NOT NULL,
     files BLOB NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fragments(
+    date TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    data BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs(
     id INTEGER PRIMARY KEY,
     started TEXT NOT NULL,
@@ -448,6 +453,26 @@ class Store:
                     "INSERT OR REPLACE INTO meta VALUES ('summary', ?)",
                     (summary[0] + "\n" + summary[1].decode(),),
                 )
+
+    def fragments(self) -> dict[dt.date, tuple[str, bytes]]:
+        """Per date: (key, pieces) of the summary files' pieces last rendered for it."""
+        return {
+            dt.date.fromisoformat(d): (k, data)
+            for d, k, data in self.db.execute("SELECT date, key, data FROM fragments")
+        }
+
+    def save_fragments(
+        self, rows: Iterable[tuple[dt.date, str, bytes]], keep: Iterable[dt.date]
+    ) -> None:
+        """Store ``rows`` (date, key, pieces) and forget the pieces of dates not in ``keep``."""
+        keep = {d.isoformat() for d in keep}
+        with self.transaction():
+            gone = [(d,) for (d,) in self.db.execute("SELECT date FROM fragments") if d not in keep]
+            self.db.executemany("DELETE FROM fragments WHERE date = ?", gone)
+            self.db.executemany(
+                "INSERT OR REPLACE INTO fragments VALUES (?, ?, ?)",
+                [(d.isoformat(), k, data) for d, k, data in rows],
+            )
 
     # -- fetching: validators for conditional GET, the newest and the last good copy --------
 

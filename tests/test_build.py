@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import DigestError
-from tests.helpers import build_project
+from tests.helpers import build_project, parse_html
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "sample"
 # Compared byte for byte. Left out: the email HTML (its inlined CSS is css-inline's to format)
@@ -93,9 +93,7 @@ def test_the_pages_listing_many_dates_are_rendered_only_when_one_changed(
 
     calls: list[int] = []
     real = pipeline.render_summary
-    monkeypatch.setattr(
-        pipeline, "render_summary", lambda recent, site: calls.append(1) or real(recent, site)
-    )
+    monkeypatch.setattr(pipeline, "render_summary", lambda *args: calls.append(1) or real(*args))
     build_project(project)
     assert len(calls) == 1
     before = files(project / "output")
@@ -132,18 +130,17 @@ NEW_DAY = """<?xml version="1.0"?>
 """
 
 
+def add_new_day(project: Path) -> None:
+    (project / "feeds" / "extra.xml").write_text(NEW_DAY)
+    config = project / "digest.yaml"
+    new = "sources:\n  - path: feeds/extra.xml\n    name: extra\n"
+    config.write_text(config.read_text().replace("sources:\n", new, 1))
+
+
 def test_adding_a_day_rewrites_only_that_day_and_the_pages_that_list_it(project: Path) -> None:
     build_project(project)
     before = files(project / "output")
-    (project / "feeds" / "extra.xml").write_text(NEW_DAY)
-    with (project / "digest.yaml").open("a") as fh:
-        fh.write("")
-    text = (
-        (project / "digest.yaml")
-        .read_text()
-        .replace("sources:\n", "sources:\n  - path: feeds/extra.xml\n    name: extra\n", 1)
-    )
-    (project / "digest.yaml").write_text(text)
+    add_new_day(project)
     report = build_project(project)
     after = files(project / "output")
     assert report.ranked == 1 and report.rendered == 2  # the new date, and the one before it
@@ -160,6 +157,52 @@ def test_adding_a_day_rewrites_only_that_day_and_the_pages_that_list_it(project:
     assert untouched and not (untouched & changed)
     assert "topics/efficiency.html" not in changed  # nothing new on it
     assert set(report.written.written) == changed - {"manifest.json"}
+
+
+def test_a_new_day_renders_only_its_own_topic_sections_and_feed_items(
+    project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest import pipeline
+    from digest.render import Fragments
+
+    made: list[set] = []
+
+    class Recorded(Fragments):
+        def get(self, date, name, make):  # type: ignore[no-untyped-def]
+            got = super().get(date, name, make)
+            if date in self.made:
+                made[-1].add((date.isoformat(), name))
+            return got
+
+    monkeypatch.setattr(pipeline, "Fragments", lambda kept: made.append(set()) or Recorded(kept))
+    build_project(project)
+    assert {d for d, _ in made[0]} == {"2026-03-13", "2026-08-05", "2026-08-12", "2026-11-20"}
+    add_new_day(project)
+    build_project(project)
+    # the new date's pieces only: its section of the scaling and test-time compute pages
+    # and its items in the feeds; every other date's pieces are the ones kept
+    assert {d for d, _ in made[1]} == {"2026-11-21"}
+    assert {"topic:scaling", "item:2611.20001"} <= {n for _, n in made[1]}
+    # and the pages and feeds are the same bytes as a build that renders every piece
+    fresh = tmp_path_factory.mktemp("fresh")
+    shutil.copytree(project / "feeds", fresh / "feeds")
+    shutil.copy(project / "digest.yaml", fresh / "digest.yaml")
+    build_project(fresh)
+    for name in ["topics/scaling.html", "topics/test-time-compute.html", "topics/rl.html",
+                 "feeds/all.xml", "feeds/scaling.xml", "index.html"]:  # fmt: skip
+        assert (project / "output" / name).read_bytes() == (fresh / "output" / name).read_bytes()
+    # a changed template makes every piece again
+    (project / "mine" / "site").mkdir(parents=True)
+    (project / "mine" / "site" / "topic_day.html").write_text(
+        "<section class=mine>{{ day.date.isoformat() }}: {{ papers|length }}</section>\n"
+    )
+    with (project / "digest.yaml").open("a") as fh:
+        fh.write("templates: mine\n")
+    build_project(project)
+    assert {d for d, _ in made[2]} == {"2026-03-13", "2026-08-05", "2026-08-12", "2026-11-20",
+                                       "2026-11-21"}  # fmt: skip
+    page = parse_html((project / "output" / "topics" / "scaling.html").read_bytes())
+    assert page.find("section", class_="mine")[0].text.startswith("2026-11-21: ")
 
 
 def test_a_changed_template_or_title_re_renders_and_a_dropped_topic_is_removed(

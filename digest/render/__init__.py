@@ -99,8 +99,29 @@ class Site:
         return self.site_url.split("://", 1)[-1].split("/", 1)[0]
 
 
+class Fragments:
+    """Pieces of the summary files that belong to one date (a topic page's section of that
+    date, a feed item), by date and name. ``kept``: the pieces an earlier build made, for the
+    dates whose ranking, config and templates are unchanged; they are used as they are, so a
+    new day renders its own pieces only. After rendering, ``used`` holds every piece of each
+    date and ``made`` the dates that had a piece rendered this time (what to keep)."""
+
+    def __init__(self, kept: Mapping[dt.date, Mapping[str, str]] | None = None) -> None:
+        self.kept = kept or {}
+        self.used: dict[dt.date, dict[str, str]] = {}
+        self.made: set[dt.date] = set()
+
+    def get(self, date: dt.date, name: str, make: Callable[[], str]) -> str:
+        piece = self.kept.get(date, {}).get(name)
+        if piece is None:
+            piece = make()
+            self.made.add(date)
+        self.used.setdefault(date, {})[name] = piece
+        return piece
+
+
 DayRenderer = Callable[[RankedDay, Site], list[Rendered]]
-SummaryRenderer = Callable[[Sequence[RankedDay], Site], list[Rendered]]
+SummaryRenderer = Callable[[Sequence[RankedDay], Site, Fragments], list[Rendered]]
 
 
 @dataclass(frozen=True)
@@ -122,9 +143,13 @@ def render_day(day: RankedDay, site: Site) -> list[Rendered]:
     return [f for o in outputs() if o.day for f in o.day(day, site)]
 
 
-def render_summary(recent: Sequence[RankedDay], site: Site) -> list[Rendered]:
-    """``recent``: the latest ranked dates, newest first."""
-    return [f for o in outputs() if o.summary for f in o.summary(recent, site)]
+def render_summary(
+    recent: Sequence[RankedDay], site: Site, fragments: Fragments | None = None
+) -> list[Rendered]:
+    """``recent``: the latest ranked dates, newest first; ``fragments``: their pieces kept from
+    an earlier build (see :class:`Fragments`)."""
+    fragments = Fragments() if fragments is None else fragments
+    return [f for o in outputs() if o.summary for f in o.summary(recent, site, fragments)]
 
 
 def outputs() -> list[Output]:

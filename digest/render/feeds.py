@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from markupsafe import Markup
-
 from ..model import RankedDay, ScoredPaper
-from . import Output, Rendered, Site, paths, register
+from . import Fragments, Output, Rendered, Site, paths, register
 from .env import render
 
 Item = tuple[ScoredPaper, str | None]
@@ -27,13 +25,19 @@ def topic_items(recent: Sequence[RankedDay], site: Site, topic: str) -> list[Ite
     return items
 
 
-def feed(site: Site, path: str, title: str, description: str, items: list[Item]) -> bytes:
+def feed(
+    site: Site, path: str, title: str, description: str, items: list[Item], fragments: Fragments
+) -> bytes:
     env = site.env
     item_template = env.get_template("feeds/item.html")
 
     def item_html(s: ScoredPaper) -> str:
-        # rendered (escaped) HTML, escaped once more by the XML template: the reader unescapes
-        return str(Markup(item_template.render(site=site, s=s, page=path)).strip())
+        """The item's HTML, escaped once more by the XML template (the reader unescapes).
+        The same in every feed (they all are in ``feeds/``): rendered once per paper, with
+        ``page`` the main feed, and kept with the paper's date."""
+        return fragments.get(s.paper.date, f"item:{s.paper.id}", lambda: item_template.render(
+            site=site, s=s, page=paths.FEED_ALL
+        ).strip())  # fmt: skip
 
     xml = render(
         env,
@@ -49,14 +53,14 @@ def feed(site: Site, path: str, title: str, description: str, items: list[Item])
     return xml.encode()
 
 
-def summary_feeds(recent: Sequence[RankedDay], site: Site) -> list[Rendered]:
+def summary_feeds(recent: Sequence[RankedDay], site: Site, fragments: Fragments) -> list[Rendered]:
     everything = [(s, s.topic) for day in recent for s in day.highlights]
     out = [
         Rendered(
             paths.FEED_ALL,
             "rss",
             feed(site, paths.FEED_ALL, f"{site.title}: highlights",
-                 f"The daily highlights of {site.title}", everything),
+                 f"The daily highlights of {site.title}", everything, fragments),
         )
     ]  # fmt: skip
     listed = [(f"{site.title}: highlights", site.site_url + paths.FEED_ALL)]
@@ -64,7 +68,8 @@ def summary_feeds(recent: Sequence[RankedDay], site: Site) -> list[Rendered]:
         path = paths.topic_feed(site.slugs[topic.name])
         title = f"{site.title}: {topic.name}"
         description = topic.description or f"New papers on {topic.name}"
-        data = feed(site, path, title, description, topic_items(recent, site, topic.name))
+        items = topic_items(recent, site, topic.name)
+        data = feed(site, path, title, description, items, fragments)
         out.append(Rendered(path, "rss", data, topic=topic.name))
         listed.append((title, site.site_url + path))
     opml = render(site.env, "feeds/feeds.opml", site=site, page=paths.OPML, feeds=listed)

@@ -3,11 +3,14 @@ papers over the latest dates), the archive and the stylesheet. Relative links on
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
+from markupsafe import Markup
+
 from ..model import RankedDay, ScoredPaper
-from . import Output, Rendered, Site, paths, register
+from . import Fragments, Output, Rendered, Site, paths, register
 from .env import render
 
 
@@ -37,7 +40,7 @@ def day_page(day: RankedDay, site: Site) -> list[Rendered]:
     return [Rendered(path, "page", data, day.date)]
 
 
-def summary_pages(recent: Sequence[RankedDay], site: Site) -> list[Rendered]:
+def summary_pages(recent: Sequence[RankedDay], site: Site, fragments: Fragments) -> list[Rendered]:
     latest = recent[0] if recent else None
     out = [
         Rendered(
@@ -52,7 +55,16 @@ def summary_pages(recent: Sequence[RankedDay], site: Site) -> list[Rendered]:
         slug = site.slugs[topic.name]
         days = [(d, d.sections[topic.name]) for d in recent if d.sections.get(topic.name)]
         path = paths.topic_page(slug)
-        data = page(site, "site/topic.html", path, topic=topic, slug=slug, days=days)
+        sections = [
+            Markup(fragments.get(day.date, f"topic:{topic.name}", functools.partial(
+                render, site.env, "site/topic_day.html",
+                site=site, page=path, topic=topic, slug=slug, day=day, papers=papers,
+            )))
+            for day, papers in days
+        ]  # fmt: skip
+        data = page(
+            site, "site/topic.html", path, topic=topic, slug=slug, days=days, sections=sections
+        )
         out.append(Rendered(path, "page", data, topic=topic.name))
     return out
 
