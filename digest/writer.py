@@ -98,8 +98,9 @@ class Writer:
                 f"{self.out}: cannot create the output folder: {exc.strerror}"
             ) from None
 
-    def _claim(self, entry: Entry) -> Path:
-        check_path(entry.path)
+    def _claim(self, entry: Entry, checked: bool = False) -> Path:
+        if not checked:
+            check_path(entry.path)
         folded = entry.path.casefold()  # two paths one case-insensitive disk would merge
         if folded in self._folded:
             raise OutputError(
@@ -113,18 +114,20 @@ class Writer:
     def present(self, entries: Iterable[Entry]) -> bool:
         """Whether every file is on disk with its recorded size (the cheap check that lets an
         unchanged date skip rendering)."""
+        out = str(self.out)
         for entry in entries:
             try:
-                if (self.out / entry.path).stat().st_size != entry.size:
+                if os.stat(f"{out}/{entry.path}").st_size != entry.size:
                     return False
             except OSError:
                 return False
         return True
 
     def keep(self, entries: Iterable[Entry]) -> None:
-        """Files of an unchanged date: listed in the manifest, not rendered, not written."""
+        """Files of an unchanged date: listed in the manifest, not rendered, not written (their
+        paths were checked when they were written)."""
         for entry in entries:
-            self._claim(entry)
+            self._claim(entry, checked=True)
             self.report.kept += 1
 
     def write(self, file: Rendered) -> Entry:
@@ -154,11 +157,9 @@ class Writer:
         did not make."""
         manifest = self.out / paths.MANIFEST
         previous = _listed(manifest)
-        data = {
-            "generator": f"digest {__version__}",
-            "files": [self.entries[p].to_json() for p in sorted(self.entries)],
-        }
-        text = (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode()
+        text = manifest_text(
+            f"digest {__version__}", [self.entries[p] for p in sorted(self.entries)]
+        )
         if not _same(manifest, text):
             atomic_write(manifest, text)
         for path in sorted(previous - set(self.entries)):
@@ -174,15 +175,31 @@ class Writer:
     def _sweep(self) -> None:
         """Remove temporary files a killed build left behind (they would be published): in
         the output folder and every folder this build wrote to."""
-        folders = {self.out} | {(self.out / p).parent for p in self.entries}
-        for folder in folders:
+        folders = {""} | {p.rpartition("/")[0] for p in self.entries}
+        for folder in sorted(folders):
+            where = self.out / folder
             try:
-                names = [e.name for e in os.scandir(folder) if _TEMPORARY.match(e.name)]
+                with os.scandir(where) as found:
+                    names = [e.name for e in found if e.name[-4:] == ".tmp"]
             except OSError:
                 continue
-            for name in names:
+            for name in filter(_TEMPORARY.match, names):
                 with contextlib.suppress(OSError):
-                    (folder / name).unlink()
+                    (where / name).unlink()
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False).encode  # one value at a time, in C
+
+
+def manifest_text(generator: str, entries: list[Entry]) -> bytes:
+    """``manifest.json``: the bytes ``json.dumps(..., indent=1, ensure_ascii=False)`` writes,
+    made line by line: with an indent, json encodes in Python, 10 ms for 4,000 files."""
+    files = [
+        "  {\n" + ",\n".join(f"   {_JSON(k)}: {_JSON(v)}" for k, v in e.to_json().items()) + "\n  }"
+        for e in entries
+    ]
+    listed = "[\n" + ",\n".join(files) + "\n ]" if files else "[]"
+    return f'{{\n "generator": {_JSON(generator)},\n "files": {listed}\n}}\n'.encode()
 
 
 def _same(target: Path, data: bytes) -> bool:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from digest.errors import DigestError
 from digest.render import Rendered
 from digest.render.email import BUDGET, largest_fitting
-from digest.writer import OutputError, Writer, atomic_write
+from digest.writer import Entry, OutputError, Writer, atomic_write, manifest_text
 from tests.helpers import build_project, parse_html
 
 HOSTILE_TITLE = "Scaling <script>alert(1)</script> ]]> \x0b\x1b[31m laws {{ 7*7 }} {% if 1 %}x{% endif %} [x](javascript:alert(2)) <img src=x onerror=alert(3)>"
@@ -149,6 +149,23 @@ def test_finding_the_email_limit_renders_a_few_times_not_once_per_halving() -> N
 
 
 # -- writer ----------------------------------------------------------------------------------
+
+
+entries = st.builds(
+    Entry,
+    path=st.text(),
+    kind=st.text(),
+    date=st.one_of(st.none(), st.dates()),
+    topic=st.one_of(st.none(), st.text()),
+    size=st.integers(0, 10**9),
+)
+
+
+@given(st.lists(entries, max_size=4), st.text())
+def test_the_manifest_is_what_json_dumps_writes(entries: list[Entry], generator: str) -> None:
+    data = {"generator": generator, "files": [e.to_json() for e in entries]}
+    expected = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    assert manifest_text(generator, entries) == expected.encode()
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary(
