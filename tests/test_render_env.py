@@ -7,7 +7,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from digest.render.env import _Environment, output_escape
+from digest.render.env import _cut, _Environment, _spans, marked_html, output_escape
 
 
 class Html:
@@ -42,3 +42,29 @@ def test_templates_escape_through_it(text: str) -> None:
     template = env.from_string("<p title='{{ t }}'>{{ t }}</p>{{ m }}{{ t|upper }}")
     html = template.render(t=text, m=Markup("<b>safe</b>"))
     assert html == f"<p title='{escape(text)}'>{escape(text)}</p><b>safe</b>{escape(text.upper())}"
+
+
+def marked_by_definition(text: str, spans: list[tuple[int, int]], limit: int | None) -> str:
+    """Each piece escaped on its own, the marked ones in <strong>, the whole stripped."""
+    text, spans = _cut(text, spans, limit)
+    pieces = _spans(text, spans)
+    return "".join(
+        f"<strong>{escape(p)}</strong>" if m else str(escape(p)) for p, m in pieces
+    ).strip()
+
+
+texts = st.text(alphabet=st.sampled_from("ab <>&'\"\x02\x03\u2028é"), max_size=40)
+
+
+@given(
+    texts,
+    st.lists(st.tuples(st.integers(0, 45), st.integers(0, 45))),
+    st.sampled_from([None, 5, 30]),
+)
+@example("a\x02b<c", [(0, 3)], None)  # the stand-in characters in the text itself
+@example(" a b ", [(0, 2), (2, 5)], None)  # marks next to each other, at the ends
+def test_marked_html_escapes_and_marks_as_defined(
+    text: str, spans: list[tuple[int, int]], limit: int | None
+) -> None:
+    spans = [(min(a, b), max(a, b)) for a, b in spans]
+    assert marked_html(text, spans, limit) == marked_by_definition(text, spans, limit)
