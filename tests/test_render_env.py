@@ -3,11 +3,13 @@ definitions: the fast paths write the same text as the plain ones."""
 
 from __future__ import annotations
 
+import posixpath
+
 from hypothesis import example, given
 from hypothesis import strategies as st
 from markupsafe import Markup, escape
 
-from digest.render.env import _cut, _Environment, _spans, marked_html, output_escape
+from digest.render.env import _cut, _Environment, _spans, marked_html, output_escape, relative
 
 
 class Html:
@@ -68,3 +70,16 @@ def test_marked_html_escapes_and_marks_as_defined(
 ) -> None:
     spans = [(min(a, b), max(a, b)) for a, b in spans]
     assert marked_html(text, spans, limit) == marked_by_definition(text, spans, limit)
+
+
+parts = st.lists(
+    st.sampled_from(["days", "a.html", "topics", "feeds", "x", "index.html"]), max_size=3
+)
+
+
+@given(parts.filter(bool), parts)
+@example(["index.html"], [])
+@example(["days"], ["days"])
+def test_relative_links_are_what_relpath_makes(target: list[str], folder: list[str]) -> None:
+    target_path, folder_path = "/".join(target), "/".join(folder)
+    assert relative(target_path, folder_path) == posixpath.relpath(target_path, folder_path or ".")

@@ -18,7 +18,6 @@ from typing import Any
 
 import jinja2
 import jinja2.compiler
-import markdown as markdown_lib
 import nh3
 from markupsafe import Markup, escape
 
@@ -156,7 +155,9 @@ def marked_md(text: str, spans: Iterable[Sequence[int]] = (), limit: int | None 
 
 def markdown_html(text: str) -> Markup:
     """Markdown (from the config) as sanitized HTML: raw HTML in it is cleaned by nh3."""
-    html = markdown_lib.markdown(clean(text), output_format="html")
+    import markdown  # here: only pages that show a topic's description need it (9 ms to load)
+
+    html = markdown.markdown(clean(text), output_format="html")
     return Markup(nh3.clean(html, url_schemes={"http", "https", "mailto"}))
 
 
@@ -205,7 +206,21 @@ def _rel(target: str, page: str) -> str:
         fragment = "#" + fragment
     if not target:
         return fragment
-    return posixpath.relpath(target, posixpath.dirname(page) or ".") + fragment
+    return relative(target, posixpath.dirname(page)) + fragment
+
+
+def relative(target: str, folder: str) -> str:
+    """``posixpath.relpath(target, folder or ".")`` for the output's own paths (relative,
+    '/'-separated, no '.' or '..' parts), without its two calls to ``os.getcwd``: the archive
+    links to every date."""
+    there = target.split("/")
+    here = folder.split("/") if folder else []
+    common = 0
+    for a, b in zip(there, here, strict=False):
+        if a != b:
+            break
+        common += 1
+    return "/".join([".."] * (len(here) - common) + there[common:]) or "."
 
 
 def wrap(text: str, width: int = 72, indent: int = 0) -> str:
