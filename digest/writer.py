@@ -98,7 +98,7 @@ class Writer:
                 f"{self.out}: cannot create the output folder: {exc.strerror}"
             ) from None
 
-    def _claim(self, entry: Entry, checked: bool = False) -> Path:
+    def _claim(self, entry: Entry, checked: bool = False) -> None:
         if not checked:
             check_path(entry.path)
         folded = entry.path.casefold()  # two paths one case-insensitive disk would merge
@@ -109,7 +109,6 @@ class Writer:
             )
         self._folded[folded] = entry.path
         self.entries[entry.path] = entry
-        return self.out / entry.path
 
     def present(self, entries: Iterable[Entry]) -> bool:
         """Whether every file is on disk with its recorded size (the cheap check that lets an
@@ -132,7 +131,8 @@ class Writer:
 
     def write(self, file: Rendered) -> Entry:
         entry = Entry(file.path, file.kind, file.date, file.topic, len(file.data))
-        target = self._claim(entry)
+        self._claim(entry)
+        target = self.out / entry.path
         if _same(target, file.data):
             self.report.unchanged += 1
             return entry
@@ -195,11 +195,20 @@ def manifest_text(generator: str, entries: list[Entry]) -> bytes:
     """``manifest.json``: the bytes ``json.dumps(..., indent=1, ensure_ascii=False)`` writes,
     made line by line: with an indent, json encodes in Python, 10 ms for 4,000 files."""
     files = [
-        "  {\n" + ",\n".join(f"   {_JSON(k)}: {_JSON(v)}" for k, v in e.to_json().items()) + "\n  }"
+        f'  {{\n   "path": {_quoted(e.path)},\n   "kind": {_quoted(e.kind)},\n'
+        f'   "date": {_quoted(e.date.isoformat()) if e.date else "null"},\n'
+        f'   "topic": {"null" if e.topic is None else _quoted(e.topic)}\n  }}'
         for e in entries
-    ]
+    ]  # the keys of Entry.to_json, in its order
     listed = "[\n" + ",\n".join(files) + "\n ]" if files else "[]"
     return f'{{\n "generator": {_JSON(generator)},\n "files": {listed}\n}}\n'.encode()
+
+
+def _quoted(text: str) -> str:
+    """A JSON string (as ``_JSON``); a path needs no escaping, and is only put in quotes."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return _JSON(text)
 
 
 def _same(target: Path, data: bytes) -> bool:
