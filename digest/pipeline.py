@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import orjson
 
@@ -33,9 +33,11 @@ from .render import DateInfo, Fragments, Site, render_day, render_summary
 from .render import email as email_render
 from .render.email import Letter
 from .render.env import templates_fingerprint
-from .send import Mailer, Outgoing, SendReport, send_all
 from .store import Store, known_ids
 from .writer import Entry, Writer, WriteReport, atomic_write
+
+if TYPE_CHECKING:  # digest.send (smtplib, ssl) is imported by send() alone
+    from .send import Outgoing, SendReport
 
 
 def source_bytes(specs: Sequence[SourceSpec], root: Path) -> int:
@@ -533,6 +535,8 @@ def send(
     """The date's digest to every subscriber, each with the topics they follow, exactly once
     (``digest send``). ``to``: one copy to that address, recorded nowhere (a preview);
     ``dry_run``: write the ``.eml`` files into ``out`` instead of sending."""
+    from .send import Mailer, Outgoing, SendReport, send_all
+
     if to is None and not config.subscribers:
         raise DigestError("no subscribers: add subscribers: or subscribers_file: to the config")
     if not dry_run and config.smtp is None:
