@@ -196,6 +196,8 @@ def test_the_eml_is_multipart_alternative_text_first_with_every_header(out: Path
         assert msg["Message-ID"].startswith("<") and msg["Message-ID"].endswith("@example.org>")
         assert msg["List-Unsubscribe"] == "<https://example.org/unsubscribe>"
         assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        # every line within the 78 characters mail should keep to (998 is the hard limit)
+        assert max(len(line) for line in eml.read_bytes().split(b"\r\n")) <= 78
         # the parts are the .txt and .html files (with the CRLF line ends of mail)
         for part, ext in zip(parts, ["txt", "html"], strict=True):
             expected = (out / "email" / f"{eml.stem}.{ext}").read_text()

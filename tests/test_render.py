@@ -3,6 +3,7 @@ budget on a huge day; the writer's guarantees."""
 
 from __future__ import annotations
 
+import base64
 import email
 import email.policy
 import json
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from digest.errors import DigestError
 from digest.render import Rendered
-from digest.render.email import BUDGET, largest_fitting
+from digest.render.email import BUDGET, _base64_lines, largest_fitting
 from digest.writer import Entry, OutputError, Writer, atomic_write, manifest_text
 from tests.helpers import build_project, parse_html
 
@@ -113,6 +114,11 @@ def test_a_huge_day_keeps_the_email_under_budget_and_links_the_rest(tmp_path: Pa
         (out / "email" / "2026-11-20.eml").read_bytes(), policy=email.policy.default
     )
     assert len(msg.get_body(("html",)).get_content().encode()) < BUDGET
+
+
+@given(st.binary(max_size=400))
+def test_the_html_part_is_base64_in_lines_as_encodebytes_makes_them(data: bytes) -> None:
+    assert _base64_lines(data) == base64.encodebytes(data).replace(b"\n", b"\r\n")
 
 
 @settings(max_examples=300, deadline=None)

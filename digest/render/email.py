@@ -7,7 +7,6 @@ the rest (the highlights always stay)."""
 
 from __future__ import annotations
 
-import base64
 import binascii
 import datetime as dt
 import email.policy
@@ -291,10 +290,19 @@ def message(
         b"\r\n",  # the line break before a boundary belongs to the boundary
         f"--{boundary}\r\n".encode(),
         b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: base64\r\n\r\n',
-        base64.encodebytes(html_bytes).replace(b"\n", b"\r\n"),
+        _base64_lines(html_bytes),
         f"--{boundary}--\r\n".encode(),
     ]
     return b"".join(parts)
+
+
+def _base64_lines(data: bytes) -> bytes:
+    """``base64.encodebytes`` with CRLF line ends: the whole encoded at once, then cut into
+    lines of 76 (encodebytes makes a Python call per 57-byte line). Quoted-printable would be
+    a fifth smaller for this HTML but takes three times as long to make."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
+    return b"".join(line + b"\r\n" for line in lines)
 
 
 def _header(name: str, value: str) -> bytes:
