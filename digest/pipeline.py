@@ -29,7 +29,7 @@ from .deliveries import SENDING, SENT, DeliveryLog
 from .errors import DigestError, StoreError
 from .model import CollectReport, FetchResult, Paper, RankedDay, SourceStats, Topic
 from .rank import Ranker, decode_day, encode_day, rank_day, rank_days
-from .render import DateInfo, Fragments, Site, render_day, render_summary
+from .render import DateInfo, Site, render_day, render_pieces, render_summary
 from .render import email as email_render
 from .render.email import Letter
 from .render.env import templates_fingerprint
@@ -423,21 +423,24 @@ def _build(
         summary_key = _digest(render_base, config.recent_days, [(d, have[d]) for d in dates])
         summary_files = None if force else _kept(writer, store.rendered_summary(), summary_key)
         if summary_files is None:
-            recent = [_load_day(store, d, names) for d in dates[: config.recent_days]]
-            # their pieces (topic page sections, feed items) made by an earlier build are
-            # kept while the date's ranking, the config and the templates stay the same
-            piece_keys = {day.date: _digest(render_base, have[day.date][0]) for day in recent}
-            kept = {
-                d: orjson.loads(data)
-                for d, (key, data) in store.fragments().items()
-                if not force and piece_keys.get(d) == key
-            }
-            fragments = Fragments(kept)
-            entries = writer.write_all(render_summary(recent, site, fragments))
+            # each recent date's pieces (its topic page sections, its feed items) depend on
+            # that date alone: those an earlier build made are kept while the date's ranking,
+            # the config and the templates stay the same; a new day renders its own
+            recent = dates[: config.recent_days]
+            piece_keys = {d: _digest(render_base, have[d][0]) for d in recent}
+            stored = {} if force else store.fragments()
+            pieces, made = [], []
+            for date in recent:
+                if stored.get(date, ("",))[0] == piece_keys[date]:
+                    pieces.append((date, orjson.loads(stored[date][1])))
+                    continue
+                made.append((date, render_pieces(_load_day(store, date, names), site)))
+                pieces.append(made[-1])
+            latest = _load_day(store, dates[0], names) if dates else None
+            entries = writer.write_all(render_summary(latest, pieces, site))
             summary_files = orjson.dumps([e.pack() for e in entries])
             store.save_fragments(
-                [(d, piece_keys[d], orjson.dumps(fragments.used[d])) for d in fragments.made],
-                keep=piece_keys,
+                [(d, piece_keys[d], orjson.dumps(p)) for d, p in made], keep=piece_keys
             )
         report.written = writer.finish()
         store.save_rendered(rows, (summary_key, summary_files))

@@ -163,26 +163,33 @@ def test_a_new_day_renders_only_its_own_topic_sections_and_feed_items(
     project: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from digest import pipeline
-    from digest.render import Fragments
 
-    made: list[set] = []
+    made: list[dict[str, dict[str, str]]] = []  # per build: the dates whose pieces were made
+    real = pipeline.render_pieces
 
-    class Recorded(Fragments):
-        def get(self, date, name, make):  # type: ignore[no-untyped-def]
-            got = super().get(date, name, make)
-            if date in self.made:
-                made[-1].add((date.isoformat(), name))
-            return got
+    def recorded(day, site):  # type: ignore[no-untyped-def]
+        made[-1][day.date.isoformat()] = pieces = real(day, site)
+        return pieces
 
-    monkeypatch.setattr(pipeline, "Fragments", lambda kept: made.append(set()) or Recorded(kept))
+    monkeypatch.setattr(pipeline, "render_pieces", recorded)
+    made.append({})
     build_project(project)
-    assert {d for d, _ in made[0]} == {"2026-03-13", "2026-08-05", "2026-08-12", "2026-11-20"}
+    assert set(made[0]) == {"2026-03-13", "2026-08-05", "2026-08-12", "2026-11-20"}
     add_new_day(project)
+    made.append({})
+    loaded: list[str] = []
+    load = pipeline._load_day
+    monkeypatch.setattr(
+        pipeline, "_load_day", lambda st, d, n: loaded.append(d.isoformat()) or load(st, d, n)
+    )
     build_project(project)
-    # the new date's pieces only: its section of the scaling and test-time compute pages
-    # and its items in the feeds; every other date's pieces are the ones kept
-    assert {d for d, _ in made[1]} == {"2026-11-21"}
-    assert {"topic:scaling", "item:2611.20001"} <= {n for _, n in made[1]}
+    assert set(loaded) == {"2026-11-21", "2026-11-20"}  # rendered again: it links to the new one
+    # the new date's pieces only: its section of the scaling and test-time compute pages and
+    # its items in the feeds; every other date's pieces are the ones kept, not even read
+    assert set(made[1]) == {"2026-11-21"}
+    assert {"site/topic:scaling", "feeds/rss:feeds/all.xml", "feeds/rss:feeds/scaling.xml"} <= set(
+        made[1]["2026-11-21"]
+    )
     # and the pages and feeds are the same bytes as a build that renders every piece
     fresh = tmp_path_factory.mktemp("fresh")
     shutil.copytree(project / "feeds", fresh / "feeds")
@@ -198,9 +205,9 @@ def test_a_new_day_renders_only_its_own_topic_sections_and_feed_items(
     )
     with (project / "digest.yaml").open("a") as fh:
         fh.write("templates: mine\n")
+    made.append({})
     build_project(project)
-    assert {d for d, _ in made[2]} == {"2026-03-13", "2026-08-05", "2026-08-12", "2026-11-20",
-                                       "2026-11-21"}  # fmt: skip
+    assert set(made[2]) == {"2026-03-13", "2026-08-05", "2026-08-12", "2026-11-20", "2026-11-21"}
     page = parse_html((project / "output" / "topics" / "scaling.html").read_bytes())
     assert page.find("section", class_="mine")[0].text.startswith("2026-11-21: ")
 

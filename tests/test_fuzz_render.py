@@ -28,7 +28,7 @@ from digest.errors import ConfigError
 from digest.model import Paper, Topic
 from digest.pipeline import build
 from digest.rank import Ranker, rank_day
-from digest.render import DateInfo, Rendered, Site, render_day, render_summary
+from digest.render import DateInfo, Rendered, Site, render_day, summarize
 from digest.render.email import BUDGET
 from digest.writer import check_path
 from tests.helpers import parse_html
@@ -88,7 +88,7 @@ def render_all(
         dates=(DateInfo(DATE, len(day.papers), len(day.highlights)),), rules=Highlights(),
         email=EmailSettings(unsubscribe_url="https://example.org/u"), recent_days=14,
     )  # fmt: skip
-    return render_day(day, site) + render_summary([day], site)
+    return render_day(day, site) + summarize([day], site)
 
 
 def check_inert(files: list[Rendered]) -> None:
@@ -164,7 +164,7 @@ def test_no_topic_name_writes_outside_the_output_folder(names: list[str]) -> Non
     slugs = [site.slugs[n] for n in names]
     assert len(set(slugs)) == len(slugs)
     day = rank_day(DATE, [], Ranker.compile(topics), Highlights())
-    files = render_day(day, site) + render_summary([day], site)
+    files = render_day(day, site) + summarize([day], site)
     for file in files:
         check_path(file.path)
     assert len({f.path.casefold() for f in files}) == len(files)

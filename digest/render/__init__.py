@@ -99,36 +99,27 @@ class Site:
         return self.site_url.split("://", 1)[-1].split("/", 1)[0]
 
 
-class Fragments:
-    """Pieces of the summary files that belong to one date (a topic page's section of that
-    date, a feed item), by date and name. ``kept``: the pieces an earlier build made, for the
-    dates whose ranking, config and templates are unchanged; they are used as they are, so a
-    new day renders its own pieces only. After rendering, ``used`` holds every piece of each
-    date and ``made`` the dates that had a piece rendered this time (what to keep)."""
-
-    def __init__(self, kept: Mapping[dt.date, Mapping[str, str]] | None = None) -> None:
-        self.kept = kept or {}
-        self.used: dict[dt.date, dict[str, str]] = {}
-        self.made: set[dt.date] = set()
-
-    def get(self, date: dt.date, name: str, make: Callable[[], str]) -> str:
-        piece = self.kept.get(date, {}).get(name)
-        if piece is None:
-            piece = make()
-            self.made.add(date)
-        self.used.setdefault(date, {})[name] = piece
-        return piece
+Pieces = Mapping[str, str]  # a date's pieces of the summary files, by name
+DatePieces = tuple[dt.date, Pieces]
 
 
 DayRenderer = Callable[[RankedDay, Site], list[Rendered]]
-SummaryRenderer = Callable[[Sequence[RankedDay], Site, Fragments], list[Rendered]]
+PiecesRenderer = Callable[[RankedDay, Site], dict[str, str]]
+SummaryRenderer = Callable[[RankedDay | None, Sequence[DatePieces], Site], list[Rendered]]
 
 
 @dataclass(frozen=True)
 class Output:
+    """An output format. ``day``: the files of one date. ``summary``: the files that list
+    the latest dates (home, topics, archive, feeds), made from the latest ranked date and each
+    recent date's ``pieces`` (a topic page's section of the date, a feed's items of the date):
+    a date's pieces depend on that date alone, so a build keeps them while the date, the config
+    and the templates are unchanged, and a new day renders its own pieces only."""
+
     name: str
     day: DayRenderer | None = None
     summary: SummaryRenderer | None = None
+    pieces: PiecesRenderer | None = None
 
 
 REGISTRY: dict[str, Output] = {}
@@ -143,13 +134,37 @@ def render_day(day: RankedDay, site: Site) -> list[Rendered]:
     return [f for o in outputs() if o.day for f in o.day(day, site)]
 
 
+def render_pieces(day: RankedDay, site: Site) -> dict[str, str]:
+    """Every output's pieces of ``day`` for the summary files, by output and name."""
+    return {
+        f"{o.name}/{name}": piece
+        for o in outputs()
+        if o.pieces
+        for name, piece in o.pieces(day, site).items()
+    }
+
+
 def render_summary(
-    recent: Sequence[RankedDay], site: Site, fragments: Fragments | None = None
+    latest: RankedDay | None, recent: Sequence[DatePieces], site: Site
 ) -> list[Rendered]:
-    """``recent``: the latest ranked dates, newest first; ``fragments``: their pieces kept from
-    an earlier build (see :class:`Fragments`)."""
-    fragments = Fragments() if fragments is None else fragments
-    return [f for o in outputs() if o.summary for f in o.summary(recent, site, fragments)]
+    """The files that list many dates: ``latest`` is the newest ranked date, ``recent`` the
+    latest dates' pieces (:func:`render_pieces`), newest first."""
+    files: list[Rendered] = []
+    for o in outputs():
+        if o.summary:
+            prefix = o.name + "/"
+            own = [
+                (date, {k[len(prefix) :]: v for k, v in p.items() if k.startswith(prefix)})
+                for date, p in recent
+            ]
+            files += o.summary(latest, own, site)
+    return files
+
+
+def summarize(recent: Sequence[RankedDay], site: Site) -> list[Rendered]:
+    """:func:`render_summary` of the latest ranked dates (newest first), every piece made now."""
+    pieces = [(day.date, render_pieces(day, site)) for day in recent]
+    return render_summary(recent[0] if recent else None, pieces, site)
 
 
 def outputs() -> list[Output]:

@@ -8,59 +8,68 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from markupsafe import Markup
+
 from ..model import RankedDay, ScoredPaper
-from . import Fragments, Output, Rendered, Site, paths, register
+from . import DatePieces, Output, Rendered, Site, paths, register
 from .env import render
 
-Item = tuple[ScoredPaper, str | None]
+
+def topic_items(day: RankedDay, site: Site, topic: str) -> list[ScoredPaper]:
+    """A topic's feed items of one date: the papers scoring at least ``min_score`` on that
+    topic, at most ``highlights.total`` of them, best first."""
+    papers = [s for s in day.sections.get(topic, ()) if s.topics[topic] >= site.rules.min_score]
+    return papers[: site.rules.total]
 
 
-def topic_items(recent: Sequence[RankedDay], site: Site, topic: str) -> list[Item]:
-    """A topic's feed: per date, the papers scoring at least ``min_score`` on that topic, at most
-    ``highlights.total`` of them, best first; newest date first."""
-    items: list[Item] = []
-    for day in recent:
-        papers = [s for s in day.sections.get(topic, ()) if s.topics[topic] >= site.rules.min_score]
-        items += [(s, topic) for s in papers[: site.rules.total]]
-    return items
+def feed_items(day: RankedDay, site: Site) -> dict[str, str]:
+    """The date's <item> elements of each feed that lists it (``rss:<feed path>``): the
+    highlights in the main feed, each topic's best papers in the topic's feed."""
+    env = site.env
+    made: dict[str, str] = {}
+
+    def item(s: ScoredPaper) -> str:  # the same in every feed: made once per paper
+        if s.paper.id not in made:
+            html = env.get_template("feeds/item.html").render(site=site, s=s, page=paths.FEED_ALL)
+            made[s.paper.id] = render(
+                env, "feeds/item.xml", site=site, s=s, page=paths.FEED_ALL, description=html.strip()
+            )
+        return made[s.paper.id]
+
+    feeds = {paths.FEED_ALL: list(day.highlights)} | {
+        paths.topic_feed(site.slugs[t.name]): topic_items(day, site, t.name) for t in site.topics
+    }
+    return {f"rss:{path}": "".join(map(item, papers)) for path, papers in feeds.items() if papers}
 
 
 def feed(
-    site: Site, path: str, title: str, description: str, items: list[Item], fragments: Fragments
+    site: Site, path: str, title: str, description: str, recent: Sequence[DatePieces]
 ) -> bytes:
-    env = site.env
-    item_template = env.get_template("feeds/item.html")
-
-    def item_html(s: ScoredPaper) -> str:
-        """The item's HTML, escaped once more by the XML template (the reader unescapes).
-        The same in every feed (they all are in ``feeds/``): rendered once per paper, with
-        ``page`` the main feed, and kept with the paper's date."""
-        return fragments.get(s.paper.date, f"item:{s.paper.id}", lambda: item_template.render(
-            site=site, s=s, page=paths.FEED_ALL
-        ).strip())  # fmt: skip
-
+    name = f"rss:{path}"
+    dated = [(date, pieces[name]) for date, pieces in recent if name in pieces]
     xml = render(
-        env,
+        site.env,
         "feeds/rss.xml",
         site=site,
         page=path,
         feed_title=title,
         description=description,
         self_url=site.site_url + path,
-        items=items,
-        item_html=item_html,
+        updated=dated[0][0] if dated else None,
+        items=[Markup(items) for _, items in dated],
     )
     return xml.encode()
 
 
-def summary_feeds(recent: Sequence[RankedDay], site: Site, fragments: Fragments) -> list[Rendered]:
-    everything = [(s, s.topic) for day in recent for s in day.highlights]
+def summary_feeds(
+    latest: RankedDay | None, recent: Sequence[DatePieces], site: Site
+) -> list[Rendered]:
     out = [
         Rendered(
             paths.FEED_ALL,
             "rss",
             feed(site, paths.FEED_ALL, f"{site.title}: highlights",
-                 f"The daily highlights of {site.title}", everything, fragments),
+                 f"The daily highlights of {site.title}", recent),
         )
     ]  # fmt: skip
     listed = [(f"{site.title}: highlights", site.site_url + paths.FEED_ALL)]
@@ -68,13 +77,13 @@ def summary_feeds(recent: Sequence[RankedDay], site: Site, fragments: Fragments)
         path = paths.topic_feed(site.slugs[topic.name])
         title = f"{site.title}: {topic.name}"
         description = topic.description or f"New papers on {topic.name}"
-        items = topic_items(recent, site, topic.name)
-        data = feed(site, path, title, description, items, fragments)
-        out.append(Rendered(path, "rss", data, topic=topic.name))
+        out.append(
+            Rendered(path, "rss", feed(site, path, title, description, recent), topic=topic.name)
+        )
         listed.append((title, site.site_url + path))
     opml = render(site.env, "feeds/feeds.opml", site=site, page=paths.OPML, feeds=listed)
     out.append(Rendered(paths.OPML, "opml", opml.encode()))
     return out
 
 
-register(Output("feeds", summary=summary_feeds))
+register(Output("feeds", summary=summary_feeds, pieces=feed_items))

@@ -3,14 +3,13 @@ papers over the latest dates), the archive and the stylesheet. Relative links on
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from typing import Any
 
 from markupsafe import Markup
 
 from ..model import RankedDay, ScoredPaper
-from . import Fragments, Output, Rendered, Site, paths, register
+from . import DatePieces, Output, Rendered, Site, paths, register
 from .env import render
 
 
@@ -40,8 +39,23 @@ def day_page(day: RankedDay, site: Site) -> list[Rendered]:
     return [Rendered(path, "page", data, day.date)]
 
 
-def summary_pages(recent: Sequence[RankedDay], site: Site, fragments: Fragments) -> list[Rendered]:
-    latest = recent[0] if recent else None
+def topic_sections(day: RankedDay, site: Site) -> dict[str, str]:
+    """The date's section of each topic page that lists it (``topic:<name>``)."""
+    pieces = {}
+    for topic in site.topics:
+        papers = day.sections.get(topic.name)
+        if papers:
+            slug = site.slugs[topic.name]
+            pieces[f"topic:{topic.name}"] = render(
+                site.env, "site/topic_day.html", site=site, page=paths.topic_page(slug),
+                topic=topic, slug=slug, day=day, papers=papers,
+            )  # fmt: skip
+    return pieces
+
+
+def summary_pages(
+    latest: RankedDay | None, recent: Sequence[DatePieces], site: Site
+) -> list[Rendered]:
     out = [
         Rendered(
             paths.INDEX,
@@ -53,20 +67,12 @@ def summary_pages(recent: Sequence[RankedDay], site: Site, fragments: Fragments)
     ]
     for topic in site.topics:
         slug = site.slugs[topic.name]
-        days = [(d, d.sections[topic.name]) for d in recent if d.sections.get(topic.name)]
         path = paths.topic_page(slug)
-        sections = [
-            Markup(fragments.get(day.date, f"topic:{topic.name}", functools.partial(
-                render, site.env, "site/topic_day.html",
-                site=site, page=path, topic=topic, slug=slug, day=day, papers=papers,
-            )))
-            for day, papers in days
-        ]  # fmt: skip
-        data = page(
-            site, "site/topic.html", path, topic=topic, slug=slug, days=days, sections=sections
-        )
+        name = f"topic:{topic.name}"
+        sections = [Markup(pieces[name]) for _, pieces in recent if name in pieces]
+        data = page(site, "site/topic.html", path, topic=topic, slug=slug, sections=sections)
         out.append(Rendered(path, "page", data, topic=topic.name))
     return out
 
 
-register(Output("site", day=day_page, summary=summary_pages))
+register(Output("site", day=day_page, summary=summary_pages, pieces=topic_sections))
