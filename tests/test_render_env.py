@@ -7,9 +7,19 @@ import posixpath
 
 from hypothesis import example, given
 from hypothesis import strategies as st
+from jinja2 import DictLoader
 from markupsafe import Markup, escape
 
-from digest.render.env import _cut, _Environment, _spans, marked_html, output_escape, relative
+from digest.render.env import (
+    _cut,
+    _Environment,
+    _spans,
+    clean,
+    marked_html,
+    output_escape,
+    relative,
+    render_with,
+)
 
 
 class Html:
@@ -83,3 +93,13 @@ parts = st.lists(
 def test_relative_links_are_what_relpath_makes(target: list[str], folder: list[str]) -> None:
     target_path, folder_path = "/".join(target), "/".join(folder)
     assert relative(target_path, folder_path) == posixpath.relpath(target_path, folder_path or ".")
+
+
+TEMPLATE = "<h1>{{ title }}</h1>{% for p in ps %}[{{ p }}]{% endfor %}"
+
+
+@given(st.lists(st.text(), max_size=4), st.text())
+def test_pieces_take_the_places_of_their_stand_ins(pieces: list[str], title: str) -> None:
+    env = _Environment(autoescape=True, loader=DictLoader({"t.html": TEMPLATE}))
+    made = render_with(env, "t.html", "ps", pieces, title=title)
+    assert made == clean(f"<h1>{escape(title)}</h1>") + "".join(f"[{p}]" for p in pieces)

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from markupsafe import Markup
-
 from ..model import RankedDay, ScoredPaper
 from . import DatePieces, Output, Rendered, Site, paths, register
-from .env import render
+from .env import render, render_with
 
 
 def topic_items(day: RankedDay, site: Site, topic: str) -> list[ScoredPaper]:
@@ -47,16 +45,17 @@ def feed(
 ) -> bytes:
     name = f"rss:{path}"
     dated = [(date, pieces[name]) for date, pieces in recent if name in pieces]
-    xml = render(
+    xml = render_with(
         site.env,
         "feeds/rss.xml",
+        "items",
+        [items for _, items in dated],
         site=site,
         page=path,
         feed_title=title,
         description=description,
         self_url=site.site_url + path,
         updated=dated[0][0] if dated else None,
-        items=[Markup(items) for _, items in dated],
     )
     return xml.encode()
 

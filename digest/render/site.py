@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from markupsafe import Markup
-
 from ..model import RankedDay, ScoredPaper
 from . import DatePieces, Output, Rendered, Site, paths, register
-from .env import render
+from .env import render, render_with
 
 
 def page(site: Site, template: str, path: str, **context: Any) -> bytes:
@@ -69,8 +67,11 @@ def summary_pages(
         slug = site.slugs[topic.name]
         path = paths.topic_page(slug)
         name = f"topic:{topic.name}"
-        sections = [Markup(pieces[name]) for _, pieces in recent if name in pieces]
-        data = page(site, "site/topic.html", path, topic=topic, slug=slug, sections=sections)
+        sections = [pieces[name] for _, pieces in recent if name in pieces]
+        data = render_with(
+            site.env, "site/topic.html", "sections", sections,
+            site=site, page=path, topic=topic, slug=slug,
+        ).encode()  # fmt: skip
         out.append(Rendered(path, "page", data, topic=topic.name))
     return out
 
