@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -110,6 +111,15 @@ def _finish(errors: int, stats: list[SourceStats] | tuple[SourceStats, ...]) -> 
         raise PartialFailure(
             f"{errors} error(s) in {failed} of {len(stats)} source(s); the other sources were read"
         )
+
+
+def run() -> None:
+    """The ``digest`` program. Every module it needs is loaded by now: they are moved out of
+    the garbage collector's sight (``gc.freeze``), so that its collections, and the last one at
+    exit, no longer walk them (about 30 ms of a daily build's 0.4 s; forked workers share them
+    untouched too)."""
+    gc.freeze()
+    main()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -399,10 +409,12 @@ def build(
     errors = _report_problems(report.collected.sources)
     print_collect_report(report.collected)
     w = report.written
+    stages = ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in report.seconds.items())
     click.echo(
         f"{report.dates} date(s): {report.ranked} ranked, {report.rendered} rendered; "
         f"{len(w.written)} file(s) written, {w.unchanged + w.kept} unchanged, "
-        f"{len(w.removed)} removed -> {report.out}"
+        f"{len(w.removed)} removed -> {report.out} in {sum(report.seconds.values()):.2f} s "
+        f"({stages})"
     )
     if report.dates:
         click.echo(f"open {report.out / 'index.html'}  (or: digest serve)")
