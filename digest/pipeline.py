@@ -405,15 +405,12 @@ def _build(
         )  # fmt: skip
         done = store.rendered()
         writer = Writer(out)
-        rows: list[tuple[dt.date, str, bytes]] = []
+        rows: list[tuple[dt.date, str, bytes]] = []  # of the dates rendered again
         todo: list[tuple[dt.date, str]] = []
         for date in dates:
             key = _digest(render_base, have[date][0], site.neighbours(date))
-            kept = None if force else _kept(writer, done.get(date), key)
-            if kept is not None:
-                rows.append((date, key, kept))
-                continue
-            todo.append((date, key))
+            if force or _kept(writer, done.get(date), key) is None:
+                todo.append((date, key))
         written = _write_days(store, [d for d, _ in todo], site, names, writer)
         for (date, key), entries in zip(todo, written, strict=True):
             report.rendered += 1
@@ -422,6 +419,7 @@ def _build(
         # when any date's ranking (or the set of dates) changed, else kept like a date's files
         summary_key = _digest(render_base, config.recent_days, [(d, have[d]) for d in dates])
         summary_files = None if force else _kept(writer, store.rendered_summary(), summary_key)
+        made: list[tuple[dt.date, dict[str, str]]] | None = None
         if summary_files is None:
             # each recent date's pieces (its topic page sections, its feed items) depend on
             # that date alone: those an earlier build made are kept while the date's ranking,
@@ -439,11 +437,13 @@ def _build(
             latest = _load_day(store, dates[0], names) if dates else None
             entries = writer.write_all(render_summary(latest, pieces, site))
             summary_files = orjson.dumps([e.pack() for e in entries])
-            store.save_fragments(
-                [(d, piece_keys[d], orjson.dumps(p)) for d, p in made], keep=piece_keys
-            )
         report.written = writer.finish()
-        store.save_rendered(rows, (summary_key, summary_files))
+        with store.transaction():  # one commit for what this build rendered
+            if made is not None:
+                store.save_fragments(
+                    [(d, piece_keys[d], orjson.dumps(p)) for d, p in made], keep=piece_keys
+                )
+            store.save_rendered(rows, dates, (summary_key, summary_files))
     report.seconds["render"] = time.perf_counter() - clock - sum(report.seconds.values())
     return report
 
