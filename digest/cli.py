@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from . import __version__, pipeline, preview, scaffold
+from . import __version__, pipeline
 from . import sources as sources_registry
 from .config import Config, load_config, split_address
 from .errors import DigestError, PartialFailure
@@ -435,6 +435,8 @@ def serve(config_path: str | None, out: str | None, port: int) -> None:
     folder = Path(out) if out else _config(config_path).output
     if not (folder / "index.html").is_file():
         raise DigestError(f"{folder}: nothing built yet; run `digest build` first")
+    from . import preview  # http.server, for this command alone
+
     server = preview.server(folder, port)
     click.echo(f"serving {folder} on http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
     try:
@@ -455,6 +457,8 @@ def init(directory: str) -> None:
     Example:
       digest init my-digest && cd my-digest && digest build
     """
+    from . import scaffold
+
     created = scaffold.create(Path(directory))
     for path in created:
         click.echo(f"created {path}")
