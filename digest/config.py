@@ -177,9 +177,10 @@ def parse_yaml(text: str, name: str) -> tuple[Any, dict[Path_, int]]:
     """``yaml.safe_load`` plus the line of every key path; YAML errors as one-line ConfigErrors."""
     lines: dict[Path_, int] = {}
     problems: list[str] = []
+    loader = yaml.SafeLoader(text)  # read once: the nodes (for their lines), then the data
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -187,6 +188,8 @@ def parse_yaml(text: str, name: str) -> tuple[Any, dict[Path_, int]]:
         raise ConfigError(f"{where}{what}", name) from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}", name) from None
+    finally:
+        loader.dispose()
     if node is not None:
         _lines(node, (), lines, problems)
     if problems:
