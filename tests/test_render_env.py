@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import posixpath
 
+import markdown
+import nh3
 from hypothesis import example, given
 from hypothesis import strategies as st
 from jinja2 import DictLoader
@@ -15,6 +17,7 @@ from digest.render.env import (
     _Environment,
     _spans,
     clean,
+    markdown_html,
     marked_html,
     output_escape,
     relative,
@@ -103,3 +106,17 @@ def test_pieces_take_the_places_of_their_stand_ins(pieces: list[str], title: str
     env = _Environment(autoescape=True, loader=DictLoader({"t.html": TEMPLATE}))
     made = render_with(env, "t.html", "ps", pieces, title=title)
     assert made == clean(f"<h1>{escape(title)}</h1>") + "".join(f"[{p}]" for p in pieces)
+
+
+def markdown_by_definition(text: str) -> str:
+    html = markdown.markdown(clean(text), output_format="html")
+    return nh3.clean(html, url_schemes={"http", "https", "mailto"})
+
+
+@given(st.text(alphabet=st.sampled_from("aZ9 ,.;:()'\"?/-\n*_#1&<>"), max_size=30))
+@example("Scaling laws and compute-optimal training")
+@example("1. a")
+@example("a - b -- c")
+@example("a  ")
+def test_plain_descriptions_skip_the_markdown_package_with_the_same_html(text: str) -> None:
+    assert markdown_html(text) == markdown_by_definition(text)
