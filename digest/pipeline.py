@@ -231,6 +231,7 @@ def _load_day(store: Store, date: dt.date, topics: Sequence[str]) -> RankedDay:
 
 RankedRow = tuple[dt.date, int, int, bytes]
 T = TypeVar("T")
+A = TypeVar("A")
 PARALLEL_MIN_DATES = 24  # below this, rendering in this process is faster than starting others
 WINDOW = 4  # dates under way per worker
 _RENDER: tuple[Store, Site, list[str], Path] | None = None
@@ -241,14 +242,24 @@ def _init_renderer(store_path: Path, site: Site, names: list[str], out: Path) ->
     _RENDER = (Store(store_path), site, names, out)
 
 
-def _render_one(date: dt.date) -> tuple[list[Entry], WriteReport]:
+Job = tuple[dt.date, bool]  # a date, and whether to make only its files that link to others
+Made = tuple[list[Entry], list[Entry]]  # a date's files: those that link to others, and not
+
+
+def _render_date(store: Store, site: Site, names: list[str], writer: Writer, job: Job) -> Made:
+    date, links_only = job
+    day = _load_day(store, date, names)
+    own = [] if links_only else writer.write_all(render_day(day, site, links=False))
+    return own, writer.write_all(render_day(day, site, links=True))
+
+
+def _render_one(job: Job) -> tuple[Made, WriteReport]:
     """A date rendered and written by a worker: only the manifest's entries come back (the
     files themselves were a few hundred KB a date to pass between processes)."""
     assert _RENDER is not None
     store, site, names, out = _RENDER
     writer = Writer(out)
-    entries = writer.write_all(render_day(_load_day(store, date, names), site))
-    return entries, writer.report
+    return _render_date(store, site, names, writer, job), writer.report
 
 
 _RANK: tuple[Store, Ranker, Config] | None = None
@@ -279,23 +290,23 @@ def _rank_dates(store: Store, dates: list[dt.date], config: Config) -> Iterator[
 
 
 def _on_workers(
-    job: Callable[[dt.date], T], dates: list[dt.date], init: Callable[..., None], args: tuple
+    job: Callable[[A], T], items: list[A], init: Callable[..., None], args: tuple
 ) -> Iterator[T]:
-    """``job`` over ``dates`` on every core (forked workers set up by ``init(*args)``), the
-    results in date order. Only a few dates per worker are under way at a time: results the
-    writer has not taken yet wait in memory, so the whole list at once (``pool.map``) made
-    memory grow with the number of dates."""
+    """``job`` over ``items`` (dates) on every core (forked workers set up by
+    ``init(*args)``), the results in order. Only a few items per worker are under way at a
+    time: results the writer has not taken yet wait in memory, so the whole list at once
+    (``pool.map``) made memory grow with the number of dates."""
     context = multiprocessing.get_context("fork")
-    workers = _workers(len(dates))
+    workers = _workers(len(items))
     with ProcessPoolExecutor(workers, context, init, args) as pool:
-        waiting = iter(dates)
+        waiting = iter(items)
         running = collections.deque(
-            pool.submit(job, date) for date in itertools.islice(waiting, workers * WINDOW)
+            pool.submit(job, item) for item in itertools.islice(waiting, workers * WINDOW)
         )
         while running:
             result = running.popleft().result()
-            for date in itertools.islice(waiting, 1):
-                running.append(pool.submit(job, date))
+            for item in itertools.islice(waiting, 1):
+                running.append(pool.submit(job, item))
             yield result
 
 
@@ -306,19 +317,19 @@ def _workers(dates: int) -> int:
 
 
 def _write_days(
-    store: Store, dates: list[dt.date], site: Site, names: list[str], writer: Writer
-) -> Iterator[list[Entry]]:
-    """Each date rendered and written, in order; its files' entries. Many dates are spread
-    over every core: each worker reads the store on its own connection and writes its dates'
-    files (atomically, like ``writer``), which then adopts them."""
-    if _workers(len(dates)) <= 1:
-        for date in dates:
-            yield writer.write_all(render_day(_load_day(store, date, names), site))
+    store: Store, jobs: list[Job], site: Site, names: list[str], writer: Writer
+) -> Iterator[Made]:
+    """Each date's files (all, or some: see :data:`Job`) rendered and written, in order; their
+    entries. Many dates are spread over every core: each worker reads the store on its own
+    connection and writes its dates' files (atomically, like ``writer``), which adopts them."""
+    if _workers(len(jobs)) <= 1:
+        for job in jobs:
+            yield _render_date(store, site, names, writer, job)
         return
-    jobs = _on_workers(_render_one, dates, _init_renderer, (store.path, site, names, writer.out))
-    for entries, report in jobs:
-        writer.adopt(entries, report)
-        yield entries
+    made = _on_workers(_render_one, jobs, _init_renderer, (store.path, site, names, writer.out))
+    for (own, linked), report in made:
+        writer.adopt(own + linked, report)
+        yield own, linked
 
 
 def build(
@@ -405,16 +416,28 @@ def _build(
         )  # fmt: skip
         done = store.rendered()
         writer = Writer(out)
+        # A date's key is two: of what all its files show, and of its neighbours too (for the
+        # files that link to them). A new day changes the day before's neighbours only: of
+        # that date, only the files with the links are made again.
         rows: list[tuple[dt.date, str, bytes]] = []  # of the dates rendered again
-        todo: list[tuple[dt.date, str]] = []
+        todo: list[tuple[dt.date, str, list[Entry]]] = []  # with the files kept as they are
         for date in dates:
-            key = _digest(render_base, have[date][0], site.neighbours(date))
-            if force or _kept(writer, done.get(date), key) is None:
-                todo.append((date, key))
-        written = _write_days(store, [d for d, _ in todo], site, names, writer)
-        for (date, key), entries in zip(todo, written, strict=True):
+            own = _digest(render_base, have[date][0])
+            key = f"{own}:{_digest(own, site.neighbours(date))}"
+            old = None if force else _rendered_files(done.get(date))
+            if old is not None and old[0] == key and writer.present(old[1] + old[2]):
+                writer.keep(old[1] + old[2])
+            elif old is not None and old[0].split(":")[0] == own and writer.present(old[1]):
+                writer.keep(old[1])
+                todo.append((date, key, old[1]))
+            else:
+                todo.append((date, key, []))
+        jobs: list[Job] = [(date, bool(kept)) for date, _, kept in todo]
+        written = _write_days(store, jobs, site, names, writer)
+        for (date, key, kept), (own, linked) in zip(todo, written, strict=True):
             report.rendered += 1
-            rows.append((date, key, orjson.dumps([e.pack() for e in entries])))
+            files = {"own": [e.pack() for e in kept or own], "links": [e.pack() for e in linked]}
+            rows.append((date, key, orjson.dumps(files)))
         # the home, topic and archive pages and the feeds list many dates: rendered again
         # when any date's ranking (or the set of dates) changed, else kept like a date's files
         summary_key = _digest(render_base, config.recent_days, [(d, have[d]) for d in dates])
@@ -446,6 +469,23 @@ def _build(
             store.save_rendered(rows, dates, (summary_key, summary_files))
     report.seconds["render"] = time.perf_counter() - clock - sum(report.seconds.values())
     return report
+
+
+def _rendered_files(
+    row: tuple[str, bytes] | None,
+) -> tuple[str, list[Entry], list[Entry]] | None:
+    """(key, files that link to no other date, files that do) of a date as last rendered;
+    ``None`` for none, or for a row of an older digest (then the date is made again)."""
+    if row is None:
+        return None
+    files = orjson.loads(row[1])
+    if not isinstance(files, dict):
+        return None
+    return (
+        row[0],
+        [Entry.unpack(r) for r in files["own"]],
+        [Entry.unpack(r) for r in files["links"]],
+    )
 
 
 def _kept(writer: Writer, old: tuple[str, bytes] | None, key: str) -> bytes | None:

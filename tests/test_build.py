@@ -137,11 +137,29 @@ def add_new_day(project: Path) -> None:
     config.write_text(config.read_text().replace("sources:\n", new, 1))
 
 
-def test_adding_a_day_rewrites_only_that_day_and_the_pages_that_list_it(project: Path) -> None:
+def test_adding_a_day_rewrites_only_that_day_and_the_pages_that_list_it(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest import pipeline
+
     build_project(project)
     before = files(project / "output")
     add_new_day(project)
+    made: list[tuple[str, str]] = []
+    real = pipeline.render_day
+
+    def recorded(day, site, links=None):  # type: ignore[no-untyped-def]
+        files = real(day, site, links)
+        made.extend((day.date.isoformat(), f.path) for f in files)
+        return files
+
+    monkeypatch.setattr(pipeline, "render_day", recorded)
     report = build_project(project)
+    # the day before gets a link to the new one: its page is made again, its email and
+    # Markdown are not even rendered
+    assert [p for d, p in made if d == "2026-11-20"] == ["days/2026-11-20.html"]
+    assert {p for d, p in made if d == "2026-11-21"} >= {"days/2026-11-21.html",
+            "email/2026-11-21.eml", "markdown/2026-11-21.md"}  # fmt: skip
     after = files(project / "output")
     assert report.ranked == 1 and report.rendered == 2  # the new date, and the one before it
     changed = {p for p in after if before.get(p) != after[p]}
@@ -183,7 +201,7 @@ def test_a_new_day_renders_only_its_own_topic_sections_and_feed_items(
         pipeline, "_load_day", lambda st, d, n: loaded.append(d.isoformat()) or load(st, d, n)
     )
     build_project(project)
-    assert set(loaded) == {"2026-11-21", "2026-11-20"}  # rendered again: it links to the new one
+    assert set(loaded) == {"2026-11-21", "2026-11-20"}  # the new date, and the one before
     # the new date's pieces only: its section of the scaling and test-time compute pages and
     # its items in the feeds; every other date's pieces are the ones kept, not even read
     assert set(made[1]) == {"2026-11-21"}

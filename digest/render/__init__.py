@@ -120,6 +120,7 @@ class Output:
     day: DayRenderer | None = None
     summary: SummaryRenderer | None = None
     pieces: PiecesRenderer | None = None
+    links: bool = False  # its day files link to the dates before and after (made again with them)
 
 
 REGISTRY: dict[str, Output] = {}
@@ -130,8 +131,10 @@ def register(output: Output) -> Output:
     return output
 
 
-def render_day(day: RankedDay, site: Site) -> list[Rendered]:
-    return [f for o in outputs() if o.day for f in o.day(day, site)]
+def render_day(day: RankedDay, site: Site, links: bool | None = None) -> list[Rendered]:
+    """The files of ``day``: of every output, or only of those whose files link to the dates
+    around it (``links=True``), or only of the others (``links=False``)."""
+    return [f for o in outputs() if o.day and links in (None, o.links) for f in o.day(day, site)]
 
 
 def render_pieces(day: RankedDay, site: Site) -> dict[str, str]:

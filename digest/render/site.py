@@ -76,4 +76,4 @@ def summary_pages(
     return out
 
 
-register(Output("site", day=day_page, summary=summary_pages, pieces=topic_sections))
+register(Output("site", day=day_page, summary=summary_pages, pieces=topic_sections, links=True))
