@@ -3,13 +3,14 @@ definitions: the fast paths write the same text as the plain ones."""
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 
 import markdown
 import nh3
 from hypothesis import example, given
 from hypothesis import strategies as st
-from jinja2 import DictLoader
+from jinja2 import DictLoader, Environment, pass_context
 from markupsafe import Markup, escape
 
 from digest.render.env import (
@@ -17,6 +18,7 @@ from digest.render.env import (
     _Environment,
     _spans,
     clean,
+    environment,
     markdown_html,
     marked_html,
     output_escape,
@@ -120,3 +122,26 @@ def markdown_by_definition(text: str) -> str:
 @example("a  ")
 def test_plain_descriptions_skip_the_markdown_package_with_the_same_html(text: str) -> None:
     assert markdown_html(text) == markdown_by_definition(text)
+
+
+def test_calls_and_joins_render_as_in_plain_jinja() -> None:
+    @pass_context
+    def page_of(context, suffix):  # type: ignore[no-untyped-def]
+        return context["page"] + suffix
+
+    def stops():  # type: ignore[no-untyped-def]
+        raise StopIteration
+
+    source = (
+        "{% macro m(x, y=2) %}<{{ x }}|{{ y }}>{% endmacro %}{{ m(1) }}{{ m(3, y=4) }}"
+        "{{ d.items()|list }}{{ page_of('!') }}{{ stops() is undefined }}{{ when.isoformat() }}"
+        "{{ words|join(', ') }}{{ words|join('</b>, <b>'|safe) }}{{ [1, none]|join('-') }}"
+        "{{ rows|join(', ', attribute='a') }}{{ ('<a>', m(5))|join }}"
+    )
+    context = {
+        "d": {"k": "<v>"}, "page": "days/x.html", "page_of": page_of, "stops": stops,
+        "when": dt.date(2026, 11, 23), "words": ["<i>", "b&c"], "rows": [{"a": "<"}, {"a": 1}],
+    }  # fmt: skip
+    ours = environment(None).overlay(autoescape=True).from_string(source).render(context)
+    theirs = Environment(autoescape=True).from_string(source).render(context)
+    assert ours == theirs and "days/x.html!" in ours and "&lt;i&gt;, b&amp;c" in ours
