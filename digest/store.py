@@ -446,13 +446,7 @@ class Store:
         """Record (inside the caller's transaction) ``rows`` (date, key, files) of the dates
         rendered again, forget the dates not in ``dates`` (every date there is) and keep
         ``summary`` (key, files) of the files that list many dates."""
-        now = {d.isoformat() for d in dates}
-        gone = [(d,) for (d,) in self.db.execute("SELECT date FROM rendered") if d not in now]
-        self.db.executemany("DELETE FROM rendered WHERE date = ?", gone)
-        self.db.executemany(
-            "INSERT OR REPLACE INTO rendered VALUES (?, ?, ?)",
-            [(d.isoformat(), k, f) for d, k, f in rows],
-        )
+        self._save_dated("rendered", rows, dates)
         if summary is not None:
             self.db.execute(
                 "INSERT OR REPLACE INTO meta VALUES ('summary', ?)",
@@ -471,11 +465,18 @@ class Store:
     ) -> None:
         """Store (inside the caller's transaction) ``rows`` (date, key, pieces) and forget the
         pieces of dates not in ``keep``."""
-        keep = {d.isoformat() for d in keep}
-        gone = [(d,) for (d,) in self.db.execute("SELECT date FROM fragments") if d not in keep]
-        self.db.executemany("DELETE FROM fragments WHERE date = ?", gone)
+        self._save_dated("fragments", rows, keep)
+
+    def _save_dated(
+        self, table: str, rows: Iterable[tuple[dt.date, str, bytes]], keep: Iterable[dt.date]
+    ) -> None:
+        """Upsert ``rows`` (date, key, data) into ``table`` (rendered or fragments: a row per
+        date) and delete the rows of dates not in ``keep``."""
+        kept = {d.isoformat() for d in keep}
+        gone = [(d,) for (d,) in self.db.execute(f"SELECT date FROM {table}") if d not in kept]
+        self.db.executemany(f"DELETE FROM {table} WHERE date = ?", gone)
         self.db.executemany(
-            "INSERT OR REPLACE INTO fragments VALUES (?, ?, ?)",
+            f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?)",
             [(d.isoformat(), k, data) for d, k, data in rows],
         )
 
