@@ -243,7 +243,7 @@ def _init_renderer(store_path: Path, site: Site, names: list[str], out: Path) ->
 
 
 Job = tuple[dt.date, bool]  # a date, and whether to make only its files that link to others
-Made = tuple[list[Entry], list[Entry]]  # a date's files: those that link to others, and not
+Made = tuple[list[Entry], list[Entry]]  # a date's files: those linking to no other date; the rest
 
 
 def _render_date(store: Store, site: Site, names: list[str], writer: Writer, job: Job) -> Made:
@@ -421,8 +421,9 @@ def _build(
         # that date, only the files with the links are made again.
         rows: list[tuple[dt.date, str, bytes]] = []  # of the dates rendered again
         todo: list[tuple[dt.date, str, list[Entry]]] = []  # with the files kept as they are
+        own_keys = {d: _digest(render_base, have[d][0]) for d in dates}
         for date in dates:
-            own = _digest(render_base, have[date][0])
+            own = own_keys[date]
             key = f"{own}:{_digest(own, site.neighbours(date))}"
             old = None if force else _rendered_files(done.get(date))
             if old is not None and old[0] == key and writer.present(old[1] + old[2]):
@@ -442,29 +443,29 @@ def _build(
         # when any date's ranking (or the set of dates) changed, else kept like a date's files
         summary_key = _digest(render_base, config.recent_days, [(d, have[d]) for d in dates])
         summary_files = None if force else _kept(writer, store.rendered_summary(), summary_key)
-        made: list[tuple[dt.date, dict[str, str]]] | None = None
+        new_pieces: list[tuple[dt.date, dict[str, str]]] | None = None
+        recent = dates[: config.recent_days]
         if summary_files is None:
             # each recent date's pieces (its topic page sections, its feed items) depend on
             # that date alone: those an earlier build made are kept while the date's ranking,
-            # the config and the templates stay the same; a new day renders its own
-            recent = dates[: config.recent_days]
-            piece_keys = {d: _digest(render_base, have[d][0]) for d in recent}
+            # the config and the templates stay the same (its own key); a new day renders its
+            # own
             stored = {} if force else store.fragments()
-            pieces, made = [], []
+            pieces, new_pieces = [], []
             for date in recent:
-                if stored.get(date, ("",))[0] == piece_keys[date]:
+                if stored.get(date, ("",))[0] == own_keys[date]:
                     pieces.append((date, orjson.loads(stored[date][1])))
                     continue
-                made.append((date, render_pieces(_load_day(store, date, names), site)))
-                pieces.append(made[-1])
+                new_pieces.append((date, render_pieces(_load_day(store, date, names), site)))
+                pieces.append(new_pieces[-1])
             latest = _load_day(store, dates[0], names) if dates else None
             entries = writer.write_all(render_summary(latest, pieces, site))
             summary_files = orjson.dumps([e.pack() for e in entries])
         report.written = writer.finish()
         with store.transaction():  # one commit for what this build rendered
-            if made is not None:
+            if new_pieces is not None:
                 store.save_fragments(
-                    [(d, piece_keys[d], orjson.dumps(p)) for d, p in made], keep=piece_keys
+                    [(d, own_keys[d], orjson.dumps(p)) for d, p in new_pieces], keep=recent
                 )
             store.save_rendered(rows, dates, (summary_key, summary_files))
     report.seconds["render"] = time.perf_counter() - clock - sum(report.seconds.values())
