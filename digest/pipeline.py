@@ -9,20 +9,18 @@ import email.utils
 import fcntl
 import hashlib
 import itertools
-import multiprocessing
 import os
 import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import orjson
 
-from . import __version__, fetch, inputs
+from . import __version__, inputs
 from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .deliveries import SENDING, SENT, DeliveryLog
@@ -101,6 +99,10 @@ def fetch_sources(
     """Fetch the URL sources (those named, or all) into the cache and record each outcome in
     the store; offline, point each at its newest cached copy instead (``digest fetch``)."""
     specs = [s for s in config.sources if s.url and (names is None or s.name in names)]
+    if not specs:  # a build of local files does not even load the fetcher
+        return []
+    from . import fetch
+
     cache = fetch.Cache(config.cache)
     previous: dict[str, fetch.Previous] = {}
     for spec in specs:
@@ -296,6 +298,9 @@ def _on_workers(
     ``init(*args)``), the results in order. Only a few items per worker are under way at a
     time: results the writer has not taken yet wait in memory, so the whole list at once
     (``pool.map``) made memory grow with the number of dates."""
+    import multiprocessing  # here: a daily build of a date or two stays in this process
+    from concurrent.futures import ProcessPoolExecutor
+
     context = multiprocessing.get_context("fork")
     workers = _workers(len(items))
     with ProcessPoolExecutor(workers, context, init, args) as pool:
@@ -311,7 +316,11 @@ def _on_workers(
 
 
 def _workers(dates: int) -> int:
-    if dates < PARALLEL_MIN_DATES or "fork" not in multiprocessing.get_all_start_methods():
+    if dates < PARALLEL_MIN_DATES:
+        return 1
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return min(os.cpu_count() or 1, 8)
 
@@ -507,6 +516,8 @@ def _kept(writer: Writer, old: tuple[str, bytes] | None, key: str) -> bytes | No
 def source_status(config: Config) -> list[dict[str, object]]:
     """Each configured source with its last fetch (URL sources) and last collect: the rows of
     ``digest sources --json`` (keep the keys stable)."""
+    from . import fetch
+
     cache = fetch.Cache(config.cache)
     rows: list[dict[str, object]] = []
     with Store(config.store) as store:

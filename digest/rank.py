@@ -22,11 +22,9 @@ import datetime as dt
 import gc
 import itertools
 import math
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 
 import orjson
@@ -447,6 +445,10 @@ def rank_days(
 def _rank_spread(
     items: list[tuple[dt.date, list[Paper]]], ranker: Ranker, options: Options, workers: int
 ) -> list[RankedDay]:
+    # imported here: a run that ranks a few dates (a daily build) stays in this process
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
     ranked: list[RankedDay | None] = [None] * len(items)

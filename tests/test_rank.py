@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -185,7 +186,7 @@ def test_parallel_ranking_where_processes_cannot_fork(monkeypatch: pytest.Monkey
     ranker = Ranker.compile(config.topics)
     serial = rank_days(group_by_date(papers), ranker, config.highlights, workers=1)
     monkeypatch.setattr(rank_module, "PARALLEL_MIN_PAPERS", 0)
-    monkeypatch.setattr(rank_module.multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert rank_days(group_by_date(papers), ranker, config.highlights, workers=2) == serial
 
 
