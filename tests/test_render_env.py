@@ -24,6 +24,7 @@ from digest.render.env import (
     output_escape,
     relative,
     render_with,
+    wrap,
 )
 
 
@@ -145,3 +146,21 @@ def test_calls_and_joins_render_as_in_plain_jinja() -> None:
     ours = environment(None).overlay(autoescape=True).from_string(source).render(context)
     theirs = Environment(autoescape=True).from_string(source).render(context)
     assert ours == theirs and "days/x.html!" in ours and "&lt;i&gt;, b&amp;c" in ours
+
+
+def wrapped_by_definition(text: str, width: int, indent: int) -> str:
+    """Word by word: a word goes on the line if the line stays within width, or is empty."""
+    lines: list[list[str]] = []
+    for word in " ".join(clean(text).split()).split(" "):
+        if lines and lines[-1] and len(" ".join([*lines[-1], word])) <= width:
+            lines[-1].append(word)
+        else:
+            lines.append([word])
+    return ("\n" + " " * indent).join(" ".join(line) for line in lines)
+
+
+@given(st.text(alphabet=st.sampled_from("ab \n\t-"), max_size=60), st.integers(1, 12))
+@example("", 5)
+@example("abcdefgh ab abcdefghij a", 4)
+def test_wrap_fills_lines_as_defined(text: str, width: int) -> None:
+    assert wrap(text, width, 2) == wrapped_by_definition(text, width, 2)
