@@ -40,3 +40,7 @@ class PartialFailure(DigestError):
     """The job finished, but some sources failed: the exit status says so."""
 
     exit_code = 2
+
+
+class TemplateProblem(DigestError):
+    """A template (ours, or one of the user's overriding it) that cannot be rendered."""

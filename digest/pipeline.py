@@ -30,7 +30,7 @@ from .rank import Ranker, decode_day, encode_day, rank_day, rank_days
 from .render import DateInfo, Site, render_day, render_pieces, render_summary
 from .render import email as email_render
 from .render.email import Letter
-from .render.env import templates_fingerprint
+from .render.env import template_problems, templates_fingerprint
 from .store import Store, known_ids
 from .writer import Entry, Writer, WriteReport, atomic_write
 
@@ -560,7 +560,8 @@ def _letters(
         if names not in made:
             ranker = everything if names is None else everything.only(names)
             day = rank_day(date, papers, ranker, config.highlights)
-            made[names] = email_render.letter(day, _site(config, ranker.topics))
+            with template_problems():
+                made[names] = email_render.letter(day, _site(config, ranker.topics))
             report.rendered += 1
         return made[names]
 

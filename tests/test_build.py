@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.errors import DigestError
+from digest.errors import DigestError, TemplateProblem
 from tests.helpers import build_project, parse_html
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "sample"
@@ -260,6 +260,44 @@ def test_user_templates_override_file_by_file(project: Path) -> None:
     md = (project / "output" / "markdown" / "2026-11-20.md").read_text()
     assert md.startswith("2026-11-20: ") and "## Highlights" not in md
     assert "<h1>" in (project / "output" / "days" / "2026-11-20.html").read_text()  # built-in
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "line", "problem"),
+    [
+        ("markdown/day.md", "# {{ day.date }}\n{{ nothing.here }}\n", 2, "'nothing' is undefined"),
+        ("site/topic.html", "{% extends 'site/base.html' %}\n{% block main %}{% for %}", 2,
+         "Expected"),
+        ("email/day.txt", "{{ day.papers|no_such_filter }}", 1, "No filter named"),
+        ("feeds/item.xml", "<item>{{ s.paper.title|shorten }}</item>", 1, "shorten()"),
+    ],
+)  # fmt: skip
+def test_a_broken_user_template_is_one_line_naming_its_file_and_line(
+    project: Path, path: str, text: str, line: int, problem: str
+) -> None:
+    broken_template_build(project, path, text, line, problem)
+
+
+def test_a_broken_user_template_on_the_render_workers_is_the_same_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest import pipeline
+
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_DATES", 1)
+    text = "# {{ day.date }}\n{{ nothing.here }}\n"
+    broken_template_build(project, "markdown/day.md", text, 2, "'nothing' is undefined")
+
+
+def broken_template_build(project: Path, path: str, text: str, line: int, problem: str) -> None:
+    (project / "mine" / path).parent.mkdir(parents=True)
+    (project / "mine" / path).write_text(text)
+    with (project / "digest.yaml").open("a") as fh:
+        fh.write("templates: mine\n")
+    with pytest.raises(TemplateProblem) as caught:
+        build_project(project)
+    message = str(caught.value)
+    assert "\n" not in message and problem in message
+    assert message.startswith(f"{project / 'mine' / path}, line {line}: ")
 
 
 def test_an_output_folder_holding_the_store_is_refused(project: Path) -> None:

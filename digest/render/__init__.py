@@ -19,7 +19,7 @@ import jinja2
 from ..config import EmailSettings, Highlights
 from ..model import Paper, RankedDay, Topic
 from . import paths
-from .env import anchor, environment, safe_url, slugify
+from .env import anchor, environment, safe_url, slugify, template_problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,17 +134,21 @@ def register(output: Output) -> Output:
 def render_day(day: RankedDay, site: Site, links: bool | None = None) -> list[Rendered]:
     """The files of ``day``: of every output, or only of those whose files link to the dates
     around it (``links=True``), or only of the others (``links=False``)."""
-    return [f for o in outputs() if o.day and links in (None, o.links) for f in o.day(day, site)]
+    with template_problems():
+        return [
+            f for o in outputs() if o.day and links in (None, o.links) for f in o.day(day, site)
+        ]
 
 
 def render_pieces(day: RankedDay, site: Site) -> dict[str, str]:
     """Every output's pieces of ``day`` for the summary files, by output and name."""
-    return {
-        f"{o.name}/{name}": piece
-        for o in outputs()
-        if o.pieces
-        for name, piece in o.pieces(day, site).items()
-    }
+    with template_problems():
+        return {
+            f"{o.name}/{name}": piece
+            for o in outputs()
+            if o.pieces
+            for name, piece in o.pieces(day, site).items()
+        }
 
 
 def render_summary(
@@ -155,12 +159,13 @@ def render_summary(
     files: list[Rendered] = []
     for o in outputs():
         if o.summary:
-            prefix = o.name + "/"
-            own = [
-                (date, {k[len(prefix) :]: v for k, v in p.items() if k.startswith(prefix)})
-                for date, p in recent
-            ]
-            files += o.summary(latest, own, site)
+            with template_problems():
+                prefix = o.name + "/"
+                own = [
+                    (date, {k[len(prefix) :]: v for k, v in p.items() if k.startswith(prefix)})
+                    for date, p in recent
+                ]
+                files += o.summary(latest, own, site)
     return files
 
 

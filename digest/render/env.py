@@ -12,8 +12,9 @@ import hashlib
 import posixpath
 import re
 import secrets
+import traceback
 import types
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ except ImportError:  # pragma: no cover - a markupsafe without its speedups
         return str(escape(s))
 
 
+from ..errors import TemplateProblem
 from . import paths
 
 # Not allowed in XML 1.0 (C0 controls but tab/newline/return, lone surrogates, U+FFFE/FFFF);
@@ -253,6 +255,30 @@ def wrap(text: str, width: int = 72, indent: int = 0) -> str:
     if line:
         lines.append(" ".join(line))
     return ("\n" + " " * indent).join(lines)
+
+
+_TEMPLATE_FILES = (".html", ".xml", ".md", ".txt", ".opml", ".css")
+
+
+@contextlib.contextmanager
+def template_problems() -> Iterator[None]:
+    """A template that fails (a syntax error, an undefined variable, a filter given the wrong
+    arguments) as one line naming its file and line: a user's own template is input like any
+    other. Anything else raised inside one of ours stays as it is (a bug of digest's)."""
+    try:
+        yield
+    except jinja2.TemplateSyntaxError as exc:
+        where = exc.filename or exc.name
+        raise TemplateProblem(f"{where}, line {exc.lineno}: {exc.message}") from None
+    except Exception as exc:
+        where = None
+        for frame, line in traceback.walk_tb(exc.__traceback__):
+            if frame.f_code.co_filename.endswith(_TEMPLATE_FILES):
+                where = (frame.f_code.co_filename, line)  # the innermost template
+        ours = where is not None and Path(where[0]).is_relative_to(builtin_templates())
+        if where is None or (ours and not isinstance(exc, jinja2.TemplateError)):
+            raise
+        raise TemplateProblem(f"{where[0]}, line {where[1]}: {type(exc).__name__}: {exc}") from None
 
 
 def render(env: jinja2.Environment, template: str, **context: Any) -> str:
