@@ -435,10 +435,9 @@ def _build(
             own = own_keys[date]
             key = f"{own}:{_digest(own, site.neighbours(date))}"
             old = None if force else _rendered_files(done.get(date))
-            if old is not None and old[0] == key and writer.present(old[1] + old[2]):
-                writer.keep(old[1] + old[2])
-            elif old is not None and old[0].split(":")[0] == own and writer.present(old[1]):
-                writer.keep(old[1])
+            if old is not None and old[0] == key and writer.keep(old[1] + old[2]):
+                continue
+            if old is not None and old[0].split(":")[0] == own and writer.keep(old[1]):
                 todo.append((date, key, old[1]))
             else:
                 todo.append((date, key, []))
@@ -504,10 +503,7 @@ def _kept(writer: Writer, old: tuple[str, bytes] | None, key: str) -> bytes | No
     if old is None or old[0] != key:
         return None
     entries = [Entry.unpack(r) for r in orjson.loads(old[1])]
-    if not writer.present(entries):
-        return None
-    writer.keep(entries)
-    return old[1]
+    return old[1] if writer.keep(entries) else None
 
 
 # -- sources: what is configured and how each fared --------------------------------------

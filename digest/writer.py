@@ -110,9 +110,11 @@ class Writer:
         self._folded[folded] = entry.path
         self.entries[entry.path] = entry
 
-    def present(self, entries: Iterable[Entry]) -> bool:
-        """Whether every file is on disk with its recorded size (the cheap check that lets an
-        unchanged date skip rendering)."""
+    def keep(self, entries: list[Entry]) -> bool:
+        """Files of an unchanged date, if every one is on disk with its recorded size (the cheap
+        check that lets an unchanged date skip rendering): then they are listed in the manifest,
+        not rendered, not written (their paths were checked when they were written). ``False``,
+        and nothing listed, when one is missing or changed."""
         out = str(self.out)
         for entry in entries:
             try:
@@ -120,14 +122,10 @@ class Writer:
                     return False
             except OSError:
                 return False
-        return True
-
-    def keep(self, entries: Iterable[Entry]) -> None:
-        """Files of an unchanged date: listed in the manifest, not rendered, not written (their
-        paths were checked when they were written)."""
         for entry in entries:
             self._claim(entry, checked=True)
-            self.report.kept += 1
+        self.report.kept += len(entries)
+        return True
 
     def write(self, file: Rendered) -> Entry:
         entry = Entry(file.path, file.kind, file.date, file.topic, len(file.data))
