@@ -460,13 +460,17 @@ def _build(
             # own
             stored = {} if force else store.fragments()
             pieces, new_pieces = [], []
+            latest: RankedDay | None = None  # the newest date, for the home page
             for date in recent:
                 if stored.get(date, ("",))[0] == own_keys[date]:
                     pieces.append((date, orjson.loads(stored[date][1])))
                     continue
-                new_pieces.append((date, render_pieces(_load_day(store, date, names), site)))
+                day = _load_day(store, date, names)
+                latest = day if date == dates[0] else latest
+                new_pieces.append((date, render_pieces(day, site)))
                 pieces.append(new_pieces[-1])
-            latest = _load_day(store, dates[0], names) if dates else None
+            if latest is None and dates:  # its pieces were kept: read it for the home page
+                latest = _load_day(store, dates[0], names)
             entries = writer.write_all(render_summary(latest, pieces, site))
             summary_files = orjson.dumps([e.pack() for e in entries])
         report.written = writer.finish()
