@@ -27,10 +27,15 @@ from .deliveries import SENDING, SENT, DeliveryLog
 from .errors import DigestError, StoreError
 from .model import CollectReport, FetchResult, Paper, RankedDay, SourceStats, Topic
 from .rank import Ranker, decode_day, encode_day, rank_day, rank_days
-from .render import DateInfo, Site, render_day, render_pieces, render_summary
+from .render import DateInfo, Site, outputs, render_day, render_pieces, render_summary
 from .render import email as email_render
 from .render.email import Letter
-from .render.env import template_problems, templates_fingerprint
+from .render.env import (
+    template_closure,
+    template_problems,
+    templates_digest,
+    templates_fingerprint,
+)
 from .store import Store, known_ids
 from .writer import Entry, Writer, WriteReport, atomic_write
 
@@ -190,7 +195,12 @@ def rank_store(config: Config, date: dt.date | None = None) -> list[RankedDay]:
     return rank_days(days, ranker, config.highlights, tldr_for="all")
 
 
-def _site(config: Config, topics: Sequence[Topic], dates: Sequence[DateInfo] = ()) -> Site:
+def _site(
+    config: Config,
+    topics: Sequence[Topic],
+    dates: Sequence[DateInfo] = (),
+    templates_key: str = "",
+) -> Site:
     """What the outputs know of the digest: the config's, for these topics and dates."""
     return Site.make(
         title=config.title,
@@ -201,6 +211,7 @@ def _site(config: Config, topics: Sequence[Topic], dates: Sequence[DateInfo] = (
         email=config.email,
         recent_days=config.recent_days,
         templates=config.templates,
+        templates_key=templates_key,
     )
 
 
@@ -244,15 +255,14 @@ def _init_renderer(store_path: Path, site: Site, names: list[str], out: Path) ->
     _RENDER = (Store(store_path), site, names, out)
 
 
-Job = tuple[dt.date, bool]  # a date, and whether to make only its files that link to others
-Made = tuple[list[Entry], list[Entry]]  # a date's files: those linking to no other date; the rest
+Job = tuple[dt.date, tuple[str, ...]]  # a date, and the outputs whose files to make
+Made = dict[str, list[Entry]]  # a date's files, by output
 
 
 def _render_date(store: Store, site: Site, names: list[str], writer: Writer, job: Job) -> Made:
-    date, links_only = job
+    date, wanted = job
     day = _load_day(store, date, names)
-    own = [] if links_only else writer.write_all(render_day(day, site, links=False))
-    return own, writer.write_all(render_day(day, site, links=True))
+    return {name: writer.write_all(render_day(day, site, only=(name,))) for name in wanted}
 
 
 def _render_one(job: Job) -> tuple[Made, WriteReport]:
@@ -336,9 +346,9 @@ def _write_days(
             yield _render_date(store, site, names, writer, job)
         return
     made = _on_workers(_render_one, jobs, _init_renderer, (store.path, site, names, writer.out))
-    for (own, linked), report in made:
-        writer.adopt(own + linked, report)
-        yield own, linked
+    for files, report in made:
+        writer.adopt([entry for entries in files.values() for entry in entries], report)
+        yield files
 
 
 def build(
@@ -416,53 +426,64 @@ def _build(
         report.seconds["rank"] = time.perf_counter() - clock - report.seconds["collect"]
         dates = sorted(versions, reverse=True)
         report.dates = len(dates)
-        site = _site(config, config.topics, [DateInfo(d, have[d][1], have[d][2]) for d in dates])
-        # render: a date's files depend on its ranking, its neighbours (links), the config
-        # and the templates; unchanged dates whose files are in place are not even rendered
+        every = templates_fingerprint(config.templates)
+        infos = [DateInfo(d, have[d][1], have[d][2]) for d in dates]
+        site = _site(config, config.topics, infos, templates_key=every)
+        # render: an output's files of a date depend on the date's ranking, the config, the
+        # templates they are made from and, for an output whose files link to the dates
+        # around (the site's page), on those dates; unchanged files in place are not even
+        # rendered. So a new day makes the page of the day before again, not its email, and
+        # an edited email template makes the emails again, not the pages.
         render_base = _digest(
-            rank_base, config.title, config.site_url, config.email, config.templates,
-            templates_fingerprint(config.templates),
-        )  # fmt: skip
+            rank_base, config.title, config.site_url, config.email, config.templates
+        )
+        made_from = _made_from(store, site, every)
+        day_outputs = [o for o in outputs() if o.day]
+        bases = {o.name: _digest(render_base, made_from[o.name])[:20] for o in day_outputs}
         done = store.rendered()
         writer = Writer(out)
-        # A date's key is two: of what all its files show, and of its neighbours too (for the
-        # files that link to them). A new day changes the day before's neighbours only: of
-        # that date, only the files with the links are made again.
         rows: list[tuple[dt.date, str, bytes]] = []  # of the dates rendered again
-        todo: list[tuple[dt.date, str, list[Entry]]] = []  # with the files kept as they are
-        own_keys = {d: _digest(render_base, have[d][0]) for d in dates}
+        todo: list[tuple[dt.date, dict[str, str], Made]] = []  # keys; files kept as they are
         for date in dates:
-            own = own_keys[date]
-            key = f"{own}:{_digest(own, site.neighbours(date))}"
+            keys = {o.name: bases[o.name] + have[date][0] for o in day_outputs}
+            for o in day_outputs:
+                if o.links:
+                    keys[o.name] += "".join(map(str, site.neighbours(date)))
+            key = "|".join(keys.values())
             old = None if force else _rendered_files(done.get(date))
-            if old is not None and old[0] == key and writer.keep(old[1] + old[2]):
+            if old is not None and old[0] == key and writer.keep(_every_file(old[1])):
                 continue
-            if old is not None and old[0].split(":")[0] == own and writer.keep(old[1]):
-                todo.append((date, key, old[1]))
-            else:
-                todo.append((date, key, []))
-        jobs: list[Job] = [(date, bool(kept)) for date, _, kept in todo]
+            kept = {
+                name: entries
+                for name, (was, entries) in (old[1] if old else {}).items()
+                if keys.get(name) == was and writer.keep(entries)
+            }
+            todo.append((date, keys, kept))
+        jobs: list[Job] = [(d, tuple(n for n in keys if n not in kept)) for d, keys, kept in todo]
         written = _write_days(store, jobs, site, names, writer)
-        for (date, key, kept), (own, linked) in zip(todo, written, strict=True):
+        for (date, keys, kept), made in zip(todo, written, strict=True):
             report.rendered += 1
-            files = {"own": [e.pack() for e in kept or own], "links": [e.pack() for e in linked]}
-            rows.append((date, key, orjson.dumps(files)))
+            files = kept | made
+            packed = {name: [keys[name], [e.pack() for e in files[name]]] for name in keys}
+            rows.append((date, "|".join(keys.values()), orjson.dumps(packed)))
         # the home, topic and archive pages and the feeds list many dates: rendered again
-        # when any date's ranking (or the set of dates) changed, else kept like a date's files
-        summary_key = _digest(render_base, config.recent_days, [(d, have[d]) for d in dates])
+        # when any date's ranking (or the set of dates) or any template changed, else kept
+        # like a date's files
+        summary_key = _digest(render_base, every, config.recent_days, [(d, have[d]) for d in dates])
         summary_files = None if force else _kept(writer, store.rendered_summary(), summary_key)
         new_pieces: list[tuple[dt.date, dict[str, str]]] | None = None
         recent = dates[: config.recent_days]
+        pieces_base = _digest(render_base, [made_from[o.name] for o in outputs() if o.pieces])
+        pieces_keys = {d: pieces_base[:20] + have[d][0] for d in recent}
         if summary_files is None:
             # each recent date's pieces (its topic page sections, its feed items) depend on
             # that date alone: those an earlier build made are kept while the date's ranking,
-            # the config and the templates stay the same (its own key); a new day renders its
-            # own
+            # the config and their templates stay the same; a new day renders its own
             stored = {} if force else store.fragments()
             pieces, new_pieces = [], []
             latest: RankedDay | None = None  # the newest date, for the home page
             for date in recent:
-                if stored.get(date, ("",))[0] == own_keys[date]:
+                if stored.get(date, ("",))[0] == pieces_keys[date]:
                     pieces.append((date, orjson.loads(stored[date][1])))
                     continue
                 day = _load_day(store, date, names)
@@ -477,7 +498,7 @@ def _build(
         with store.transaction():  # one commit for what this build rendered
             if new_pieces is not None:
                 store.save_fragments(
-                    [(d, own_keys[d], orjson.dumps(p)) for d, p in new_pieces], keep=recent
+                    [(d, pieces_keys[d], orjson.dumps(p)) for d, p in new_pieces], keep=recent
                 )
             store.save_rendered(rows, dates, (summary_key, summary_files))
     report.seconds["render"] = time.perf_counter() - clock - sum(report.seconds.values())
@@ -486,19 +507,44 @@ def _build(
 
 def _rendered_files(
     row: tuple[str, bytes] | None,
-) -> tuple[str, list[Entry], list[Entry]] | None:
-    """(key, files that link to no other date, files that do) of a date as last rendered;
-    ``None`` for none, or for a row of an older digest (then the date is made again)."""
+) -> tuple[str, dict[str, tuple[str, list[Entry]]]] | None:
+    """(key, per output: (key, files)) of a date as last rendered; ``None`` for none, or for
+    a row of an older digest (then the date is made again)."""
     if row is None:
         return None
     files = orjson.loads(row[1])
-    if not isinstance(files, dict):
+    if not isinstance(files, dict) or not all(
+        isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) for v in files.values()
+    ):
         return None
-    return (
-        row[0],
-        [Entry.unpack(r) for r in files["own"]],
-        [Entry.unpack(r) for r in files["links"]],
-    )
+    return row[0], {
+        name: (key, [Entry.unpack(r) for r in entries]) for name, (key, entries) in files.items()
+    }
+
+
+def _every_file(outputs: dict[str, tuple[str, list[Entry]]]) -> list[Entry]:
+    return [entry for _, entries in outputs.values() for entry in entries]
+
+
+def _made_from(store: Store, site: Site, every: str) -> dict[str, str]:
+    """Per output with day files or pieces: a digest of the templates they are made from
+    (those it names and what they extend, include or import). Finding them parses the
+    templates, so they are kept in the store under ``every`` (the digest of every template)."""
+    key = _digest(__version__, site.templates, every)
+    note = store.note("templates")
+    if note is not None and note.startswith(key + "\n"):
+        return orjson.loads(note[len(key) + 1 :])
+    env = site.env
+    found = {
+        o.name: templates_digest(
+            env, None if o.templates is None else template_closure(env, o.templates)
+        )
+        for o in outputs()
+        if o.day or o.pieces
+    }
+    with store.transaction():
+        store.set_note("templates", key + "\n" + orjson.dumps(found).decode())
+    return found
 
 
 def _kept(writer: Writer, old: tuple[str, bytes] | None, key: str) -> bytes | None:

@@ -186,12 +186,12 @@ class Store:
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement)
-            row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-            if row is None:
-                self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
+            schema = self.note("schema")
+            if schema is None:
+                self.set_note("schema", str(SCHEMA_VERSION))
+            elif int(schema) > SCHEMA_VERSION:
                 raise StoreError(
-                    f"{self.path}: made by a newer digest (schema {row[0]}, this one knows {SCHEMA_VERSION})"
+                    f"{self.path}: made by a newer digest (schema {schema}, this one knows {SCHEMA_VERSION})"
                 )
 
     def close(self) -> None:
@@ -429,12 +429,21 @@ class Store:
             for d, k, f in self.db.execute("SELECT date, key, files FROM rendered")
         }
 
+    def note(self, key: str) -> str | None:
+        """A value kept in the ``meta`` table (what a build remembers for the next one)."""
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def set_note(self, key: str, value: str) -> None:
+        """Keep ``value`` under ``key`` in the ``meta`` table (inside the caller's transaction)."""
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
     def rendered_summary(self) -> tuple[str, bytes] | None:
         """(key, files) of the pages and feeds that list many dates, as last rendered."""
-        row = self.db.execute("SELECT value FROM meta WHERE key = 'summary'").fetchone()
-        if row is None:
+        value = self.note("summary")
+        if value is None:
             return None
-        key, _, files = row[0].partition("\n")
+        key, _, files = value.partition("\n")
         return key, files.encode()
 
     def save_rendered(
@@ -448,10 +457,7 @@ class Store:
         ``summary`` (key, files) of the files that list many dates."""
         self._save_dated("rendered", rows, dates)
         if summary is not None:
-            self.db.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('summary', ?)",
-                (summary[0] + "\n" + summary[1].decode(),),
-            )
+            self.set_note("summary", summary[0] + "\n" + summary[1].decode())
 
     def fragments(self) -> dict[dt.date, tuple[str, bytes]]:
         """Per date: (key, pieces) of the summary files' pieces last rendered for it."""

@@ -3,10 +3,13 @@ only what changed rewritten."""
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+import jinja2
 import pytest
 
 from digest.errors import DigestError, TemplateProblem
@@ -15,6 +18,7 @@ from tests.helpers import build_project, parse_html
 GOLDEN = Path(__file__).resolve().parent / "golden" / "sample"
 # Compared byte for byte. Left out: the email HTML (its inlined CSS is css-inline's to format)
 # and the topic pages (they repeat the day pages' markup); both are checked element by element.
+DATES = ["2026-03-13", "2026-08-05", "2026-08-12", "2026-11-20"]  # of the sample feeds
 GOLDEN_GLOBS = ["markdown/*.md", "feeds/*", "email/*.txt", "email/*.eml", "days/*.html",
                 "index.html", "archive.html", "manifest.json", "style.css"]  # fmt: skip
 
@@ -148,8 +152,8 @@ def test_adding_a_day_rewrites_only_that_day_and_the_pages_that_list_it(
     made: list[tuple[str, str]] = []
     real = pipeline.render_day
 
-    def recorded(day, site, links=None):  # type: ignore[no-untyped-def]
-        files = real(day, site, links)
+    def recorded(day, site, only=None):  # type: ignore[no-untyped-def]
+        files = real(day, site, only)
         made.extend((day.date.isoformat(), f.path) for f in files)
         return files
 
@@ -246,6 +250,100 @@ def test_a_changed_template_or_title_re_renders_and_a_dropped_topic_is_removed(
     assert report.ranked == 4
     assert {"topics/rl.html", "feeds/rl.xml"} <= set(report.written.removed)
     assert not (project / "output" / "topics" / "rl.html").exists()
+
+
+def _override(project: Path, name: str, text: str) -> None:
+    """The user's own ``name`` template in the project's ``mine/`` folder (named in the config
+    on first use)."""
+    (project / "mine" / name).parent.mkdir(parents=True, exist_ok=True)
+    (project / "mine" / name).write_text(text)
+    config = project / "digest.yaml"
+    if "templates: mine" not in config.read_text():
+        with config.open("a") as fh:
+            fh.write("templates: mine\n")
+
+
+def _builtin(name: str) -> str:
+    from digest.render.env import builtin_templates
+
+    return (builtin_templates() / name).read_text()
+
+
+@pytest.mark.parametrize(
+    ("template", "edit", "made_again", "changed_files"),
+    [
+        # the email's text template: the emails of every date, not the pages or the Markdown;
+        # of those, the text and the .eml change, the HTML is the same bytes (left untouched)
+        ("email/day.txt", lambda t: t + "-- sent by the lab\n", {"email"},
+         {"email/*.txt", "email/*.eml"}),
+        # what the day page imports its paper cards from: the pages only
+        ("site/_paper.html", lambda t: t.replace('class="tldr"', 'class="tldr mine"'), {"site"},
+         {"days/*.html"}),
+        # the stylesheet: a file of its own that pages link to; no date is made again
+        ("site/style.css", lambda t: t + "\nh1 { letter-spacing: 0.01em; }\n", set(), set()),
+        # a template no output uses
+        ("README.md", lambda t: t + "\nnotes\n", set(), set()),
+    ],
+)  # fmt: skip
+def test_an_edited_template_makes_again_only_the_files_made_from_it(
+    project: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    template: str,
+    edit: Callable[[str], str],
+    made_again: set[str],
+    changed_files: set[str],
+) -> None:
+    from digest import pipeline
+
+    _override(project, "markdown/unused.md", "not used by any output\n")
+    build_project(project)
+    out = project / "output"
+    before = files(out)
+    _override(project, template, edit(_builtin(template)))
+    made: list[tuple[str, str]] = []  # (date, output) of every date's files rendered
+    real = pipeline.render_day
+
+    def recorded(day, site, only=None):  # type: ignore[no-untyped-def]
+        made.extend((day.date.isoformat(), name) for name in only)
+        return real(day, site, only)
+
+    monkeypatch.setattr(pipeline, "render_day", recorded)
+    report = build_project(project)
+    assert sorted(made) == sorted((d, name) for d in DATES for name in made_again)
+    assert report.rendered == (len(DATES) if made_again else 0)
+    after = files(out)
+    changed = {p for p in after if before.get(p) != after[p]}
+    dated = {p for p in changed if p.startswith(("days/", "email/", "markdown/"))}
+    assert dated == {p for p in before for glob in changed_files if fnmatch.fnmatch(p, glob)}
+    if template == "site/style.css":  # the pages listing many dates are made on any edit
+        assert "letter-spacing: 0.01em" in (out / "style.css").read_text()
+    # and a build from scratch with the edited template gives the same bytes
+    kept = {p: (out / p).read_bytes() for p in after}
+    shutil.rmtree(out)
+    build_project(project)
+    assert {p: (out / p).read_bytes() for p in files(out)} == kept
+
+
+def test_a_template_named_by_an_expression_counts_every_template() -> None:
+    from digest.render.env import environment, template_closure
+
+    env = environment(None)
+    assert template_closure(env, ["site/day.html"]) == {
+        "site/day.html", "site/base.html", "site/_paper.html"
+    }  # fmt: skip
+    loader = jinja2.DictLoader({
+        "a.html": '{% extends "b.html" %}{% block x %}{% include "c.html" %}{% endblock %}',
+        "b.html": '{% block x %}{% endblock %}{% from "d.html" import m %}',
+        "c.html": "c", "d.html": "{% macro m() %}{% endmacro %}",
+        "e.html": "{% include which %}", "f.html": "{% if %}",
+        "g.html": '{% include "e.html" %}',
+    })  # fmt: skip
+    env = jinja2.Environment(loader=loader)
+    assert template_closure(env, ["a.html"]) == {"a.html", "b.html", "c.html", "d.html"}
+    # a name known only when rendering, or a template that does not parse: not known
+    assert template_closure(env, ["g.html"]) is None
+    assert template_closure(env, ["f.html"]) is None
+    assert template_closure(env, ["missing.html"]) == {"missing.html"}
 
 
 def test_user_templates_override_file_by_file(project: Path) -> None:

@@ -9,7 +9,7 @@ topics, feeds), from the latest ranked dates and one line per older date.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -56,6 +56,9 @@ class Site:
     recent_days: int = 14
     templates: Path | None = None
     slugs: Mapping[str, str] = field(default_factory=dict)
+    # the digest of the templates as the build found them: a process keeps an environment (and
+    # its compiled templates) per folder and digest, so one that builds again sees an edit
+    templates_key: str = ""
 
     @classmethod
     def make(cls, **fields: object) -> Site:
@@ -74,7 +77,7 @@ class Site:
 
     @property
     def env(self) -> jinja2.Environment:
-        return environment(self.templates)
+        return environment(self.templates, self.templates_key)
 
     @cached_property
     def _places(self) -> dict[dt.date, int]:
@@ -114,13 +117,18 @@ class Output:
     the latest dates (home, topics, archive, feeds), made from the latest ranked date and each
     recent date's ``pieces`` (a topic page's section of the date, a feed's items of the date):
     a date's pieces depend on that date alone, so a build keeps them while the date, the config
-    and the templates are unchanged, and a new day renders its own pieces only."""
+    and the templates are unchanged, and a new day renders its own pieces only.
+
+    ``templates``: the templates its day files and pieces are rendered from (what they extend,
+    include or import is found in them): a build makes an output's files again when one of
+    those changed, not when another output's did. ``None``: every template."""
 
     name: str
     day: DayRenderer | None = None
     summary: SummaryRenderer | None = None
     pieces: PiecesRenderer | None = None
     links: bool = False  # its day files link to the dates before and after (made again with them)
+    templates: tuple[str, ...] | None = None
 
 
 REGISTRY: dict[str, Output] = {}
@@ -131,12 +139,14 @@ def register(output: Output) -> Output:
     return output
 
 
-def render_day(day: RankedDay, site: Site, links: bool | None = None) -> list[Rendered]:
-    """The files of ``day``: of every output, or only of those whose files link to the dates
-    around it (``links=True``), or only of the others (``links=False``)."""
+def render_day(day: RankedDay, site: Site, only: Collection[str] | None = None) -> list[Rendered]:
+    """The files of ``day``: of every output, or of the outputs named in ``only``."""
     with template_problems():
         return [
-            f for o in outputs() if o.day and links in (None, o.links) for f in o.day(day, site)
+            f
+            for o in outputs()
+            if o.day and (only is None or o.name in only)
+            for f in o.day(day, site)
         ]
 
 

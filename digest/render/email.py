@@ -332,4 +332,4 @@ def day_email(day: RankedDay, site: Site) -> list[Rendered]:
     ]
 
 
-register(Output("email", day=day_email))
+register(Output("email", day=day_email, templates=("email/day.html", "email/day.txt")))

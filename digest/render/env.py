@@ -407,8 +407,10 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
 
 @cache
-def environment(user_dir: Path | None = None) -> jinja2.Environment:
-    """One environment per template folder: StrictUndefined; HTML and XML autoescaped."""
+def environment(user_dir: Path | None = None, key: str = "") -> jinja2.Environment:
+    """One environment per template folder (and ``key``, the digest of its templates when it was
+    asked for: templates are compiled once and not looked at again): StrictUndefined; HTML and
+    XML autoescaped."""
     loaders: list[jinja2.BaseLoader] = []
     if user_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(user_dir)))
@@ -444,7 +446,7 @@ def environment(user_dir: Path | None = None) -> jinja2.Environment:
 
 def templates_fingerprint(user_dir: Path | None) -> str:
     """A digest of every template that can be used (built-in and the user's): part of the key of
-    each rendered date, so editing a template re-renders."""
+    the files that list many dates, so editing any template makes them again."""
     h = hashlib.sha256()
     for folder in (user_dir, builtin_templates()):
         if folder is None:
@@ -452,4 +454,45 @@ def templates_fingerprint(user_dir: Path | None) -> str:
         for path in sorted(folder.rglob("*")):
             if path.is_file():
                 h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def template_closure(env: jinja2.Environment, names: Iterable[str]) -> set[str] | None:
+    """``names`` and every template they extend, include or import, and so on; ``None`` when
+    that cannot be known without rendering (a template named by an expression, or one that does
+    not parse: rendering it will say what is wrong)."""
+    import jinja2.meta  # here: a build whose templates did not change has them from its store
+
+    seen: set[str] = set()
+    waiting = list(names)
+    while waiting:
+        name = waiting.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            continue  # "ignore missing", or a mistake that rendering reports
+        try:
+            found = list(jinja2.meta.find_referenced_templates(env.parse(source)))
+        except jinja2.TemplateSyntaxError:
+            return None
+        if None in found:
+            return None
+        waiting += found  # type: ignore[arg-type]
+    return seen
+
+
+def templates_digest(env: jinja2.Environment, names: set[str] | None) -> str:
+    """A digest of the templates ``names`` as ``env`` finds them (a user's own or the built-in
+    one; a missing one too, so that creating it counts as a change); of every template when
+    ``names`` is ``None``."""
+    h = hashlib.sha256()
+    for name in sorted(env.list_templates() if names is None else names):
+        try:
+            source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
+        except jinja2.TemplateNotFound:
+            source = "\0missing"
+        h.update(f"{name}\0{len(source)}\0{source}".encode())
     return h.hexdigest()

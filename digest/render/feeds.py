@@ -85,4 +85,11 @@ def summary_feeds(
     return out
 
 
-register(Output("feeds", summary=summary_feeds, pieces=feed_items))
+register(
+    Output(
+        "feeds",
+        summary=summary_feeds,
+        pieces=feed_items,
+        templates=("feeds/item.html", "feeds/item.xml"),
+    )
+)

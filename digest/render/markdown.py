@@ -14,4 +14,4 @@ def day_markdown(day: RankedDay, site: Site) -> list[Rendered]:
     return [Rendered(path, "markdown", text.encode(), day.date)]
 
 
-register(Output("markdown", day=day_markdown))
+register(Output("markdown", day=day_markdown, templates=("markdown/day.md",)))

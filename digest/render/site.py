@@ -76,4 +76,13 @@ def summary_pages(
     return out
 
 
-register(Output("site", day=day_page, summary=summary_pages, pieces=topic_sections, links=True))
+register(
+    Output(
+        "site",
+        day=day_page,
+        summary=summary_pages,
+        pieces=topic_sections,
+        links=True,
+        templates=("site/day.html", "site/topic_day.html"),
+    )
+)
