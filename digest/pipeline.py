@@ -530,7 +530,7 @@ def _made_from(store: Store, site: Site, every: str) -> dict[str, str]:
     """Per output with day files or pieces: a digest of the templates they are made from
     (those it names and what they extend, include or import). Finding them parses the
     templates, so they are kept in the store under ``every`` (the digest of every template)."""
-    key = _digest(__version__, site.templates, every)
+    key = _digest(__version__, site.templates, every, [(o.name, o.templates) for o in outputs()])
     note = store.note("templates")
     if note is not None and note.startswith(key + "\n"):
         return orjson.loads(note[len(key) + 1 :])

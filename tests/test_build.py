@@ -324,6 +324,26 @@ def test_an_edited_template_makes_again_only_the_files_made_from_it(
     assert {p: (out / p).read_bytes() for p in files(out)} == kept
 
 
+def test_which_templates_an_output_uses_is_found_once_per_edit(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest import pipeline
+
+    found: list[tuple[str, ...]] = []
+    real = pipeline.template_closure
+    monkeypatch.setattr(
+        pipeline, "template_closure", lambda env, names: found.append(names) or real(env, names)
+    )
+    build_project(project)
+    assert ("email/day.html", "email/day.txt") in found
+    first = len(found)
+    build_project(project)  # kept in the store: the templates are not parsed again
+    assert len(found) == first
+    _override(project, "email/day.txt", _builtin("email/day.txt") + "--\n")
+    build_project(project)
+    assert len(found) == 2 * first
+
+
 def test_a_template_named_by_an_expression_counts_every_template() -> None:
     from digest.render.env import environment, template_closure
 
