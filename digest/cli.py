@@ -8,8 +8,8 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import click
 
 from . import __version__, pipeline
 from . import sources as sources_registry
+from .collect import Progress
 from .config import Config, load_config, split_address
 from .errors import DigestError, PartialFailure
 from .model import CollectReport, FetchResult, SourceStats
@@ -80,9 +81,7 @@ def _config(path: str | None) -> Config:
 
 
 @contextmanager
-def _progress(
-    total: int, label: str, at_least: int = 8 << 20
-) -> Iterator[Callable[[int], None] | None]:
+def _progress(total: int, label: str, at_least: int = 8 << 20) -> Iterator[Progress | None]:
     """A progress bar on stderr for long work: ``total`` bytes (or items, with ``at_least``
     set to match), shown only on a terminal."""
     if total < at_least or not sys.stderr.isatty():
@@ -90,6 +89,11 @@ def _progress(
         return
     with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
         yield bar.update
+
+
+def _stage_bar(label: str, total: int, unit: str) -> AbstractContextManager[Progress | None]:
+    """A build stage's bar: past 8 MB of sources to read, or 50 dates to rank or render."""
+    return _progress(total, label, at_least=8 << 20 if unit == "bytes" else 50)
 
 
 def _report_problems(stats: list[SourceStats] | tuple[SourceStats, ...]) -> int:
@@ -401,11 +405,10 @@ def build(
       digest build --offline            # URL sources from their cached copies
     """
     config = _config(config_path)
-    with _progress(pipeline.source_bytes(config.sources, config.root), "collecting") as progress:
-        report = pipeline.build(
-            config, _day(today) or dt.date.today(), Path(out) if out else None, force, progress,
-            offline, _print_fetched,
-        )  # fmt: skip
+    report = pipeline.build(
+        config, _day(today) or dt.date.today(), Path(out) if out else None, force, _stage_bar,
+        offline, _print_fetched,
+    )  # fmt: skip
     errors = _report_problems(report.collected.sources)
     print_collect_report(report.collected)
     w = report.written

@@ -14,6 +14,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -351,22 +352,32 @@ def _write_days(
         yield files
 
 
+# A progress bar for a stage of a build: (label, total, unit: "bytes" or "dates") -> a context
+# giving the function to call with each advance, or None (no bar for this one)
+Bar = Callable[[str, int, str], AbstractContextManager[Progress | None]]
+
+
+def _no_bar(label: str, total: int, unit: str) -> AbstractContextManager[Progress | None]:
+    return contextlib.nullcontext(None)
+
+
 def build(
     config: Config,
     today: dt.date,
     out: Path | None = None,
     force: bool = False,
-    progress: Progress | None = None,
+    bar: Bar | None = None,
     offline: bool = False,
     fetched: Callable[[FetchResult], None] | None = None,
 ) -> BuildReport:
     """Collect the sources, rank every date whose papers changed, render every date whose
-    ranking, neighbours, config or templates changed, and write (``digest build``)."""
+    ranking, neighbours, config or templates changed, and write (``digest build``). ``bar``:
+    a progress bar for each long stage (collecting, ranking, rendering)."""
     out = (out or config.output).resolve()
     if config.store.resolve().is_relative_to(out):
         raise DigestError(f"{out}: the output folder must not hold the store ({config.store})")
     with output_lock(out):
-        return _build(config, today, out, force, progress, offline, fetched)
+        return _build(config, today, out, force, bar, offline, fetched)
 
 
 @contextlib.contextmanager
@@ -396,12 +407,15 @@ def _build(
     today: dt.date,
     out: Path,
     force: bool,
-    progress: Progress | None,
+    bar: Bar | None,
     offline: bool,
     fetched: Callable[[FetchResult], None] | None,
 ) -> BuildReport:
     clock = time.perf_counter()
-    collected = run_collect(config, today, None, progress, offline, fetched, force)
+    total = source_bytes(config.sources, config.root) if bar else 0
+    bar = bar or _no_bar
+    with bar("collecting", total, "bytes") as progress:
+        collected = run_collect(config, today, None, progress, offline, fetched, force)
     report = BuildReport(collected, out)
     report.seconds["collect"] = time.perf_counter() - clock
     names = [t.name for t in config.topics]
@@ -415,11 +429,14 @@ def _build(
         stale = [d for d in sorted(versions) if force or have.get(d, ("",))[0] != keys[d]]
         if stale:
             batch: list[tuple[dt.date, str, int, int, bytes]] = []
-            for date, n, h, data in _rank_dates(store, stale, config):
-                batch.append((date, keys[date], n, h, data))
-                if len(batch) >= RANK_CHUNK:
-                    store.save_ranked(batch)
-                    batch = []
+            with bar("ranking", len(stale), "dates") as advance:
+                for date, n, h, data in _rank_dates(store, stale, config):
+                    batch.append((date, keys[date], n, h, data))
+                    if len(batch) >= RANK_CHUNK:
+                        store.save_ranked(batch)
+                        batch = []
+                    if advance:
+                        advance(1)
             store.save_ranked(batch)
             have = store.ranked_keys()
         report.ranked = len(stale)
@@ -461,11 +478,14 @@ def _build(
             todo.append((date, keys, kept))
         jobs: list[Job] = [(d, tuple(n for n in keys if n not in kept)) for d, keys, kept in todo]
         written = _write_days(store, jobs, site, names, writer)
-        for (date, keys, kept), made in zip(todo, written, strict=True):
-            report.rendered += 1
-            files = kept | made
-            packed = {name: [keys[name], [e.pack() for e in files[name]]] for name in keys}
-            rows.append((date, "|".join(keys.values()), orjson.dumps(packed)))
+        with bar("rendering", len(jobs), "dates") as advance:
+            for (date, keys, kept), made in zip(todo, written, strict=True):
+                report.rendered += 1
+                files = kept | made
+                packed = {name: [keys[name], [e.pack() for e in files[name]]] for name in keys}
+                rows.append((date, "|".join(keys.values()), orjson.dumps(packed)))
+                if advance:
+                    advance(1)
         # the home, topic and archive pages and the feeds list many dates: rendered again
         # when any date's ranking (or the set of dates) or any template changed, else kept
         # like a date's files

@@ -3,15 +3,17 @@ only what changed rewritten."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import jinja2
 import pytest
 
+from digest.config import load_config
 from digest.errors import DigestError, TemplateProblem
 from tests.helpers import build_project, parse_html
 
@@ -79,6 +81,34 @@ def test_sample_build_matches_the_golden_files(project: Path, update_golden: boo
         assert path.read_bytes() == (GOLDEN / rel).read_bytes(), (
             f"{rel} differs from tests/golden (--update-golden to refresh)"
         )
+
+
+def test_a_build_shows_the_progress_of_each_long_stage(project: Path) -> None:
+    bars: dict[str, list] = {}  # label -> [total, unit, advanced]
+
+    @contextlib.contextmanager
+    def bar(label: str, total: int, unit: str) -> Iterator[Callable[[int], None]]:
+        bars[label] = [total, unit, 0]
+
+        def advance(n: int) -> None:
+            bars[label][2] += n
+
+        yield advance
+
+    build_project(project, bar=bar)
+    config = load_config(project / "digest.yaml")
+    sources = sum(p.stat().st_size for s in config.sources for p in config.root.glob(str(s.path)))
+    assert bars == {
+        "collecting": [sources, "bytes", sources],
+        "ranking": [4, "dates", 4],
+        "rendering": [4, "dates", 4],
+    }
+    # a build with nothing new: the files are read no more (only their sizes count as
+    # done), no date is ranked or rendered
+    bars.clear()
+    build_project(project, bar=bar)
+    assert bars["collecting"] == [sources, "bytes", sources]
+    assert bars["rendering"] == [0, "dates", 0] and "ranking" not in bars
 
 
 def test_rebuilding_unchanged_input_touches_nothing(project: Path) -> None:
