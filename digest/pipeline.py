@@ -475,15 +475,16 @@ def _build(
                 for name, (was, entries) in (old[1] if old else {}).items()
                 if keys.get(name) == was and writer.keep(entries)
             }
-            todo.append((date, keys, kept))
+            if len(kept) == len(keys):  # every file kept; the outputs were listed anew
+                rows.append(_rendered_row(date, keys, kept))
+            else:
+                todo.append((date, keys, kept))
         jobs: list[Job] = [(d, tuple(n for n in keys if n not in kept)) for d, keys, kept in todo]
         written = _write_days(store, jobs, site, names, writer)
         with bar("rendering", len(jobs), "dates") as advance:
             for (date, keys, kept), made in zip(todo, written, strict=True):
                 report.rendered += 1
-                files = kept | made
-                packed = {name: [keys[name], [e.pack() for e in files[name]]] for name in keys}
-                rows.append((date, "|".join(keys.values()), orjson.dumps(packed)))
+                rows.append(_rendered_row(date, keys, kept | made))
                 if advance:
                     advance(1)
         # the home, topic and archive pages and the feeds list many dates: rendered again
@@ -540,6 +541,12 @@ def _rendered_files(
     return row[0], {
         name: (key, [Entry.unpack(r) for r in entries]) for name, (key, entries) in files.items()
     }
+
+
+def _rendered_row(date: dt.date, keys: dict[str, str], files: Made) -> tuple[dt.date, str, bytes]:
+    """What the store keeps of a date's files (:func:`_rendered_files` reads it back)."""
+    packed = {name: [keys[name], [e.pack() for e in files[name]]] for name in keys}
+    return date, "|".join(keys.values()), orjson.dumps(packed)
 
 
 def _every_file(outputs: dict[str, tuple[str, list[Entry]]]) -> list[Entry]:

@@ -4,9 +4,11 @@ only what changed rewritten."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fnmatch
 import json
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -118,6 +120,29 @@ def test_rebuilding_unchanged_input_touches_nothing(project: Path) -> None:
     assert report.ranked == 0 and report.rendered == 0
     assert report.written.written == [] and report.written.removed == []
     assert files(project / "output") == before
+
+
+def test_a_date_whose_outputs_all_match_is_not_rendered_though_its_row_differs(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each output's files are kept by their own key; the date's key (all of them at once) is
+    only the quick check. A row whose date key no longer matches (an output dropped, say) is
+    written anew, and nothing is rendered or even read from the store."""
+    from digest import pipeline
+
+    build_project(project)
+    store = load_config(project / "digest.yaml").store
+    with sqlite3.connect(store) as db:
+        db.execute("UPDATE rendered SET key = 'from another build'")
+    loaded: list[dt.date] = []
+    load = pipeline._load_day
+    monkeypatch.setattr(pipeline, "_load_day", lambda st, d, n: loaded.append(d) or load(st, d, n))
+    before = files(project / "output")
+    assert build_project(project).rendered == 0
+    assert loaded == [] and files(project / "output") == before
+    with sqlite3.connect(store) as db:
+        keys = [key for (key,) in db.execute("SELECT key FROM rendered")]
+    assert len(keys) == 4 and "from another build" not in keys
 
 
 def test_the_pages_listing_many_dates_are_rendered_only_when_one_changed(

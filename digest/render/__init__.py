@@ -186,6 +186,8 @@ def summarize(recent: Sequence[RankedDay], site: Site) -> list[Rendered]:
 
 
 def outputs() -> list[Output]:
+    """Every output, by name (the same order whichever module was imported first: a build's
+    keys list them in it)."""
     from . import email, feeds, markdown, site  # noqa: F401  (each registers itself)
 
-    return list(REGISTRY.values())
+    return sorted(REGISTRY.values(), key=lambda o: o.name)
