@@ -459,7 +459,7 @@ def _build(
         bases = {o.name: _digest(render_base, made_from[o.name])[:20] for o in day_outputs}
         done = store.rendered()
         writer = Writer(out)
-        rows: list[tuple[dt.date, str, bytes]] = []  # of the dates rendered again
+        rows: list[tuple[dt.date, str, bytes]] = []  # of the dates whose key changed
         todo: list[tuple[dt.date, dict[str, str], Made]] = []  # keys; files kept as they are
         for date in dates:
             keys = {o.name: bases[o.name] + have[date][0] for o in day_outputs}
@@ -549,8 +549,8 @@ def _rendered_row(date: dt.date, keys: dict[str, str], files: Made) -> tuple[dt.
     return date, "|".join(keys.values()), orjson.dumps(packed)
 
 
-def _every_file(outputs: dict[str, tuple[str, list[Entry]]]) -> list[Entry]:
-    return [entry for _, entries in outputs.values() for entry in entries]
+def _every_file(files: dict[str, tuple[str, list[Entry]]]) -> list[Entry]:
+    return [entry for _, entries in files.values() for entry in entries]
 
 
 def _made_from(store: Store, site: Site, every: str) -> dict[str, str]:
