@@ -485,8 +485,10 @@ def test_a_config_with_only_sources_and_topics_builds(tmp_path: Path) -> None:
     )
     report = build_project(tmp_path)
     assert report.dates == 1
-    assert (tmp_path / "output" / "index.html").is_file()
-    assert "Paper digest" in (tmp_path / "output" / "index.html").read_text()
+    home = parse_html((tmp_path / "output" / "index.html").read_bytes())
+    assert "Paper digest" in home.find("title")[0].text
+    # one date is "1 date", not "1 dates"
+    assert "All 1 date" in [a.text for a in home.find("a", href="archive.html")]
 
 
 def test_ranking_and_rendering_on_workers_gives_the_same_files(
