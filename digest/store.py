@@ -23,7 +23,7 @@ import orjson
 from .errors import StoreError
 from .model import Paper, SourceStats, merge, title_number
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: ``days`` (papers and last change per date) replaced ``day_changes``
 BUSY_TIMEOUT_MS = 60_000
 CACHE_MB = 8  # the page cache of a connection; a collect that writes uses WRITE_CACHE_MB
 WRITE_CACHE_MB = 64
@@ -51,8 +51,9 @@ CREATE TABLE IF NOT EXISTS sightings(
     date TEXT NOT NULL,
     PRIMARY KEY(paper_id, source)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS day_changes(
+CREATE TABLE IF NOT EXISTS days(
     date TEXT PRIMARY KEY,
+    papers INTEGER NOT NULL,
     run INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ranked(
@@ -187,12 +188,19 @@ class Store:
                 if statement.strip():
                     self.db.execute(statement)
             schema = self.note("schema")
-            if schema is None:
-                self.set_note("schema", str(SCHEMA_VERSION))
-            elif int(schema) > SCHEMA_VERSION:
+            if schema is not None and int(schema) > SCHEMA_VERSION:
                 raise StoreError(
                     f"{self.path}: made by a newer digest (schema {schema}, this one knows {SCHEMA_VERSION})"
                 )
+            if schema == "1":  # each date's papers counted once, here, not on every build
+                self.db.execute(
+                    "INSERT INTO days SELECT p.date, count(*), coalesce("
+                    "(SELECT run FROM day_changes c WHERE c.date = p.date), 0) "
+                    "FROM papers p GROUP BY p.date"
+                )
+                self.db.execute("DROP TABLE day_changes")
+            if schema != str(SCHEMA_VERSION):
+                self.set_note("schema", str(SCHEMA_VERSION))
 
     def close(self) -> None:
         self.db.close()
@@ -312,8 +320,9 @@ class Store:
                 "source=?, categories=?, extra=? WHERE id=?",
                 updates,
             )
-        self.db.executemany(
-            "INSERT OR REPLACE INTO day_changes VALUES (?, ?)", [(d, self.run) for d in changed]
+        self.db.executemany(  # each changed date's count (a move can empty a date)
+            "INSERT OR REPLACE INTO days SELECT ?, count(*), ? FROM papers WHERE date = ?",
+            [(d, self.run, d) for d in changed],
         )
         self.db.executemany(
             "INSERT INTO sightings VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET date = "
@@ -381,10 +390,11 @@ class Store:
     # -- reading ----------------------------------------------------------------------------
 
     def dates(self) -> list[tuple[dt.date, int]]:
+        """Every date with papers, with how many, oldest first."""
         return [
             (dt.date.fromisoformat(d), n)
             for d, n in self.db.execute(
-                "SELECT date, count(*) FROM papers GROUP BY date ORDER BY date"
+                "SELECT date, papers FROM days WHERE papers > 0 ORDER BY date"
             )
         ]
 
@@ -398,8 +408,10 @@ class Store:
     def day_versions(self) -> dict[dt.date, tuple[int, int]]:
         """Per date: (paper count, the run that last changed the date's papers), which changes
         whenever anything the date's outputs show may have changed."""
-        changes = dict(self.db.execute("SELECT date, run FROM day_changes"))
-        return {day: (count, changes.get(day.isoformat(), 0)) for day, count in self.dates()}
+        return {
+            dt.date.fromisoformat(d): (n, run)
+            for d, n, run in self.db.execute("SELECT date, papers, run FROM days WHERE papers > 0")
+        }
 
     # -- the ranked and rendered dates (caches keyed by what they were made from) -----------
 

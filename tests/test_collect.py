@@ -10,8 +10,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from digest.collect import Deduper, collect, group_by_date, parse_sources
 from digest.config import SourceSpec, load_config
+from digest.errors import StoreError
 from digest.model import Paper, merge
 from digest.store import Store
 
@@ -95,7 +98,57 @@ def test_the_same_paper_on_two_pages_is_one_paper_with_the_earliest_date(tmp_pat
         assert store.count() == len(aug | mar)
         mar_day = {p.title for p in store.papers_on(dt.date(2026, 3, 13))}
         aug_day = {p.title for p in store.papers_on(dt.date(2026, 8, 5))}
+        # the per-date counts kept as papers come and move are the counts of the papers
+        assert store.dates() == counted(store)
+        assert store.dates() == [
+            (dt.date(2026, 3, 13), len(mar)),
+            (dt.date(2026, 8, 5), len(aug - mar)),
+        ]
     assert mar_day == mar and aug_day == aug - mar
+
+
+def counted(store: Store) -> list[tuple[dt.date, int]]:
+    """Every date's papers counted in the papers themselves."""
+    rows = store.db.execute("SELECT date, count(*) FROM papers GROUP BY date ORDER BY date")
+    return [(dt.date.fromisoformat(d), n) for d, n in rows]
+
+
+def test_a_date_all_of_whose_papers_moved_away_is_no_date(tmp_path: Path) -> None:
+    """A paper seen again on an earlier day moves there; a date left with none is listed no
+    more (nor ranked, nor rendered)."""
+    line = '{{"id": "2611.0000{n}", "title": "Paper {n}", "abstract": "A.", "date": "{d}"}}\n'
+    (tmp_path / "late.jsonl").write_text(line.format(n=1, d="2026-11-20"))
+    (tmp_path / "early.jsonl").write_text(line.format(n=1, d="2026-11-18"))
+    write_config(tmp_path, [{"path": "late.jsonl", "name": "late"}])
+    _, config = run(tmp_path / "digest.yaml")
+    with Store(config.store) as store:
+        assert store.dates() == [(dt.date(2026, 11, 20), 1)]
+        late = store.day_versions()[dt.date(2026, 11, 20)]
+    write_config(tmp_path, [{"path": "early.jsonl", "name": "early"}])
+    run(tmp_path / "digest.yaml")
+    with Store(config.store) as store:
+        assert store.dates() == counted(store) == [(dt.date(2026, 11, 18), 1)]
+        versions = store.day_versions()
+    assert list(versions) == [dt.date(2026, 11, 18)] and versions[dt.date(2026, 11, 18)] != late
+
+
+def test_a_store_of_schema_1_gets_its_dates_counted_once(project: Path) -> None:
+    _, config = run(project / "digest.yaml")
+    with Store(config.store) as store:
+        dates, versions = store.dates(), store.day_versions()
+    # the store as digest 0.1's first schema had it: the last change per date, no counts
+    with sqlite3.connect(config.store) as db:
+        db.execute("CREATE TABLE day_changes(date TEXT PRIMARY KEY, run INTEGER NOT NULL)")
+        db.execute("INSERT INTO day_changes SELECT date, run FROM days")
+        db.execute("DROP TABLE days")
+        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema'")
+    with Store(config.store) as store:
+        assert store.dates() == dates == counted(store)
+        assert store.day_versions() == versions
+    with sqlite3.connect(config.store) as db:
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == ("2",)
+        tables = {name for (name,) in db.execute("SELECT name FROM sqlite_master")}
+    assert "day_changes" not in tables
 
 
 def test_title_only_paper_and_arxiv_paper_are_one_in_either_order(tmp_path: Path) -> None:
@@ -349,3 +402,12 @@ def test_collect_is_one_transaction(project: Path) -> None:
             collect(config, store, TODAY)
         assert store.count() == 0
         assert store.dates() == []
+
+
+def test_a_store_of_a_newer_digest_is_refused_with_one_line(tmp_path: Path) -> None:
+    with Store(tmp_path / "store.sqlite"):
+        pass
+    with sqlite3.connect(tmp_path / "store.sqlite") as db:
+        db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
+    with pytest.raises(StoreError, match=r"store\.sqlite: made by a newer digest \(schema 99"):
+        Store(tmp_path / "store.sqlite")
