@@ -562,13 +562,11 @@ def _made_from(store: Store, site: Site, every: str) -> dict[str, str]:
     if note is not None and note.startswith(key + "\n"):
         return orjson.loads(note[len(key) + 1 :])
     env = site.env
-    found = {
-        o.name: templates_digest(
-            env, None if o.templates is None else template_closure(env, o.templates)
-        )
-        for o in outputs()
-        if o.day or o.pieces
-    }
+    found: dict[str, str] = {}
+    for o in outputs():
+        if o.day or o.pieces:
+            used = None if o.templates is None else template_closure(env, o.templates)
+            found[o.name] = every if used is None else templates_digest(env, used)
     with store.transaction():
         store.set_note("templates", key + "\n" + orjson.dumps(found).decode())
     return found

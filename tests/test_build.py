@@ -399,7 +399,7 @@ def test_which_templates_an_output_uses_is_found_once_per_edit(
     assert len(found) == 2 * first
 
 
-def test_a_template_named_by_an_expression_counts_every_template() -> None:
+def test_a_template_named_by_an_expression_counts_every_template(tmp_path: Path) -> None:
     from digest.render.env import environment, template_closure
 
     env = environment(None)
@@ -419,6 +419,41 @@ def test_a_template_named_by_an_expression_counts_every_template() -> None:
     assert template_closure(env, ["g.html"]) is None
     assert template_closure(env, ["f.html"]) is None
     assert template_closure(env, ["missing.html"]) == {"missing.html"}
+    # nor one that includes a file that is no text
+    (tmp_path / "a.html").write_text('{% include "logo.png" %}')
+    (tmp_path / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path))
+    assert template_closure(env, ["a.html"]) is None
+
+
+def test_a_template_named_by_an_expression_makes_its_output_depend_on_every_template(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest import pipeline
+
+    # the email's text template includes a template whose name is known only when rendering;
+    # beside the templates lies a file that is no template at all (not even text)
+    text = _builtin("email/day.txt").replace(
+        "Also new:", '{% include "email/" ~ "sign.txt" %}Also new:', 1
+    )
+    _override(project, "email/day.txt", text)
+    _override(project, "email/sign.txt", "-- the lab\n")
+    (project / "mine" / "site" / "logo.png").parent.mkdir(parents=True, exist_ok=True)
+    (project / "mine" / "site" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x00")
+    build_project(project)
+    assert "-- the lab" in (project / "output" / "email" / "2026-11-20.txt").read_text()
+    made: list[str] = []
+    real = pipeline.render_day
+
+    def recorded(day, site, only=None):  # type: ignore[no-untyped-def]
+        made.extend(only)
+        return real(day, site, only)
+
+    monkeypatch.setattr(pipeline, "render_day", recorded)
+    # any template's change may change the email's: it is made again, the others are not
+    (project / "mine" / "site" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe\x01")
+    build_project(project)
+    assert set(made) == {"email"} and len(made) == len(DATES)
 
 
 def test_user_templates_override_file_by_file(project: Path) -> None:

@@ -460,7 +460,7 @@ def templates_fingerprint(user_dir: Path | None) -> str:
 def template_closure(env: jinja2.Environment, names: Iterable[str]) -> set[str] | None:
     """``names`` and every template they extend, include or import, and so on; ``None`` when
     that cannot be known without rendering (a template named by an expression, or one that does
-    not parse: rendering it will say what is wrong)."""
+    not read or parse: rendering it will say what is wrong)."""
     import jinja2.meta  # here: a build whose templates did not change has them from its store
 
     seen: set[str] = set()
@@ -474,6 +474,8 @@ def template_closure(env: jinja2.Environment, names: Iterable[str]) -> set[str] 
             source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
         except jinja2.TemplateNotFound:
             continue  # "ignore missing", or a mistake that rendering reports
+        except UnicodeDecodeError:
+            return None
         try:
             found = list(jinja2.meta.find_referenced_templates(env.parse(source)))
         except jinja2.TemplateSyntaxError:
@@ -484,12 +486,12 @@ def template_closure(env: jinja2.Environment, names: Iterable[str]) -> set[str] 
     return seen
 
 
-def templates_digest(env: jinja2.Environment, names: set[str] | None) -> str:
-    """A digest of the templates ``names`` as ``env`` finds them (a user's own or the built-in
-    one; a missing one too, so that creating it counts as a change); of every template when
-    ``names`` is ``None``."""
+def templates_digest(env: jinja2.Environment, names: set[str]) -> str:
+    """A digest of the templates ``names`` (a :func:`template_closure`) as ``env`` finds them
+    (a user's own or the built-in one; a missing one too, so that creating it counts as a
+    change)."""
     h = hashlib.sha256()
-    for name in sorted(env.list_templates() if names is None else names):
+    for name in sorted(names):
         try:
             source = env.loader.get_source(env, name)[0]  # type: ignore[union-attr]
         except jinja2.TemplateNotFound:
