@@ -28,7 +28,16 @@ from .deliveries import SENDING, SENT, DeliveryLog
 from .errors import DigestError, StoreError
 from .model import CollectReport, FetchResult, Paper, RankedDay, SourceStats, Topic
 from .rank import Ranker, decode_day, encode_day, rank_day, rank_days
-from .render import DateInfo, Site, outputs, render_day, render_pieces, render_summary
+from .render import (
+    DateInfo,
+    Site,
+    outputs,
+    pack_pieces,
+    render_day,
+    render_pieces,
+    render_summary,
+    unpack_pieces,
+)
 from .render import email as email_render
 from .render.email import Letter
 from .render.env import (
@@ -492,9 +501,11 @@ def _build(
         # like a date's files
         summary_key = _digest(render_base, every, config.recent_days, [(d, have[d]) for d in dates])
         summary_files = None if force else _kept(writer, store.rendered_summary(), summary_key)
-        new_pieces: list[tuple[dt.date, dict[str, str]]] | None = None
+        new_pieces: list[tuple[dt.date, dict[str, bytes]]] | None = None
         recent = dates[: config.recent_days]
-        pieces_base = _digest(render_base, [made_from[o.name] for o in outputs() if o.pieces])
+        pieces_base = _digest(  # "bytes": how they are stored (text before)
+            render_base, "bytes", [made_from[o.name] for o in outputs() if o.pieces]
+        )
         pieces_keys = {d: pieces_base[:20] + have[d][0] for d in recent}
         if summary_files is None:
             # each recent date's pieces (its topic page sections, its feed items) depend on
@@ -505,7 +516,7 @@ def _build(
             latest: RankedDay | None = None  # the newest date, for the home page
             for date in recent:
                 if stored.get(date, ("",))[0] == pieces_keys[date]:
-                    pieces.append((date, orjson.loads(stored[date][1])))
+                    pieces.append((date, unpack_pieces(stored[date][1])))
                     continue
                 day = _load_day(store, date, names)
                 latest = day if date == dates[0] else latest
@@ -519,7 +530,7 @@ def _build(
         with store.transaction():  # one commit for what this build rendered
             if new_pieces is not None:
                 store.save_fragments(
-                    [(d, pieces_keys[d], orjson.dumps(p)) for d, p in new_pieces], keep=recent
+                    [(d, pieces_keys[d], pack_pieces(p)) for d, p in new_pieces], keep=recent
                 )
             store.save_rendered(rows, dates, (summary_key, summary_files))
     report.seconds["render"] = time.perf_counter() - clock - sum(report.seconds.values())

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from jinja2 import DictLoader, Environment, pass_context
 from markupsafe import Markup, escape
 
+from digest.render import pack_pieces, unpack_pieces
 from digest.render.env import (
     _cut,
     _Environment,
@@ -107,8 +108,14 @@ TEMPLATE = "<h1>{{ title }}</h1>{% for p in ps %}[{{ p }}]{% endfor %}"
 @given(st.lists(st.text(), max_size=4), st.text())
 def test_pieces_take_the_places_of_their_stand_ins(pieces: list[str], title: str) -> None:
     env = _Environment(autoescape=True, loader=DictLoader({"t.html": TEMPLATE}))
-    made = render_with(env, "t.html", "ps", pieces, title=title)
-    assert made == clean(f"<h1>{escape(title)}</h1>") + "".join(f"[{p}]" for p in pieces)
+    made = render_with(env, "t.html", "ps", [p.encode() for p in pieces], title=title)
+    expected = clean(f"<h1>{escape(title)}</h1>") + "".join(f"[{p}]" for p in pieces)
+    assert made == expected.encode()
+
+
+@given(st.dictionaries(st.text(), st.binary(), max_size=5))
+def test_pieces_packed_are_the_pieces_unpacked(pieces: dict[str, bytes]) -> None:
+    assert unpack_pieces(pack_pieces(pieces)) == pieces
 
 
 def markdown_by_definition(text: str) -> str:

@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 
 import jinja2
+import orjson
 
 from ..config import EmailSettings, Highlights
 from ..model import Paper, RankedDay, Topic
@@ -102,7 +103,7 @@ class Site:
         return self.site_url.split("://", 1)[-1].split("/", 1)[0]
 
 
-Pieces = Mapping[str, str]  # a date's pieces of the summary files, by name
+Pieces = Mapping[str, bytes]  # a date's pieces of the summary files (UTF-8), by name
 DatePieces = tuple[dt.date, Pieces]
 
 
@@ -150,15 +151,33 @@ def render_day(day: RankedDay, site: Site, only: Collection[str] | None = None) 
         ]
 
 
-def render_pieces(day: RankedDay, site: Site) -> dict[str, str]:
-    """Every output's pieces of ``day`` for the summary files, by output and name."""
+def render_pieces(day: RankedDay, site: Site) -> dict[str, bytes]:
+    """Every output's pieces of ``day`` for the summary files, by output and name, as the
+    bytes they will be in their files."""
     with template_problems():
         return {
-            f"{o.name}/{name}": piece
+            f"{o.name}/{name}": piece.encode()
             for o in outputs()
             if o.pieces
             for name, piece in o.pieces(day, site).items()
         }
+
+
+def pack_pieces(pieces: Pieces) -> bytes:
+    """A date's pieces as one blob (what a build keeps of them): a JSON line of their names and
+    sizes, then the pieces themselves, so that reading them back decodes no text."""
+    sizes = orjson.dumps([[name, len(piece)] for name, piece in pieces.items()])
+    return sizes + b"\n" + b"".join(pieces.values())
+
+
+def unpack_pieces(blob: bytes) -> dict[str, bytes]:
+    """The pieces :func:`pack_pieces` packed."""
+    sizes, _, data = blob.partition(b"\n")  # JSON has no raw line break
+    pieces, at = {}, 0
+    for name, size in orjson.loads(sizes):
+        pieces[name] = data[at : at + size]
+        at += size
+    return pieces
 
 
 def render_summary(

@@ -45,7 +45,7 @@ def feed(
 ) -> bytes:
     name = f"rss:{path}"
     dated = [(date, pieces[name]) for date, pieces in recent if name in pieces]
-    xml = render_with(
+    return render_with(
         site.env,
         "feeds/rss.xml",
         "items",
@@ -57,7 +57,6 @@ def feed(
         self_url=site.site_url + path,
         updated=dated[0][0] if dated else None,
     )
-    return xml.encode()
 
 
 def summary_feeds(

@@ -71,7 +71,7 @@ def summary_pages(
         data = render_with(
             site.env, "site/topic.html", "sections", sections,
             site=site, page=path, topic=topic, slug=slug,
-        ).encode()  # fmt: skip
+        )  # fmt: skip
         out.append(Rendered(path, "page", data, topic=topic.name))
     return out
 
