@@ -302,11 +302,13 @@ def _rank_with(store: Store, ranker: Ranker, config: Config, date: dt.date) -> R
     return date, len(day.papers), len(day.highlights), encode_day(day)
 
 
-def _rank_dates(store: Store, dates: list[dt.date], config: Config) -> Iterator[RankedRow]:
-    """Each date ranked, in order; each worker reads its dates' papers from the store itself,
-    so no process holds more than a few dates."""
+def _rank_dates(
+    store: Store, dates: list[dt.date], config: Config, papers: int
+) -> Iterator[RankedRow]:
+    """Each date ranked, in order (``papers``: how many they hold); each worker reads its
+    dates' papers from the store itself, so no process holds more than a few dates."""
     if _workers(len(dates)) <= 1:
-        ranker = Ranker.compile(config.topics)
+        ranker = Ranker.compile(config.topics, papers=papers)
         return (_rank_with(store, ranker, config, date) for date in dates)
     return _on_workers(_rank_one, dates, _init_ranker, (store.path, config))
 
@@ -439,7 +441,8 @@ def _build(
         if stale:
             batch: list[tuple[dt.date, str, int, int, bytes]] = []
             with bar("ranking", len(stale), "dates") as advance:
-                for date, n, h, data in _rank_dates(store, stale, config):
+                papers = sum(versions[d][0] for d in stale)
+                for date, n, h, data in _rank_dates(store, stale, config, papers):
                     batch.append((date, keys[date], n, h, data))
                     if len(batch) >= RANK_CHUNK:
                         store.save_ranked(batch)
@@ -636,7 +639,7 @@ def _letters(
 ) -> Callable[[tuple[str, ...] | None], Letter]:
     """A date's letter per set of topics, ranked and rendered on first use, then reused."""
     made: dict[tuple[str, ...] | None, Letter] = {}
-    everything = Ranker.compile(config.topics)
+    everything = Ranker.compile(config.topics, papers=len(papers))
 
     def letter_for(names: tuple[str, ...] | None) -> Letter:
         if names not in made:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 import orjson
 
 from .config import Highlights
-from .keywords import Matcher
+from .keywords import FEW_PAPERS, Matcher
 from .model import Paper, RankedDay, ScoredPaper, Topic
 from .tldr import tldr
 
@@ -55,9 +55,15 @@ class Ranker:
     alone: Mapping[int, tuple[str]]  # keyword -> (its text,): what a topic matched by it alone
 
     @classmethod
-    def compile(cls, topics: Sequence[Topic], matcher: Matcher | None = None) -> Ranker:
-        """``matcher``: one already compiled over (at least) these topics' keywords."""
-        matcher = matcher or Matcher([k for t in topics for k in (*t.keywords, *t.exclude)])
+    def compile(
+        cls, topics: Sequence[Topic], matcher: Matcher | None = None, papers: int | None = None
+    ) -> Ranker:
+        """``matcher``: one already compiled over (at least) these topics' keywords;
+        ``papers``: how many papers it will rank, when known (few are ranked sooner by a
+        matcher that is quicker to build, see :data:`FEW_PAPERS`)."""
+        few = papers is not None and papers < FEW_PAPERS
+        keywords = [k for t in topics for k in (*t.keywords, *t.exclude)]
+        matcher = matcher or Matcher(keywords, few)
         uses: dict[int, list[int]] = {}
         vetoes: dict[int, list[int]] = {}
         order = []
