@@ -103,7 +103,8 @@ class Site:
         return self.site_url.split("://", 1)[-1].split("/", 1)[0]
 
 
-Pieces = Mapping[str, bytes]  # a date's pieces of the summary files (UTF-8), by name
+Piece = bytes | memoryview  # UTF-8; a view into the blob a build kept them in (no copy)
+Pieces = Mapping[str, Piece]  # a date's pieces of the summary files, by name
 DatePieces = tuple[dt.date, Pieces]
 
 
@@ -170,11 +171,13 @@ def pack_pieces(pieces: Pieces) -> bytes:
     return sizes + b"\n" + b"".join(pieces.values())
 
 
-def unpack_pieces(blob: bytes) -> dict[str, bytes]:
-    """The pieces :func:`pack_pieces` packed."""
-    sizes, _, data = blob.partition(b"\n")  # JSON has no raw line break
-    pieces, at = {}, 0
-    for name, size in orjson.loads(sizes):
+def unpack_pieces(blob: bytes) -> dict[str, Piece]:
+    """The pieces :func:`pack_pieces` packed: views into ``blob``, not copies (the recent
+    dates' pieces are some 5 MB, read on every build that makes the summary again)."""
+    at = blob.index(b"\n")  # JSON has no raw line break
+    sizes, data, at = orjson.loads(blob[:at]), memoryview(blob), at + 1
+    pieces = {}
+    for name, size in sizes:
         pieces[name] = data[at : at + size]
         at += size
     return pieces

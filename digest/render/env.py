@@ -287,7 +287,11 @@ def render(env: jinja2.Environment, template: str, **context: Any) -> str:
 
 
 def render_with(
-    env: jinja2.Environment, template: str, name: str, pieces: Sequence[bytes], **context: Any
+    env: jinja2.Environment,
+    template: str,
+    name: str,
+    pieces: Sequence[bytes | memoryview],
+    **context: Any,
 ) -> bytes:
     """:func:`render`, encoded, with ``context[name]`` a list of pieces that :func:`render`
     made (so already clean), encoded: the template gets a stand-in for each, only its own text
@@ -297,7 +301,7 @@ def render_with(
     tag = secrets.token_hex(8)  # no text or template holds it by chance
     stand_ins = [Markup(f"<!--digest-piece-{tag}-{i}-->") for i in range(len(pieces))]
     text = render(env, template, **context, **{name: stand_ins}).encode()
-    parts = re.split(f"<!--digest-piece-{tag}-([0-9]+)-->".encode(), text)
+    parts: list[bytes | memoryview] = re.split(f"<!--digest-piece-{tag}-([0-9]+)-->".encode(), text)
     parts[1::2] = [pieces[int(i)] for i in parts[1::2]]
     return b"".join(parts)
 
