@@ -162,6 +162,11 @@ def test_automaton_agrees_with_word_by_word_on_any_text(parts: list[tuple[str, s
     assert matcher.spans(text, found) == exact, text
 
 
+def _words(most: int) -> st.SearchStrategy[list[tuple[str, str]]]:
+    """Up to ``most`` words, each with what follows it."""
+    return st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_GLUE)), max_size=most)
+
+
 _EVERY_KIND = Matcher(
     ["scaling law", "test-time compute", "RL", "LLM", "data to data", "pre-training",
      "mixture of experts", "école", "law", "laws", "/x\\+y/", "RAG"]
@@ -169,10 +174,7 @@ _EVERY_KIND = Matcher(
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_GLUE)), max_size=6),
-    st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_GLUE)), max_size=10),
-)
+@given(_words(6), _words(10))
 def test_a_title_and_abstract_counted_together_as_apart(
     title_parts: list[tuple[str, str]], abstract_parts: list[tuple[str, str]]
 ) -> None:
@@ -187,10 +189,7 @@ _EVERY_KIND_FEW = Matcher(_EVERY_KIND.texts, few=True)
 
 
 @settings(max_examples=300, deadline=None)
-@given(
-    st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_GLUE)), max_size=6),
-    st.lists(st.tuples(st.sampled_from(_PIECES), st.sampled_from(_GLUE)), max_size=10),
-)
+@given(_words(6), _words(10))
 def test_the_matcher_built_for_few_papers_counts_and_marks_the_same(
     title_parts: list[tuple[str, str]], abstract_parts: list[tuple[str, str]]
 ) -> None:
