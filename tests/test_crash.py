@@ -110,14 +110,20 @@ def test_builds_killed_at_random_points_lose_and_corrupt_nothing(tmp_path: Path)
     papers_before, papers_after = store_check(old_ref), store_check(new_ref)
 
     work = tmp_path / "work"
-    shutil.copytree(old_ref, work)
-    write_papers(work / "papers" / "b.jsonl", 30, 12, 40, seed=2)
+
+    def from_the_old_state() -> None:  # the old build's output and store, new papers waiting
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(old_ref, work)
+        write_papers(work / "papers" / "b.jsonl", 30, 12, 40, seed=2)
+
+    from_the_old_state()
     rng = random.Random(7)
     killed = 0
     for _ in range(KILLS):
         child = digest(work, "build", "--today", "2026-03-01")
         time.sleep(rng.uniform(0.05, full * 1.2))
-        if child.poll() is None:
+        finished = child.poll() is not None
+        if not finished:
             os.kill(child.pid, signal.SIGKILL)
             killed += 1
         child.wait(timeout=60)
@@ -130,6 +136,9 @@ def test_builds_killed_at_random_points_lose_and_corrupt_nothing(tmp_path: Path)
             assert data in (old.get(path), new.get(path)), f"{path} is neither version"
         count = store_check(work)
         assert count in (papers_before, papers_after)  # one collect is one transaction
+        if finished:  # it did the whole job: so the next kill has work to cut, start over
+            assert child.returncode == 0 and files(work / "output") == new
+            from_the_old_state()
     assert killed >= KILLS // 2, "the build finished before most kills: make it longer"
 
     result = build(work)
