@@ -120,3 +120,44 @@ def test_installed_command_runs_the_bundled_default(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "2026-11-20       7 new" in done.stdout
     assert (project / ".digest" / "store.sqlite").is_file()
+
+
+def on_a_terminal(command: list[str], cwd: Path) -> tuple[int, str]:
+    """Run ``command`` with its output on a pseudo-terminal, as in a user's shell: (exit
+    code, what it wrote)."""
+    leader, follower = os.openpty()
+    child = subprocess.Popen(command, cwd=cwd, stdout=follower, stderr=follower)
+    os.close(follower)
+    written = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the child
+            break
+        if not chunk:
+            break
+        written += chunk
+    os.close(leader)
+    return child.wait(timeout=120), written.decode(errors="replace")
+
+
+def test_a_long_build_shows_a_bar_per_stage_on_a_terminal(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"id": f"2601.{d:03d}{n:02d}", "title": f"Scaling law study {d}-{n}",
+                    "abstract": "We fit a scaling law.", "date": f"2025-{1 + d // 28:02d}-{1 + d % 28:02d}"})
+        for d in range(60) for n in range(2)
+    ]  # fmt: skip
+    (tmp_path / "papers.jsonl").write_text("\n".join(lines) + "\n")
+    (tmp_path / "digest.yaml").write_text(
+        "sources:\n  - path: papers.jsonl\ntopics:\n  scaling: [scaling law]\n"
+    )
+    command = [sys.executable, "-m", "digest", "build", "--today", "2026-11-23"]
+    code, written = on_a_terminal(command, tmp_path)
+    assert code == 0, written
+    # 60 dates: ranking and rendering each draw a bar to 100%; the sources are too small for one
+    assert "ranking" in written and "rendering" in written and "collecting" not in written
+    assert all(f"{stage}  [{'#' * 36}]  100%" in written for stage in ("ranking", "rendering"))
+    assert "60 date(s): 60 ranked, 60 rendered" in written
+    # nothing new: nothing to rank or render, and no bar for it
+    code, written = on_a_terminal(command, tmp_path)
+    assert code == 0 and "ranking" not in written and "rendering" not in written
