@@ -134,6 +134,7 @@ class Config:
     send_empty: bool = False
     subscribers: tuple[Subscriber, ...] = ()
     fetch: FetchSettings = FetchSettings()
+    outputs: tuple[str, ...] | None = None  # the outputs to build; None: every one
     warnings: tuple[str, ...] = ()
 
     @property
@@ -310,7 +311,7 @@ def _kind(value: Any) -> str:
 
 TOP_KEYS = {
     "sources", "store", "output", "topics", "highlights", "title", "site_url", "templates",
-    "recent_days", "email", "subscribers", "subscribers_file", "fetch",
+    "recent_days", "email", "subscribers", "subscribers_file", "fetch", "outputs",
 }  # fmt: skip
 FETCH_KEYS = {
     "contact", "timeout", "deadline", "max_size", "retries", "retry_delay", "max_redirects",
@@ -551,6 +552,20 @@ def _highlights(c: _Checker, value: Any) -> Highlights:
             c.number(body.get("min_score"), ("highlights", "min_score"), 1.0, minimum=0)
         ),
     )
+
+
+def _outputs(c: _Checker, value: Any) -> tuple[str, ...] | None:
+    """The outputs named in ``outputs:`` (each once), or ``None`` (every output)."""
+    if value is None:
+        return None
+    names = c.strings(value, ("outputs",), non_empty=True)
+    from .render import outputs  # the registry (render's modules import this one)
+
+    known = [o.name for o in outputs()]
+    for index, name in enumerate(names):
+        if name not in known:
+            c.fail(("outputs", index), f"unknown output {name!r} (known: {', '.join(known)})")
+    return tuple(dict.fromkeys(n for n in names if n in known))
 
 
 def split_address(text: str) -> tuple[str, str] | None:
@@ -802,6 +817,7 @@ def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None =
     recent_days = c.number(data.get("recent_days"), ("recent_days",), 14, minimum=1, integer=True)
     email_settings = _email(c, data.get("email"))
     fetch = _fetch(c, data.get("fetch"))
+    outputs = _outputs(c, data.get("outputs"))
     email_body = data.get("email") if isinstance(data.get("email"), dict) else {}
     smtp = _smtp(c, email_body.get("smtp"), root)
     send_empty = email_body.get("send_empty", False)
@@ -839,6 +855,7 @@ def validate(data: Any, lines: dict[Path_, int], root: Path, file: Path | None =
         send_empty=send_empty,
         subscribers=tuple(subscribers.out),
         fetch=fetch,
+        outputs=outputs,
         warnings=tuple(c.warnings),
     )
 

@@ -222,6 +222,7 @@ def _site(
         recent_days=config.recent_days,
         templates=config.templates,
         templates_key=templates_key,
+        outputs=config.outputs,
     )
 
 
@@ -463,11 +464,12 @@ def _build(
         # around (the site's page), on those dates; unchanged files in place are not even
         # rendered. So a new day makes the page of the day before again, not its email, and
         # an edited email template makes the emails again, not the pages.
-        render_base = _digest(
-            rank_base, config.title, config.site_url, config.email, config.templates
-        )
+        render_base = _digest(  # the outputs built: the templates link to the site and feeds
+            rank_base, config.title, config.site_url, config.email, config.templates,
+            config.outputs,
+        )  # fmt: skip
         made_from = _made_from(store, site, every)
-        day_outputs = [o for o in outputs() if o.day]
+        day_outputs = [o for o in outputs() if o.day and site.builds(o.name)]
         bases = {o.name: _digest(render_base, made_from[o.name])[:20] for o in day_outputs}
         done = store.rendered()
         writer = Writer(out)

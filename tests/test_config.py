@@ -143,6 +143,12 @@ def test_topics_as_a_list_and_duplicates(tmp_path: Path) -> None:
         ),
         ("highlights: {total: 1e999}\n", "highlights.total: expected a whole number"),
         ("recent_days: true\n", "recent_days: expected a whole number, got true/false (line 1)"),
+        (
+            "outputs: [site, pdf]\n",
+            "outputs[1]: unknown output 'pdf' (known: email, feeds, markdown, site) (line 1)",
+        ),
+        ("outputs: []\n", "outputs: must not be empty (line 1)"),
+        ("outputs: {site: true}\n", "outputs: expected a list of strings, got a mapping (line 1)"),
     ],
 )
 def test_bad_configs_give_one_clear_message(tmp_path: Path, text: str, message: str) -> None:

@@ -60,6 +60,12 @@ class Site:
     # the digest of the templates as the build found them: a process keeps an environment (and
     # its compiled templates) per folder and digest, so one that builds again sees an edit
     templates_key: str = ""
+    outputs: tuple[str, ...] | None = None  # the outputs built (None: every one)
+
+    def builds(self, output: str) -> bool:
+        """Whether this digest builds ``output`` (templates link to the site and the feeds only
+        when they are built)."""
+        return self.outputs is None or output in self.outputs
 
     @classmethod
     def make(cls, **fields: object) -> Site:
@@ -93,10 +99,12 @@ class Site:
         return (days[i + 1].date if i + 1 < len(days) else None), (days[i - 1].date if i else None)
 
     def paper_url(self, paper: Paper) -> str:
-        """Where a paper's title links: its own http(s) URL, else its place on the site."""
-        return safe_url(paper.url) or (
-            f"{self.site_url}{paths.day_page(paper.date)}#{anchor(paper.id)}"
-        )
+        """Where a paper's title links: its own http(s) URL, else its place on the site (``""``
+        when the site is not built)."""
+        url = safe_url(paper.url)
+        if url or not self.builds("site"):
+            return url
+        return f"{self.site_url}{paths.day_page(paper.date)}#{anchor(paper.id)}"
 
     @property
     def host(self) -> str:
@@ -147,7 +155,7 @@ def render_day(day: RankedDay, site: Site, only: Collection[str] | None = None) 
         return [
             f
             for o in outputs()
-            if o.day and (only is None or o.name in only)
+            if o.day and site.builds(o.name) and (only is None or o.name in only)
             for f in o.day(day, site)
         ]
 
@@ -159,7 +167,7 @@ def render_pieces(day: RankedDay, site: Site) -> dict[str, bytes]:
         return {
             f"{o.name}/{name}": piece.encode()
             for o in outputs()
-            if o.pieces
+            if o.pieces and site.builds(o.name)
             for name, piece in o.pieces(day, site).items()
         }
 
@@ -190,7 +198,7 @@ def render_summary(
     latest dates' pieces (:func:`render_pieces`), newest first."""
     files: list[Rendered] = []
     for o in outputs():
-        if o.summary:
+        if o.summary and site.builds(o.name):
             with template_problems():
                 prefix = o.name + "/"
                 own = [
