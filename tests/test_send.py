@@ -4,6 +4,8 @@ failures of every kind and reruns; in every case each subscriber ends with exact
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import os
 import signal
 import socket
@@ -402,3 +404,25 @@ def test_sending_needs_smtp_settings_and_subscribers(project: Path) -> None:
     result = run(path)
     assert "email.smtp is not configured" in result.output
     assert run(path, "--dry-run").exit_code == 0  # a dry run needs no server
+
+
+@pytest.mark.parametrize("outputs", [["site"], ["markdown"]])
+def test_send_mails_whatever_outputs_the_digest_builds(
+    project: Path, tmp_path: Path, outputs: list[str]
+) -> None:
+    """`digest send` does not need the email among the outputs built; its letters link to the
+    site only when the site is built (and to the feeds only when they are)."""
+    path = configure(project, 1)  # a dry run: no server
+    with path.open("a") as fh:
+        fh.write(f"outputs: {outputs}\n")
+    out = tmp_path / "outbox"
+    result = run(path, "--dry-run", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [f"{a}.eml" for a in SERVED]
+    for eml in out.iterdir():
+        message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+        html = message.get_body(("html",)).get_content()
+        text = message.get_body(("plain",)).get_content()
+        for body in (html, text):
+            assert ("https://example.org/digest/days/" in body) == ("site" in outputs), eml.name
+            assert "feeds/all.xml" not in body
