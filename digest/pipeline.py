@@ -31,6 +31,7 @@ from .rank import Ranker, decode_day, encode_day, rank_day, rank_days
 from .render import (
     DateInfo,
     Site,
+    built,
     outputs,
     pack_pieces,
     render_day,
@@ -469,7 +470,7 @@ def _build(
             config.outputs,
         )  # fmt: skip
         made_from = _made_from(store, site, every)
-        day_outputs = [o for o in outputs() if o.day and site.builds(o.name)]
+        day_outputs = [o for o in built(site) if o.day]
         bases = {o.name: _digest(render_base, made_from[o.name])[:20] for o in day_outputs}
         done = store.rendered()
         writer = Writer(out)

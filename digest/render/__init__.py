@@ -154,8 +154,8 @@ def render_day(day: RankedDay, site: Site, only: Collection[str] | None = None) 
     with template_problems():
         return [
             f
-            for o in outputs()
-            if o.day and site.builds(o.name) and (only is None or o.name in only)
+            for o in built(site)
+            if o.day and (only is None or o.name in only)
             for f in o.day(day, site)
         ]
 
@@ -166,8 +166,8 @@ def render_pieces(day: RankedDay, site: Site) -> dict[str, bytes]:
     with template_problems():
         return {
             f"{o.name}/{name}": piece.encode()
-            for o in outputs()
-            if o.pieces and site.builds(o.name)
+            for o in built(site)
+            if o.pieces
             for name, piece in o.pieces(day, site).items()
         }
 
@@ -197,8 +197,8 @@ def render_summary(
     """The files that list many dates: ``latest`` is the newest ranked date, ``recent`` the
     latest dates' pieces (:func:`render_pieces`), newest first."""
     files: list[Rendered] = []
-    for o in outputs():
-        if o.summary and site.builds(o.name):
+    for o in built(site):
+        if o.summary:
             with template_problems():
                 prefix = o.name + "/"
                 own = [
@@ -221,3 +221,8 @@ def outputs() -> list[Output]:
     from . import email, feeds, markdown, site  # noqa: F401  (each registers itself)
 
     return sorted(REGISTRY.values(), key=lambda o: o.name)
+
+
+def built(site: Site) -> list[Output]:
+    """The outputs this digest builds (the config's ``outputs:``), by name."""
+    return [o for o in outputs() if site.builds(o.name)]
