@@ -436,10 +436,8 @@ class Store:
             )
 
     def rendered(self) -> dict[dt.date, tuple[str, bytes]]:
-        return {
-            dt.date.fromisoformat(d): (k, f)
-            for d, k, f in self.db.execute("SELECT date, key, files FROM rendered")
-        }
+        """Per date: (key, files) of the date's files last rendered."""
+        return self._dated("rendered")
 
     def note(self, key: str) -> str | None:
         """A value kept in the ``meta`` table (what a build remembers for the next one)."""
@@ -473,9 +471,13 @@ class Store:
 
     def fragments(self) -> dict[dt.date, tuple[str, bytes]]:
         """Per date: (key, pieces) of the summary files' pieces last rendered for it."""
+        return self._dated("fragments")
+
+    def _dated(self, table: str) -> dict[dt.date, tuple[str, bytes]]:
+        """The rows of ``table`` (rendered or fragments: date, key, data) by date."""
         return {
             dt.date.fromisoformat(d): (k, data)
-            for d, k, data in self.db.execute("SELECT date, key, data FROM fragments")
+            for d, k, data in self.db.execute(f"SELECT * FROM {table}")
         }
 
     def save_fragments(
