@@ -10,7 +10,6 @@ previous build listed that this one no longer makes are removed.
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import json
 import os
 import re
@@ -18,7 +17,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import __version__
 from .errors import DigestError
@@ -35,37 +34,25 @@ class OutputError(DigestError):
     """An output could not be written (duplicate or unsafe path, disk full, read-only folder)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """A file of the manifest."""
+class Entry(NamedTuple):
+    """A file of the manifest (``date``: an ISO date). A tuple: a daily build reads back the
+    entries of every kept date, and a tuple is made from its stored row 4x faster."""
 
     path: str
     kind: str
-    date: dt.date | None
+    date: str | None
     topic: str | None
     size: int
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "kind": self.kind,
-            "date": self.date.isoformat() if self.date else None,
-            "topic": self.topic,
-        }
+        return {"path": self.path, "kind": self.kind, "date": self.date, "topic": self.topic}
 
     def pack(self) -> list[Any]:
-        return [
-            self.path,
-            self.kind,
-            self.date.isoformat() if self.date else None,
-            self.topic,
-            self.size,
-        ]
+        return list(self)
 
     @classmethod
     def unpack(cls, row: list[Any]) -> Entry:
-        path, kind, date, topic, size = row
-        return cls(path, kind, dt.date.fromisoformat(date) if date else None, topic, size)
+        return cls._make(row)
 
 
 @dataclass
@@ -128,7 +115,8 @@ class Writer:
         return True
 
     def write(self, file: Rendered) -> Entry:
-        entry = Entry(file.path, file.kind, file.date, file.topic, len(file.data))
+        date = file.date.isoformat() if file.date else None
+        entry = Entry(file.path, file.kind, date, file.topic, len(file.data))
         self._claim(entry)
         target = self.out / entry.path
         if _same(target, file.data):
@@ -154,13 +142,18 @@ class Writer:
         """Write ``manifest.json`` and remove what the previous manifest listed and this build
         did not make."""
         manifest = self.out / paths.MANIFEST
-        previous = _listed(manifest)
         text = manifest_text(
             f"digest {__version__}", [self.entries[p] for p in sorted(self.entries)]
         )
-        if not _same(manifest, text):
-            atomic_write(manifest, text)
-        for path in sorted(previous - set(self.entries)):
+        try:
+            before = manifest.read_bytes()
+        except OSError:
+            before = b""
+        if before == text:  # the same files as the last build made: none to remove
+            self._sweep()
+            return self.report
+        atomic_write(manifest, text)
+        for path in sorted(_listed(before) - set(self.entries)):
             try:
                 check_path(path)
                 (self.out / path).unlink(missing_ok=True)
@@ -194,7 +187,7 @@ def manifest_text(generator: str, entries: list[Entry]) -> bytes:
     made line by line: with an indent, json encodes in Python, 10 ms for 4,000 files."""
     files = [
         f'  {{\n   "path": {_quoted(e.path)},\n   "kind": {_quoted(e.kind)},\n'
-        f'   "date": {_quoted(e.date.isoformat()) if e.date else "null"},\n'
+        f'   "date": {_quoted(e.date) if e.date else "null"},\n'
         f'   "topic": {"null" if e.topic is None else _quoted(e.topic)}\n  }}'
         for e in entries
     ]  # the keys of Entry.to_json, in its order
@@ -218,10 +211,11 @@ def _same(target: Path, data: bytes) -> bool:
         return False
 
 
-def _listed(manifest: Path) -> set[str]:
+def _listed(manifest: bytes) -> set[str]:
+    """The paths a manifest lists (none when it is missing or not one)."""
     try:
-        return {f["path"] for f in json.loads(manifest.read_text("utf-8"))["files"]}
-    except (OSError, ValueError, KeyError, TypeError):
+        return {f["path"] for f in json.loads(manifest)["files"]}
+    except (ValueError, KeyError, TypeError):
         return set()
 
 

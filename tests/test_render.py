@@ -4,6 +4,7 @@ budget on a huge day; the writer's guarantees."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import email
 import email.policy
 import json
@@ -161,7 +162,7 @@ entries = st.builds(
     Entry,
     path=st.text(),
     kind=st.text(),
-    date=st.one_of(st.none(), st.dates()),
+    date=st.one_of(st.none(), st.dates().map(dt.date.isoformat)),
     topic=st.one_of(st.none(), st.text()),
     size=st.integers(0, 10**9),
 )
