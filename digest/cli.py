@@ -428,19 +428,52 @@ def build(
 @config_option
 @click.option("-o", "--out", type=click.Path(file_okay=False), help="Folder to serve.")
 @click.option("-p", "--port", type=int, default=8000, show_default=True, help="Port (0: any free).")
-def serve(config_path: str | None, out: str | None, port: int) -> None:
-    """Preview the built output on http://127.0.0.1:PORT/ (local only; Ctrl-C stops).
+@click.option(
+    "--watch/--no-watch",
+    default=True,
+    show_default=True,
+    help="Build first (URL sources from their cached copies), then again whenever the config, "
+    "a template or a local source changes; open pages reload. --no-watch: serve as built.",
+)
+@today_option
+def serve(
+    config_path: str | None, out: str | None, port: int, watch: bool, today: dt.datetime | None
+) -> None:
+    """Preview the digest on http://127.0.0.1:PORT/ (local only; Ctrl-C stops), built again
+    as you edit the config, the templates or a source file.
 
     \b
     Example:
-      digest build && digest serve --port 8000
+      digest serve                      # build, serve on port 8000, rebuild on changes
+      digest serve --no-watch --out public
     """
+    from . import preview  # http.server, for this command alone
+
+    if watch:
+        config = _config(config_path)
+        folder = Path(out) if out else config.output
+        try:
+            live = preview.Preview(
+                config, folder, port, _say_now, lambda: _day(today) or dt.date.today()
+            )
+        except OSError as exc:
+            raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
+        watching = len(preview.watched(live.config))
+        click.echo(f"serving {live.out} on {live.url}, watching {watching} file(s) (Ctrl-C stops)")
+        try:
+            live.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            live.close()
+        return
     folder = Path(out) if out else _config(config_path).output
     if not (folder / "index.html").is_file():
         raise DigestError(f"{folder}: nothing built yet; run `digest build` first")
-    from . import preview  # http.server, for this command alone
-
-    server = preview.server(folder, port)
+    try:
+        server = preview.server(folder, port)
+    except OSError as exc:
+        raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
     click.echo(f"serving {folder} on http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
     try:
         server.serve_forever()
@@ -448,6 +481,10 @@ def serve(config_path: str | None, out: str | None, port: int) -> None:
         pass
     finally:
         server.server_close()
+
+
+def _say_now(line: str) -> None:
+    click.echo(f"{dt.datetime.now():%H:%M:%S} {line}")
 
 
 @main.command()

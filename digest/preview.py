@@ -1,10 +1,72 @@
-"""``digest serve``: the built output over HTTP on 127.0.0.1, for a preview."""
+"""``digest serve``: the output over HTTP on 127.0.0.1, for a preview.
+
+With a config (:class:`Preview`), the digest is built first and built again whenever the config,
+a template of its templates folder or a local source file changes; the pages open in a browser
+then reload themselves. That takes a few lines of script, added to each page as it is served:
+the files on disk have none (the site needs no JavaScript), and a page served by anything else
+has none either.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import http.server
+import re
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
+
+from .config import Config, load_config
+from .errors import DigestError
+
+# where a page asks for builds; no output file can be here (output paths start with a letter
+# or digit: writer.check_path)
+EVENTS = "/.digest/events"
+_BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
+
+
+class Builds:
+    """The number of builds that changed the output, and a wait for the next one."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.closed = False
+        self._changed = threading.Condition()
+
+    def add(self) -> None:
+        with self._changed:
+            self.count += 1
+            self._changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """The count once it is no longer ``seen`` (or after ``timeout`` s, or when closed)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.count != seen or self.closed, timeout)
+            return self.count
+
+    def close(self) -> None:
+        with self._changed:
+            self.closed = True
+            self._changed.notify_all()
+
+
+def reload_script(seen: int) -> bytes:
+    """Reloads the page once a build after the ``seen``-th has changed the output."""
+    return (
+        b"<script>/* added by digest serve (not in the built file): reload after a build */\n"
+        b'new EventSource("' + EVENTS.encode() + b"?seen=" + str(seen).encode() + b'")'
+        b".onmessage = function () { location.reload(); };\n</script>\n"
+    )
+
+
+def with_reload(page: bytes, seen: int) -> bytes:
+    """``page`` with :func:`reload_script` before its last ``</body>`` (or at its end)."""
+    ends = list(_BODY_END.finditer(page))
+    at = ends[-1].start() if ends else len(page)
+    return page[:at] + reload_script(seen) + page[at:]
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -18,11 +80,192 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         ".txt": "text/plain; charset=utf-8",
     }
 
+    def __init__(self, *args: object, builds: Builds | None = None, **kwargs: object) -> None:
+        self.builds = builds
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # handles the request
+
     def log_message(self, format: str, *args: object) -> None:  # quiet
         pass
 
+    def do_GET(self) -> None:
+        if self.builds is not None and urllib.parse.urlsplit(self.path).path == EVENTS:
+            self._events()
+        elif not self._page(body=True):
+            super().do_GET()
 
-def server(folder: Path, port: int = 8000) -> http.server.ThreadingHTTPServer:
-    """A server bound to 127.0.0.1 (``port`` 0: any free port); call ``serve_forever``."""
-    handler = functools.partial(_Handler, directory=str(folder))
+    def do_HEAD(self) -> None:
+        if not self._page(body=False):
+            super().do_HEAD()
+
+    def _page(self, body: bool) -> bool:
+        """Serve an HTML page with the reload script (when watching); ``False``: not one."""
+        if self.builds is None:
+            return False
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            if not urllib.parse.urlsplit(self.path).path.endswith("/"):
+                return False  # the handler redirects to the folder's own URL first
+            path = path / "index.html"
+        if path.suffix != ".html" or not path.is_file():
+            return False
+        try:
+            data = with_reload(path.read_bytes(), self.builds.count)
+        except OSError:
+            return False
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+        return True
+
+    def _events(self) -> None:
+        """Server-sent events: one ``data`` line when a build after the page's has changed the
+        output (the page then reloads), a comment every 15 s meanwhile."""
+        assert self.builds is not None
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        try:
+            seen = int(query.get("seen", [""])[0])
+        except ValueError:
+            seen = self.builds.count
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        try:
+            while not self.builds.closed:
+                count = self.builds.wait(seen, 15)
+                if count != seen:
+                    self.wfile.write(f"data: {count}\n\n".encode())
+                    self.wfile.flush()
+                    return
+                self.wfile.write(b": waiting for a build\n\n")
+                self.wfile.flush()
+        except OSError:  # the page is gone
+            return
+
+
+def server(
+    folder: Path, port: int = 8000, builds: Builds | None = None
+) -> http.server.ThreadingHTTPServer:
+    """A server bound to 127.0.0.1 (``port`` 0: any free port); call ``serve_forever``. With
+    ``builds``, its pages reload after each build counted there."""
+    handler = functools.partial(_Handler, directory=str(folder), builds=builds)
     return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
+Stamp = dict[str, tuple[int, int] | None]  # path -> (mtime in ns, size), None: missing
+
+
+def watched(config: Config) -> list[Path]:
+    """What a build reads that a user edits: the config file, every file of the templates
+    folder, the files of each local source (a glob as it matches now)."""
+    from .inputs import expand
+
+    found: list[Path] = [config.file] if config.file else []
+    if config.templates is not None and config.templates.is_dir():
+        found += sorted(p for p in config.templates.rglob("*") if p.is_file())
+    for spec in config.sources:
+        if spec.path and not spec.url:
+            try:
+                found += expand(spec.path, config.root)
+            except DigestError:  # not there yet: the build says so
+                continue
+    return found
+
+
+def stamp(paths: list[Path]) -> Stamp:
+    out: Stamp = {}
+    for path in paths:
+        try:
+            st = path.stat()
+            out[str(path)] = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            out[str(path)] = None
+    return out
+
+
+class Preview:
+    """``digest serve``: builds (offline: URL sources from their cached copies), serves the
+    output folder, and builds again when :func:`watched` files change (:meth:`check`, or
+    :meth:`run` to check every ``interval`` s). ``say`` gets a line per build or failure."""
+
+    def __init__(
+        self,
+        config: Config,
+        out: Path | None,
+        port: int,
+        say: Callable[[str], None],
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self.config = config
+        self.out = (out or config.output).resolve()
+        self.say = say
+        self.today = today
+        self.builds = Builds()
+        self._seen: Stamp = {}
+        self.build()
+        self.httpd = server(self.out, port, self.builds)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_port}/"
+
+    def build(self) -> bool:
+        """Build once; ``False`` (and a line said) when the config or the build failed. The
+        files it reads are stamped first: one changed during the build makes another."""
+        from .pipeline import build
+
+        config = self.config
+        if self._seen and config.file is not None:
+            try:
+                config = load_config(config.file)
+            except DigestError as exc:
+                self._seen = stamp(watched(self.config))
+                self.say(f"not built: {exc}")
+                return False
+            for warning in config.warnings:
+                self.say(f"warning: {config.file}: {warning}")
+        self._seen = stamp(watched(config))
+        self.config = config
+        start = time.perf_counter()
+        try:
+            report = build(config, self.today(), self.out, offline=True)
+        except DigestError as exc:
+            self.say(f"not built: {exc}")
+            return False
+        except Exception as exc:  # a bug: say it and keep serving the last good build
+            self.say(f"not built: {type(exc).__name__}: {exc}")
+            return False
+        written = report.written
+        if written.written or written.removed:
+            self.builds.add()
+        errors = sum(len(s.errors) for s in report.collected.sources)
+        self.say(
+            f"built in {time.perf_counter() - start:.2f} s: {report.rendered} date(s) rendered, "
+            f"{len(written.written)} file(s) written, {len(written.removed)} removed"
+            + (f"; {errors} source error(s), see `digest build`" if errors else "")
+        )
+        return True
+
+    def check(self) -> bool:
+        """Build again if a watched file changed since the last build; whether it did."""
+        if stamp(watched(self.config)) == self._seen:
+            return False
+        self.build()
+        return True
+
+    def run(self, interval: float = 0.5) -> None:
+        """Check every ``interval`` s until interrupted."""
+        while True:
+            time.sleep(interval)
+            self.check()
+
+    def close(self) -> None:
+        self.builds.close()
+        self.httpd.shutdown()
+        self.httpd.server_close()

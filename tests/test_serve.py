@@ -1,0 +1,204 @@
+"""``digest serve``: builds, serves on loopback, builds again when an input changes, and the pages
+it serves (not the files) reload after such a build. A real server on 127.0.0.1, real files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import shutil
+import socket
+import threading
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import feedparser
+import pytest
+from click.testing import CliRunner
+
+from digest.cli import main
+from digest.config import load_config
+from digest.preview import EVENTS, Preview, watched, with_reload
+from tests.helpers import parse_html
+
+TODAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+def live(project: Path) -> Iterator[tuple[Preview, list[str]]]:
+    config = project / "digest.yaml"
+    config.write_text(config.read_text() + "templates: mine\n")
+    (project / "mine").mkdir()
+    said: list[str] = []
+    preview = Preview(load_config(config), None, 0, said.append, lambda: TODAY)
+    try:
+        yield preview, said
+    finally:
+        preview.close()
+
+
+def get(preview: Preview, path: str = "") -> bytes:
+    with urllib.request.urlopen(preview.url + path, timeout=10) as response:
+        return response.read()
+
+
+def scripts(page: bytes) -> list[str]:
+    return [s.text for s in parse_html(page).find("script")]
+
+
+def override(project: Path, name: str, old: str, new: str) -> None:
+    text = (Path(__file__).resolve().parent.parent / "templates" / name).read_text()
+    assert old in text
+    (project / "mine" / name).parent.mkdir(parents=True, exist_ok=True)
+    (project / "mine" / name).write_text(text.replace(old, new))
+
+
+def test_serve_builds_then_serves_pages_that_reload_and_files_as_built(
+    live: tuple[Preview, list[str]], project: Path
+) -> None:
+    preview, said = live
+    assert said[0].startswith("built in") and "file(s) written" in said[0]
+    assert preview.httpd.server_address[0] == "127.0.0.1"
+    on_disk = (project / "output" / "index.html").read_bytes()
+    served = get(preview)
+    assert not scripts(on_disk)  # the site itself needs no script
+    [script] = scripts(served)
+    assert f'"{EVENTS}?seen=1"' in script and "location.reload()" in script
+    assert served == with_reload(on_disk, 1)
+    assert served.rstrip().endswith(b"</html>")  # before </body>, not after the document
+    day = next((project / "output" / "days").iterdir())
+    assert scripts(get(preview, f"days/{day.name}"))
+    # every other file exactly as built
+    feed = get(preview, "feeds/all.xml")
+    assert feed == (project / "output" / "feeds" / "all.xml").read_bytes()
+    assert not feedparser.parse(feed).bozo
+    assert get(preview, "style.css") == (project / "output" / "style.css").read_bytes()
+    # HEAD gives the length GET sends
+    connection = http.client.HTTPConnection("127.0.0.1", preview.httpd.server_port, timeout=10)
+    connection.request("HEAD", "/index.html")
+    response = connection.getresponse()
+    assert int(response.headers["Content-Length"]) == len(served)
+    assert response.read() == b""
+    connection.close()
+
+
+def test_an_edited_template_is_built_again_and_an_open_page_hears_of_it(
+    live: tuple[Preview, list[str]], project: Path
+) -> None:
+    preview, said = live
+    assert preview.check() is False  # nothing changed: no build
+    heard: list[bytes] = []
+    connection = http.client.HTTPConnection("127.0.0.1", preview.httpd.server_port, timeout=10)
+    connection.request("GET", f"{EVENTS}?seen={preview.builds.count}")
+    response = connection.getresponse()
+    assert response.headers["Content-Type"] == "text/event-stream"
+    listener = threading.Thread(target=lambda: heard.append(response.read()))
+    listener.start()
+
+    override(project, "site/base.html", "Made with digest", "Made with digest, edited")
+    assert preview.check() is True
+    listener.join(10)
+    connection.close()
+    assert heard == [b"data: 2\n\n"]  # the page reloads
+    assert said[-1].startswith("built in")
+    page = get(preview)
+    assert b"Made with digest, edited" in page and scripts(page)
+    assert b'seen=2"' in page
+    assert preview.check() is False
+
+
+def test_a_page_that_missed_a_build_hears_of_it_at_once(
+    live: tuple[Preview, list[str]], project: Path
+) -> None:
+    preview, _ = live
+    stale = preview.builds.count
+    override(project, "site/base.html", "Made with digest", "Made with digest, edited")
+    assert preview.check() is True
+    assert preview.builds.count == stale + 1
+    with urllib.request.urlopen(f"{preview.url}{EVENTS[1:]}?seen={stale}", timeout=10) as r:
+        assert r.read() == f"data: {stale + 1}\n\n".encode()
+
+
+def test_a_build_that_changes_nothing_reloads_nothing(
+    live: tuple[Preview, list[str]], project: Path
+) -> None:
+    preview, said = live
+    (project / "mine" / "unused.txt").write_text("notes")  # a new file in the templates folder
+    assert preview.check() is True
+    assert "0 file(s) written" in said[-1]
+    assert preview.builds.count == 1
+
+
+def test_a_broken_template_is_said_and_the_last_good_build_stays_served(
+    live: tuple[Preview, list[str]], project: Path
+) -> None:
+    preview, said = live
+    before = get(preview)
+    override(project, "site/base.html", "{% block main %}", "{% block main %}{{ nothing.here(")
+    assert preview.check() is True
+    assert said[-1].startswith("not built: ") and "base.html" in said[-1]
+    assert "\n" not in said[-1]
+    assert get(preview) == before
+    assert preview.builds.count == 1
+    assert preview.check() is False  # said once, not at every check
+    (project / "mine" / "site" / "base.html").unlink()  # back to the bundled template
+    assert preview.check() is True
+    assert said[-1].startswith("built in")
+
+
+def test_a_broken_config_is_said_and_the_next_save_builds(
+    live: tuple[Preview, list[str]], project: Path
+) -> None:
+    preview, said = live
+    config = project / "digest.yaml"
+    good = config.read_text()
+    config.write_text(good.replace("title: ML Paper Digest", "title: [unclosed"))
+    assert preview.check() is True
+    assert said[-1].startswith("not built: ") and "digest.yaml" in said[-1]
+    assert preview.check() is False
+    config.write_text(good.replace("title: ML Paper Digest", "title: Lab Digest"))
+    assert preview.check() is True
+    assert said[-1].startswith("built in")
+    assert b"Lab Digest" in get(preview)
+
+
+def test_a_source_file_added_to_or_gone_from_a_glob_builds_again(
+    live: tuple[Preview, list[str]], project: Path
+) -> None:
+    preview, said = live
+    first = sorted((project / "feeds" / "pages").glob("*.txt"))[0]
+    copy = first.with_name("copied.txt")
+    shutil.copy(first, copy)
+    assert preview.check() is True
+    assert copy in watched(preview.config)
+    copy.unlink()
+    assert preview.check() is True
+    assert copy not in watched(preview.config)
+    assert len(said) == 3 and all(line.startswith("built in") for line in said)
+
+
+def test_serve_on_a_taken_port_is_one_line(project: Path, runner: CliRunner) -> None:
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    try:
+        port = taken.getsockname()[1]
+        for watch in ("--watch", "--no-watch"):
+            if watch == "--no-watch":
+                assert (project / "output" / "index.html").is_file()  # built by the first
+            result = runner.invoke(
+                main,
+                ["serve", "-c", str(project / "digest.yaml"), "--port", str(port), watch,
+                 "--today", "2026-11-23"],
+            )  # fmt: skip
+            assert result.exit_code == 1
+            assert f"cannot serve on 127.0.0.1:{port}" in result.output
+            assert "Traceback" not in result.output
+    finally:
+        taken.close()
+
+
+def test_serve_without_watching_needs_a_build(project: Path, runner: CliRunner) -> None:
+    result = runner.invoke(main, ["serve", "-c", str(project / "digest.yaml"), "--no-watch"])
+    assert result.exit_code == 1
+    assert "nothing built yet" in result.output
