@@ -1,10 +1,11 @@
 """The site in a real browser: headless Chromium driven through chromedriver (W3C WebDriver over
 HTTP on 127.0.0.1, no client library), the home page at phone and desktop widths: a screenshot
-each, and no horizontal scroll."""
+each, and no horizontal scroll; and a page `digest serve` serves reloading after a build."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 import os
 import shutil
@@ -101,3 +102,31 @@ def test_the_home_page_fits_phone_and_desktop_widths(
             (tmp_path / f"home-{width}.png").write_bytes(png)
             # the PNG's own width is the viewport's (times the device pixel ratio)
             assert int.from_bytes(png[16:20], "big") >= inner
+
+
+def test_a_page_open_in_the_browser_reloads_after_digest_serve_builds_again(
+    driver: WebDriver, project: Path
+) -> None:
+    from digest.config import load_config
+    from digest.preview import Preview
+
+    config = project / "digest.yaml"
+    config.write_text(config.read_text().replace("title: ML Paper Digest", "title: Before"))
+    live = Preview(load_config(config), None, 0, lambda line: None, lambda: dt.date(2026, 11, 23))
+    try:
+        driver("POST", "/url", {"url": live.url})
+        driver("POST", "/execute/sync", {"script": "window.stale = true; return 1", "args": []})
+        config.write_text(config.read_text().replace("title: Before", "title: After"))
+        assert live.check()
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            title, stale = driver("POST", "/execute/sync", {
+                "script": "return [document.title, window.stale === true]", "args": []
+            })  # fmt: skip
+            if not stale:
+                break
+            time.sleep(0.1)
+        assert not stale, "the page did not reload"
+        assert title.startswith("After"), title
+    finally:
+        live.close()
