@@ -11,6 +11,7 @@ import posixpath
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
@@ -18,7 +19,7 @@ import pytest
 
 from digest.render.email import BUDGET
 from tests.conftest import FEEDS, ROOT
-from tests.helpers import build_project, parse_html
+from tests.helpers import Element, build_project, parse_html
 
 SITE = "https://example.org/digest/"
 
@@ -182,6 +183,40 @@ def test_day_pages_show_highlights_sections_and_the_rest(out: Path) -> None:
 
 
 # -- email -----------------------------------------------------------------------------------
+
+
+def test_the_markdown_readme_shows_the_latest_highlights_and_every_date(out: Path) -> None:
+    """``markdown/README.md``, which GitHub shows below the folder: the newest date's
+    highlights as its own Markdown lists them, then every date, newest first, each linked to
+    its file with the counts that file gives."""
+    import markdown
+
+    def link(element: Element) -> Element:
+        return next(e for e in walk(element) if e.tag == "a")
+
+    folder = out / "markdown"
+    days = sorted(folder.glob("2*.md"))
+    readme = parse_html(
+        markdown.markdown((folder / "README.md").read_text(), extensions=["tables"])
+    )
+    rows = [[td for td in tr.children if td.tag == "td"] for tr in readme.find("tr")[1:]]
+    assert [link(r[0]).attrs["href"] for r in rows] == [p.name for p in reversed(days)]
+    for (date, papers, highlights), day in zip(rows, reversed(days), strict=True):
+        assert (folder / str(link(date).attrs["href"])).is_file()
+        lede = day.read_text().split("\n")[2]  # "7 new papers, 5 highlights. ..."
+        assert lede.startswith(f"{papers.text} new paper"), lede
+        assert f", {highlights.text} highlight" in lede
+    latest = parse_html(markdown.markdown(days[-1].read_text()))
+    listed = [link(li).text for li in readme.find("ol")[0].children if li.tag == "li"]
+    assert listed == [link(li).text for li in latest.find("ol")[0].children if li.tag == "li"]
+    assert listed and readme.find("a")[0].attrs["href"] == days[-1].name
+    assert any(a.attrs["href"] == SITE for a in readme.find("a"))
+
+
+def walk(element: Element) -> Iterator[Element]:
+    for child in element.children:
+        yield child
+        yield from walk(child)
 
 
 def test_the_eml_is_multipart_alternative_text_first_with_every_header(out: Path) -> None:

@@ -1,10 +1,13 @@
 """The Markdown digest of each date: highlights, one section per topic, then the count of the
-rest. Reads well as a GitHub page; input can neither inject HTML nor Markdown syntax."""
+rest; and the folder's README.md (the latest highlights, every date). Reads well as a GitHub page;
+input can neither inject HTML nor Markdown syntax."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..model import RankedDay
-from . import Output, Rendered, Site, paths, register
+from . import DatePieces, Output, Rendered, Site, paths, register
 from .env import render
 
 
@@ -14,4 +17,16 @@ def day_markdown(day: RankedDay, site: Site) -> list[Rendered]:
     return [Rendered(path, "markdown", text.encode(), day.date)]
 
 
-register(Output("markdown", day=day_markdown, templates=("markdown/day.md",)))
+def markdown_index(
+    latest: RankedDay | None, recent: Sequence[DatePieces], site: Site
+) -> list[Rendered]:
+    """``markdown/README.md``: GitHub shows it below the list of the folder's files (which
+    it sorts oldest first)."""
+    path = paths.MARKDOWN_INDEX
+    text = render(site.env, "markdown/index.md", site=site, latest=latest, page=path)
+    return [Rendered(path, "markdown-index", text.encode())]
+
+
+register(
+    Output("markdown", day=day_markdown, summary=markdown_index, templates=("markdown/day.md",))
+)

@@ -11,6 +11,7 @@ STYLE = "style.css"
 FEED_ALL = "feeds/all.xml"
 RESERVED_SLUGS = frozenset({"all"})  # a topic named "All" must not write over FEED_ALL
 OPML = "feeds/feeds.opml"
+MARKDOWN_INDEX = "markdown/README.md"
 MANIFEST = "manifest.json"
 
 
