@@ -160,6 +160,28 @@ def test_pages_parse_link_only_relatively_to_files_that_exist_and_need_no_javasc
                     assert fragment in {e.attrs.get("id") for e in other.all}, (page, link)
 
 
+def test_every_page_describes_itself_for_search_results_and_link_previews(out: Path) -> None:
+    for page in pages(out):
+        tree = parse_html(page.read_bytes())
+        [description] = tree.find("meta", name="description")
+        [og_description] = tree.find("meta", property="og:description")
+        [og_title] = tree.find("meta", property="og:title")
+        [title] = tree.find("title")
+        text = str(description.attrs["content"])
+        assert text and og_description.attrs["content"] == text, page
+        assert og_title.attrs["content"] == title.text, page
+        assert tree.find("meta", property="og:site_name")[0].attrs["content"] == "ML Paper Digest"
+        if page.parent.name == "days" or page.name == "index.html":
+            count = tree.find("p", class_="lede")[0].text.split()[0]
+            first = tree.find("section", class_="highlights")[0].children[1]  # after the <h2>
+            heading = next(c for c in first.children if c.tag == "h3").text.strip()
+            assert text.startswith(f"{count} new papers on "), text
+            assert f"Highlights: {heading}" in text, (text, heading)
+            assert len(text) < 320
+        elif page.parent.name == "topics":
+            assert text.startswith(f"Papers on {title.text.split(': ')[-1]} ")
+
+
 def test_day_pages_show_highlights_sections_and_the_rest(out: Path) -> None:
     tree = parse_html((out / "days" / "2026-08-12.html").read_bytes())
     highlights = [
