@@ -130,3 +130,34 @@ def test_a_page_open_in_the_browser_reloads_after_digest_serve_builds_again(
         assert title.startswith("After"), title
     finally:
         live.close()
+
+
+def test_the_first_tab_shows_a_link_that_skips_to_the_papers(
+    driver: WebDriver, project: Path
+) -> None:
+    build_project(project)
+    driver("POST", "/window/rect", {"width": 375, "height": 900})
+    driver("POST", "/url", {"url": (project / "output" / "index.html").as_uri()})
+
+    def state() -> list[Any]:
+        return driver("POST", "/execute/sync", {"script": (  # type: ignore[no-any-return]
+            "const e = document.activeElement, r = e.getBoundingClientRect();"
+            " return [e.tagName, e.className, e.id, r.left, r.right, location.hash]"
+        ), "args": []})  # fmt: skip
+
+    tag, kind, _, left, right, _ = state()
+    assert (tag, kind) == ("BODY", "")
+    skip = driver("POST", "/element", {"using": "css selector", "value": "a.skip"})
+    (element,) = skip.values()
+    rect = driver("GET", f"/element/{element}/rect")
+    assert rect["x"] + rect["width"] <= 0  # out of sight until focused
+    key = "\ue004"  # Tab
+    driver("POST", "/actions", {"actions": [{"type": "key", "id": "k", "actions": [
+        {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]})  # fmt: skip
+    tag, kind, _, left, right, _ = state()
+    assert (tag, kind) == ("A", "skip") and 0 <= left < right <= 375
+    enter = "\ue007"
+    driver("POST", "/actions", {"actions": [{"type": "key", "id": "k", "actions": [
+        {"type": "keyDown", "value": enter}, {"type": "keyUp", "value": enter}]}]})  # fmt: skip
+    tag, _, ident, _, _, where = state()
+    assert (tag, ident, where) == ("MAIN", "main", "#main")
