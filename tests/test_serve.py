@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
+import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -202,3 +206,28 @@ def test_serve_without_watching_needs_a_build(project: Path, runner: CliRunner) 
     result = runner.invoke(main, ["serve", "-c", str(project / "digest.yaml"), "--no-watch"])
     assert result.exit_code == 1
     assert "nothing built yet" in result.output
+
+
+def test_the_serve_command_builds_serves_and_stops_on_ctrl_c(project: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digest", "serve", "-c", str(project / "digest.yaml"),
+         "--port", "0", "--today", "2026-11-23"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        built = process.stdout.readline()
+        serving = process.stdout.readline()
+        assert "built in" in built, built + process.stderr.read() if process.poll() else built
+        assert serving.startswith(f"serving {project / 'output'} on http://127.0.0.1:"), serving
+        url = serving.split(" on ")[1].split(",")[0]
+        with urllib.request.urlopen(url, timeout=10) as response:
+            page = response.read()
+        assert b"ML Paper Digest" in page and scripts(page)
+        process.send_signal(signal.SIGINT)
+        assert process.wait(10) == 0
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        process.kill()
+        process.wait()
