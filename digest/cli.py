@@ -487,6 +487,55 @@ def _say_now(line: str) -> None:
     click.echo(f"{dt.datetime.now():%H:%M:%S} {line}")
 
 
+@main.group(invoke_without_command=True)
+@config_option
+@click.pass_context
+def templates(ctx: click.Context, config_path: str | None) -> None:
+    """The templates: every built-in one, and which your templates folder replaces. A file
+    there replaces the built-in one with the same path; `digest templates copy` puts a copy
+    there to edit.
+
+    \b
+    Example:
+      digest templates                        # list them
+      digest templates copy site/day.html     # then edit templates/site/day.html
+    """
+    ctx.obj = config_path
+    if ctx.invoked_subcommand is not None:
+        return
+    from . import scaffold
+    from .render.env import builtin_templates
+
+    config = _config(config_path)
+    click.echo(f"built-in: {builtin_templates()}")
+    click.echo(f"yours:    {config.templates or '(none: set templates: in the config)'}")
+    for t in scaffold.template_files(config.templates):
+        if not t.builtin:
+            _warn(f"{t.name}: yours, but no built-in template has this name: it replaces nothing")
+        else:
+            click.echo(f"  {t.name}" + ("   <- yours" if t.yours else ""))
+
+
+@templates.command("copy")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def templates_copy(config_path: str | None, names: tuple[str, ...]) -> None:
+    """Copy built-in templates (by path, or a glob such as 'site/*') into your templates folder,
+    to edit; a file already there is kept as it is.
+
+    \b
+    Example:
+      digest templates copy site/day.html email/day.html
+      digest templates copy 'site/*'
+    """
+    from . import scaffold
+
+    config = _config(config_path)
+    for name, copied in scaffold.copy_templates(config.templates, list(names)):
+        where = (config.templates or Path()) / name
+        click.echo(f"copied {where}" if copied else f"kept {where} (already yours)")
+
+
 @main.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 def init(directory: str) -> None:
@@ -502,7 +551,9 @@ def init(directory: str) -> None:
     created = scaffold.create(Path(directory))
     for path in created:
         click.echo(f"created {path}")
-    click.echo(f"next: cd {directory} && digest build")
+    click.echo(
+        f"next: cd {directory} && digest build   (or digest serve: build, preview, rebuild as you edit)"
+    )
 
 
 @main.command()
