@@ -18,7 +18,7 @@ import click
 from . import __version__, pipeline
 from . import sources as sources_registry
 from .collect import Progress
-from .config import Config, load_config, split_address
+from .config import Config, is_example_url, load_config, split_address
 from .errors import DigestError, PartialFailure
 from .model import CollectReport, FetchResult, SourceStats
 from .text import size as size_text
@@ -646,6 +646,11 @@ def send(
     config = _config(config_path)
     if to is not None and split_address(to) is None:
         raise click.BadParameter(f"not an email address: {to!r}", param_hint="--to")
+    if not dry_run and is_example_url(config.site_url):
+        _warn(
+            f"{config.file}: site_url is {config.site_url}, an example address: the letters' "
+            "links to the site lead nowhere; set site_url to where the site is published"
+        )
     total = 1 if to else len(config.subscribers)
     label = "writing" if dry_run else "sending"
     with _progress(total, label, at_least=50) as progress:

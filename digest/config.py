@@ -868,6 +868,14 @@ def find_config(start: Path | None = None) -> Path | None:
     return None
 
 
+def is_example_url(url: str) -> bool:
+    """Whether ``url`` is on a domain reserved for examples (RFC 2606), as the starter's
+    ``site_url`` is: links to it lead nowhere."""
+    host = url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower().rstrip(".")
+    reserved = ("example.org", "example.com", "example.net")
+    return host in reserved or host.endswith(tuple("." + r for r in (*reserved, "example")))
+
+
 def load_config(path: Path | str | None = None) -> Config:
     """Load and validate a config file (default: ``digest.yaml`` in the current folder)."""
     if path is None:

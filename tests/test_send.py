@@ -142,13 +142,29 @@ def test_the_cli_prints_a_summary_and_dry_run_writes_the_messages_it_would_send(
         result = run(path, "--dry-run", "--out", str(out))
         assert result.exit_code == 0, result.output
         assert "4 written, 1 skipped (1 with nothing in their topics), 0 failed" in result.output
+        assert "site_url" not in result.output  # a dry run sends nobody a dead link
         written = sorted(p.name for p in out.iterdir())
         assert written == [f"{a}.eml" for a in SERVED]
         assert server.mailbox.messages == []  # nothing sent, nothing recorded
         result = run(path)
         assert result.exit_code == 0, result.output
         assert "4 sent" in result.output and "4 letter(s) rendered" in result.output
+        # the sample's site_url is an example address: the letters' site links lead nowhere
+        assert "site_url is https://example.org/digest/, an example address" in result.output
         exactly_once(server.mailbox)
+
+
+@pytest.mark.parametrize(
+    ("url", "example"),
+    [("https://example.org/digest/", True), ("http://EXAMPLE.com:8080/", True),
+     ("https://lab.example/", True), ("https://docs.example.net/x", True),
+     ("https://lab.university.edu/digest/", False), ("https://notexample.org/", False),
+     ("https://example.org.evil.com/", False)],
+)  # fmt: skip
+def test_an_example_site_url_is_told_apart(url: str, example: bool) -> None:
+    from digest.config import is_example_url
+
+    assert is_example_url(url) is example
 
 
 def test_to_sends_one_unrecorded_copy(project: Path) -> None:
