@@ -244,11 +244,11 @@ class Preview:
         written = report.written
         if written.written or written.removed:
             self.builds.add()
-        errors = sum(len(s.errors) for s in report.collected.sources)
+        errors = [e for s in report.collected.sources for e in s.errors]
         self.say(
             f"built in {time.perf_counter() - start:.2f} s: {report.rendered} date(s) rendered, "
             f"{len(written.written)} file(s) written, {len(written.removed)} removed"
-            + (f"; {errors} source error(s), see `digest build`" if errors else "")
+            + (f"; {len(errors)} source error(s), the first: {errors[0]}" if errors else "")
         )
         return True
 

@@ -231,3 +231,15 @@ def test_the_serve_command_builds_serves_and_stops_on_ctrl_c(project: Path) -> N
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_broken_source_is_built_around_and_its_error_said(
+    live: tuple[Preview, list[str]], project: Path
+) -> None:
+    preview, said = live
+    feed = project / "feeds" / "arxiv-cs-lg.xml"
+    feed.write_bytes(feed.read_bytes()[:300])  # cut off mid-document
+    assert preview.check() is True
+    assert said[-1].startswith("built in") and "1 source error(s), the first: " in said[-1]
+    assert "arxiv-cs-lg.xml" in said[-1] and "\n" not in said[-1]
+    assert b"ML Paper Digest" in get(preview)  # the other sources still make the site
