@@ -149,17 +149,15 @@ class Writer:
             before = manifest.read_bytes()
         except OSError:
             before = b""
-        if before == text:  # the same files as the last build made: none to remove
-            self._sweep()
-            return self.report
-        atomic_write(manifest, text)
-        for path in sorted(_listed(before) - set(self.entries)):
-            try:
-                check_path(path)
-                (self.out / path).unlink(missing_ok=True)
-                self.report.removed.append(path)
-            except (OutputError, OSError):
-                continue
+        if before != text:  # the same bytes list the same files: none to remove
+            atomic_write(manifest, text)
+            for path in sorted(_listed(before) - set(self.entries)):
+                try:
+                    check_path(path)
+                    (self.out / path).unlink(missing_ok=True)
+                    self.report.removed.append(path)
+                except (OutputError, OSError):
+                    continue
         self._sweep()
         return self.report
 
