@@ -229,7 +229,8 @@ class Preview:
                 self.say(f"not built: {exc}")
                 return False
             for warning in config.warnings:
-                self.say(f"warning: {config.file}: {warning}")
+                if warning not in self.config.warnings:  # said when that config was loaded
+                    self.say(f"warning: {config.file}: {warning}")
         self._seen = stamp(watched(config))
         self.config = config
         start = time.perf_counter()

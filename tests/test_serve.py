@@ -243,3 +243,17 @@ def test_a_broken_source_is_built_around_and_its_error_said(
     assert said[-1].startswith("built in") and "1 source error(s), the first: " in said[-1]
     assert "arxiv-cs-lg.xml" in said[-1] and "\n" not in said[-1]
     assert b"ML Paper Digest" in get(preview)  # the other sources still make the site
+
+
+def test_a_config_warning_is_said_when_it_appears_not_at_every_build(
+    live: tuple[Preview, list[str]], project: Path
+) -> None:
+    preview, said = live
+    config = project / "digest.yaml"
+    config.write_text(config.read_text() + "colour: blue\n")  # an unknown key: a warning
+    assert preview.check() is True
+    assert [line for line in said if "colour" in line] == [said[-2]]
+    assert said[-2].startswith("warning: ") and said[-1].startswith("built in")
+    (project / "mine" / "notes.txt").write_text("an edit that is not the config")
+    assert preview.check() is True
+    assert len([line for line in said if "colour" in line]) == 1
