@@ -491,9 +491,9 @@ def _say_now(line: str) -> None:
 @config_option
 @click.pass_context
 def templates(ctx: click.Context, config_path: str | None) -> None:
-    """The templates: every built-in one, and which your templates folder replaces. A file
-    there replaces the built-in one with the same path; `digest templates copy` puts a copy
-    there to edit.
+    """List the templates (every built-in one, and which your templates folder replaces),
+    or copy built-in ones there to edit. A file there replaces the built-in one with the same
+    path.
 
     \b
     Example:
