@@ -5,6 +5,7 @@ each, and no horizontal scroll; and a page `digest serve` serves reloading after
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import os
@@ -12,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -118,11 +120,13 @@ def test_a_page_open_in_the_browser_reloads_after_digest_serve_builds_again(
         driver("POST", "/execute/sync", {"script": "window.stale = true; return 1", "args": []})
         config.write_text(config.read_text().replace("title: Before", "title: After"))
         assert live.check()
-        deadline = time.monotonic() + 15
+        deadline, title, stale = time.monotonic() + 15, "", True
         while time.monotonic() < deadline:
-            title, stale = driver("POST", "/execute/sync", {
-                "script": "return [document.title, window.stale === true]", "args": []
-            })  # fmt: skip
+            # an error: asked while the page was being replaced; ask again
+            with contextlib.suppress(urllib.error.HTTPError):
+                title, stale = driver("POST", "/execute/sync", {
+                    "script": "return [document.title, window.stale === true]", "args": []
+                })  # fmt: skip
             if not stale:
                 break
             time.sleep(0.1)
