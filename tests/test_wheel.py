@@ -29,9 +29,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_wheel_ships_templates_and_starter_files(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
-    for template in ["site/day.html", "site/base.html", "email/day.html", "email/day.txt",
-                     "markdown/day.md", "feeds/rss.xml", "feeds/feeds.opml", "site/style.css"]:  # fmt: skip
-        assert f"digest/templates/{template}" in names
+    templates = [p.relative_to(ROOT).as_posix() for p in (ROOT / "templates").rglob("*")
+                 if p.is_file()]  # fmt: skip
+    assert "templates/markdown/index.md" in templates
+    for template in templates:
+        assert f"digest/{template}" in names
     assert "digest/starter/digest.yaml" in names and "digest/starter/feeds/arxiv-cs-lg.xml" in names
 
 
@@ -60,3 +62,9 @@ def test_init_then_build_from_the_installed_wheel(wheel: Path, tmp_path: Path) -
     assert where.startswith(str(site))
     home = (work / "my-digest" / "output" / "index.html").read_text()
     assert "My Paper Digest" in home and "<h1>" in home
+    # the built-in templates are found inside the installed package, to copy and edit
+    listing = run("templates", cwd=work / "my-digest")
+    assert f"built-in: {site / 'digest' / 'templates'}" in listing
+    run("templates", "copy", "site/day.html", cwd=work / "my-digest")
+    copied = work / "my-digest" / "templates" / "site" / "day.html"
+    assert copied.read_bytes() == (site / "digest" / "templates" / "site" / "day.html").read_bytes()
