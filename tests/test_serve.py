@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
+import jinja2
 import pytest
 from click.testing import CliRunner
 
@@ -257,3 +258,23 @@ def test_a_config_warning_is_said_when_it_appears_not_at_every_build(
     (project / "mine" / "notes.txt").write_text("an edit that is not the config")
     assert preview.check() is True
     assert len([line for line in said if "colour" in line]) == 1
+
+
+def test_a_long_session_of_edits_keeps_a_few_template_environments(
+    live: tuple[Preview, list[str]], project: Path
+) -> None:
+    """Each edit asks for a new environment (its templates compiled anew); the old ones must
+    not pile up in a preview that runs all day."""
+    import gc
+
+    from digest.render.env import ENVIRONMENTS
+
+    preview, said = live
+    for n in range(3 * ENVIRONMENTS):
+        override(project, "site/base.html", "Made with digest", f"Made with digest, edit {n}")
+        assert preview.check() is True
+    assert said[-1].startswith("built in")
+    assert f"edit {3 * ENVIRONMENTS - 1}".encode() in get(preview)
+    gc.collect()
+    kept = [o for o in gc.get_objects() if isinstance(o, jinja2.Environment)]
+    assert len([e for e in kept if not e.sandboxed]) <= ENVIRONMENTS + 1

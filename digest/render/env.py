@@ -15,7 +15,7 @@ import secrets
 import traceback
 import types
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -383,6 +383,7 @@ class _Environment(jinja2.Environment):
 
 
 _CODE_VERSION = "digest-codegen-1"  # change with _CodeGenerator
+ENVIRONMENTS = 4  # environments kept (each holds its compiled templates)
 
 
 class _BytecodeCache(jinja2.FileSystemBytecodeCache):
@@ -413,11 +414,12 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
         return None
 
 
-@cache
+@lru_cache(maxsize=ENVIRONMENTS)
 def environment(user_dir: Path | None = None, key: str = "") -> jinja2.Environment:
     """One environment per template folder (and ``key``, the digest of its templates when it was
     asked for: templates are compiled once and not looked at again): StrictUndefined; HTML and
-    XML autoescaped."""
+    XML autoescaped. Only the latest few are kept: `digest serve` asks for a new one at each
+    template edit."""
     loaders: list[jinja2.BaseLoader] = []
     if user_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(user_dir)))
