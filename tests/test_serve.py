@@ -278,3 +278,35 @@ def test_a_long_session_of_edits_keeps_a_few_template_environments(
     gc.collect()
     kept = [o for o in gc.get_objects() if isinstance(o, jinja2.Environment)]
     assert len([e for e in kept if not e.sandboxed]) <= ENVIRONMENTS + 1
+
+
+def test_a_build_on_render_workers_while_pages_are_being_served(
+    live: tuple[Preview, list[str]], project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The workers are forked from the preview's process, whose server thread is answering
+    requests meanwhile: neither side may hang, and the pages change."""
+    from digest import pipeline
+
+    preview, said = live
+    monkeypatch.setattr(pipeline, "PARALLEL_MIN_DATES", 1)
+    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    served: list[bytes] = []
+    done = threading.Event()
+
+    def browse() -> None:
+        while not done.is_set():
+            served.append(get(preview, "archive.html"))
+
+    reader = threading.Thread(target=browse)
+    reader.start()
+    try:
+        for n in range(2):
+            override(project, "site/base.html", "Made with digest", f"Made with digest {n}")
+            assert preview.check() is True
+            assert said[-1].startswith("built in") and "4 date(s) rendered" in said[-1]
+    finally:
+        done.set()
+        reader.join(10)
+    assert not reader.is_alive() and served
+    day = sorted((project / "output" / "days").iterdir())[0].name
+    assert b"Made with digest 1" in get(preview, f"days/{day}")
