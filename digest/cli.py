@@ -458,8 +458,9 @@ def serve(
             )
         except OSError as exc:
             raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
-        watching = len(preview.watched(live.config))
-        click.echo(f"serving {live.out} on {live.url}, watching {watching} file(s) (Ctrl-C stops)")
+        click.echo(
+            f"serving {live.out} on {live.url}, watching {live.watching} file(s) (Ctrl-C stops)"
+        )
         try:
             live.run()
         except KeyboardInterrupt:

@@ -215,6 +215,11 @@ class Preview:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.httpd.server_port}/"
 
+    @property
+    def watching(self) -> int:
+        """How many files the last build was stamped with (see :func:`watched`)."""
+        return len(self._seen)
+
     def build(self) -> bool:
         """Build once; ``False`` (and a line said) when the config or the build failed. The
         files it reads are stamped first: one changed during the build makes another."""
