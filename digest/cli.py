@@ -435,9 +435,15 @@ def build(
     help="Build first (URL sources from their cached copies), then again whenever the config, "
     "a template or a local source changes; open pages reload. --no-watch: serve as built.",
 )
+@click.option("--open", "open_page", is_flag=True, help="Open the home page in a browser.")
 @today_option
 def serve(
-    config_path: str | None, out: str | None, port: int, watch: bool, today: dt.datetime | None
+    config_path: str | None,
+    out: str | None,
+    port: int,
+    watch: bool,
+    open_page: bool,
+    today: dt.datetime | None,
 ) -> None:
     """Preview the digest on http://127.0.0.1:PORT/ (local only; Ctrl-C stops), built again
     as you edit the config, the templates or a source file.
@@ -445,6 +451,7 @@ def serve(
     \b
     Example:
       digest serve                      # build, serve on port 8000, rebuild on changes
+      digest serve --open               # and open it in a browser
       digest serve --no-watch --out public
     """
     from . import preview  # http.server, for this command alone
@@ -461,6 +468,8 @@ def serve(
         click.echo(
             f"serving {live.out} on {live.url}, watching {live.watching} file(s) (Ctrl-C stops)"
         )
+        if open_page:
+            _open(live.url)
         try:
             live.run()
         except KeyboardInterrupt:
@@ -475,13 +484,24 @@ def serve(
         server = preview.server(folder, port)
     except OSError as exc:
         raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
-    click.echo(f"serving {folder} on http://127.0.0.1:{server.server_port}/ (Ctrl-C stops)")
+    url = f"http://127.0.0.1:{server.server_port}/"
+    click.echo(f"serving {folder} on {url} (Ctrl-C stops)")
+    if open_page:
+        _open(url)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
         server.server_close()
+
+
+def _open(url: str) -> None:
+    """Open ``url`` in the user's browser (the BROWSER variable, else the system's)."""
+    import webbrowser
+
+    if not webbrowser.open(url):
+        _warn(f"no browser to open; visit {url}")
 
 
 def _say_now(line: str) -> None:

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -310,3 +311,33 @@ def test_a_build_on_render_workers_while_pages_are_being_served(
     assert not reader.is_alive() and served
     day = sorted((project / "output" / "days").iterdir())[0].name
     assert b"Made with digest 1" in get(preview, f"days/{day}")
+
+
+def test_serve_open_hands_the_address_to_the_browser(project: Path, tmp_path: Path) -> None:
+    """--open gives the home page's address to the user's browser: here a script named by
+    BROWSER (as webbrowser reads it), which writes down what it was asked to open."""
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n')
+    browser.chmod(0o755)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "digest", "serve", "-c", str(project / "digest.yaml"),
+         "--port", "0", "--open", "--today", "2026-11-23"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "BROWSER": f"{browser} %s"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        process.stdout.readline()  # built in ...
+        serving = process.stdout.readline()
+        url = serving.split(" on ")[1].split(",")[0]
+        for _ in range(100):
+            if opened.exists() and opened.read_text():
+                break
+            time.sleep(0.1)
+        assert opened.read_text() == url
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert b"ML Paper Digest" in response.read()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(10)
