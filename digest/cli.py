@@ -419,7 +419,7 @@ def build(
         f"{len(w.removed)} removed -> {report.out} in {sum(report.seconds.values()):.2f} s "
         f"({stages})"
     )
-    if report.dates:
+    if report.dates and (report.out / "index.html").is_file():  # not without the site
         click.echo(f"open {report.out / 'index.html'}  (or: digest serve)")
     _finish(errors, report.collected.sources)
 

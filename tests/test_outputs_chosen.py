@@ -94,3 +94,18 @@ def test_naming_fewer_outputs_removes_the_others_and_keeps_the_rest_untouched(
     assert not (out / "email").exists() or not any((out / "email").iterdir())
     # the pages and feeds show the same as before: made again, the same bytes, not rewritten
     assert all((out / p).stat().st_mtime_ns == before[p] for p in kept)
+
+
+@pytest.mark.parametrize("chosen", [None, ["markdown"]])
+def test_the_build_points_to_the_home_page_only_when_it_made_one(
+    tmp_path: Path, chosen: list[str] | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from digest.cli import main
+
+    monkeypatch.chdir(project_with(tmp_path, chosen))
+    result = CliRunner().invoke(main, ["build", "--today", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    assert ("open " in result.output) == (chosen is None)
+    assert ("index.html" in result.output) == (tmp_path / "output" / "index.html").is_file()
