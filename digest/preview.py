@@ -163,10 +163,11 @@ def watched(config: Config) -> list[Path]:
     """What a build reads that a user edits: the config file, every file of the templates
     folder, the files of each local source (a glob as it matches now)."""
     from .inputs import expand
+    from .render.env import folder_files
 
     found: list[Path] = [config.file] if config.file else []
     if config.templates is not None and config.templates.is_dir():
-        found += sorted(p for p in config.templates.rglob("*") if p.is_file())
+        found += folder_files(config.templates)
     for spec in config.sources:
         if spec.path and not spec.url:
             try:

@@ -11,7 +11,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 
 from .errors import DigestError
-from .render.env import builtin_templates
+from .render.env import builtin_templates, folder_files
 from .writer import atomic_write
 
 TEMPLATES_README = """\
@@ -66,7 +66,7 @@ def _names(folder: Path | None) -> set[str]:
     """The templates in ``folder`` by path, '/'-separated; the folder's own README is not one."""
     if folder is None or not folder.is_dir():
         return set()
-    found = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    found = {p.relative_to(folder).as_posix() for p in folder_files(folder)}
     return {n for n in found if not (n.startswith("README") or n.split("/")[-1].startswith("."))}
 
 

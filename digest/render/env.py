@@ -460,10 +460,14 @@ def templates_fingerprint(user_dir: Path | None) -> str:
     for folder in (user_dir, builtin_templates()):
         if folder is None:
             continue
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
+        for path in folder_files(folder):
+            h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
+
+
+def folder_files(folder: Path) -> list[Path]:
+    """Every file below ``folder`` (a templates folder), sorted."""
+    return sorted(p for p in folder.rglob("*") if p.is_file())
 
 
 def template_closure(env: jinja2.Environment, names: Iterable[str]) -> set[str] | None:
