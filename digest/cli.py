@@ -456,44 +456,33 @@ def serve(
     """
     from . import preview  # http.server, for this command alone
 
-    if watch:
-        config = _config(config_path)
-        folder = Path(out) if out else config.output
-        try:
-            live = preview.Preview(
-                config, folder, port, _say_now, lambda: _day(today) or dt.date.today()
-            )
-        except OSError as exc:
-            raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
-        click.echo(
-            f"serving {live.out} on {live.url}, watching {live.watching} file(s) (Ctrl-C stops)"
-        )
-        if open_page:
-            _open(live.url)
-        try:
-            live.run()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            live.close()
-        return
-    folder = Path(out) if out else _config(config_path).output
-    if not (folder / "index.html").is_file():
-        raise DigestError(f"{folder}: nothing built yet; run `digest build` first")
     try:
-        server = preview.server(folder, port)
+        if watch:
+            config = _config(config_path)
+            live = preview.Preview(
+                config, Path(out) if out else None, port, _say_now,
+                lambda: _day(today) or dt.date.today(),
+            )  # fmt: skip
+            folder, url, run, stop = live.out, live.url, live.run, live.close
+            watching = f", watching {live.watching} file(s)"
+        else:
+            folder = Path(out) if out else _config(config_path).output
+            if not (folder / "index.html").is_file():
+                raise DigestError(f"{folder}: nothing built yet; run `digest build` first")
+            server = preview.server(folder, port)
+            url = f"http://127.0.0.1:{server.server_port}/"
+            run, stop, watching = server.serve_forever, server.server_close, ""
     except OSError as exc:
         raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
-    url = f"http://127.0.0.1:{server.server_port}/"
-    click.echo(f"serving {folder} on {url} (Ctrl-C stops)")
+    click.echo(f"serving {folder} on {url}{watching} (Ctrl-C stops)")
     if open_page:
         _open(url)
     try:
-        server.serve_forever()
+        run()
     except KeyboardInterrupt:
         pass
     finally:
-        server.server_close()
+        stop()
 
 
 def _open(url: str) -> None:
