@@ -32,7 +32,7 @@ from corpus import corpus
 
 from digest.collect import group_by_date
 from digest.model import Paper, Topic
-from digest.rank import Ranker, rank_days
+from digest.rank import Detail, Ranker, rank_days
 from digest.sources import Context
 from digest.sources.jsonl import parse
 
@@ -145,9 +145,9 @@ def main(n: int) -> None:
             fastest = min(fastest, time.perf_counter() - t)
         return fastest
 
-    scoring = best_of(3, tldr_for="none", marks_for="none", workers=1)
+    scoring = best_of(3, tldrs=Detail.NONE, marks=Detail.NONE, workers=1)
     print(f"{'scoring, 1 core':<34}{rate(n, scoring)}")
-    full = best_of(3, tldr_for="highlights", marks_for="highlights", workers=1)
+    full = best_of(3, tldrs=Detail.HIGHLIGHTS, marks=Detail.HIGHLIGHTS, workers=1)
     print(f"{'  + highlights TL;DRs and marks':<34}{rate(n, full)}")
     with_regex = [
         topics[0].__class__(
@@ -158,18 +158,18 @@ def main(n: int) -> None:
     rank_days(
         days,
         Ranker.compile(with_regex + topics[1:]),
-        tldr_for="highlights",
-        marks_for="highlights",
+        tldrs=Detail.HIGHLIGHTS,
+        marks=Detail.HIGHLIGHTS,
         workers=1,
     )
     print(f"{'  ... one keyword a /regex/':<34}{rate(n, time.perf_counter() - t)}")
     t = time.perf_counter()
-    rank_days(days, ranker, tldr_for="matched", workers=1)
+    rank_days(days, ranker, tldrs=Detail.MATCHED, workers=1)
     print(f"{'with TL;DRs, marks for matched':<34}{rate(n, time.perf_counter() - t)}")
     cores = os.cpu_count() or 1
-    spread = best_of(3, tldr_for="none", marks_for="none", workers=cores)
+    spread = best_of(3, tldrs=Detail.NONE, marks=Detail.NONE, workers=cores)
     print(f"{f'scoring, {cores} cores':<34}{rate(n, spread)}  {scoring / spread:.2f}x one core")
-    spread = best_of(3, tldr_for="highlights", marks_for="highlights", workers=cores)
+    spread = best_of(3, tldrs=Detail.HIGHLIGHTS, marks=Detail.HIGHLIGHTS, workers=cores)
     print(
         f"{'  + highlights TL;DRs and marks':<34}{rate(n, spread)}  {full / spread:.2f}x one core"
     )

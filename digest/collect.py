@@ -209,80 +209,26 @@ class InputMemo:
         return known[1] if known and known[0] == fingerprint else None
 
 
-def _read_inputs(
-    spec: SourceSpec,
-    files: Iterable[_Input],
-    tally: _Tally,
-    today: dt.date,
-    date: dt.date | None,
-    progress: Progress | None,
-    memo: InputMemo | None = None,
-) -> Iterator[Paper]:
-    for item in files:
-        stream = None
-        stat = memo.fingerprint(item.path) if memo else None
-        fingerprint = stat[0] if stat else None
-        if stat and memo and (papers := memo.unchanged(item.path, stat[0])) is not None:
-            tally.unchanged_inputs += 1
-            tally.unchanged_papers += papers
-            if progress is not None:
-                progress(stat[1])
-            continue
-        errors, read = len(tally.errors), tally.read
-        try:
-            if spec.format:
-                fmt = formats.get(spec.format)
-            else:
-                fmt = formats.detect(inputs.read_head(item.path, formats.HEAD_BYTES), item.filename)
-            stream = inputs.open_input(item.path, progress)
-            ctx = formats.Context(
-                name=spec.name,
-                filename=item.filename,
-                today=today,
-                date=date or spec.date,
-                file_date=inputs.file_date(item.path),
-                options=spec.options,
-            )
-            clipped = 0
-            for found in fmt.parse(stream, ctx):
-                if isinstance(found, Paper):
-                    tally.read += 1
-                    if (
-                        len(found.abstract) > MAX_ABSTRACT
-                        or len(found.title) > MAX_TITLE
-                        or len(found.authors) > MAX_AUTHORS
-                    ):
-                        found, clipped = _clip(found), clipped + 1
-                    yield found
-                else:
-                    tally.problem(item.where, found)
-            if clipped:
-                tally.warnings.append(
-                    f"{item.where}: {clipped} paper(s) cut to {MAX_TITLE:,} characters of title, "
-                    f"{MAX_ABSTRACT:,} of abstract and {MAX_AUTHORS:,} authors"
-                )
-            if memo is not None and fingerprint is not None and len(tally.errors) == errors:
-                memo.record(str(item.path), fingerprint, tally.read - read)
-        except SourceError as exc:
-            line = f":{exc.line}" if exc.line else ""
-            tally.errors.append(f"{item.where}{line}: {exc.message}")
-        except Exception as exc:  # a bug in a reader must not stop the other sources
-            log.debug("reader failed on %s", item.where, exc_info=True)
-            tally.errors.append(f"{item.where}: cannot read ({type(exc).__name__}: {exc})")
-        finally:
-            if stream is not None:
-                stream.close()
+@dataclass(frozen=True)
+class Reading:
+    """How this run reads its sources: paths relative to ``root``; ``today`` (year-less dates
+    resolve against it); ``date``, the date of undated inputs given on the command line;
+    ``progress`` hears of the bytes read; ``good(url, copy key)`` of each URL source's copy read
+    without errors."""
+
+    root: Path
+    today: dt.date
+    date: dt.date | None = None
+    progress: Progress | None = None
+    good: Callable[[str, str], None] | None = None
 
 
 def read_source(
     spec: SourceSpec,
-    root: Path,
+    reading: Reading,
     tally: _Tally,
-    today: dt.date,
-    date: dt.date | None = None,
-    progress: Progress | None = None,
+    *,
     fetched: FetchResult | None = None,
-    good: Callable[[str, str], None] | None = None,
     memo: InputMemo | None = None,
 ) -> Iterator[Paper]:
     """The papers of one configured source, problems counted in ``tally``. Never raises for bad
@@ -290,19 +236,31 @@ def read_source(
 
     A URL source is read from the copy ``fetched`` names. When the fetch failed, or the new copy
     cannot be read, the last good copy is read instead, with a warning that says how old it
-    is; a copy read without errors is reported to ``good(url, copy key)``."""
+    is. ``memo``: the input files read in full before, not read again while unchanged."""
     if spec.url is None:
         try:
-            files = _file_inputs(spec, root)
+            files = _file_inputs(spec, reading.root)
         except SourceError as exc:
             tally.errors.append(f"{spec.name}: {exc.message}")
             return
-        yield from _read_inputs(spec, files, tally, today, date, progress, memo)
+        yield from _read_inputs(spec, files, reading, tally, memo)
         return
-    url = spec.url
     if fetched is None:
-        tally.errors.append(f"{spec.name}: {url} was not fetched")
+        tally.errors.append(f"{spec.name}: {spec.url} was not fetched")
         return
+    yield from _read_copies(spec, fetched, reading, tally, memo)
+
+
+def _read_copies(
+    spec: SourceSpec,
+    fetched: FetchResult,
+    reading: Reading,
+    tally: _Tally,
+    memo: InputMemo | None,
+) -> Iterator[Paper]:
+    """A URL source from its new copy, or from its last good one when the fetch failed or the
+    new copy cannot be read in full."""
+    url = spec.url or ""
     fallback = fetched.good
     if fetched.copy is None:
         if fallback is None:
@@ -311,19 +269,15 @@ def read_source(
         tally.warnings.append(
             f"{url}: {fetched.error}; using the last good copy ({fallback.described()})"
         )
-        yield from _read_inputs(
-            spec, _copy_inputs(url, fallback), tally, today, date, progress, memo
-        )
+        yield from _read_inputs(spec, _copy_inputs(url, fallback), reading, tally, memo)
         return
     if fetched.error:  # fetched in part (a later page of an API query failed)
         tally.warnings.append(f"{url}: {fetched.error}")
     before = len(tally.errors)
-    yield from _read_inputs(
-        spec, _copy_inputs(url, fetched.copy), tally, today, date, progress, memo
-    )
+    yield from _read_inputs(spec, _copy_inputs(url, fetched.copy), reading, tally, memo)
     if len(tally.errors) == before:
-        if good is not None:
-            good(url, fetched.copy.key)
+        if reading.good is not None:
+            reading.good(url, fetched.copy.key)
         return
     if fallback is None or fallback.key == fetched.copy.key:
         return
@@ -335,7 +289,76 @@ def read_source(
         f"{first}{more}; the new copy cannot be read in full, so the last good copy is read "
         f"too ({fallback.described()})"
     )
-    yield from _read_inputs(spec, _copy_inputs(url, fallback), tally, today, date, progress, memo)
+    yield from _read_inputs(spec, _copy_inputs(url, fallback), reading, tally, memo)
+
+
+def _read_inputs(
+    spec: SourceSpec,
+    files: Iterable[_Input],
+    reading: Reading,
+    tally: _Tally,
+    memo: InputMemo | None = None,
+) -> Iterator[Paper]:
+    """The papers of a source's input files, each file read on its own: one that cannot be
+    read is an error line, and the next is read."""
+    for item in files:
+        stat = memo.fingerprint(item.path) if memo else None
+        if stat and memo and (papers := memo.unchanged(item.path, stat[0])) is not None:
+            tally.unchanged_inputs += 1
+            tally.unchanged_papers += papers
+            if reading.progress is not None:
+                reading.progress(stat[1])
+            continue
+        errors, read = len(tally.errors), tally.read
+        try:
+            yield from _read_input(spec, item, reading, tally)
+            if memo is not None and stat is not None and len(tally.errors) == errors:
+                memo.record(str(item.path), stat[0], tally.read - read)
+        except SourceError as exc:
+            line = f":{exc.line}" if exc.line else ""
+            tally.errors.append(f"{item.where}{line}: {exc.message}")
+        except Exception as exc:  # a bug in a reader must not stop the other sources
+            log.debug("reader failed on %s", item.where, exc_info=True)
+            tally.errors.append(f"{item.where}: cannot read ({type(exc).__name__}: {exc})")
+
+
+def _read_input(spec: SourceSpec, item: _Input, reading: Reading, tally: _Tally) -> Iterator[Paper]:
+    """The papers of one input file, by the source's format (else the one detected); its
+    problems in ``tally``; fields beyond their limits cut, with a warning."""
+    if spec.format:
+        fmt = formats.get(spec.format)
+    else:
+        fmt = formats.detect(inputs.read_head(item.path, formats.HEAD_BYTES), item.filename)
+    stream = inputs.open_input(item.path, reading.progress)
+    try:
+        ctx = formats.Context(
+            name=spec.name,
+            filename=item.filename,
+            today=reading.today,
+            date=reading.date or spec.date,
+            file_date=inputs.file_date(item.path),
+            options=spec.options,
+        )
+        clipped = 0
+        for found in fmt.parse(stream, ctx):
+            if isinstance(found, Paper):
+                tally.read += 1
+                if (
+                    len(found.abstract) > MAX_ABSTRACT
+                    or len(found.title) > MAX_TITLE
+                    or len(found.authors) > MAX_AUTHORS
+                ):
+                    found, clipped = _clip(found), clipped + 1
+                yield found
+            else:
+                tally.problem(item.where, found)
+        if clipped:
+            tally.warnings.append(
+                f"{item.where}: {clipped} paper(s) cut to {MAX_TITLE:,} characters of title, "
+                f"{MAX_ABSTRACT:,} of abstract and {MAX_AUTHORS:,} authors"
+            )
+    finally:
+        stream.close()
 
 
 def parse_sources(
@@ -350,9 +373,10 @@ def parse_sources(
     deduper = Deduper()
     papers: list[Paper] = []
     stats = []
+    reading = Reading(root, today, date, progress)
     for spec in specs:
         tally = _Tally(spec.name)
-        for paper in read_source(spec, root, tally, today, date, progress):
+        for paper in read_source(spec, reading, tally):
             slot, duplicate = deduper.see(paper)
             if duplicate:
                 tally.duplicates += 1
@@ -404,6 +428,7 @@ def collect(
     config: Config,
     store: Store,
     today: dt.date,
+    *,
     date: dt.date | None = None,
     progress: Progress | None = None,
     fetched: Mapping[str, FetchResult] | None = None,
@@ -416,6 +441,7 @@ def collect(
     seen_per_date: Counter[dt.date] = Counter()
     results: list[SourceStats] = []
     warnings: list[str] = []
+    reading = Reading(config.root, today, date, progress, store.mark_good)
     with store.cache(WRITE_CACHE_MB), store.transaction():
         store.start_run("collect")
         deduper = Deduper()
@@ -423,8 +449,7 @@ def collect(
             tally = _Tally(spec.name)
             batch = _Batch(store, tally, seen_per_date)
             memo = None if force else InputMemo.of(store, spec, date)
-            papers = read_source(spec, config.root, tally, today, date, progress,
-                                 fetched.get(spec.name), store.mark_good, memo)  # fmt: skip
+            papers = read_source(spec, reading, tally, fetched=fetched.get(spec.name), memo=memo)
             for paper in papers:
                 batch.add(paper, *deduper.see(paper))
             batch.flush()

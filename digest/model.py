@@ -6,17 +6,35 @@ work on these objects only, so they can run per date on other processes.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 _ASCII_NON_ALNUM = bytes(c for c in range(128) if not chr(c).isalnum())
+
+
+def setting(default: Any, doc: str, *, key: str | None = None, **rules: Any) -> Any:
+    """A field of a settings dataclass, declared once: its default, a one-line doc for the
+    config reference, its YAML key (default: the field's name; ``email.smtp`` for a key of
+    another section) and how the config reads it (``rules``: ``minimum``, ``kind`` for values
+    that are more than their type, ``required``...). The config package derives its key sets,
+    defaults, checks and reference from these (see :mod:`digest.config.schema`)."""
+    metadata = {"doc": doc, "key": key, "rules": rules}
+    if isinstance(default, dict | list | set):
+        return field(default_factory=lambda: copy.copy(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+# The outputs a digest can build (the render registry holds one of each, by these names).
+OUTPUT_NAMES = ("email", "feeds", "markdown", "site")
 
 
 def normalize_title(title: str) -> bytes:
@@ -51,20 +69,6 @@ def title_id(title: str) -> str:
     return "title:" + title_key(title)
 
 
-_new = object.__new__
-_T = TypeVar("_T")
-
-
-def _without_init(cls: type[_T], **fields: Any) -> _T:
-    """An instance of a frozen dataclass with ``__dict__`` built without its ``__init__``, which
-    sets each field through ``object.__setattr__``: the bulk paths (readers, the ranker) build
-    millions, and this is 2.5x cheaper. Same object, same immutability afterwards; the caller
-    gives every field."""
-    instance = _new(cls)
-    instance.__dict__.update(fields)
-    return instance
-
-
 @dataclass(frozen=True)
 class Paper:
     """One paper as a source saw it.
@@ -90,26 +94,6 @@ class Paper:
         """The source's upvote count, 0 when it gives none (ranking's first tie-break)."""
         value = self.extra.get("upvotes")
         return value if isinstance(value, int) else 0
-
-    @classmethod
-    def fast(
-        cls,
-        id: str,
-        title: str,
-        abstract: str,
-        date: dt.date,
-        source: str,
-        authors: tuple[str, ...],
-        url: str | None,
-        categories: tuple[str, ...],
-        extra: dict[str, Any],
-    ) -> Paper:
-        """A paper built without ``__init__`` (see :func:`_without_init`): the bulk readers
-        build millions."""
-        return _without_init(
-            cls, id=id, title=title, abstract=abstract, date=date, source=source,
-            authors=authors, url=url, categories=categories, extra=extra,
-        )  # fmt: skip
 
     @property
     def arxiv_id(self) -> str | None:
@@ -159,11 +143,18 @@ class Topic:
     """A topic a user follows: keywords (plain, or ``/regex/``), exclusions that veto it, a
     description for outputs and a weight."""
 
-    name: str
-    keywords: tuple[str, ...]
-    exclude: tuple[str, ...] = ()
-    description: str = ""
-    weight: float = 1.0
+    name: str = setting("", "the topic's name (the key of its entry)", kind="topic-name")
+    keywords: tuple[str, ...] = setting(
+        (),
+        "words and phrases (or /regex/) that make a paper relevant",
+        kind="keywords",
+        required=True,
+    )
+    exclude: tuple[str, ...] = setting(
+        (), "a match here vetoes the topic for that paper", kind="keywords"
+    )
+    description: str = setting("", "shown in the outputs (Markdown)")
+    weight: float = setting(1.0, "multiplies the topic's scores", minimum=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +162,10 @@ class Subscriber:
     """Someone the daily email goes to: an address (``email``, without the name), a display
     name, a stable ``id`` (for unsubscribe links) and the topics they follow (``None``: all)."""
 
-    id: str
-    email: str
-    name: str = ""
-    topics: tuple[str, ...] | None = None
+    id: str = setting("", "a stable id for unsubscribe links (default: a hash of the address)")
+    email: str = setting("", "the address", kind="address", required=True)
+    name: str = setting("", "the name letters are addressed to")
+    topics: tuple[str, ...] | None = setting(None, "the topics followed (default: all)")
 
     @property
     def key(self) -> str:
@@ -297,26 +288,6 @@ class ScoredPaper:
     title_marks: tuple[tuple[int, int], ...] = ()
     abstract_marks: tuple[tuple[int, int], ...] = ()
 
-    @classmethod
-    def fast(
-        cls,
-        paper: Paper,
-        score: float,
-        topic: str | None,
-        topics: Mapping[str, float],
-        matched: Mapping[str, tuple[str, ...]],
-        highlight: bool,
-        tldr: str | None,
-        title_marks: tuple[tuple[int, int], ...],
-        abstract_marks: tuple[tuple[int, int], ...],
-    ) -> ScoredPaper:
-        """A scored paper built without ``__init__`` (see :func:`_without_init`): ranking makes
-        one per paper per date."""
-        return _without_init(
-            cls, paper=paper, score=score, topic=topic, topics=topics, matched=matched,
-            highlight=highlight, tldr=tldr, title_marks=title_marks, abstract_marks=abstract_marks,
-        )  # fmt: skip
-
     def to_json(self) -> dict[str, Any]:
         """The public JSON form (``digest rank --json``): keep these keys stable."""
         return {
@@ -341,3 +312,103 @@ class RankedDay:
     highlights: tuple[ScoredPaper, ...]
     sections: Mapping[str, tuple[ScoredPaper, ...]]
     unmatched: tuple[ScoredPaper, ...]
+
+
+# -- settings the stages after collect need (the config reads them: digest.config) -----------
+
+
+@dataclass(frozen=True)
+class Highlights:
+    """``highlights``: how each date's highlights are picked."""
+
+    total: int = setting(10, "highlights per date", minimum=0)
+    per_topic: int = setting(3, "at most this many from one topic", minimum=1)
+    min_score: float = setting(1.0, "below this score a paper is never a highlight", minimum=0)
+
+
+@dataclass(frozen=True)
+class EmailSettings:
+    """``email``: the headers of the built ``.eml`` and of every delivery."""
+
+    sender: str = setting(
+        "", 'the sender; default "<title> <digest@<site host>>"', key="from", kind="address"
+    )
+    to: str = setting("", "the recipient of the built .eml; default: the sender", kind="address")
+    subject: str = setting(
+        "{{ title }} — {{ date }}: {{ highlights|length }} highlights",
+        "a template (title, date, highlights, papers, subscriber.name)",
+        kind="template",
+    )
+    unsubscribe_url: str | None = setting(
+        None,
+        "a template (subscriber.id, .email, .name; URL-encoded): List-Unsubscribe, one-click",
+        kind="unsubscribe-url",
+    )
+
+
+# -- what rendering and writing make ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DateInfo:
+    """One line of the archive: a date, how many papers it had and how many were highlights."""
+
+    date: dt.date
+    papers: int
+    highlights: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """One output file: its path (relative, '/'-separated), kind and bytes, and the date and topic
+    it belongs to (for ``manifest.json``)."""
+
+    path: str
+    kind: str
+    data: bytes
+    date: dt.date | None = None
+    topic: str | None = None
+
+
+@dataclass
+class WriteReport:
+    """What the writer did with the files of a build."""
+
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0  # rendered, and the same bytes as on disk: not touched
+    kept: int = 0  # files of unchanged dates, not even rendered
+    removed: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    """What a build did, stage by stage: the collect report; the dates ranked this time (the
+    others were unchanged); per output, the dates whose files were rendered (the others were
+    kept); the dates whose ranking was read back from the store to be rendered; the dates whose
+    pieces of the pages and feeds listing many dates were rendered, and whether those files
+    were; whether the templates were parsed to find which outputs use which; how many
+    processes ranked and rendered; what was written; seconds per stage."""
+
+    collected: CollectReport
+    out: Path
+    dates: int = 0
+    ranked: tuple[dt.date, ...] = ()
+    rendered: Mapping[str, tuple[dt.date, ...]] = field(default_factory=dict)
+    loaded: tuple[dt.date, ...] = ()
+    pieces: tuple[dt.date, ...] = ()
+    summary: bool = False
+    templates_parsed: bool = False
+    workers: int = 1
+    written: WriteReport = field(default_factory=WriteReport)
+    seconds: Mapping[str, float] = field(default_factory=dict)
+
+    @property
+    def rendered_dates(self) -> tuple[dt.date, ...]:
+        """The dates any of whose files were rendered, oldest first."""
+        return tuple(sorted({d for dates in self.rendered.values() for d in dates}))
+
+
+def cache_key(*parts: object) -> str:
+    """A key for cached work: a hash of what it was made from (``repr`` of frozen dataclasses,
+    strings and numbers, which is stable from one run to the next)."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]

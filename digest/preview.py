@@ -206,6 +206,7 @@ class Preview:
         self.say = say
         self.today = today
         self.builds = Builds()
+        self.workers: int | None = None  # processes for many dates (None: one per core)
         self._seen: Stamp = {}
         self.build()
         self.httpd = server(self.out, port, self.builds)
@@ -241,7 +242,7 @@ class Preview:
         self.config = config
         start = time.perf_counter()
         try:
-            report = build(config, self.today(), self.out, offline=True)
+            report = build(config, self.today(), out=self.out, offline=True, workers=self.workers)
         except DigestError as exc:
             self.say(f"not built: {exc}")
             return False
@@ -253,7 +254,8 @@ class Preview:
             self.builds.add()
         errors = [e for s in report.collected.sources for e in s.errors]
         self.say(
-            f"built in {time.perf_counter() - start:.2f} s: {report.rendered} date(s) rendered, "
+            f"built in {time.perf_counter() - start:.2f} s: {len(report.rendered_dates)} date(s) "
+            "rendered, "
             f"{len(written.written)} file(s) written, {len(written.removed)} removed"
             + (f"; {len(errors)} source error(s), the first: {errors[0]}" if errors else "")
         )

@@ -10,18 +10,20 @@ previous build listed that this one no longer makes are removed.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from . import __version__
 from .errors import DigestError
-from .render import Rendered, paths
+from .model import Rendered, WriteReport
+
+MANIFEST = "manifest.json"
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -53,14 +55,6 @@ class Entry(NamedTuple):
     @classmethod
     def unpack(cls, row: list[Any]) -> Entry:
         return cls._make(row)
-
-
-@dataclass
-class WriteReport:
-    written: list[str] = field(default_factory=list)
-    unchanged: int = 0
-    kept: int = 0  # files of unchanged dates, not even rendered
-    removed: list[str] = field(default_factory=list)
 
 
 def check_path(path: str) -> None:
@@ -141,7 +135,7 @@ class Writer:
     def finish(self) -> WriteReport:
         """Write ``manifest.json`` and remove what the previous manifest listed and this build
         did not make."""
-        manifest = self.out / paths.MANIFEST
+        manifest = self.out / MANIFEST
         text = manifest_text(
             f"digest {__version__}", [self.entries[p] for p in sorted(self.entries)]
         )
@@ -232,3 +226,25 @@ def atomic_write(target: Path, data: bytes) -> None:
             raise
     except OSError as exc:
         raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+
+
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """One build at a time per output folder: an exclusive flock on the folder itself (no lock
+    file to publish or to leave behind; the system releases it when the process dies, even by
+    SIGKILL). A second build exits at once with a clear message."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError as exc:
+        raise DigestError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise DigestError(
+                f"{out}: another digest build is writing this folder; run again when it ends"
+            ) from None
+        yield
+    finally:
+        os.close(fd)

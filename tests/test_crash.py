@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.pipeline import output_lock
+from digest.writer import output_lock
 
 from .conftest import PAGES
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from digest.keywords import Matcher
+from digest.rank.keywords import Matcher
 
 
 def counts(keyword: str, text: str) -> int:

@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import digest.rank as rank_module
 from digest.cli import main
 from digest.collect import group_by_date, parse_sources
 from digest.config import Highlights, config_from_text
 from digest.model import Paper, Topic
 from digest.rank import Ranker, rank_day, rank_days
-from digest.tldr import sentences, tldr
+from digest.rank.tldr import sentences, tldr
 
 from .conftest import FEEDS, PAGES, ROOT, TODAY
 
@@ -167,25 +166,23 @@ def test_every_sample_highlight_has_a_tldr_from_its_abstract() -> None:
             assert h.tldr and h.tldr.rstrip("\u2026") in h.paper.abstract
 
 
-def test_parallel_ranking_equals_serial(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parallel_ranking_equals_serial() -> None:
     config = config_from_text((ROOT / "digest.yaml").read_text(), ROOT)
     papers, _ = parse_sources(config.sources, ROOT, TODAY)
     ranker = Ranker.compile(config.topics)
     serial = rank_days(group_by_date(papers), ranker, config.highlights, workers=1)
-    monkeypatch.setattr(rank_module, "PARALLEL_MIN_PAPERS", 0)
     parallel = rank_days(group_by_date(papers), ranker, config.highlights, workers=2)
     assert serial == parallel
     assert rank_days(group_by_date(papers), ranker, config.highlights, workers=3) == serial
 
 
 def test_parallel_ranking_where_processes_cannot_fork(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Without fork (macOS, Windows) the workers are spawned: the ranker reaches them pickled
-    and the papers go with each chunk of dates."""
+    """Without fork (macOS, Windows) the workers are spawned: the ranker and the papers reach
+    them pickled."""
     config = config_from_text((ROOT / "digest.yaml").read_text(), ROOT)
     papers, _ = parse_sources(config.sources, ROOT, TODAY)
     ranker = Ranker.compile(config.topics)
     serial = rank_days(group_by_date(papers), ranker, config.highlights, workers=1)
-    monkeypatch.setattr(rank_module, "PARALLEL_MIN_PAPERS", 0)
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
     assert rank_days(group_by_date(papers), ranker, config.highlights, workers=2) == serial
 

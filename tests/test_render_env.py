@@ -16,17 +16,16 @@ from markupsafe import Markup, escape
 from digest.render import pack_pieces, unpack_pieces
 from digest.render.env import (
     _cut,
-    _Environment,
     _spans,
-    clean,
     environment,
     markdown_html,
     marked_html,
-    output_escape,
     relative,
     render_with,
+    strip_illegal,
     wrap,
 )
+from digest.render.jinja_speedups import FastEnvironment, output_escape
 
 
 class Html:
@@ -57,7 +56,7 @@ def test_output_escape_writes_what_markupsafe_escape_writes(value: object) -> No
 
 @given(st.text())
 def test_templates_escape_through_it(text: str) -> None:
-    env = _Environment(autoescape=True)  # the code generator of every digest environment
+    env = FastEnvironment(autoescape=True)  # the code generator of every digest environment
     template = env.from_string("<p title='{{ t }}'>{{ t }}</p>{{ m }}{{ t|upper }}")
     html = template.render(t=text, m=Markup("<b>safe</b>"))
     assert html == f"<p title='{escape(text)}'>{escape(text)}</p><b>safe</b>{escape(text.upper())}"
@@ -107,9 +106,9 @@ TEMPLATE = "<h1>{{ title }}</h1>{% for p in ps %}[{{ p }}]{% endfor %}"
 
 @given(st.lists(st.text(), max_size=4), st.text())
 def test_pieces_take_the_places_of_their_stand_ins(pieces: list[str], title: str) -> None:
-    env = _Environment(autoescape=True, loader=DictLoader({"t.html": TEMPLATE}))
+    env = FastEnvironment(autoescape=True, loader=DictLoader({"t.html": TEMPLATE}))
     made = render_with(env, "t.html", "ps", [p.encode() for p in pieces], title=title)
-    expected = clean(f"<h1>{escape(title)}</h1>") + "".join(f"[{p}]" for p in pieces)
+    expected = strip_illegal(f"<h1>{escape(title)}</h1>") + "".join(f"[{p}]" for p in pieces)
     assert made == expected.encode()
 
 
@@ -119,7 +118,7 @@ def test_pieces_packed_are_the_pieces_unpacked(pieces: dict[str, bytes]) -> None
 
 
 def markdown_by_definition(text: str) -> str:
-    html = markdown.markdown(clean(text), output_format="html")
+    html = markdown.markdown(strip_illegal(text), output_format="html")
     return nh3.clean(html, url_schemes={"http", "https", "mailto"})
 
 
@@ -158,7 +157,7 @@ def test_calls_and_joins_render_as_in_plain_jinja() -> None:
 def wrapped_by_definition(text: str, width: int, indent: int) -> str:
     """Word by word: a word goes on the line if the line stays within width, or is empty."""
     lines: list[list[str]] = []
-    for word in " ".join(clean(text).split()).split(" "):
+    for word in " ".join(strip_illegal(text).split()).split(" "):
         if lines and lines[-1] and len(" ".join([*lines[-1], word])) <= width:
             lines[-1].append(word)
         else:

@@ -286,11 +286,8 @@ def test_a_build_on_render_workers_while_pages_are_being_served(
 ) -> None:
     """The workers are forked from the preview's process, whose server thread is answering
     requests meanwhile: neither side may hang, and the pages change."""
-    from digest import pipeline
-
     preview, said = live
-    monkeypatch.setattr(pipeline, "PARALLEL_MIN_DATES", 1)
-    monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 2)
+    preview.workers = 2
     served: list[bytes] = []
     done = threading.Event()
 

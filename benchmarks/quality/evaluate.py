@@ -25,11 +25,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 
-import digest.rank as rank_module  # noqa: E402
+import digest.rank.score as rank_module  # noqa: E402
 from digest.collect import parse_sources  # noqa: E402
 from digest.config import Highlights, SourceSpec, config_from_text  # noqa: E402
 from digest.model import Paper, Topic  # noqa: E402
-from digest.rank import Ranker, rank_day  # noqa: E402
+from digest.rank import Detail, Ranker, rank_day  # noqa: E402
 
 K = 10
 Scorer = Callable[[Sequence[Paper], Topic], list[float]]
@@ -83,7 +83,7 @@ def digest_scorer(**overrides: float) -> Scorer:
                 papers,
                 Ranker.compile([topic]),
                 Highlights(),
-                tldr_for="highlights",
+                tldrs=Detail.HIGHLIGHTS,
             )
         finally:
             for k, v in saved.items():

@@ -17,31 +17,18 @@ from pathlib import Path
 import jinja2
 import orjson
 
-from ..config import EmailSettings, Highlights
-from ..model import Paper, RankedDay, Topic
+from ..model import (
+    OUTPUT_NAMES,
+    DateInfo,
+    EmailSettings,
+    Highlights,
+    Paper,
+    RankedDay,
+    Rendered,
+    Topic,
+)
 from . import paths
 from .env import anchor, environment, safe_url, slugify, template_problems
-
-
-@dataclass(frozen=True, slots=True)
-class Rendered:
-    """One output file: its path (relative, '/'-separated), kind and bytes, and the date and topic
-    it belongs to (for ``manifest.json``)."""
-
-    path: str
-    kind: str
-    data: bytes
-    date: dt.date | None = None
-    topic: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DateInfo:
-    """One line of the archive: a date, how many papers it had and how many were highlights."""
-
-    date: dt.date
-    papers: int
-    highlights: int
 
 
 @dataclass(frozen=True)
@@ -61,6 +48,7 @@ class Site:
     # its compiled templates) per folder and digest, so one that builds again sees an edit
     templates_key: str = ""
     outputs: tuple[str, ...] | None = None  # the outputs built (None: every one)
+    speedups: bool = True  # render with digest's Jinja speedups (the same bytes, sooner)
 
     def builds(self, output: str) -> bool:
         """Whether this digest builds ``output`` (templates link to the site and the feeds only
@@ -84,7 +72,7 @@ class Site:
 
     @property
     def env(self) -> jinja2.Environment:
-        return environment(self.templates, self.templates_key)
+        return environment(self.templates, self.templates_key, self.speedups)
 
     @cached_property
     def _places(self) -> dict[dt.date, int]:
@@ -220,6 +208,7 @@ def outputs() -> list[Output]:
     keys list them in it)."""
     from . import email, feeds, markdown, site  # noqa: F401  (each registers itself)
 
+    assert tuple(sorted(REGISTRY)) == OUTPUT_NAMES, "model.OUTPUT_NAMES names every output"
     return sorted(REGISTRY.values(), key=lambda o: o.name)
 
 

@@ -24,7 +24,7 @@ import markupsafe
 
 from ..model import RankedDay, ScoredPaper, Subscriber, Topic
 from . import Output, Rendered, Site, paths, register
-from .env import clean, one_line
+from .env import one_line, strip_illegal
 
 BUDGET = 100_000  # bytes of HTML
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
@@ -112,7 +112,7 @@ def render_bodies(day: RankedDay, site: Site, unsubscribe: str | None) -> tuple[
         listed = sections(day, site, limit)
         key = tuple(shown for _, _, shown in listed)
         if key not in made:
-            raw = clean(html_template.render(context, sections=listed))
+            raw = strip_illegal(html_template.render(context, sections=listed))
             made[key] = _INLINER.inline(raw).rstrip("\n") + "\n"
         return made[key]
 
@@ -123,7 +123,7 @@ def render_bodies(day: RankedDay, site: Site, unsubscribe: str | None) -> tuple[
         limit = largest_fitting(lambda n: _size(html_for(n)), counts, BUDGET)
         html = html_for(limit)
     text_context = dict(context, page=paths.email(day.date, "txt"))
-    text = clean(
+    text = strip_illegal(
         site.env.get_template("email/day.txt").render(
             text_context, sections=sections(day, site, limit)
         )

@@ -13,29 +13,19 @@ import posixpath
 import re
 import secrets
 import traceback
-import types
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import jinja2.compiler
-import jinja2.filters
-import jinja2.runtime
 import nh3
-from markupsafe import Markup, escape
-
-try:  # markupsafe's C escaping of a str, without wrapping the result in a Markup
-    from markupsafe._speedups import _escape_inner
-except ImportError:  # pragma: no cover - a markupsafe without its speedups
-
-    def _escape_inner(s: str, /) -> str:
-        return str(escape(s))
-
+from markupsafe import Markup
 
 from ..errors import TemplateProblem
 from . import paths
+from .jinja_speedups import FastEnvironment, bytecode_cache, join
+from .jinja_speedups import escape_text as _escape_inner
 
 # Not allowed in XML 1.0 (C0 controls but tab/newline/return, lone surrogates, U+FFFE/FFFF);
 # C1 controls and bidi overrides are legal but only ever garbage or tricks in a title.
@@ -56,7 +46,7 @@ def builtin_templates() -> Path:
     return packaged if packaged.is_dir() else here.parent / "templates"
 
 
-def clean(text: str) -> str:
+def strip_illegal(text: str) -> str:
     """Text with the characters no output may carry removed (see ``_ILLEGAL``)."""
     if text.isascii() and text.isprintable():  # none of them: most titles and abstracts
         return text
@@ -73,7 +63,7 @@ def safe_url(url: str | None) -> str:
 def one_line(text: str) -> str:
     """Cleaned, every run of whitespace one space, no space at the ends (``str.split`` and
     ``\\s`` agree on what whitespace is; a regex substitution took 24 us an abstract)."""
-    return " ".join(clean(text).split())
+    return " ".join(strip_illegal(text).split())
 
 
 @lru_cache(maxsize=4096)  # a TL;DR is shortened in each output of its date
@@ -168,7 +158,7 @@ def markdown_html(text: str) -> Markup:
     """Markdown (from the config) as sanitized HTML: raw HTML in it is cleaned by nh3. Plain
     text (most topic descriptions) is a paragraph without the markdown package, which takes
     14 ms to load, on every build that renders the topic pages."""
-    text = clean(text)
+    text = strip_illegal(text)
     if _PLAIN.match(text) and "  " not in text:
         return Markup(f"<p>{text}</p>")
     import markdown
@@ -283,7 +273,7 @@ def template_problems() -> Iterator[None]:
 
 def render(env: jinja2.Environment, template: str, **context: Any) -> str:
     """A template rendered, with the characters no output may carry removed."""
-    return clean(env.get_template(template).render(**context))
+    return strip_illegal(env.get_template(template).render(**context))
 
 
 def render_with(
@@ -306,125 +296,24 @@ def render_with(
     return b"".join(parts)
 
 
-def output_escape(value: object, /) -> str:
-    """What an autoescaped ``{{ value }}`` writes: the same text as markupsafe's ``escape``,
-    but as a plain str (the output is joined into one string anyway). markupsafe's ``escape``
-    wraps each result in a new ``Markup``, which took a sixth of the time of a site page."""
-    if type(value) is str:
-        return _escape_inner(value)
-    if hasattr(value, "__html__"):
-        return value.__html__()  # type: ignore[no-any-return]
-    return _escape_inner(str(value))
-
-
-class _CodeGenerator(jinja2.compiler.CodeGenerator):
-    """Jinja's code generator, with autoescaped output written by :func:`output_escape`."""
-
-    def _output_child_pre(
-        self, node: jinja2.nodes.Expr, frame: jinja2.compiler.Frame, finalize: Any
-    ) -> None:
-        if frame.eval_ctx.autoescape and not frame.eval_ctx.volatile and finalize.src is None:
-            self.write("environment.output_escape(")
-        else:
-            super()._output_child_pre(node, frame, finalize)
-
-
-_DIRECT = (jinja2.runtime.Macro, types.BuiltinFunctionType)  # they never take a context
-
-
-@lru_cache(maxsize=1024)
-def _takes_nothing(function: Any) -> bool:
-    return getattr(function, "jinja_pass_arg", None) is None
-
-
-def _plain(call: Any) -> bool:
-    """Whether a Python function or method (``site.paper_url``, ``paths.day_page``) is not
-    marked to take the context, the environment or the evaluation context."""
-    return _takes_nothing(getattr(call, "__func__", call))
-
-
-class _Context(jinja2.runtime.Context):
-    """Jinja's context, calling a macro, a built-in function (``items()``, ``isoformat()``) or
-    an unmarked Python function straight away: Jinja first asks any callable whether it wants
-    the context, the environment or neither, which took about a tenth of the time of a day's
-    outputs."""
-
-    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:
-        kind = type(__obj)
-        if kind not in _DIRECT and not (
-            (kind is types.MethodType or kind is types.FunctionType) and _plain(__obj)
-        ):
-            return super().call(__obj, *args, **kwargs)
-        if kwargs:
-            kwargs.pop("_block_vars", None)
-            kwargs.pop("_loop_vars", None)
-        try:
-            return __obj(*args, **kwargs)
-        except StopIteration:  # as Jinja's own call does
-            return __self.environment.undefined(
-                "value was undefined because a callable raised a StopIteration exception"
-            )
-
-
-@jinja2.pass_eval_context
-def join(eval_ctx: jinja2.nodes.EvalContext, value: Any, d: str = "", attribute: Any = None) -> str:
-    """Jinja's ``join``, with words joined by a plain separator done at once (authors,
-    keywords): the same string, without Jinja's look at each word for ``__html__``."""
-    plain = attribute is None and type(d) is str and type(value) in (list, tuple)
-    if plain and all(type(v) is str for v in value):
-        return d.join(value)
-    return jinja2.filters.sync_do_join(eval_ctx, value, d, attribute)  # type: ignore[no-any-return]
-
-
-class _Environment(jinja2.Environment):
-    code_generator_class = _CodeGenerator
-    context_class = _Context
-    output_escape = staticmethod(output_escape)
-
-
-_CODE_VERSION = "digest-codegen-1"  # change with _CodeGenerator
 ENVIRONMENTS = 4  # environments kept (each holds its compiled templates)
 
 
-class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Templates compiled by an earlier build, kept in Jinja's own cache folder (in the temp
-    directory, per user): compiling them took 0.1 s of every build and of every worker. Jinja
-    checks each entry against the template's source. A cache that cannot be read or written
-    only makes the build slower."""
-
-    def get_cache_key(self, name: str, filename: str | None = None) -> str:
-        # code from another code generator (Jinja's own, an older digest) is not ours to run
-        return super().get_cache_key(f"{name}|{_CODE_VERSION}", filename)
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().load_bytecode(bucket)
-        except (OSError, ValueError, EOFError, TypeError):
-            bucket.reset()
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    try:
-        return _BytecodeCache()
-    except (RuntimeError, OSError):  # no safe temporary folder
-        return None
-
-
 @lru_cache(maxsize=ENVIRONMENTS)
-def environment(user_dir: Path | None = None, key: str = "") -> jinja2.Environment:
+def environment(
+    user_dir: Path | None = None, key: str = "", fast: bool = True
+) -> jinja2.Environment:
     """One environment per template folder (and ``key``, the digest of its templates when it was
     asked for: templates are compiled once and not looked at again): StrictUndefined; HTML and
     XML autoescaped. Only the latest few are kept: `digest serve` asks for a new one at each
-    template edit."""
+    template edit. ``fast``: with the speedups of :mod:`.jinja_speedups` (the same bytes,
+    sooner)."""
     loaders: list[jinja2.BaseLoader] = []
     if user_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(user_dir)))
     loaders.append(jinja2.FileSystemLoader(str(builtin_templates())))
-    env = _Environment(
+    kind = FastEnvironment if fast else jinja2.Environment
+    env = kind(
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(["html", "xml", "opml"], default_for_string=False),
@@ -432,10 +321,11 @@ def environment(user_dir: Path | None = None, key: str = "") -> jinja2.Environme
         lstrip_blocks=True,
         keep_trailing_newline=True,
         auto_reload=False,
-        bytecode_cache=_bytecode_cache(),
+        bytecode_cache=bytecode_cache() if fast else None,
     )
+    if fast:
+        env.filters["join"] = join
     env.filters.update(
-        join=join,
         marked=marked_html,
         md=md_escape,
         marked_md=marked_md,

@@ -12,7 +12,6 @@ FEED_ALL = "feeds/all.xml"
 RESERVED_SLUGS = frozenset({"all"})  # a topic named "All" must not write over FEED_ALL
 OPML = "feeds/feeds.opml"
 MARKDOWN_INDEX = "markdown/README.md"
-MANIFEST = "manifest.json"
 
 
 def day_page(date: dt.date) -> str:

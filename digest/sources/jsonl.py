@@ -19,6 +19,7 @@ import orjson
 
 from ..ids import ARXIV_ID, abs_url
 from ..model import Paper, Problem, title_id
+from ..rows import new_paper
 from ..text import author_names, clean
 from . import Context, Format, Item, iso_day, register
 
@@ -103,17 +104,11 @@ def record_to_paper(record: dict[str, Any], ctx: Context, fallback: dt.date) -> 
     upvotes = get("upvotes")
     if type(upvotes) is int:
         extra["upvotes"] = upvotes
-    return Paper.fast(
-        paper_id,
-        title,
-        abstract,
-        _date(record) or fallback,
-        ctx.name,
-        author_names(get("authors")),
-        url,
-        _categories(get("categories")),
-        extra,
-    )
+    return new_paper(
+        id=paper_id, title=title, abstract=abstract, date=_date(record) or fallback,
+        source=ctx.name, authors=author_names(get("authors")), url=url,
+        categories=_categories(get("categories")), extra=extra,
+    )  # fmt: skip
 
 
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:

@@ -24,20 +24,15 @@ import smtplib
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
-from .config import SmtpSettings
-from .deliveries import FAILED, SENDING, SENT, DeliveryLog
-from .errors import DigestError
+from ..config import SmtpSettings
+from ..deliveries import FAILED, SENDING, SENT, DeliveryLog
+from .plan import Outgoing, SendError
 
 log = logging.getLogger(__name__)
 
 MAX_DELAY = 30.0  # seconds: the longest wait between two attempts
-
-
-class SendError(DigestError):
-    """Nothing more can be sent this run (authentication, TLS, an unreachable server)."""
 
 
 class Temporary(Exception):
@@ -55,34 +50,6 @@ class Unreachable(Temporary):
 
 class Permanent(Exception):
     """The server refused this message for good (5xx)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One message to send: to whom (``key``: the address as recorded), its Message-ID and
-    bytes (made only when it is sent)."""
-
-    key: str
-    address: str
-    message_id: str
-    data: Callable[[], bytes]
-
-
-@dataclass
-class SendReport:
-    date: dt.date
-    sent: list[str] = field(default_factory=list)
-    already: int = 0  # sent by an earlier run
-    empty: int = 0  # nothing in their topics that day
-    uncertain: list[str] = field(default_factory=list)  # may have been taken: not resent
-    failed: dict[str, str] = field(default_factory=dict)  # address -> reason
-    rendered: int = 0  # letters rendered (one per distinct topic set)
-    dry_run: bool = False
-    stopped: str | None = None  # why the run stopped early
-
-    @property
-    def skipped(self) -> int:
-        return self.already + self.empty + len(self.uncertain)
 
 
 def _reply(text: bytes | str) -> str:
@@ -240,85 +207,64 @@ def _backoff(settings: SmtpSettings, attempt: int) -> float:
     return delay * (0.5 + random.random() / 2)
 
 
-def send_all(
-    date: dt.date,
-    items: Iterable[Outgoing],
-    mailer: Mailer,
-    deliveries: DeliveryLog | None,
-    report: SendReport,
-    progress: Callable[[int], None] | None = None,
-) -> SendReport:
-    """Send each item once, every outcome recorded in ``deliveries`` as it happens (``None``:
-    a preview, recorded nowhere). Stops early only when nothing more can be sent: the items
-    not tried are reported as failed, with the reason, and left for a rerun."""
-    pending = iter(items)
-    try:
-        for item in pending:
-            if progress:
-                progress(1)
+class SmtpDelivery:
+    """The :class:`~digest.send.plan.Delivery` by SMTP: each message delivered once over the
+    mailer's connection, retried on temporary failures, every outcome recorded in
+    ``deliveries`` as it happens (``None``: a preview, recorded nowhere)."""
+
+    def __init__(self, mailer: Mailer, date: dt.date, deliveries: DeliveryLog | None) -> None:
+        self.mailer = mailer
+        self.date = date
+        self.deliveries = deliveries
+
+    def close(self) -> None:
+        self.mailer.close()
+
+    def deliver(self, item: Outgoing) -> tuple[str, str]:
+        """Deliver one item, retrying temporary failures on a fresh connection: (status,
+        reason). Raises :class:`SendError` when nothing more can be sent.
+
+        A failure after the end of the message was sent (no reply, a dropped connection)
+        leaves the record at ``sending``: the server may have taken the message, so it is not
+        sent again."""
+        mailer, settings = self.mailer, self.mailer.settings
+        ended = False
+
+        def end() -> None:
+            nonlocal ended
+            self._mark(item, SENDING)
+            ended = True
+
+        reason, unreachable = "", False
+        for attempt in range(settings.retries + 1):
+            if attempt:
+                wait = _backoff(settings, attempt)
+                log.info("%s: %s; attempt %d in %.1fs", item.address, reason, attempt + 1, wait)
+                time.sleep(wait)
             try:
-                status, reason = _attempts(date, item, mailer, deliveries)
-            except SendError as exc:
-                report.stopped = str(exc)
-                report.failed[item.address] = str(exc)
+                ended = False
+                mailer.deliver(item, end)
+            except Temporary as exc:
+                mailer.drop()
+                reason, unreachable = str(exc), isinstance(exc, Unreachable)
+                if ended and not exc.answered:  # did the server take it? nobody can tell
+                    return SENDING, f"{reason} after the message was sent: not sent again"
+                if ended:  # refused, so certainly not delivered
+                    self._mark(item, FAILED, reason)
+                continue
+            except Permanent as exc:
+                reason = f"{exc} (permanent)"
                 break
-            if status == SENT:
-                report.sent.append(item.address)
-            elif status == SENDING:
-                report.uncertain.append(item.address)
-            else:
-                report.failed[item.address] = reason
-    finally:
-        mailer.close()
-    for item in pending:  # after a stop: not tried
-        report.failed[item.address] = f"not sent: {report.stopped}"
-    return report
+            self._mark(item, SENT)
+            return SENT, ""
+        else:
+            tries = settings.retries + 1
+            if unreachable:
+                raise SendError(f"{reason} ({tries} attempts)")
+            reason = f"{reason} (temporary; {tries} attempt{'s' if tries > 1 else ''})"
+        self._mark(item, FAILED, reason)
+        return FAILED, reason
 
-
-def _attempts(
-    date: dt.date, item: Outgoing, mailer: Mailer, deliveries: DeliveryLog | None
-) -> tuple[str, str]:
-    """Deliver one item, retrying temporary failures on a fresh connection: (status, reason).
-
-    A failure after the end of the message was sent (no reply, a dropped connection) leaves the
-    record at ``sending``: the server may have taken the message, so it is not sent again."""
-    settings = mailer.settings
-    ended = False
-
-    def end() -> None:
-        nonlocal ended
-        if deliveries is not None:
-            deliveries.mark(date, item.key, SENDING, item.message_id)
-        ended = True
-
-    reason, unreachable = "", False
-    for attempt in range(settings.retries + 1):
-        if attempt:
-            wait = _backoff(settings, attempt)
-            log.info("%s: %s; attempt %d in %.1fs", item.address, reason, attempt + 1, wait)
-            time.sleep(wait)
-        try:
-            ended = False
-            mailer.deliver(item, end)
-        except Temporary as exc:
-            mailer.drop()
-            reason, unreachable = str(exc), isinstance(exc, Unreachable)
-            if ended and not exc.answered:  # did the server take it? nobody can tell
-                return SENDING, f"{reason} after the message was sent: not sent again"
-            if ended and deliveries is not None:  # refused, so certainly not delivered
-                deliveries.mark(date, item.key, FAILED, item.message_id, reason)
-            continue
-        except Permanent as exc:
-            reason = f"{exc} (permanent)"
-            break
-        if deliveries is not None:
-            deliveries.mark(date, item.key, SENT, item.message_id)
-        return SENT, ""
-    else:
-        tries = settings.retries + 1
-        if unreachable:
-            raise SendError(f"{reason} ({tries} attempts)")
-        reason = f"{reason} (temporary; {tries} attempt{'s' if tries > 1 else ''})"
-    if deliveries is not None:
-        deliveries.mark(date, item.key, FAILED, item.message_id, reason)
-    return FAILED, reason
+    def _mark(self, item: Outgoing, status: str, reason: str = "") -> None:
+        if self.deliveries is not None:
+            self.deliveries.mark(self.date, item.key, status, item.message_id, reason)

@@ -1,0 +1,301 @@
+"""The commands that publish: build, serve, templates, init, send."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from .. import pipeline
+from ..config import is_example_url, split_address
+from ..errors import DigestError, PartialFailure
+from . import (
+    DATE,
+    _config,
+    _day,
+    _finish,
+    _progress,
+    _report_problems,
+    _stage_bar,
+    _warn,
+    config_option,
+    main,
+    offline_option,
+    today_option,
+)
+from .reading import _print_fetched, print_collect_report
+
+
+@main.command()
+@config_option
+@today_option
+@click.option(
+    "-o", "--out", type=click.Path(file_okay=False), help="Output folder (default: the config's)."
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Read every input file again, rank and render every date again.",
+)
+@offline_option
+def build(
+    config_path: str | None,
+    today: dt.datetime | None,
+    out: str | None,
+    force: bool,
+    offline: bool,
+) -> None:
+    """Fetch the URL sources, collect every source, rank each date and write the digest:
+    Markdown, HTML email (with text and .eml twins), RSS feeds and a static site, listed in
+    OUT/manifest.json. Only what changed is rewritten.
+
+    \b
+    Example:
+      digest build                      # ./digest.yaml, into its output folder
+      digest build -c my.yaml --out public
+      digest build --offline            # URL sources from their cached copies
+    """
+    config = _config(config_path)
+    report = pipeline.build(
+        config, _day(today) or dt.date.today(), out=Path(out) if out else None, force=force,
+        offline=offline, bar=_stage_bar, fetched=_print_fetched,
+    )  # fmt: skip
+    errors = _report_problems(report.collected.sources)
+    print_collect_report(report.collected)
+    w = report.written
+    stages = ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in report.seconds.items())
+    click.echo(
+        f"{report.dates} date(s): {len(report.ranked)} ranked, "
+        f"{len(report.rendered_dates)} rendered; "
+        f"{len(w.written)} file(s) written, {w.unchanged + w.kept} unchanged, "
+        f"{len(w.removed)} removed -> {report.out} in {sum(report.seconds.values()):.2f} s "
+        f"({stages})"
+    )
+    if report.dates and (report.out / "index.html").is_file():  # not without the site
+        click.echo(f"open {report.out / 'index.html'}  (or: digest serve)")
+    _finish(errors, report.collected.sources)
+
+
+@main.command()
+@config_option
+@click.option("-o", "--out", type=click.Path(file_okay=False), help="Folder to serve.")
+@click.option("-p", "--port", type=int, default=8000, show_default=True, help="Port (0: any free).")
+@click.option(
+    "--watch/--no-watch",
+    default=True,
+    show_default=True,
+    help="Build first (URL sources from their cached copies), then again whenever the config, "
+    "a template or a local source changes; open pages reload. --no-watch: serve as built.",
+)
+@click.option("--open", "open_page", is_flag=True, help="Open the home page in a browser.")
+@today_option
+def serve(
+    config_path: str | None,
+    out: str | None,
+    port: int,
+    watch: bool,
+    open_page: bool,
+    today: dt.datetime | None,
+) -> None:
+    """Preview the digest on http://127.0.0.1:PORT/ (local only; Ctrl-C stops), built again
+    as you edit the config, the templates or a source file.
+
+    \b
+    Example:
+      digest serve                      # build, serve on port 8000, rebuild on changes
+      digest serve --open               # and open it in a browser
+      digest serve --no-watch --out public
+    """
+    from .. import preview  # http.server, for this command alone
+
+    try:
+        if watch:
+            config = _config(config_path)
+            live = preview.Preview(
+                config, Path(out) if out else None, port, _say_now,
+                lambda: _day(today) or dt.date.today(),
+            )  # fmt: skip
+            folder, url, run, stop = live.out, live.url, live.run, live.close
+            watching = f", watching {live.watching} file(s)"
+        else:
+            folder = Path(out) if out else _config(config_path).output
+            if not (folder / "index.html").is_file():
+                raise DigestError(f"{folder}: nothing built yet; run `digest build` first")
+            server = preview.server(folder, port)
+            url = f"http://127.0.0.1:{server.server_port}/"
+            run, stop, watching = server.serve_forever, server.server_close, ""
+    except OSError as exc:
+        raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
+    click.echo(f"serving {folder} on {url}{watching} (Ctrl-C stops)")
+    if open_page:
+        _open(url)
+    try:
+        run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+
+
+def _open(url: str) -> None:
+    """Open ``url`` in the user's browser (the BROWSER variable, else the system's)."""
+    import webbrowser
+
+    if not webbrowser.open(url):
+        _warn(f"no browser to open; visit {url}")
+
+
+def _say_now(line: str) -> None:
+    click.echo(f"{dt.datetime.now():%H:%M:%S} {line}")
+
+
+@main.group(invoke_without_command=True)
+@config_option
+@click.pass_context
+def templates(ctx: click.Context, config_path: str | None) -> None:
+    """List the templates (every built-in one, and which your templates folder replaces),
+    or copy built-in ones there to edit. A file there replaces the built-in one with the same
+    path.
+
+    \b
+    Example:
+      digest templates                        # list them
+      digest templates copy site/day.html     # then edit templates/site/day.html
+    """
+    ctx.obj = config_path
+    if ctx.invoked_subcommand is not None:
+        return
+    from .. import scaffold
+    from ..render.env import builtin_templates
+
+    config = _config(config_path)
+    click.echo(f"built-in: {builtin_templates()}")
+    click.echo(f"yours:    {config.templates or '(none: set templates: in the config)'}")
+    for t in scaffold.template_files(config.templates):
+        if not t.builtin:
+            _warn(f"{t.name}: yours, but no built-in template has this name: it replaces nothing")
+        else:
+            click.echo(f"  {t.name}" + ("   <- yours" if t.yours else ""))
+
+
+@templates.command("copy")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def templates_copy(config_path: str | None, names: tuple[str, ...]) -> None:
+    """Copy built-in templates (by path, or a glob such as 'site/*') into your templates folder,
+    to edit; a file already there is kept as it is.
+
+    \b
+    Example:
+      digest templates copy site/day.html email/day.html
+      digest templates copy 'site/*'
+    """
+    from .. import scaffold
+
+    config = _config(config_path)
+    for name, copied in scaffold.copy_templates(config.templates, list(names)):
+        where = (config.templates or Path()) / name
+        click.echo(f"copied {where}" if copied else f"kept {where} (already yours)")
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    """Start a new digest in DIRECTORY: a commented digest.yaml, a sample feed and an empty
+    templates/ folder for your overrides. Existing files are never overwritten.
+
+    \b
+    Example:
+      digest init my-digest && cd my-digest && digest build
+    """
+    from .. import scaffold
+
+    created = scaffold.create(Path(directory))
+    for path in created:
+        click.echo(f"created {path}")
+    click.echo(
+        f"next: cd {directory} && digest build   (or digest serve: build, preview, rebuild as you edit)"
+    )
+
+
+@main.command()
+@config_option
+@click.option("--date", type=DATE, help="The date whose digest to send (default: the newest).")
+@click.option("--dry-run", is_flag=True, help="Write the .eml files that would be sent; send none.")
+@click.option("--to", "to", metavar="ADDRESS", help="Send one copy to ADDRESS only, unrecorded.")
+@click.option(
+    "-o",
+    "--out",
+    type=click.Path(file_okay=False),
+    help="With --dry-run: the folder for the .eml files (default: .digest/outbox/DATE).",
+)
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="Also send to those an earlier run stopped on mid-message (they may get it twice).",
+)
+def send(
+    config_path: str | None,
+    date: dt.datetime | None,
+    dry_run: bool,
+    to: str | None,
+    out: str | None,
+    resend_uncertain: bool,
+) -> None:
+    """Send the day's digest by email: each subscriber gets the topics they follow, exactly
+    once. A rerun after a crash or a failure sends only to those not yet served. The SMTP
+    password is read from the environment variable named by email.smtp.password_env.
+
+    \b
+    Example:
+      digest send --dry-run              # write .digest/outbox/DATE/*.eml
+      digest send --to me@example.org    # one preview copy
+      DIGEST_SMTP_PASSWORD=... digest send
+    """
+    config = _config(config_path)
+    if to is not None and split_address(to) is None:
+        raise click.BadParameter(f"not an email address: {to!r}", param_hint="--to")
+    if not dry_run and is_example_url(config.site_url):
+        _warn(
+            f"{config.file}: site_url is {config.site_url}, an example address: the letters' "
+            "links to the site lead nowhere; set site_url to where the site is published"
+        )
+    total = 1 if to else len(config.subscribers)
+    label = "writing" if dry_run else "sending"
+    with _progress(total, label, at_least=50) as progress:
+        report = pipeline.send(
+            config,
+            _day(date),
+            dry_run=dry_run,
+            to=to,
+            out=Path(out) if out else None,
+            resend_uncertain=resend_uncertain,
+            progress=progress,
+        )
+    for address in report.uncertain:
+        _warn(
+            f"{address}: an earlier run stopped while the server was taking the message; "
+            "not sent again (--resend-uncertain sends it)"
+        )
+    for address, reason in report.failed.items():
+        click.secho(f"failed: {address}: {reason}", fg="red", err=True)
+    skipped = [
+        f"{n} {what}"
+        for n, what in (
+            (report.already, "already sent"),
+            (report.empty, "with nothing in their topics"),
+            (len(report.uncertain), "uncertain"),
+        )
+        if n
+    ]
+    verb = "written" if report.dry_run else "sent"
+    click.echo(
+        f"{report.date}: {len(report.sent)} {verb}, {report.skipped} skipped"
+        + (f" ({', '.join(skipped)})" if skipped else "")
+        + f", {len(report.failed)} failed; {report.rendered} letter(s) rendered"
+    )
+    if report.stopped:
+        raise DigestError(f"stopped: {report.stopped}; a rerun sends to the rest")
+    if report.failed:
+        raise PartialFailure(f"{len(report.failed)} delivery(ies) failed; a rerun retries them")

@@ -1,0 +1,309 @@
+"""The commands that read: parse, collect, fetch, sources, dates, rank."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+import click
+
+from .. import pipeline
+from ..config import Config
+from ..errors import DigestError, PartialFailure
+from ..model import CollectReport, FetchResult, SourceStats
+from ..text import size as size_text
+from . import (
+    DATE,
+    _config,
+    _day,
+    _finish,
+    _progress,
+    _report_problems,
+    _warn,
+    config_option,
+    format_option,
+    main,
+    offline_option,
+    today_option,
+)
+
+
+@main.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per line.")
+@today_option
+@click.option("--date", type=DATE, help="The date of undated pages.")
+@format_option
+def parse(
+    sources: tuple[str, ...],
+    as_json: bool,
+    today: dt.datetime | None,
+    date: dt.datetime | None,
+    fmt: str | None,
+) -> None:
+    """Read SOURCE files (or globs) and print their papers, without touching the store.
+
+    Duplicates across the sources appear once. With --json each line is an object with id,
+    title, abstract, date (YYYY-MM-DD), source, url (or null), authors, categories and extra:
+    a stable interface for scripts.
+
+    \b
+    Example:
+      digest parse --json feeds/pages/*.txt | jq -r .title
+    """
+    papers, stats = pipeline.parse(
+        sources, _day(today) or dt.date.today(), date=_day(date), fmt=fmt
+    )
+    errors = _report_problems(stats)
+    out = sys.stdout
+    for paper in papers:
+        if as_json:
+            out.write(json.dumps(paper.to_json(), ensure_ascii=False) + "\n")
+        else:
+            out.write(f"{paper.date}  {paper.id:<24}  {paper.title}\n")
+    _finish(errors, stats)
+
+
+def _fetch_line(result: FetchResult) -> str:
+    if result.status == "fetched":
+        pages = f", {result.pages} pages" if result.pages > 1 else ""
+        tries = f", {result.attempts} attempts" if result.attempts > 1 else ""
+        partly = f"; {result.error}" if result.error else ""
+        return f"fetched {size_text(result.size)}{pages} in {result.seconds:.1f} s{tries}{partly}"
+    if result.status == "unchanged":
+        return "unchanged (304 Not Modified)"
+    if result.status == "offline":
+        assert result.copy is not None
+        return f"offline: the cached copy ({result.copy.described()})"
+    fallback = (
+        f"; falls back on the last good copy ({result.good.described()})"
+        if result.good
+        else "; no earlier copy to fall back on"
+    )
+    return f"FAILED: {result.error}{fallback}"
+
+
+def _print_fetched(result: FetchResult) -> None:
+    click.secho(
+        f"  {result.name}: {_fetch_line(result)}", err=True, fg="red" if result.failed else None
+    )
+
+
+def print_collect_report(report: CollectReport) -> None:
+    for day in report.dates:
+        click.echo(f"{day.date}  {day.new:6d} new  {day.seen:6d} already seen")
+    for s in report.sources:
+        unchanged = (
+            f"{s.unchanged_inputs} file(s) unchanged since last read, not read again "
+            f"({s.unchanged_papers} papers)"
+        )
+        if s.unchanged_inputs and not (s.read or s.dropped):
+            click.echo(f"  {s.name}: {unchanged}", err=True)
+            continue
+        reasons = ", ".join(f"{n} {r}" for r, n in sorted(s.drop_reasons.items()))
+        click.echo(
+            f"  {s.name}: {s.read} read, {s.new} new, {s.seen} already seen, "
+            f"{s.duplicates} duplicates merged, {s.dropped} dropped"
+            + (f" ({reasons})" if reasons else "")
+            + (f"; {unchanged}" if s.unchanged_inputs else ""),
+            err=True,
+        )
+    for warning in report.warnings:
+        _warn(warning)
+
+
+def _collect(
+    config: Config,
+    today: dt.date | None,
+    date: dt.date | None,
+    offline: bool = False,
+    force: bool = False,
+) -> None:
+    """Collect with a progress bar, print the report, fail at the end if a source failed."""
+    with _progress(pipeline.source_bytes(config.sources, config.root), "collecting") as progress:
+        report = pipeline.run_collect(
+            config, today or dt.date.today(), date=date, progress=progress, offline=offline,
+            fetched=_print_fetched, force=force,
+        )  # fmt: skip
+    errors = _report_problems(report.sources)
+    print_collect_report(report)
+    _finish(errors, report.sources)
+
+
+@main.command()
+@config_option
+@today_option
+@click.option("--date", type=DATE, help="The date of undated pages.")
+@offline_option
+@click.option(
+    "--force", is_flag=True, help="Read every input file, even those unchanged since last read."
+)
+def collect(
+    config_path: str | None,
+    today: dt.datetime | None,
+    date: dt.datetime | None,
+    offline: bool,
+    force: bool,
+) -> None:
+    """Fetch the URL sources, collect every source into the store and print, per date, how
+    many papers were new and how many already seen. An input file unchanged since a collect
+    read it in full is not read again.
+
+    \b
+    Example:
+      digest collect --config digest.yaml
+      digest collect --offline          # URL sources from their cached copies
+    """
+    _collect(_config(config_path), _day(today), _day(date), offline, force)
+
+
+@main.command(name="fetch")
+@config_option
+@click.option(
+    "-s", "--source", "names", multiple=True, help="Fetch only this source (by name); repeatable."
+)
+def fetch_command(config_path: str | None, names: tuple[str, ...]) -> None:
+    """Fetch every URL source into the cache beside the store, politely: conditional GET,
+    retries with backoff, a minimum interval per host, a deadline and a size cap (see the
+    config's fetch: section). Collecting is left to `digest collect` or `digest build`.
+
+    \b
+    Example:
+      digest fetch
+      digest fetch --source cs.CL
+    """
+    config = _config(config_path)
+    known = {s.name for s in config.sources if s.url}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise DigestError(
+            f"no URL source named {', '.join(map(repr, unknown))} "
+            f"(URL sources: {', '.join(sorted(known)) or 'none'})"
+        )
+    if not known:
+        click.echo("no URL sources in the config (give a source url: to fetch it)")
+        return
+    results = pipeline.fetch_only(config, names=names or None, done=_print_fetched)
+    failed = [r for r in results if r.failed]
+    fetched = sum(1 for r in results if r.status == "fetched")
+    unchanged = sum(1 for r in results if r.status == "unchanged")
+    click.echo(f"{fetched} fetched, {unchanged} unchanged, {len(failed)} failed")
+    if failed:
+        raise PartialFailure(f"{len(failed)} of {len(results)} source(s) could not be fetched")
+
+
+@main.command(name="sources")
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source per line.")
+def sources_command(config_path: str | None, as_json: bool) -> None:
+    """List the configured sources: where each comes from, its last fetch (time and status),
+    its cached copy, and how many papers its last collect read.
+
+    With --json each line has name, kind (file|url), location, format, last_fetch,
+    fetch_status (fetched|unchanged|failed), fetch_error, cached, last_collect, items, new and
+    errors (null where unknown): a stable interface for scripts.
+
+    \b
+    Example:
+      digest sources
+      digest sources --json | jq -r 'select(.fetch_status == "failed") | .name'
+    """
+    rows = pipeline.source_status(_config(config_path))
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no sources configured")
+        return
+    width = max(len(str(r["name"])) for r in rows)
+    for row in rows:
+        if row["kind"] == "url":
+            status = row["fetch_status"] or "never fetched"
+            when = f" {row['last_fetch']}" if row["last_fetch"] else ""
+            fetched = f"{status}{when}"
+            if row["fetch_error"]:
+                fetched += f" ({row['fetch_error']})"
+            if row["cached"] and row["fetch_status"] == "failed":
+                fetched += f"; cached copy from {row['cached']}"
+        else:
+            fetched = "file"
+        items = "never collected" if row["items"] is None else f"{row['items']} items"
+        if row["errors"]:
+            items += f", {row['errors']} error(s)"
+        click.echo(f"{row['name']!s:<{width}}  {items:<18}  {fetched}")
+        click.echo(f"{'':<{width}}  {row['location']}")
+
+
+@main.command()
+@config_option
+@click.option(
+    "--json", "as_json", is_flag=True, help='One object per line: {"date": ..., "papers": N}.'
+)
+def dates(config_path: str | None, as_json: bool) -> None:
+    """List the dates in the store with their paper counts.
+
+    \b
+    Example:
+      digest dates --json
+    """
+    config = _config(config_path)
+    for day, count in pipeline.list_dates(config):
+        if as_json:
+            click.echo(json.dumps({"date": day.isoformat(), "papers": count}))
+        else:
+            click.echo(f"{day}  {count}")
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per date.")
+@today_option
+@click.option(
+    "--date",
+    type=DATE,
+    help="With SOURCEs: the date of undated pages. Without: rank only this date of the store.",
+)
+@format_option
+def rank(
+    sources: tuple[str, ...],
+    config_path: str | None,
+    as_json: bool,
+    today: dt.datetime | None,
+    date: dt.datetime | None,
+    fmt: str | None,
+) -> None:
+    """Score papers against the config's topics and pick each date's highlights.
+
+    With SOURCE files it ranks them without touching the store (like `digest parse`);
+    without, it ranks the store's papers per date. With --json each line is an object with
+    id, title, date, score, topics (topic -> score), matched (topic -> keywords), highlight
+    and tldr: a stable interface for scripts.
+
+    \b
+    Example:
+      digest rank --json feeds/pages/*.txt | jq 'select(.highlight)'
+    """
+    config = _config(config_path)
+    if not config.topics:
+        raise DigestError(f"{config.file}: no topics to rank against; add a topics: section")
+    stats: list[SourceStats] = []
+    if sources:
+        days, stats = pipeline.rank_sources(
+            config, sources, _day(today) or dt.date.today(), date=_day(date), fmt=fmt
+        )
+    else:
+        days = pipeline.rank_store(config, date=_day(date))
+    errors = _report_problems(stats)
+    for day in days:
+        for scored in day.papers:
+            if as_json:
+                click.echo(json.dumps(scored.to_json(), ensure_ascii=False))
+            else:
+                star = "*" if scored.highlight else " "
+                click.echo(
+                    f"{day.date} {star} {scored.score:7.3f}  {scored.topic or '-':<16.16}  {scored.paper.title}"
+                )
+    _finish(errors, stats)

@@ -1,0 +1,398 @@
+"""The readers of values that are more than their type (registered by kind for
+:mod:`.schema`): lists of sources and topics, sizes, hosts, addresses, templates, files."""
+
+from __future__ import annotations
+
+import dataclasses
+import email.utils
+import re
+import urllib.parse
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from .. import sources as formats
+from ..model import OUTPUT_NAMES, Topic
+from .checks import Checker, kind_of
+from .lines import KeyPath
+from .schema import Value, declared, keys, kind, read_settings, read_value
+from .settings import SECURITY_PORTS, SmtpSettings, SourceSpec
+
+
+def read_field(c: Checker, cls: type, name: str, raw: Any, path: KeyPath) -> Any:
+    """One declared field of ``cls`` read on its own (a key of a list entry)."""
+    f = next(f for f in declared(cls) if f.name == name)
+    return read_value(Value(c, raw, path, f, {}, {}), cls)
+
+
+# -- paths and URLs ------------------------------------------------------------------------------
+
+
+@kind("path")
+def _path(v: Value) -> Path:
+    """A path relative to the config's folder (the store, the output)."""
+    text = v.c.string(v.raw, v.path) or str(v.default)
+    return (v.c.root / text).resolve()
+
+
+@kind("folder")
+def _folder(v: Value) -> Path | None:
+    text = v.c.string(v.raw, v.path)
+    if not text:
+        return None
+    if not (v.c.root / text).is_dir():
+        v.c.fail(v.path, f"no such folder: {text}")
+    return (v.c.root / text).resolve()
+
+
+@kind("file")
+def _file(v: Value) -> Path | None:
+    text = v.c.string(v.raw, v.path)
+    if not text:
+        return None
+    if not (v.c.root / text).is_file():
+        v.c.fail(v.path, f"no such file: {text}")
+    return (v.c.root / text).resolve()
+
+
+@kind("site-url")
+def _site_url(v: Value) -> str:
+    url: str = v.c.string(v.raw, v.path) or v.default
+    if not re.match(r"^https?://[^/\s]+", url):
+        v.c.fail(v.path, f"expected an http(s) URL, got {url!r}")
+    return url if url.endswith("/") else url + "/"
+
+
+def check_url(url: str) -> str | None:
+    """Why ``url`` cannot be a source URL, or None."""
+    if re.search(r"\s", url):
+        return "a URL has no spaces"
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        return f"expected an http:// or https:// URL, got {url!r}"
+    if not parts.hostname:
+        return f"no host in {url!r}"
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return f"bad port in {url!r}"
+    return None
+
+
+@kind("url")
+def _url(v: Value) -> str | None:
+    url = v.c.string(v.raw, v.path)
+    if url is None:
+        return None
+    url = url.strip()
+    if (why := check_url(url)) is not None:
+        v.c.fail(v.path, why)
+        return None
+    return url
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
+
+
+@kind("size")
+def _size(v: Value) -> int:
+    """A byte count: a number, or text such as ``20MB``, ``512 KB``, ``1.5 GiB``."""
+    value = v.raw
+    if value is None:
+        return v.default  # type: ignore[no-any-return]
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    match = _SIZE.match(value) if isinstance(value, str) else None
+    if match:
+        unit = (match[2] or "b").lower()[:1]
+        number = float(match[1]) * {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[unit]
+        if number >= 1:
+            return int(number)
+    v.c.fail(v.path, f"expected a size such as 20MB or a number of bytes, got {value!r}")
+    return v.default  # type: ignore[no-any-return]
+
+
+# -- fetch -----------------------------------------------------------------------------------
+
+
+@kind("contact")
+def _contact(v: Value) -> str | None:
+    contact = v.c.string(v.raw, v.path)
+    if contact and (re.search(r"[\r\n\x00-\x1f]", contact) or len(contact) > 200):
+        v.c.fail(v.path, "expected one line (an address or URL) of at most 200 characters")
+        return None
+    return contact
+
+
+@kind("hosts")
+def _hosts(v: Value) -> dict[str, float]:
+    """Hosts' own intervals, over the default ones."""
+    hosts = dict(v.default)
+    if v.raw is None:
+        return hosts
+    if not isinstance(v.raw, dict):
+        v.c.fail(v.path, f"expected a mapping of host: seconds, got {kind_of(v.raw)}")
+        return hosts
+    interval = v.values.get("min_interval", 1.0)
+    for host, seconds in v.raw.items():
+        where = (*v.path, host)
+        if not isinstance(host, str) or not re.match(r"^[\w.-]+$", host):
+            v.c.fail(where, f"expected a host name such as export.arxiv.org, got {host!r}")
+            continue
+        hosts[host.lower().rstrip(".")] = v.c.number(seconds, where, interval)
+    return hosts
+
+
+# -- email ----------------------------------------------------------------------------------------
+
+
+def split_address(text: str) -> tuple[str, str] | None:
+    """(display name, address) of ``Name <me@example.org>`` or ``me@example.org``; ``None``
+    when it is not one plausible address."""
+    if "\n" in text or "\r" in text or "," in text.partition("<")[2]:
+        return None
+    name, address = email.utils.parseaddr(text)
+    local, _, domain = address.rpartition("@")
+    if (
+        not local
+        or "." not in domain.strip(".")
+        or ".." in domain
+        or any(ch.isspace() or ch in '<>,;"\\' for ch in address)
+    ):
+        return None
+    return name, address
+
+
+@kind("address")
+def _address(v: Value) -> str:
+    text = v.c.string(v.raw, v.path)
+    if text is None:
+        return ""
+    found = split_address(text)
+    if found is None:
+        v.c.fail(v.path, f"expected an email address such as 'Name <me@example.org>', got {text!r}")
+        return ""
+    name, address = found
+    return email.utils.formataddr((name, address)) if name else address
+
+
+@kind("template")
+def _template(v: Value) -> str:
+    text: str = v.c.string(v.raw, v.path) or v.default
+    try:
+        jinja2.Environment().parse(text)
+    except jinja2.TemplateSyntaxError as exc:
+        v.c.fail(v.path, f"invalid template: {exc.message}")
+    return text
+
+
+@kind("unsubscribe-url")
+def _unsubscribe_url(v: Value) -> str | None:
+    url = v.c.string(v.raw, v.path)
+    if url and not re.match(r"^(https?://[^/\s]+|mailto:\S+@)", url):
+        v.c.fail(v.path, f"expected an http(s) or mailto: URL, got {url!r}")
+    return url
+
+
+@kind("port")
+def _port(v: Value) -> int:
+    default = SECURITY_PORTS.get(v.values.get("security", ""), v.default)
+    port: int = v.c.number(v.raw, v.path, default, minimum=1, integer=True)
+    if port > 65535:
+        v.c.fail(v.path, f"expected a port number up to 65535, got {port}")
+    return port
+
+
+@kind("env-name")
+def _env_name(v: Value) -> str:
+    name: str = v.c.string(v.raw, v.path) or v.default
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        v.c.fail(v.path, f"expected an environment variable name, got {name!r}")
+    return name
+
+
+@kind("smtp")
+def _smtp(v: Value) -> SmtpSettings | None:
+    c, value, path = v.c, v.raw, v.path
+    if value is None:
+        return None
+    if isinstance(value, dict) and "password" in value:
+        c.fail(
+            (*path, "password"),
+            "never put the password in the config: set it in an environment variable and name "
+            "that variable in password_env (default DIGEST_SMTP_PASSWORD)",
+        )
+        value = {k: v for k, v in value.items() if k != "password"}
+    settings = read_settings(c, SmtpSettings, value, path)
+    if settings.username and settings.security == "none":
+        c.warn((*path, "security"), "the password would cross the network unencrypted")
+    return settings if settings.host else None
+
+
+@kind("outputs")
+def _outputs(v: Value) -> tuple[str, ...] | None:
+    """The outputs named in ``outputs:`` (each once), or ``None`` (every output)."""
+    if v.raw is None:
+        return None
+    names = v.c.strings(v.raw, v.path, non_empty=True)
+    for index, name in enumerate(names):
+        if name not in OUTPUT_NAMES:
+            known = ", ".join(OUTPUT_NAMES)
+            v.c.fail((*v.path, index), f"unknown output {name!r} (known: {known})")
+    return tuple(dict.fromkeys(n for n in names if n in OUTPUT_NAMES))
+
+
+# -- sources ------------------------------------------------------------------------------------
+
+
+@kind("format")
+def _format(v: Value) -> str | None:
+    fmt = v.c.string(v.raw, v.path)
+    if fmt is not None and fmt not in formats.REGISTRY:
+        known = ", ".join(sorted({f.name for f in formats.formats()}))
+        v.c.fail(v.path, f"unknown format {fmt!r} (known: {known})")
+    return fmt
+
+
+@kind("source-name")
+@kind("source-path")
+@kind("topic-name")
+def _text(v: Value) -> str | None:
+    return v.c.string(v.raw, v.path)
+
+
+def url_name(url: str) -> str:
+    """A source name from a URL: the query of an arXiv API search, else the last part of the
+    path (``https://rss.arxiv.org/rss/cs.CL`` -> ``cs.CL``), else the host."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query).get("search_query")
+    if query and parts.path.rstrip("/").endswith("/api/query"):
+        return "arxiv-" + re.sub(r"[^\w.]+", "-", query[0]).strip("-").lower()
+    segments = [s for s in parts.path.split("/") if s]
+    if segments:
+        return re.sub(r"\.(?:xml|rss|atom|rdf|json|jsonl|txt|html?)$", "", segments[-1], flags=re.I)
+    return parts.hostname or url
+
+
+def default_name(pattern: str) -> str:
+    """A source name from a file or glob: the file's name, or the folder of a glob."""
+    parts = Path(pattern).parts
+    if parts and any(ch in parts[-1] for ch in "*?[") and len(parts) > 1:
+        return parts[-2]
+    return Path(pattern).stem or pattern
+
+
+@kind("sources")
+def _sources(v: Value) -> tuple[SourceSpec, ...]:
+    c = v.c
+    if v.raw is None:
+        return ()
+    if not isinstance(v.raw, list):
+        c.fail(v.path, f"expected a list, got {kind_of(v.raw)}")
+        return ()
+    specs: list[SourceSpec] = []
+    names: set[str] = set()
+    for index, entry in enumerate(v.raw):
+        spec = _source(c, (*v.path, index), {"path": entry} if isinstance(entry, str) else entry)
+        if spec is None:
+            continue
+        name = spec.name
+        if not name:
+            base = name = url_name(spec.url) if spec.url else default_name(spec.path)
+            suffix = 2
+            while name in names:
+                name, suffix = f"{base}-{suffix}", suffix + 1
+        elif name in names:
+            c.fail((*v.path, index, "name"), f"duplicate source name {name!r}")
+        names.add(name)
+        specs.append(dataclasses.replace(spec, name=name))
+    return tuple(specs)
+
+
+def _source(c: Checker, path: KeyPath, entry: Any) -> SourceSpec | None:
+    """One entry of ``sources``; its name may be left for the caller to choose."""
+    entry = c.mapping(entry, path, keys(SourceSpec))
+    if not entry:
+        if entry == {}:
+            c.fail(path, "expected a mapping with path:")
+        return None
+    pattern: str | None = ""
+    url = None
+    if "url" in entry:
+        if "path" in entry and isinstance(entry["url"], str):
+            c.fail(path, "give either path: (a file) or url: (fetched), not both")
+            return None
+        url = read_field(c, SourceSpec, "url", entry["url"], (*path, "url"))
+        if url is None:
+            return None
+    else:
+        if "max_pages" in entry:
+            c.warn((*path, "max_pages"), "only URL sources are paged; ignored")
+        pattern = c.string(entry.get("path"), (*path, "path"), required=True)
+    fields = {
+        name: read_field(c, SourceSpec, name, entry.get(name), (*path, name))
+        for name in ("max_pages", "format", "name", "date", "announce")
+    }
+    if pattern is None:
+        return None
+    return SourceSpec(
+        path="" if url else pattern, url=url, **{**fields, "name": fields["name"] or ""}
+    )
+
+
+# -- topics -------------------------------------------------------------------------------------
+
+
+@kind("keywords")
+def _keywords(v: Value) -> tuple[str, ...]:
+    words = v.c.strings(v.raw, v.path, non_empty=v.rules.get("required", False))
+    for index, word in enumerate(words):
+        if len(word) > 2 and word.startswith("/") and word.endswith("/"):
+            try:
+                re.compile(word[1:-1])
+            except re.error as exc:
+                v.c.fail((*v.path, index), f"invalid regular expression: {exc}")
+    return words
+
+
+@kind("topics")
+def _topics(v: Value) -> tuple[Topic, ...]:
+    c, value = v.c, v.raw
+    if value is None:
+        return ()
+    entries: list[tuple[KeyPath, str | None, Any]] = []
+    if isinstance(value, dict):
+        entries = [((*v.path, str(k)), str(k), body) for k, body in value.items()]
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            name = item.get("name") if isinstance(item, dict) else None
+            entries.append(((*v.path, index), name, item))
+    else:
+        c.fail(v.path, f"expected a mapping of topic names (or a list), got {kind_of(value)}")
+        return ()
+    topics: list[Topic] = []
+    seen: set[str] = set()
+    for path, name, body in entries:
+        if isinstance(body, list):  # `name: [kw, kw]` shorthand
+            body = {"keywords": body}
+        known = keys(Topic) if isinstance(value, list) else keys(Topic) - {"name"}
+        body = c.mapping(body, path, known)
+        if not body and not isinstance(body, dict):
+            continue
+        if isinstance(value, list):
+            name = c.string(body.get("name"), (*path, "name"), required=True)
+        if not name:
+            continue
+        if not re.fullmatch(r"[\w][\w .+-]*", name):
+            c.fail(path, f"topic name {name!r}: use letters, digits, spaces, '.', '+', '-' or '_'")
+            continue
+        if name.casefold() in seen:
+            c.fail(path, f"duplicate topic name {name!r}")
+        seen.add(name.casefold())
+        read = {
+            key: read_field(c, Topic, key, body.get(key), (*path, key))
+            for key in ("keywords", "exclude", "description", "weight")
+        }
+        topics.append(Topic(name=name, **read))
+    return tuple(topics)

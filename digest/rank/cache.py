@@ -1,0 +1,125 @@
+"""What a build keeps of its rankings: every date ranked once, and again only when its papers,
+the topics or the highlight rules changed. The rankings live in the store (as
+:func:`digest.rows.encode_day` bytes, keyed by what they were made from); this module reaches it
+only through :class:`RankedRows`, so ranking stays free of the store's code."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
+
+from .. import __version__
+from .. import workers as process_map
+from ..errors import StoreError
+from ..model import Highlights, Paper, RankedDay, Topic, cache_key
+from ..rows import CODEC, decode_day, encode_day
+from .score import Ranker, rank_day
+
+SAVE_EVERY = 64  # ranked dates saved per transaction
+
+RankedRow = tuple[dt.date, str, int, int, bytes]  # date, key, papers, highlights, ranking
+
+
+class RankedRows(Protocol):
+    """The store's side of the cache."""
+
+    def day_versions(self) -> dict[dt.date, tuple[int, int]]: ...
+    def ranked_keys(self) -> dict[dt.date, tuple[str, int, int]]: ...
+    def ranked(self, date: dt.date) -> tuple[str, bytes] | None: ...
+    def save_ranked(self, rows: Iterable[RankedRow]) -> None: ...
+    def papers_on(self, date: dt.date) -> list[Paper]: ...
+
+
+Progress = Callable[[int], None]
+
+
+class RankCache:
+    """The ranked dates of a store for a set of topics and highlight rules. ``reader`` opens
+    the store again read-only: in a worker process, each its own connection."""
+
+    def __init__(
+        self,
+        store: RankedRows,
+        topics: Sequence[Topic],
+        rules: Highlights,
+        reader: Callable[[], RankedRows],
+    ) -> None:
+        self.store = store
+        self.topics = tuple(topics)
+        self.rules = rules
+        self.reader = reader
+        self.base = cache_key(__version__, CODEC, self.topics, rules)
+        self.versions = store.day_versions()
+        self.ranked = store.ranked_keys()  # per date: (key, papers, highlights)
+
+    def key(self, date: dt.date) -> str:
+        """What a date's ranking is made from: its papers (their count and the run that last
+        changed them), the topics and the rules."""
+        return cache_key(self.base, self.versions[date])
+
+    def stale(self, force: bool = False) -> list[dt.date]:
+        """The dates whose ranking must be made (again), oldest first."""
+        return [
+            d for d in sorted(self.versions)
+            if force or self.ranked.get(d, ("",))[0] != self.key(d)
+        ]  # fmt: skip
+
+    def refresh(
+        self, dates: Sequence[dt.date], *, workers: int, progress: Progress | None = None
+    ) -> None:
+        """Rank ``dates`` (on ``workers`` processes when more than one), saving them as they
+        come, a few dozen per transaction."""
+        if not dates:
+            return
+        papers = sum(self.versions[d][0] for d in dates)
+        made = process_map.ordered_map(
+            _rank_stored, dates, workers=workers, init=_open,
+            initargs=(self.reader, self.topics, self.rules, papers, self.store if workers <= 1 else None),
+        )  # fmt: skip
+        batch: list[RankedRow] = []
+        for date, (count, highlights, data) in zip(dates, made, strict=True):
+            batch.append((date, self.key(date), count, highlights, data))
+            if len(batch) >= SAVE_EVERY:
+                self.store.save_ranked(batch)
+                batch = []
+            if progress:
+                progress(1)
+        self.store.save_ranked(batch)
+        self.ranked = self.store.ranked_keys()
+
+    def load(self, date: dt.date) -> RankedDay:
+        """A date's ranking as last made, with its papers from the store."""
+        return load_ranked(self.store, date)
+
+
+def load_ranked(store: RankedRows, date: dt.date) -> RankedDay:
+    """A date's ranking as a build last made it, with its papers from ``store``."""
+    found = store.ranked(date)
+    if found is None:
+        raise StoreError(f"{date}: not ranked")
+    return decode_day(date, store.papers_on(date), found[1])
+
+
+_WORKER: tuple[RankedRows, Ranker, Highlights] | None = None
+
+
+def _open(
+    reader: Callable[[], RankedRows],
+    topics: tuple[Topic, ...],
+    rules: Highlights,
+    papers: int,
+    store: RankedRows | None,
+) -> None:
+    """Set up a process to rank dates: its own store connection (``store`` in this process),
+    the topics compiled for how many papers it may rank."""
+    global _WORKER
+    _WORKER = (store or reader(), Ranker.compile(topics, papers=papers), rules)
+
+
+def _rank_stored(date: dt.date) -> tuple[int, int, bytes]:
+    """A date ranked from the store: (papers, highlights, the ranking encoded)."""
+    assert _WORKER is not None
+    store, ranker, rules = _WORKER
+    day = rank_day(date, store.papers_on(date), ranker, rules)
+    return len(day.papers), len(day.highlights), encode_day(day)

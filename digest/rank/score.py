@@ -1,0 +1,381 @@
+"""Rank: each date's papers scored against the topics, the highlights picked, a TL;DR each.
+
+Pure functions over model objects (no store, no sources, no disk), so dates can be ranked on
+other processes. The score, for a paper and a topic (see the README for how it was chosen):
+
+    score(topic) = weight * sum over the topic's keywords k that match of
+                   idf(k) * (TITLE * sat(tf_title(k)) + sat(tf_abstract(k)))
+
+    sat(tf) = tf * (K1 + 1) / (tf + K1)                  repeated mentions saturate
+    idf(k)  = F + (1 - F) * bm25_idf(df(k)) / bm25_idf(1)  1 for a keyword in one paper of the
+                                                         day, F = 0.5 for one in every paper
+    bm25_idf(n) = ln(1 + (N - n + 0.5) / (n + 0.5))      N papers that day, df: how many match k
+
+A match of an exclusion vetoes the topic for that paper (score 0). A paper's score is its best
+topic's. Ties break by upvotes (when a source gives them), then by id: deterministic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import enum
+import gc
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from .. import workers as process_map
+from ..model import Highlights, Paper, RankedDay, ScoredPaper, Topic
+from ..rows import decode_day, encode_day, new_scored, unmatched
+from .keywords import FEW_PAPERS, Matcher
+from .tldr import tldr
+
+TITLE = 2.0  # a title mention counts this many abstract mentions
+K1 = 3.0  # saturation: 1 mention -> 1.0, 2 -> 1.6, 5 -> 2.5, never more than 4 (chosen by measurement)
+IDF_FLOOR = 0.5  # a keyword in every paper of the day still counts half (chosen by measurement)
+THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
+DEFAULT_RULES = Highlights()
+
+
+class Detail(enum.IntEnum):
+    """Which papers of a date get a TL;DR, or the spans of their matched keywords (for
+    bolding): none, the highlights, every paper a topic matched, or every paper."""
+
+    NONE = 0
+    HIGHLIGHTS = 1
+    MATCHED = 2
+    ALL = 3
+
+    def wanted(self, scored: ScoredPaper, highlight: bool) -> bool:
+        return (
+            self is Detail.ALL
+            or (self is Detail.MATCHED and bool(scored.topics))
+            or (self is not Detail.NONE and highlight)
+        )
+
+
+@dataclass(frozen=True)
+class Ranker:
+    """Topics compiled once per config: a matcher over every keyword and exclusion, and for each
+    keyword the topics it counts for (``uses``) or vetoes (``vetoes``)."""
+
+    topics: tuple[Topic, ...]
+    matcher: Matcher
+    uses: Mapping[int, tuple[int, ...]]
+    vetoes: Mapping[int, tuple[int, ...]]
+    order: tuple[Mapping[int, int], ...]  # per topic: keyword -> its place in the config
+    alone: Mapping[int, tuple[str]]  # keyword -> (its text,): what a topic matched by it alone
+
+    @classmethod
+    def compile(
+        cls, topics: Sequence[Topic], matcher: Matcher | None = None, papers: int | None = None
+    ) -> Ranker:
+        """``matcher``: one already compiled over (at least) these topics' keywords;
+        ``papers``: how many papers it will rank, when known (few are ranked sooner by a
+        matcher that is quicker to build, see :data:`FEW_PAPERS`)."""
+        few = papers is not None and papers < FEW_PAPERS
+        keywords = [k for t in topics for k in (*t.keywords, *t.exclude)]
+        matcher = matcher or Matcher(keywords, few)
+        uses: dict[int, list[int]] = {}
+        vetoes: dict[int, list[int]] = {}
+        order = []
+        for t, topic in enumerate(topics):
+            ids = [matcher.index[k.strip()] for k in topic.keywords]
+            order.append({k: place for place, k in reversed(list(enumerate(ids)))})
+            for k in dict.fromkeys(ids):
+                uses.setdefault(k, []).append(t)
+            for k in dict.fromkeys(matcher.index[k.strip()] for k in topic.exclude):
+                vetoes.setdefault(k, []).append(t)
+        return cls(
+            tuple(topics),
+            matcher,
+            {k: tuple(v) for k, v in uses.items()},
+            {k: tuple(v) for k, v in vetoes.items()},
+            tuple(order),
+            {k: (text,) for k, text in enumerate(matcher.texts)},
+        )
+
+    def only(self, names: Sequence[str]) -> Ranker:
+        """The ranker of some of the topics, on the same compiled matcher (a keyword's weight
+        depends on that keyword alone, so the scores are those of a ranker compiled anew)."""
+        return Ranker.compile([t for t in self.topics if t.name in names], self.matcher)
+
+
+class _Saturation(dict[int, float]):
+    """tf -> factor * sat(tf), each value computed once: ``sat(tf) = tf * (K1 + 1) / (tf + K1)``."""
+
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def __missing__(self, tf: int) -> float:
+        value = self[tf] = self.factor * (tf * (K1 + 1) / (tf + K1))
+        return value
+
+
+_SAT = _Saturation(1.0)
+_TITLE_SAT = _Saturation(TITLE)
+
+
+@contextlib.contextmanager
+def _without_gc() -> Iterator[None]:
+    """Ranking makes many small containers and no reference cycles, so the cyclic collector
+    finds nothing; but each of its passes walks the heap, which holds every paper: at 100k
+    papers it took a third of the ranking time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def rank_day(
+    date: dt.date,
+    papers: Sequence[Paper],
+    ranker: Ranker,
+    rules: Highlights = DEFAULT_RULES,
+    *,
+    tldrs: Detail = Detail.MATCHED,
+    marks: Detail = Detail.MATCHED,
+) -> RankedDay:
+    """Score one date's papers, pick its highlights, and give the papers ``tldrs`` names a
+    TL;DR and those ``marks`` names the spans of their matched keywords (for bolding)."""
+    with _without_gc():
+        hits = _mentions(papers, ranker.matcher)
+        idf = _rarity(hits, len(papers))
+        scored, keys, sections, unmatched_count = _score(papers, hits, idf, ranker)
+        return _assemble(date, scored, keys, sections, unmatched_count, ranker, rules, tldrs, marks)
+
+
+def _mentions(papers: Sequence[Paper], matcher: Matcher) -> list[dict[int, float]]:
+    """Each paper's keywords, with the weight of their mentions before idf:
+    ``TITLE * sat(tf in the title) + sat(tf in the abstract)``."""
+    count_pair = matcher.count_pair
+    title_sat, sat = _TITLE_SAT, _SAT
+    hits: list[dict[int, float]] = []
+    for paper in papers:
+        in_title, in_abstract = count_pair(paper.title, paper.abstract)
+        if in_title:
+            found = {k: title_sat[tf] for k, tf in in_title.items()}
+            for k, tf in in_abstract.items():
+                found[k] = found[k] + sat[tf] if k in found else sat[tf]
+        else:
+            found = {k: sat[tf] for k, tf in in_abstract.items()}
+        hits.append(found)
+    return hits
+
+
+def _rarity(hits: list[dict[int, float]], n: int) -> dict[int, float]:
+    """Each keyword's idf among the date's ``n`` papers (see the module's docstring)."""
+    df = Counter(itertools.chain.from_iterable(hits))  # papers each keyword is in
+    top_idf = math.log(1 + (n - 1 + 0.5) / 1.5) if n > 1 else 1.0
+    return {
+        k: IDF_FLOOR
+        + (1 - IDF_FLOOR) * (math.log(1 + (n - d + 0.5) / (d + 0.5)) / top_idf if n > 1 else 1.0)
+        for k, d in df.items()
+    }
+
+
+def _score(
+    papers: Sequence[Paper], hits: list[dict[int, float]], idf: dict[int, float], ranker: Ranker
+) -> tuple[list[ScoredPaper], list[int], list[list[int]], int]:
+    """Every paper scored against every topic: the scored papers, in the papers' order; each
+    one's sort key; each topic's section as sort keys; how many papers no topic matched.
+
+    The order of a date and of each section is defined here and nowhere else: by score, ties
+    by upvotes, then id. Each paper's place in that tie order makes a sort key one integer,
+    ``(THOUSANDTHS - score in thousandths) * n + place``, and a sort key names its paper
+    (``key % n``). One loop of locals, for speed: this runs once per paper per date."""
+    n = len(papers)
+    places = sorted(range(n), key=[(-p.upvotes, p.id) for p in papers].__getitem__)
+    place = [0] * n
+    for position, i in enumerate(places):
+        place[i] = position
+    names = [t.name for t in ranker.topics]
+    weights = [t.weight for t in ranker.topics]
+    uses, vetoes, texts, order = ranker.uses, ranker.vetoes, ranker.matcher.texts, ranker.order
+    veto_words = frozenset(vetoes)
+    alone = ranker.alone
+    scored: list[ScoredPaper] = []
+    keys: list[int] = []
+    sections: list[list[int]] = [[] for _ in names]
+    unmatched_count = 0  # papers no topic matched: they sort last
+    last = THOUSANDTHS * n
+    for paper, found, at in zip(papers, hits, place, strict=True):
+        if not found:
+            scored.append(unmatched(paper))
+            keys.append(last + at)
+            unmatched_count += 1
+            continue
+        vetoed = (
+            {t for k in found if k in vetoes for t in vetoes[k]}
+            if veto_words and not veto_words.isdisjoint(found)
+            else None
+        )
+        totals: dict[int, float] = {}
+        words: dict[int, list[int]] = {}
+        for k in sorted(found):
+            if k not in uses:
+                continue  # an exclusion only
+            contribution = idf[k] * found[k]
+            for t in uses[k]:
+                if vetoed is not None and t in vetoed:
+                    continue
+                if t in totals:
+                    totals[t] += contribution
+                    words[t].append(k)
+                else:
+                    totals[t] = contribution
+                    words[t] = [k]
+        topic_scores: dict[str, float] = {}
+        matched: dict[str, tuple[str, ...]] = {}
+        best, best_milli = None, 0
+        base = last + at
+        for t in sorted(totals):
+            milli = int(totals[t] * weights[t] * 1000 + 0.5)  # the score in thousandths
+            if milli > 0:
+                name = names[t]
+                topic_scores[name] = milli / 1000
+                ks = words[t]
+                if len(ks) == 1:
+                    matched[name] = alone[ks[0]]
+                else:
+                    ks.sort(key=order[t].__getitem__)
+                    matched[name] = tuple([texts[k] for k in ks])
+                sections[t].append(base - milli * n)
+                if milli > best_milli:
+                    best, best_milli = name, milli
+        made = new_scored(
+            paper=paper, score=best_milli / 1000, topic=best, topics=topic_scores,
+            matched=matched, highlight=False, tldr=None, title_marks=(), abstract_marks=(),
+        )  # fmt: skip
+        scored.append(made)
+        unmatched_count += not topic_scores
+        keys.append(base - best_milli * n)
+    return scored, keys, sections, unmatched_count
+
+
+def _assemble(
+    date: dt.date,
+    scored: list[ScoredPaper],
+    keys: list[int],
+    sections: list[list[int]],
+    unmatched_count: int,
+    ranker: Ranker,
+    rules: Highlights,
+    tldrs: Detail,
+    marks: Detail,
+) -> RankedDay:
+    """The date in rank order, its highlights picked, TL;DRs and marks added where asked."""
+    n = len(scored)
+    order = sorted(keys)
+    by_key = dict(zip(keys, scored, strict=True))
+    final = [by_key[key] for key in order]
+    chosen = _pick_highlights(final, rules)
+    matcher = ranker.matcher
+    if tldrs >= Detail.MATCHED or marks >= Detail.MATCHED:
+        picked = set(chosen)
+        final = [_finish(s, at in picked, tldrs, marks, matcher) for at, s in enumerate(final)]
+    else:  # only the highlights change
+        for at in chosen:
+            final[at] = _finish(final[at], True, tldrs, marks, matcher)
+    by_place: list[ScoredPaper] = final[:1] * n
+    for s, key in zip(final, order, strict=True):
+        by_place[key % n] = s
+    names = [t.name for t in ranker.topics]
+    return RankedDay(
+        date=date,
+        papers=tuple(final),
+        highlights=tuple(final[at] for at in chosen),
+        sections={
+            name: tuple([by_place[key % n] for key in sorted(section)])
+            for name, section in zip(names, sections, strict=True)
+        },
+        unmatched=tuple(final[n - unmatched_count :]) if unmatched_count else (),
+    )
+
+
+def _pick_highlights(ordered: Sequence[ScoredPaper], rules: Highlights) -> list[int]:
+    """The top ``total`` papers at or above ``min_score``, each under its best topic, at most
+    ``per_topic`` from one topic; ``ordered`` is already in rank order (ties broken). Their
+    places in ``ordered``."""
+    chosen: list[int] = []
+    per_topic: dict[str, int] = {}
+    for at, s in enumerate(ordered):
+        if len(chosen) >= rules.total or s.score < rules.min_score:
+            break
+        if s.topic is None or per_topic.get(s.topic, 0) >= rules.per_topic:
+            continue
+        per_topic[s.topic] = per_topic.get(s.topic, 0) + 1
+        chosen.append(at)
+    return chosen
+
+
+def _finish(
+    s: ScoredPaper, highlight: bool, tldrs: Detail, marks: Detail, matcher: Matcher
+) -> ScoredPaper:
+    if not highlight and not tldrs.wanted(s, False) and not marks.wanted(s, False):
+        return s
+    title_marks: tuple[tuple[int, int], ...] = ()
+    abstract_marks: tuple[tuple[int, int], ...] = ()
+    if s.matched and marks.wanted(s, highlight):
+        index = matcher.index
+        keywords = {index[k] for ks in s.matched.values() for k in ks}
+        title_marks = tuple(matcher.spans(s.paper.title, keywords))
+        abstract_marks = tuple(matcher.spans(s.paper.abstract, keywords))
+    summary = tldr(s.paper.abstract, abstract_marks) if tldrs.wanted(s, highlight) else None
+    return replace(
+        s, highlight=highlight, tldr=summary, title_marks=title_marks, abstract_marks=abstract_marks
+    )
+
+
+# -- many dates ------------------------------------------------------------------------------
+
+Dates = list[tuple[dt.date, list[Paper]]]
+_SHARED: tuple[Ranker, Dates, Highlights, Detail, Detail] | None = None
+
+
+def _share(ranker: Ranker, items: Dates, rules: Highlights, tldrs: Detail, marks: Detail) -> None:
+    global _SHARED
+    _SHARED = (ranker, items, rules, tldrs, marks)
+
+
+def _rank_at(index: int) -> bytes:
+    """The date at ``index`` of the shared dates, ranked and encoded (papers named by id)."""
+    assert _SHARED is not None
+    ranker, items, rules, tldrs, marks = _SHARED
+    date, papers = items[index]
+    return encode_day(rank_day(date, papers, ranker, rules, tldrs=tldrs, marks=marks))
+
+
+def rank_days(
+    days: Mapping[dt.date, Sequence[Paper]] | Iterable[tuple[dt.date, Sequence[Paper]]],
+    ranker: Ranker,
+    rules: Highlights = DEFAULT_RULES,
+    *,
+    tldrs: Detail = Detail.MATCHED,
+    marks: Detail = Detail.MATCHED,
+    workers: int | None = None,
+) -> list[RankedDay]:
+    """Rank many dates, in date order, each on its own. Many dates are spread over ``workers``
+    processes (default: one per core; ``workers=1`` keeps everything in this process): they
+    inherit the compiled topics and the papers, rank a date each and send it back encoded."""
+    items = [(d, list(p)) for d, p in (days.items() if isinstance(days, Mapping) else days)]
+    count = process_map.count(len(items), workers)
+    if count <= 1:
+        with _without_gc():
+            return [rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks) for d, p in items]
+    encoded = process_map.ordered_map(
+        _rank_at, range(len(items)), workers=count, init=_share,
+        initargs=(ranker, items, rules, tldrs, marks),
+    )  # fmt: skip
+    with _without_gc():
+        return [
+            decode_day(date, papers, data)
+            for (date, papers), data in zip(items, encoded, strict=True)
+        ]

@@ -1,0 +1,72 @@
+"""The one process map: a job over many items (dates) on every core, the results in order.
+
+Ranking many dates (``digest rank``, a build) and rendering many dates (a build) both go
+through :func:`ordered_map`. Where processes fork, the workers inherit what ``init`` was given
+(the compiled topics, the papers of ``digest rank``'s files) without pickling; elsewhere it is
+pickled once per worker. Each item and each result is pickled, so items are small (a date, an
+index) and results are bytes or small tuples.
+
+Few items run in this process: starting workers costs more than it saves below
+:data:`MIN_ITEMS` (a daily build ranks and renders a date or two).
+"""
+
+from __future__ import annotations
+
+import collections
+import itertools
+import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+A = TypeVar("A")
+T = TypeVar("T")
+
+MIN_ITEMS = 24  # below this many items, one process is faster than starting others
+MAX_WORKERS = 8
+WINDOW = 4  # items under way per worker: results not yet taken wait in memory
+
+
+def count(items: int, requested: int | None = None) -> int:
+    """How many worker processes for ``items`` items: ``requested`` if given (1: none, this
+    process does the work), else one per core when there are enough items and processes can
+    be forked or spawned; 1 otherwise."""
+    if requested is not None:
+        return max(1, requested)
+    if items < MIN_ITEMS:
+        return 1
+    return min(os.cpu_count() or 1, MAX_WORKERS)
+
+
+def ordered_map(
+    job: Callable[[A], T],
+    items: Sequence[A],
+    *,
+    workers: int,
+    init: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> Iterator[T]:
+    """``job`` over ``items``, the results in the items' order. With ``workers`` > 1 the jobs
+    run on that many worker processes, each set up once by ``init(*initargs)``; otherwise
+    ``init`` runs here and so do the jobs. Only a few items per worker are under way at a time:
+    results the caller has not taken yet wait in memory, so the whole list at once
+    (``pool.map``) made memory grow with the number of items."""
+    if workers <= 1 or len(items) <= 1:
+        if init is not None:
+            init(*initargs)
+        yield from map(job, items)
+        return
+    import multiprocessing  # here: a daily build stays in this process
+    from concurrent.futures import ProcessPoolExecutor
+
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    with ProcessPoolExecutor(workers, context, init, initargs) as pool:
+        waiting = iter(items)
+        running = collections.deque(
+            pool.submit(job, item) for item in itertools.islice(waiting, workers * WINDOW)
+        )
+        while running:
+            result = running.popleft().result()
+            for item in itertools.islice(waiting, 1):
+                running.append(pool.submit(job, item))
+            yield result
