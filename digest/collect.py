@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import __version__, inputs
+from . import inputs
 from . import sources as formats
 from .config import Config, SourceSpec
 from .errors import SourceError
@@ -35,6 +35,7 @@ from .model import (
     normalize_title,
 )
 from .store import WRITE_CACHE_MB, Store
+from .version import __version__
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,7 @@ from .errors import DigestError
 # or digit: writer.check_path)
 EVENTS = "/.digest/events"
 _BODY_END = re.compile(rb"</body\s*>", re.IGNORECASE)
+SHUTDOWN_POLL = 0.05
 
 
 class Builds:
@@ -210,7 +211,11 @@ class Preview:
         self._seen: Stamp = {}
         self.build()
         self.httpd = server(self.out, port, self.builds)
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        # the server thread looks for a shutdown every SHUTDOWN_POLL s (socketserver's own
+        # 0.5 s made every close, and every test's teardown, wait that long)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": SHUTDOWN_POLL}, daemon=True
+        )
         self._thread.start()
 
     @property

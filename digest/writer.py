@@ -19,9 +19,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from . import __version__
 from .errors import DigestError
 from .model import Rendered, WriteReport
+from .version import __version__
 
 MANIFEST = "manifest.json"
 

@@ -263,3 +263,37 @@ def test_a_missing_subscribers_file_and_a_bad_header(tmp_path: Path) -> None:
     assert problems(tmp_path, DELIVERY) == [
         "people.csv line 1: expected the columns email, name, topics (and id), got mail, who"
     ]
+
+
+def test_the_readme_lists_every_key_as_declared() -> None:
+    """The README's config reference is the table the declarations make: a key added,
+    renamed or given another default without the README, or the other way round, fails."""
+    from digest.config.schema import reference
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    start = readme.index("<!-- config-reference")
+    start = readme.index("\n", start) + 1
+    end = readme.index("<!-- /config-reference -->")
+    assert readme[start:end] == reference(), "run python -m digest.config.schema"
+
+
+def test_every_declared_key_is_read_and_nothing_else_is_known(tmp_path: Path) -> None:
+    """Each key of the reference, given a wrong kind of value, is reported at its own path:
+    the checks and the declarations are one list."""
+    from digest.config.schema import declared, keys, sections, yaml_key
+    from digest.config.settings import Config
+
+    top = keys(Config)
+    assert top == {yaml_key(f).split(".")[0] for f in declared(Config)}
+    for _, cls, prefix in sections():
+        for f in declared(cls):
+            assert f.metadata["doc"] and not f.metadata["doc"].endswith("."), (prefix, f.name)
+    found = problems(
+        tmp_path,
+        "highlights: {total: x, per_topic: x, min_score: x}\nrecent_days: x\n"
+        "fetch: {timeout: x, deadline: x, retries: x, keep_days: x, max_size: x}\n",
+    )
+    for key in ["highlights.total", "highlights.per_topic", "highlights.min_score", "recent_days",
+                "fetch.timeout", "fetch.deadline", "fetch.retries", "fetch.keep_days",
+                "fetch.max_size"]:  # fmt: skip
+        assert any(p.startswith(key + ": ") for p in found), key

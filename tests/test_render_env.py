@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+from pathlib import Path
 
 import markdown
 import nh3
@@ -26,6 +27,8 @@ from digest.render.env import (
     wrap,
 )
 from digest.render.jinja_speedups import FastEnvironment, output_escape
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class Html:
@@ -170,3 +173,51 @@ def wrapped_by_definition(text: str, width: int, indent: int) -> str:
 @example("abcdefgh ab abcdefghij a", 4)
 def test_wrap_fills_lines_as_defined(text: str, width: int) -> None:
     assert wrap(text, width, 2) == wrapped_by_definition(text, width, 2)
+
+
+def test_the_jinja_internals_the_speedups_rely_on_are_there() -> None:
+    """render/jinja_speedups.py overrides these: a Jinja release that renames or reshapes
+    them must fail here, not give wrong pages."""
+    import inspect
+
+    import jinja2.compiler
+    import jinja2.runtime
+
+    hook = inspect.signature(jinja2.compiler.CodeGenerator._output_child_pre)
+    assert list(hook.parameters) == ["self", "node", "frame", "finalize"]
+    call = inspect.signature(jinja2.runtime.Context.call)
+    assert list(call.parameters)[:2] == ["_Context__self", "_Context__obj"]
+    assert "_block_vars" in inspect.getsource(jinja2.runtime.Context.call)
+    source = inspect.getsource(jinja2.compiler.CodeGenerator)
+    assert "_output_child_pre(" in source and "_output_child_post(" in source
+
+
+def test_the_speedups_render_every_output_byte_for_byte_as_plain_jinja(tmp_path: Path) -> None:
+    """Every built-in template over the sample's ranked dates, with digest's speedups and with
+    plain Jinja: the same files, byte for byte."""
+    import dataclasses
+
+    from digest.collect import group_by_date, parse_sources
+    from digest.config import load_config
+    from digest.model import DateInfo
+    from digest.pipeline import site_of
+    from digest.rank import Ranker, rank_days
+    from digest.render import render_day, summarize
+
+    config = load_config(ROOT / "digest.yaml")
+    papers, _ = parse_sources(config.sources, ROOT, dt.date(2026, 11, 23))
+    days = rank_days(group_by_date(papers), Ranker.compile(config.topics), config.highlights)
+    infos = [DateInfo(d.date, len(d.papers), len(d.highlights)) for d in reversed(days)]
+    fast = site_of(config, config.topics, infos)
+    plain = dataclasses.replace(fast, speedups=False)
+    assert fast.env is not plain.env
+
+    def made(site: object) -> dict[str, bytes]:
+        files = [f for day in days for f in render_day(day, site)]  # type: ignore[arg-type]
+        files += summarize(days[::-1], site)  # type: ignore[arg-type]
+        return {f.path: f.data for f in files}
+
+    ours, theirs = made(fast), made(plain)
+    assert len(ours) > 30 and ours.keys() == theirs.keys()
+    for path in ours:
+        assert ours[path] == theirs[path], path

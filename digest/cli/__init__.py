@@ -13,12 +13,12 @@ from typing import Any
 
 import click
 
-from .. import __version__
 from .. import sources as sources_registry
 from ..collect import Progress
 from ..config import Config, load_config
 from ..errors import DigestError, PartialFailure
 from ..model import SourceStats
+from ..version import __version__
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 

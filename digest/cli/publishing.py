@@ -10,6 +10,7 @@ import click
 from .. import pipeline
 from ..config import is_example_url, split_address
 from ..errors import DigestError, PartialFailure
+from ..send import SendReport
 from . import (
     DATE,
     _config,
@@ -273,6 +274,11 @@ def send(
             resend_uncertain=resend_uncertain,
             progress=progress,
         )
+    _print_send_report(report)
+
+
+def _print_send_report(report: SendReport) -> None:
+    """Who was sent what, who was skipped or failed; the exit status says whether all went."""
     for address in report.uncertain:
         _warn(
             f"{address}: an earlier run stopped while the server was taking the message; "

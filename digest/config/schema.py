@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
-from .checks import Checker, kind_of
+from .checks import Checker
 from .lines import KeyPath
 
 T = TypeVar("T")
@@ -179,23 +179,26 @@ def _type_name(cls: type, f: dataclasses.Field[Any]) -> str:
 
 
 def _shown(value: Any) -> str:
-    if value is None or value == () or value == "":
-        return ""
-    if dataclasses.is_dataclass(value):
-        return ""
+    """A default as the YAML would say it (``–`` for none)."""
+    if value is None or value == () or value == "" or dataclasses.is_dataclass(value):
+        return "–"
     if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, Mapping):
-        return "{" + ", ".join(f"{k}: {v:g}" for k, v in value.items()) + "}"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, int) and value >= 1 << 20 and value % (1 << 20) == 0:
-        return f"{value >> 20}MB"
-    return f"`{value}`".replace("|", "\\|")
+        text = "true" if value else "false"
+    elif isinstance(value, Mapping):
+        text = "{" + ", ".join(f"{k}: {v:g}" for k, v in value.items()) + "}"
+    elif isinstance(value, float):
+        text = f"{value:g}"
+    elif isinstance(value, int) and value >= 1 << 20 and value % (1 << 20) == 0:
+        text = f"{value >> 20}MB"
+    else:
+        text = str(value)
+    return f"`{text}`".replace("|", "\\|")
 
 
 def _rows(cls: type, prefix: str) -> Iterator[tuple[str, str, str, str]]:
     for f in declared(cls):
+        if f.metadata["rules"].get("kind") == "topic-name":
+            continue  # the key of the topic's entry (its own name: key only in a list)
         name = prefix + yaml_key(f)
         yield name, _type_name(cls, f), _shown(default_of(f)), f.metadata["doc"]
 
@@ -222,12 +225,11 @@ def reference() -> str:
     """The README's config reference: a table of every key, its type, default and what it
     does, made from the declarations (a test holds the README to it)."""
     lines = ["| key | type | default | what it does |", "| --- | --- | --- | --- |"]
-    for _heading, cls, prefix in sections():
+    for _, cls, prefix in sections():
         for name, type_name, default, doc in _rows(cls, prefix):
             lines.append(f"| `{name}` | {type_name} | {default} | {doc} |")
     return "\n".join(lines) + "\n"
 
 
-def describe(value: Any) -> str:
-    """For messages: what a value is."""
-    return kind_of(value)
+if __name__ == "__main__":  # `python -m digest.config.schema`: the README's reference table
+    print(reference(), end="")

@@ -109,7 +109,9 @@ def fetch_one(
     known: Known | None = None,
     now: dt.datetime | None = None,
 ) -> FetchResult:
-    """Fetch one URL source into a new copy (or confirm the cached one with a 304)."""
+    """Fetch one URL source into a new copy (or confirm the cached one with a 304). One
+    function, a little over the usual length: every path must finish or remove the copy's
+    folder, and they share its state."""
     assert spec.url is not None
     url = spec.url
     started = time.monotonic()

@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import __version__
 from ..config import FetchSettings
 from ..text import size as size_text
+from ..version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +212,8 @@ class Fetcher:
             raise _Retry(_network_reason(exc)) from None
 
     def _receive(self, r: httpx.Response, dest: Path, deadline: float) -> Download:
+        """A response's status judged and its body streamed into ``dest`` within the size cap
+        and the deadline."""
         import httpx
 
         s = self.settings
@@ -227,12 +229,7 @@ class Fetcher:
             raise FetchError(phrase + (f" from {final}" if final != str(r.request.url) else ""))
         if status != 200:
             raise FetchError(f"{phrase}: expected 200 OK")
-        length = r.headers.get("content-length")
-        if length and length.isdigit() and int(length) > s.max_size:
-            raise FetchError(
-                f"the response is {size_text(int(length))}, over the {size_text(s.max_size)} cap "
-                "(fetch.max_size)"
-            )
+        _check_length(r.headers.get("content-length"), s.max_size)
         size = 0
         partial = dest.with_name(dest.name + ".part")
         # A body trickling in under the read timeout would outlive the deadline: at the
@@ -272,6 +269,15 @@ class Fetcher:
             200, size, etag=r.headers.get("etag"), last_modified=r.headers.get("last-modified"),
             content_type=r.headers.get("content-type"), final_url=final,
         )  # fmt: skip
+
+
+def _check_length(length: str | None, cap: int) -> None:
+    """Refuse a body whose announced length is over the cap before reading it."""
+    if length and length.isdigit() and int(length) > cap:
+        raise FetchError(
+            f"the response is {size_text(int(length))}, over the {size_text(cap)} cap "
+            "(fetch.max_size)"
+        )
 
 
 class _Watchdog:

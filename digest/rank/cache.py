@@ -9,11 +9,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
-from .. import __version__
 from .. import workers as process_map
 from ..errors import StoreError
 from ..model import Highlights, Paper, RankedDay, Topic, cache_key
 from ..rows import CODEC, decode_day, encode_day
+from ..version import __version__
 from .score import Ranker, rank_day
 
 SAVE_EVERY = 64  # ranked dates saved per transaction

@@ -40,43 +40,13 @@ MAX_SURFACES = 4096  # inflected spellings of one phrase kept for the automaton
 # Endings that make a different word (derivation), checked after removing one inflection.
 _DERIVATIONAL = tuple(
     sorted(
-        [
-            "ization",
-            "isation",
-            "ation",
-            "ition",
-            "ion",
-            "ative",
-            "itive",
-            "ive",
-            "ity",
-            "ness",
-            "ment",
-            "ence",
-            "ance",
-            "ent",
-            "ant",
-            "er",
-            "or",
-            "ism",
-            "ist",
-            "ical",
-            "ic",
-            "al",
-            "ous",
-            "able",
-            "ible",
-            "ful",
-            "less",
-            "ship",
-            "hood",
-            "ize",
-            "ise",
-        ],
+        ["ization", "isation", "ation", "ition", "ion", "ative", "itive", "ive", "ity", "ness",
+         "ment", "ence", "ance", "ent", "ant", "er", "or", "ism", "ist", "ical", "ic", "al", "ous",
+         "able", "ible", "ful", "less", "ship", "hood", "ize", "ise"],
         key=len,
         reverse=True,
     )
-)
+)  # fmt: skip
 _ASCII_SEPARATORS = bytes.maketrans(b"-\t\n\r\x0b\x0c", b"      ")
 # What the automaton reads (see Matcher): word characters (lower case, or as written), separators
 # as spaces, any other character as "|". Other text: the same by regular expressions.
@@ -241,6 +211,45 @@ def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 FEW_PAPERS = 5_000
 
 
+def _patterns(
+    surfaces: dict[str, list[Entry]], inner: set[str]
+) -> tuple[list[bytes], list[Payload]]:
+    """The automaton's patterns and their payloads.
+
+    The automaton reads a text's bytes with word characters in lower case, separators as one
+    space and any other character as "|", between two "|". Each spelling is wrapped in the two
+    characters that may stand around a whole word (" " or "|" on either side), so every match
+    is a whole-word occurrence with no check afterwards. Its payload is the keyword's index, or
+    its entries when a match needs a second look (an acronym's case, a phrase that could overlap
+    itself, a spelling shared by keywords). A phrase's word followed by a run of separators
+    (two spaces) has the empty payload: the text is then collapsed and read again, as the
+    phrase may continue after the run.
+
+    Every pattern starts with " " or "|", and with three start bytes or fewer the automaton
+    first looks for them with memchr (a "prefilter"): here it would stop at every space and the
+    scan would take half as long again. Three patterns that cannot occur (a haystack holds no
+    control character) give it five start bytes, and no prefilter."""
+    patterns: list[bytes] = []
+    payloads: list[Payload] = []
+    for surface, entries in surfaces.items():
+        i, _, checks, overlaps = entries[0]
+        payload: Payload = (
+            i if len(entries) == 1 and not checks and not overlaps else tuple(entries)
+        )
+        for before in (b" ", b"|"):
+            for after in (b" ", b"|"):
+                patterns.append(before + surface.encode() + after)
+                payloads.append(payload)
+    for word in sorted(inner):
+        for before in (b" ", b"|"):
+            patterns.append(before + word.encode() + b"  ")
+            payloads.append(())
+    for never in _NEVER:
+        patterns.append(never)
+        payloads.append(())  # were one found, the slow path would still count right
+    return patterns, payloads
+
+
 class Matcher:
     """Counts keyword occurrences in texts. ``texts`` is the flat list of every distinct
     keyword (topic keywords and exclusions); results are indices into it. ``few``: only a few
@@ -253,12 +262,23 @@ class Matcher:
         self.keywords = tuple(compile_keyword(k, self.keys) for k in self.texts)
         self.index = {k: i for i, k in enumerate(self.texts)}
         self.regexes = [(i, kw.regex) for i, kw in enumerate(self.keywords) if kw.regex is not None]
-        # Every form once, numbered: by its first word's key or acronym (plural too) for the
-        # token path; every inflected spelling, lower case, one space between words, for the
-        # automaton.
         self._by_first: dict[tuple[str, str], list[tuple[int, int, Form]]] = {}
+        surfaces, inner = self._surfaces()
+        patterns, payloads = _patterns(surfaces, inner)
+        self._empty = len(patterns) == len(_NEVER)
+        self._payloads = payloads
+        kind = ahocorasick_rs.Implementation
+        self._automaton = ahocorasick_rs.BytesAhoCorasick(
+            patterns, implementation=kind.ContiguousNFA if few else kind.DFA
+        )
+
+    def _surfaces(self) -> tuple[dict[str, list[Entry]], set[str]]:
+        """Every form once, numbered: by its first word's key or acronym (plural too) for the
+        token path (``_by_first``); every inflected spelling, lower case, one space between
+        words, for the automaton (with its entries); and the spellings of a phrase's words
+        before its last."""
         surfaces: dict[str, list[Entry]] = {}
-        inner: set[str] = set()  # spellings of a phrase's words before its last
+        inner: set[str] = set()
         forms = (
             (i, f, w)
             for i, kw in enumerate(self.keywords)
@@ -279,42 +299,7 @@ class Matcher:
             for combo in itertools.islice(itertools.product(*options), MAX_SURFACES):
                 entry = (i, form_id, checks, overlaps)
                 surfaces.setdefault(" ".join(combo), []).append(entry)
-        # The automaton reads a text's bytes with word characters in lower case, separators as
-        # one space and any other character as "|", between two "|". Each spelling is wrapped in
-        # the two characters that may stand around a whole word (" " or "|" on either side), so
-        # every match is a whole-word occurrence with no check afterwards. Its payload is the
-        # keyword's index, or its entries when a match needs a second look (an acronym's case,
-        # a phrase that could overlap itself, a spelling shared by keywords). A phrase's word
-        # followed by a run of separators (two spaces) has the empty payload: the text is then
-        # collapsed and read again, as the phrase may continue after the run.
-        patterns: list[bytes] = []
-        payloads: list[Payload] = []
-        for surface, entries in surfaces.items():
-            i, _, checks, overlaps = entries[0]
-            payload: Payload = (
-                i if len(entries) == 1 and not checks and not overlaps else tuple(entries)
-            )
-            for before in (b" ", b"|"):
-                for after in (b" ", b"|"):
-                    patterns.append(before + surface.encode() + after)
-                    payloads.append(payload)
-        for word in sorted(inner):
-            for before in (b" ", b"|"):
-                patterns.append(before + word.encode() + b"  ")
-                payloads.append(())
-        self._empty = not patterns
-        # Every pattern starts with " " or "|", and with three start bytes or fewer the automaton
-        # first looks for them with memchr (a "prefilter"): here it would stop at every space and
-        # the scan would take half as long again. Three patterns that cannot occur (a haystack
-        # holds no control character) give it five start bytes, and no prefilter.
-        for never in _NEVER:
-            patterns.append(never)
-            payloads.append(())  # were one found, the slow path would still count right
-        self._payloads = payloads
-        kind = ahocorasick_rs.Implementation
-        self._automaton = ahocorasick_rs.BytesAhoCorasick(
-            patterns, implementation=kind.ContiguousNFA if few else kind.DFA
-        )
+        return surfaces, inner
 
     def __getstate__(self) -> dict[str, object]:
         return {"texts": self.texts, "few": self.few}

@@ -24,9 +24,9 @@ from typing import Any, Protocol
 
 import orjson
 
-from .. import __version__
 from .. import workers as process_map
 from ..model import RankedDay, WriteReport, cache_key
+from ..version import __version__
 from ..writer import Entry, Writer
 from . import (
     Site,

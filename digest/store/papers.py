@@ -117,6 +117,19 @@ class Papers(Connection):
                 moved_from.add(row[6])
             sightings.append((merged.id, paper.source, paper.date.isoformat()))
         changed = {r[6] for r in inserts} | {u[5] for u in updates} | moved_from
+        self._write(inserts, updates, rekeys, sightings, changed)
+        return result
+
+    def _write(
+        self,
+        inserts: list[tuple[Any, ...]],
+        updates: list[tuple[Any, ...]],
+        rekeys: list[tuple[str, str]],
+        sightings: list[tuple[str, str, str]],
+        changed: set[str],
+    ) -> None:
+        """A batch's changes: papers re-keyed, new, updated; the changed dates' counts; the
+        sightings."""
         for new_id, old_id in rekeys:
             self.db.execute("UPDATE papers SET id = ? WHERE id = ?", (new_id, old_id))
             self.db.execute(
@@ -142,7 +155,6 @@ class Papers(Connection):
             "min(sightings.date, excluded.date) WHERE excluded.date < sightings.date",
             sightings,
         )
-        return result
 
     def new_in_run(self) -> dict[dt.date, int]:
         """Per date, how many papers this run added (dates as merged, after the whole run)."""
