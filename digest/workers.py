@@ -13,6 +13,7 @@ Few items run in this process: starting workers costs more than it saves below
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +24,8 @@ T = TypeVar("T")
 
 MIN_ITEMS = 24  # below this many items, one process is faster than starting others
 MAX_WORKERS = 8
-WINDOW = 4  # items under way per worker: results not yet taken wait in memory
+WINDOW = 4  # tasks under way per worker: results not yet taken wait in memory
+MAX_CHUNK = 16  # items per task: fewer round trips between processes, a small result each
 
 
 def count(items: int, requested: int | None = None) -> int:
@@ -49,7 +51,9 @@ def ordered_map(
     run on that many worker processes, each set up once by ``init(*initargs)``; otherwise
     ``init`` runs here and so do the jobs. Only a few items per worker are under way at a time:
     results the caller has not taken yet wait in memory, so the whole list at once
-    (``pool.map``) made memory grow with the number of items."""
+    (``pool.map``) made memory grow with the number of items. Items go to the workers a few at
+    a time (up to :data:`MAX_CHUNK`): one item per task spent as long passing tasks between
+    processes as ranking them."""
     if workers <= 1 or len(items) <= 1:
         if init is not None:
             init(*initargs)
@@ -60,13 +64,20 @@ def ordered_map(
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    size = max(1, min(MAX_CHUNK, len(items) // (workers * WINDOW * 2)))
+    chunks = (items[at : at + size] for at in range(0, len(items), size))
+    task = functools.partial(_each, job)
     with ProcessPoolExecutor(workers, context, init, initargs) as pool:
-        waiting = iter(items)
         running = collections.deque(
-            pool.submit(job, item) for item in itertools.islice(waiting, workers * WINDOW)
+            pool.submit(task, chunk) for chunk in itertools.islice(chunks, workers * WINDOW)
         )
         while running:
-            result = running.popleft().result()
-            for item in itertools.islice(waiting, 1):
-                running.append(pool.submit(job, item))
-            yield result
+            results = running.popleft().result()
+            for chunk in itertools.islice(chunks, 1):
+                running.append(pool.submit(task, chunk))
+            yield from results
+
+
+def _each(job: Callable[[A], T], chunk: Sequence[A]) -> list[T]:
+    """A task of a worker: ``job`` over a few items."""
+    return [job(item) for item in chunk]
