@@ -155,6 +155,15 @@ class Topic:
     )
     description: str = setting("", "shown in the outputs (Markdown)")
     weight: float = setting(1.0, "multiplies the topic's scores", minimum=0)
+    examples: tuple[str, ...] = setting(
+        (),
+        "papers the topic is about: arXiv ids, titles, or files (BibTeX, CSL JSON, a list of ids)",
+        kind="examples",
+    )
+    avoid: tuple[str, ...] = setting(
+        (), "papers the topic must not count (as examples:); they push its profile away",
+        kind="examples",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -287,6 +296,7 @@ class ScoredPaper:
     tldr: str | None = None
     title_marks: tuple[tuple[int, int], ...] = ()
     abstract_marks: tuple[tuple[int, int], ...] = ()
+    related: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON form (``digest rank --json``): keep these keys stable."""
@@ -297,6 +307,7 @@ class ScoredPaper:
             "score": self.score,
             "topics": dict(self.topics),
             "matched": {k: list(v) for k, v in self.matched.items()},
+            "related": dict(self.related),
             "highlight": self.highlight,
             "tldr": self.tldr,
         }
@@ -324,6 +335,26 @@ class Highlights:
     total: int = setting(10, "highlights per date", minimum=0)
     per_topic: int = setting(3, "at most this many from one topic", minimum=1)
     min_score: float = setting(1.0, "below this score a paper is never a highlight", minimum=0)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """``ranking``: how keywords, each topic's learned profile and upvotes make one score
+    (see the README's Ranking section; the defaults were chosen by cross-validation)."""
+
+    history_days: int = setting(
+        365, "a topic's profile learns from the papers of this many days up to the newest",
+        minimum=1,
+    )
+    profile: float = setting(
+        1.0, "weight of the profile's similarity in the score; 0: keywords alone", minimum=0
+    )
+    examples: float = setting(1.0, "weight of a topic's examples in its profile", minimum=0)
+    avoid: float = setting(1.0, "weight of the papers to avoid, pushing a profile away", minimum=0)
+    upvotes: float = setting(
+        0.2, "a paper's score grows by up to this share with its upvotes among the day's; 0: off",
+        minimum=0,
+    )
 
 
 @dataclass(frozen=True)

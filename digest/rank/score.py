@@ -3,13 +3,19 @@
 Pure functions over model objects (no store, no sources, no disk), so dates can be ranked on
 other processes. The score, for a paper and a topic (see the README for how it was chosen):
 
-    score(topic) = weight * sum over the topic's keywords k that match of
-                   idf(k) * (TITLE * sat(tf_title(k)) + sat(tf_abstract(k)))
+    score(topic) = weight * (keywords + PROFILE * similarity) * community
 
+    keywords = sum over the topic's keywords k that match of
+               idf(k) * (TITLE * sat(tf_title(k)) + sat(tf_abstract(k)))
     sat(tf) = tf * (K1 + 1) / (tf + K1)                  repeated mentions saturate
     idf(k)  = F + (1 - F) * bm25_idf(df(k)) / bm25_idf(1)  1 for a keyword in one paper of the
                                                          day, F = 0.5 for one in every paper
     bm25_idf(n) = ln(1 + (N - n + 0.5) / (n + 0.5))      N papers that day, df: how many match k
+
+    similarity: the paper against the topic's learned profile (:mod:`.profile`), about 1 for a
+                paper like those the keywords match with confidence; a paper no keyword matches
+                counts for the topic when it reaches RELATED (and is then "related")
+    community = 1 + UPVOTES * ln(1 + upvotes) / ln(1 + the day's most upvotes)
 
 A match of an exclusion vetoes the topic for that paper (score 0). A paper's score is its best
 topic's. Ties break by upvotes (when a source gives them), then by id: deterministic.
@@ -28,16 +34,19 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from .. import workers as process_map
-from ..model import Highlights, Paper, RankedDay, ScoredPaper, Topic
+from ..model import Highlights, Paper, RankedDay, Ranking, ScoredPaper, Topic
 from ..rows import decode_day, encode_day, new_scored, unmatched
 from .keywords import FEW_PAPERS, Matcher
+from .profile import SHARED, Profiles
 from .tldr import tldr
 
 TITLE = 2.0  # a title mention counts this many abstract mentions
 K1 = 3.0  # saturation: 1 mention -> 1.0, 2 -> 1.6, 5 -> 2.5, never more than 4 (chosen by measurement)
 IDF_FLOOR = 0.5  # a keyword in every paper of the day still counts half (chosen by measurement)
+RELATED = 0.2  # a paper no keyword matches counts for a topic from this similarity on
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 DEFAULT_RULES = Highlights()
+DEFAULT_RANKING = Ranking()
 
 
 class Detail(enum.IntEnum):
@@ -68,14 +77,23 @@ class Ranker:
     vetoes: Mapping[int, tuple[int, ...]]
     order: tuple[Mapping[int, int], ...]  # per topic: keyword -> its place in the config
     alone: Mapping[int, tuple[str]]  # keyword -> (its text,): what a topic matched by it alone
+    profiles: Profiles | None = None  # the topics' learned profiles, in the topics' order
+    settings: Ranking = DEFAULT_RANKING
 
     @classmethod
     def compile(
-        cls, topics: Sequence[Topic], matcher: Matcher | None = None, papers: int | None = None
+        cls,
+        topics: Sequence[Topic],
+        matcher: Matcher | None = None,
+        papers: int | None = None,
+        *,
+        profiles: Profiles | None = None,
+        settings: Ranking = DEFAULT_RANKING,
     ) -> Ranker:
         """``matcher``: one already compiled over (at least) these topics' keywords;
         ``papers``: how many papers it will rank, when known (few are ranked sooner by a
-        matcher that is quicker to build, see :data:`FEW_PAPERS`)."""
+        matcher that is quicker to build, see :data:`FEW_PAPERS`); ``profiles``: the topics'
+        learned profiles (:func:`.profile.learn_all`), none for keywords alone."""
         few = papers is not None and papers < FEW_PAPERS
         keywords = [k for t in topics for k in (*t.keywords, *t.exclude)]
         matcher = matcher or Matcher(keywords, few)
@@ -96,12 +114,21 @@ class Ranker:
             {k: tuple(v) for k, v in vetoes.items()},
             tuple(order),
             {k: (text,) for k, text in enumerate(matcher.texts)},
+            profiles if settings.profile > 0 else None,
+            settings,
         )
 
     def only(self, names: Sequence[str]) -> Ranker:
-        """The ranker of some of the topics, on the same compiled matcher (a keyword's weight
-        depends on that keyword alone, so the scores are those of a ranker compiled anew)."""
-        return Ranker.compile([t for t in self.topics if t.name in names], self.matcher)
+        """The ranker of some of the topics, on the same compiled matcher and profiles (a
+        keyword's weight depends on that keyword alone, a profile on its topic alone, so the
+        scores are those of a ranker compiled anew)."""
+        chosen = [i for i, t in enumerate(self.topics) if t.name in names]
+        return Ranker.compile(
+            [self.topics[i] for i in chosen],
+            self.matcher,
+            profiles=self.profiles.subset(chosen) if self.profiles is not None else None,
+            settings=self.settings,
+        )
 
 
 class _Saturation(dict[int, float]):
@@ -201,13 +228,17 @@ def _score(
     uses, vetoes, texts, order = ranker.uses, ranker.vetoes, ranker.matcher.texts, ranker.order
     veto_words = frozenset(vetoes)
     alone = ranker.alone
+    profiles = ranker.profiles
+    lift = ranker.settings.profile
+    community = _community(papers, ranker.settings.upvotes)
     scored: list[ScoredPaper] = []
     keys: list[int] = []
     sections: list[list[int]] = [[] for _ in names]
     unmatched_count = 0  # papers no topic matched: they sort last
     last = THOUSANDTHS * n
-    for paper, found, at in zip(papers, hits, place, strict=True):
-        if not found:
+    for index, (paper, found, at) in enumerate(zip(papers, hits, place, strict=True)):
+        similar, terms = profiles.scores(paper.title, paper.abstract) if profiles else ({}, {})
+        if not found and not similar:
             scored.append(unmatched(paper))
             keys.append(last + at)
             unmatched_count += 1
@@ -232,17 +263,32 @@ def _score(
                 else:
                     totals[t] = contribution
                     words[t] = [k]
+        lifted: list[int] = []
+        for t, x in similar.items():
+            if t in totals:
+                totals[t] += lift * x
+            elif (
+                x >= RELATED
+                and (vetoed is None or t not in vetoed)
+                and profiles.shared(t, terms) >= SHARED  # type: ignore[union-attr]
+            ):
+                totals[t] = lift * x
+                lifted.append(t)
+        boost = community[index] if community else 1.0
         topic_scores: dict[str, float] = {}
         matched: dict[str, tuple[str, ...]] = {}
+        related: dict[str, str] = {}
         best, best_milli = None, 0
         base = last + at
         for t in sorted(totals):
-            milli = int(totals[t] * weights[t] * 1000 + 0.5)  # the score in thousandths
+            milli = int(totals[t] * weights[t] * boost * 1000 + 0.5)  # the score in thousandths
             if milli > 0:
                 name = names[t]
                 topic_scores[name] = milli / 1000
-                ks = words[t]
-                if len(ks) == 1:
+                ks = words.get(t)
+                if ks is None:
+                    related[name] = profiles.reason(t, terms)  # type: ignore[union-attr]
+                elif len(ks) == 1:
                     matched[name] = alone[ks[0]]
                 else:
                     ks.sort(key=order[t].__getitem__)
@@ -253,11 +299,26 @@ def _score(
         made = new_scored(
             paper=paper, score=best_milli / 1000, topic=best, topics=topic_scores,
             matched=matched, highlight=False, tldr=None, title_marks=(), abstract_marks=(),
+            related=related,
         )  # fmt: skip
         scored.append(made)
         unmatched_count += not topic_scores
         keys.append(base - best_milli * n)
     return scored, keys, sections, unmatched_count
+
+
+def _community(papers: Sequence[Paper], weight: float) -> list[float] | None:
+    """Each paper's community factor among the day's papers: ``1 + weight * ln(1 + upvotes) /
+    ln(1 + the day's most upvotes)``, from 1 to ``1 + weight``; None when no paper of the day
+    has upvotes (or the weight is 0)."""
+    if weight <= 0:
+        return None
+    votes = [p.upvotes for p in papers]
+    most = max(votes, default=0)
+    if most <= 0:
+        return None
+    top = math.log1p(most)
+    return [1.0 + weight * math.log1p(max(v, 0)) / top for v in votes]
 
 
 def _assemble(
