@@ -161,7 +161,8 @@ class Topic:
         kind="examples",
     )
     avoid: tuple[str, ...] = setting(
-        (), "papers the topic must not count (as examples:); they push its profile away",
+        (),
+        "papers the topic must not count (as examples:); they push its profile away",
         kind="examples",
     )
 
@@ -343,7 +344,8 @@ class Ranking:
     (see the README's Ranking section; the defaults were chosen by cross-validation)."""
 
     history_days: int = setting(
-        365, "a topic's profile learns from the papers of this many days up to the newest",
+        365,
+        "a topic's profile learns from the papers of this many days up to the newest",
         minimum=1,
     )
     profile: float = setting(
@@ -352,7 +354,8 @@ class Ranking:
     examples: float = setting(1.0, "weight of a topic's examples in its profile", minimum=0)
     avoid: float = setting(1.0, "weight of the papers to avoid, pushing a profile away", minimum=0)
     upvotes: float = setting(
-        0.2, "a paper's score grows by up to this share with its upvotes among the day's; 0: off",
+        0.2,
+        "a paper's score grows by up to this share with its upvotes among the day's; 0: off",
         minimum=0,
     )
 
@@ -432,6 +435,7 @@ class BuildReport:
     workers: int = 1
     written: WriteReport = field(default_factory=WriteReport)
     seconds: Mapping[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # from ranking: a topic's example that was not found
 
     @property
     def rendered_dates(self) -> tuple[dt.date, ...]:

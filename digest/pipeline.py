@@ -23,6 +23,7 @@ from . import workers as process_map
 from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .errors import DigestError
+from .examples import among, resolve
 from .model import (
     BuildReport,
     CollectReport,
@@ -36,6 +37,9 @@ from .model import (
 )
 from .rank import Detail, Ranker, rank_days
 from .rank.cache import RankCache, load_ranked
+from .rank.history import learn_from_store
+from .rank.keywords import Matcher
+from .rank.profile import Profiles, learn_all
 from .render import Site
 from .render import cache as render_cache
 from .render.env import templates_fingerprint
@@ -144,20 +148,50 @@ def rank_sources(
     *,
     date: dt.date | None = None,
     fmt: str | None = None,
-) -> tuple[list[RankedDay], list[SourceStats]]:
-    """Rank files without touching the store (``digest rank SOURCE...``)."""
+) -> tuple[list[RankedDay], list[SourceStats], list[str]]:
+    """Rank files without touching the store (``digest rank SOURCE...``): the papers given
+    are the history the topics' profiles learn from. TL;DRs for the highlights only. Returns
+    the ranked dates, the sources' statistics and warnings (examples not found)."""
     papers, stats = parse(paths, today, date=date, fmt=fmt)
-    ranker = Ranker.compile(config.topics)
-    return rank_days(group_by_date(papers), ranker, config.highlights, tldrs=Detail.ALL), stats
+    ranker = Ranker.compile(config.topics, papers=len(papers))
+    profiles, warnings = None, []
+    if config.ranking.profile > 0 and config.topics:
+        examples, avoid, warnings = resolve(config.topics, among(papers))
+        profiles = learn_all(
+            config.topics, papers, ranker.matcher, examples=examples, avoid=avoid,
+            example_weight=config.ranking.examples, avoid_weight=config.ranking.avoid,
+        )  # fmt: skip
+    ranker = Ranker.compile(
+        config.topics, ranker.matcher, profiles=profiles, settings=config.ranking
+    )
+    days = rank_days(group_by_date(papers), ranker, config.highlights, tldrs=Detail.HIGHLIGHTS)
+    return days, stats, warnings
 
 
-def rank_store(config: Config, *, date: dt.date | None = None) -> list[RankedDay]:
-    """Rank the store's papers of ``date`` (default: of every date), each date on its own."""
+def store_profiles(
+    config: Config, store: Store, matcher: Matcher
+) -> tuple[Profiles | None, list[str]]:
+    """The topics' profiles learned from the store (kept there between builds), and warnings
+    (examples not found)."""
+    if config.ranking.profile <= 0 or not config.topics:
+        return None, []
+    examples, avoid, warnings = resolve(config.topics, store.find_papers)
+    profiles = learn_from_store(store, config.topics, config.ranking, matcher, examples, avoid)
+    return profiles, warnings
+
+
+def rank_store(config: Config, *, date: dt.date | None = None) -> tuple[list[RankedDay], list[str]]:
+    """Rank the store's papers of ``date`` (default: of every date), each date on its own,
+    with the profiles learned from the store. TL;DRs for the highlights only."""
     ranker = Ranker.compile(config.topics)
     with Store(config.store) as store:
+        profiles, warnings = store_profiles(config, store, ranker.matcher)
         dates = [date] if date else [d for d, _ in store.dates()]
         days = {d: store.papers_on(d) for d in dates}
-    return rank_days(days, ranker, config.highlights, tldrs=Detail.ALL)
+    ranker = Ranker.compile(
+        config.topics, ranker.matcher, profiles=profiles, settings=config.ranking
+    )
+    return rank_days(days, ranker, config.highlights, tldrs=Detail.HIGHLIGHTS), warnings
 
 
 # -- build: collect -> rank -> render -> write -------------------------------------------------
@@ -210,9 +244,14 @@ def build(
         seconds = {"collect": time.perf_counter() - clock}
         with Store(config.store) as store:
             ranks = RankCache(
-                store, config.topics, config.highlights, functools.partial(Store.reader, store.path)
-            )
+                store, config.topics, config.highlights,
+                functools.partial(Store.reader, store.path), config.ranking,
+            )  # fmt: skip
             stale = ranks.stale(force)
+            warnings: list[str] = []
+            if stale:  # the profiles are learned only for a build that ranks
+                matcher = Ranker.compile(config.topics).matcher
+                ranks.profiles, warnings = store_profiles(config, store, matcher)
             if stale:
                 with bar("ranking", len(stale), "dates") as advance:
                     count = process_map.count(len(stale), workers)
@@ -233,6 +272,7 @@ def build(
         workers=done.workers,
         written=done.written,
         seconds=seconds,
+        warnings=tuple(warnings),
     )
 
 
@@ -285,9 +325,11 @@ def send(
             raise DigestError(f"{config.store}: no papers yet; run `digest build` first")
         date = date or known[-1]
         papers = store.papers_on(date)
+        profiles = store_profiles(config, store, Ranker.compile(config.topics).matcher)[0]
     if not papers:
         raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
     return sending.send(
         config, date, papers, lambda topics: site_of(config, topics), dry_run=dry_run, to=to,
         out=out, resend_uncertain=resend_uncertain, now=now, progress=progress,
+        profiles=profiles,
     )  # fmt: skip

@@ -97,7 +97,10 @@ def load_sets() -> list[LabelledSet]:
         raise SystemExit("labels.tsv does not match the sample pages")
     sets = [
         LabelledSet(
-            "ml", papers, topics, {t.name: {p.id: int(rows[p.title][t.name]) for p in papers} for t in topics}
+            "ml",
+            papers,
+            topics,
+            {t.name: {p.id: int(rows[p.title][t.name]) for p in papers} for t in topics},
         )
     ]
     for name in ("cv", "cs"):
@@ -111,7 +114,13 @@ def load_sets() -> list[LabelledSet]:
                     continue
                 seen.add(r["id"])
                 papers.append(
-                    Paper(r["id"], " ".join(r["title"].split()), " ".join(r["summary"].split()), DAY, name)
+                    Paper(
+                        r["id"],
+                        " ".join(r["title"].split()),
+                        " ".join(r["summary"].split()),
+                        DAY,
+                        name,
+                    )
                 )
         with open(folder / "labels.tsv", encoding="utf-8") as f:
             by_id = {r["id"]: r for r in csv.DictReader(f, delimiter="\t")}
@@ -123,7 +132,9 @@ def load_sets() -> list[LabelledSet]:
 # -- measures --------------------------------------------------------------------------------
 
 
-def measures(scores: Sequence[float], papers: Sequence[Paper], grades: Mapping[str, int]) -> tuple[float, float, float]:
+def measures(
+    scores: Sequence[float], papers: Sequence[Paper], grades: Mapping[str, int]
+) -> tuple[float, float, float]:
     """nDCG@10, P@10 and recall@20 of grade-2 papers; a paper scored 0 is not retrieved, and
     ties keep the pool's order (no scorer peeks at the labels)."""
     order = sorted(range(len(papers)), key=lambda i: -scores[i])
@@ -195,7 +206,9 @@ def digest_scores(
                     example_weight=ranking.examples, avoid_weight=ranking.avoid,
                 )  # fmt: skip
             ranker = Ranker.compile([topic], ranker.matcher, profiles=found, settings=ranking)
-            day = rank_day(DAY, s.papers, ranker, Highlights(), tldrs=Detail.NONE, marks=Detail.NONE)
+            day = rank_day(
+                DAY, s.papers, ranker, Highlights(), tldrs=Detail.NONE, marks=Detail.NONE
+            )
             by_id = {x.paper.id: x.score for x in day.papers}
             out[topic.name] = [by_id[p.id] for p in s.papers]
     return out
@@ -233,7 +246,9 @@ def bm25_scores(s: LabelledSet) -> Scores:
     return out
 
 
-def evaluate(s: LabelledSet, scores: Scores, leave_out: Mapping[str, Sequence[Paper]] | None = None) -> Result:
+def evaluate(
+    s: LabelledSet, scores: Scores, leave_out: Mapping[str, Sequence[Paper]] | None = None
+) -> Result:
     """Measures per topic; ``leave_out``: per topic, papers taken out of the pool."""
     result = {}
     for topic in s.topics:
@@ -275,7 +290,10 @@ def choose(
 
 
 def row(label: str, result: Result, topics: Sequence[Topic]) -> str:
-    cells = " | ".join(f"{result[t.name][0]:.3f} / {result[t.name][1]:.1f} / {result[t.name][2]:.2f}" for t in topics)
+    cells = " | ".join(
+        f"{result[t.name][0]:.3f} / {result[t.name][1]:.1f} / {result[t.name][2]:.2f}"
+        for t in topics
+    )
     m = macro(result)
     return f"| {label} | {cells} | **{m[0]:.3f}** / {m[1]:.2f} / {m[2]:.2f} |"
 
@@ -323,8 +341,20 @@ def main() -> None:
         print(row("today's ranker (keywords)", today, s.topics))
         print(row("keywords + profile", ours, s.topics))
         ex = examples[s.name]
-        print(row(f"+ examples ({EXAMPLES}/topic; pool without them)", evaluate(s, digest_scores(s, with_examples[s.name], examples=ex), ex), s.topics))
-        print(row("  today's ranker, same pool", evaluate(s, digest_scores(s, params, profile=False), ex), s.topics))
+        print(
+            row(
+                f"+ examples ({EXAMPLES}/topic; pool without them)",
+                evaluate(s, digest_scores(s, with_examples[s.name], examples=ex), ex),
+                s.topics,
+            )
+        )
+        print(
+            row(
+                "  today's ranker, same pool",
+                evaluate(s, digest_scores(s, params, profile=False), ex),
+                s.topics,
+            )
+        )
         print(row("  BM25, same pool", evaluate(s, bm25_scores(s), ex), s.topics))
         print("| + upvotes | no upvotes in this set: as above |")
         gain = macro(ours)[0] - max(macro(today)[0], macro(bm25)[0])

@@ -64,6 +64,8 @@ def build(
     )  # fmt: skip
     errors = _report_problems(report.collected.sources)
     print_collect_report(report.collected)
+    for warning in report.warnings:
+        _warn(warning)
     w = report.written
     stages = ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in report.seconds.items())
     click.echo(

@@ -160,7 +160,7 @@ _KIND_TYPES = {
     "contact": "text", "format": "format name", "source-name": "text", "source-path": "glob",
     "keywords": "list of text", "topic-name": "text", "sources": "list", "topics": "mapping",
     "subscribers": "list", "subscribers-file": "file", "outputs": "list of names",
-    "smtp": "mapping",
+    "smtp": "mapping", "examples": "list of text",
 }  # fmt: skip
 
 
@@ -206,7 +206,7 @@ def _rows(cls: type, prefix: str) -> Iterator[tuple[str, str, str, str]]:
 def sections() -> list[tuple[str, type, str]]:
     """Each part of the config the reference lists: (its heading, its dataclass, its key
     prefix)."""
-    from ..model import EmailSettings, Highlights, Subscriber, Topic
+    from ..model import EmailSettings, Highlights, Ranking, Subscriber, Topic
     from .settings import Config, FetchSettings, SmtpSettings, SourceSpec
 
     return [
@@ -214,6 +214,7 @@ def sections() -> list[tuple[str, type, str]]:
         ("each of `sources`", SourceSpec, "sources[]."),
         ("each topic", Topic, "topics.NAME."),
         ("`highlights`", Highlights, "highlights."),
+        ("`ranking`", Ranking, "ranking."),
         ("`email`", EmailSettings, "email."),
         ("`email.smtp`", SmtpSettings, "email.smtp."),
         ("each of `subscribers`", Subscriber, "subscribers[]."),

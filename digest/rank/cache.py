@@ -11,9 +11,11 @@ from typing import Protocol
 
 from .. import workers as process_map
 from ..errors import StoreError
-from ..model import Highlights, Paper, RankedDay, Topic, cache_key
+from ..model import Highlights, Paper, RankedDay, Ranking, Topic, cache_key
 from ..rows import CODEC, decode_day, encode_day
 from ..version import __version__
+from .history import profile_key
+from .profile import Profiles
 from .score import Ranker, rank_day
 
 SAVE_EVERY = 64  # ranked dates saved per transaction
@@ -35,8 +37,12 @@ Progress = Callable[[int], None]
 
 
 class RankCache:
-    """The ranked dates of a store for a set of topics and highlight rules. ``reader`` opens
-    the store again read-only: in a worker process, each its own connection."""
+    """The ranked dates of a store for a set of topics, ranking settings and highlight rules.
+    ``reader`` opens the store again read-only: in a worker process, each its own connection.
+
+    A date's ranking is kept while its papers, the topics (examples included), the settings and
+    the rules are unchanged: the profiles a date was ranked with are those of the build that
+    ranked it, so a store that grows re-ranks only its new dates."""
 
     def __init__(
         self,
@@ -44,12 +50,18 @@ class RankCache:
         topics: Sequence[Topic],
         rules: Highlights,
         reader: Callable[[], RankedRows],
+        settings: Ranking | None = None,
+        profiles: Profiles | None = None,
     ) -> None:
         self.store = store
         self.topics = tuple(topics)
         self.rules = rules
         self.reader = reader
-        self.base = cache_key(__version__, CODEC, self.topics, rules)
+        self.settings = settings or Ranking()
+        self.profiles = profiles
+        self.base = cache_key(
+            __version__, CODEC, self.topics, rules, profile_key(self.topics, self.settings)
+        )
         self.versions = store.day_versions()
         self.ranked = store.ranked_keys()  # per date: (key, papers, highlights)
 
@@ -75,7 +87,10 @@ class RankCache:
         papers = sum(self.versions[d][0] for d in dates)
         made = process_map.ordered_map(
             _rank_stored, dates, workers=workers, init=_open,
-            initargs=(self.reader, self.topics, self.rules, papers, self.store if workers <= 1 else None),
+            initargs=(
+                self.reader, self.topics, self.rules, papers,
+                self.store if workers <= 1 else None, self.settings, self.profiles,
+            ),
         )  # fmt: skip
         batch: list[RankedRow] = []
         for date, (count, highlights, data) in zip(dates, made, strict=True):
@@ -110,11 +125,14 @@ def _open(
     rules: Highlights,
     papers: int,
     store: RankedRows | None,
+    settings: Ranking,
+    profiles: Profiles | None,
 ) -> None:
     """Set up a process to rank dates: its own store connection (``store`` in this process),
-    the topics compiled for how many papers it may rank."""
+    the topics compiled for how many papers it may rank, with their profiles."""
     global _WORKER
-    _WORKER = (store or reader(), Ranker.compile(topics, papers=papers), rules)
+    ranker = Ranker.compile(topics, papers=papers, profiles=profiles, settings=settings)
+    _WORKER = (store or reader(), ranker, rules)
 
 
 def _rank_stored(date: dt.date) -> tuple[int, int, bytes]:

@@ -54,18 +54,202 @@ MIN_DOCS = 1  # a term must be in this many confident papers (when there are at 
 
 # Words that carry no topic: English function words and the boilerplate of abstracts.
 STOPWORDS = frozenset(
-    """a about above after again against all also although am among an and any are as at be
-    because been before being below between both but by can could did do does doing down during
-    each either et etc few for from further had has have having he her here hers him his how
-    however i if in into is it its itself just may me might more most much must my no nor not
-    now of off on once only or other our ours out over own per same she should so some such than
-    that the their theirs them then there these they this those through thus to too under until
-    up upon us very via was we were what when where whether which while who whom why will with
-    within without would yet you your also al eg ie vs paper papers propose proposes proposed
-    present presents show shows shown demonstrate demonstrates result results approach approaches
-    method methods novel new using use used uses based existing furthermore moreover therefore
-    work works study studies introduce introduces achieve achieves achieved significantly
-    respectively well often many several various first second one two three different""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "although",
+        "am",
+        "among",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "either",
+        "et",
+        "etc",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "however",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "may",
+        "me",
+        "might",
+        "more",
+        "most",
+        "much",
+        "must",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "out",
+        "over",
+        "own",
+        "per",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "thus",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "upon",
+        "us",
+        "very",
+        "via",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "within",
+        "without",
+        "would",
+        "yet",
+        "you",
+        "your",
+        "also",
+        "al",
+        "eg",
+        "ie",
+        "vs",
+        "paper",
+        "papers",
+        "propose",
+        "proposes",
+        "proposed",
+        "present",
+        "presents",
+        "show",
+        "shows",
+        "shown",
+        "demonstrate",
+        "demonstrates",
+        "result",
+        "results",
+        "approach",
+        "approaches",
+        "method",
+        "methods",
+        "novel",
+        "new",
+        "using",
+        "use",
+        "used",
+        "uses",
+        "based",
+        "existing",
+        "furthermore",
+        "moreover",
+        "therefore",
+        "work",
+        "works",
+        "study",
+        "studies",
+        "introduce",
+        "introduces",
+        "achieve",
+        "achieves",
+        "achieved",
+        "significantly",
+        "respectively",
+        "well",
+        "often",
+        "many",
+        "several",
+        "various",
+        "first",
+        "second",
+        "one",
+        "two",
+        "three",
+        "different",
+    ]
 )
 
 _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
@@ -264,9 +448,7 @@ def learn(
     typical = statistics.median(sims) if sims else 0.0
     if typical <= 0:  # nothing to learn from yet: one mention of the heaviest term
         typical = max(kept.values(), default=1.0) * saturate(1, average, average)
-    marks = tuple(
-        (e.title, frozenset(w for w in bag(e, stems)[0] if w in kept)) for e in examples
-    )
+    marks = tuple((e.title, frozenset(w for w in bag(e, stems)[0] if w in kept)) for e in examples)
     return Profile(topic.name, kept, shown, typical, len(confident), marks)
 
 
@@ -402,9 +584,7 @@ class Profiles:
         other.__dict__.update(self.__dict__)
         other.profiles = tuple(self.profiles[i] for i in chosen)
         renumber = {old: new for new, old in enumerate(chosen)}
-        other.uses = [
-            tuple((renumber[t], x) for t, x in use if t in renumber) for use in self.uses
-        ]
+        other.uses = [tuple((renumber[t], x) for t, x in use if t in renumber) for use in self.uses]
         return other
 
     def reason(self, t: int, found: Mapping[int, int]) -> str:
@@ -511,9 +691,7 @@ def learn_all(
     examples, avoid = examples or {}, avoid or {}
     picked = confident_papers(topics, history, matcher)
     profiles = [
-        learn(
-            t, found, stats, stems, examples.get(t.name, ()), avoid.get(t.name, ()), **settings
-        )  # type: ignore[arg-type]
+        learn(t, found, stats, stems, examples.get(t.name, ()), avoid.get(t.name, ()), **settings)  # type: ignore[arg-type]
         for t, found in zip(topics, picked, strict=True)
     ]
     seen = [*history, *(p for ps in examples.values() for p in ps)]

@@ -4,7 +4,7 @@ collects bring them again."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -209,6 +209,47 @@ class Papers(Connection):
                 "SELECT source FROM sightings WHERE paper_id = ? ORDER BY date, source", (paper_id,)
             )
         ]  # fmt: skip
+
+    def papers_between(self, first: dt.date, last: dt.date) -> list[Paper]:
+        """The papers first seen from ``first`` to ``last`` (both included), oldest first."""
+        rows = self.db.execute(
+            f"SELECT {_COLUMNS} FROM papers WHERE date BETWEEN ? AND ? ORDER BY date, rowid",
+            (first.isoformat(), last.isoformat()),
+        )
+        return [paper_from_row(r) for r in rows]
+
+    def find_papers(self, ids: Sequence[str], titles: Sequence[str]) -> list[Paper]:
+        """The papers with these ids, and those with these titles (as :func:`title_number`
+        identifies a title)."""
+        rows = list(self._existing("id", ids).values())
+        rows += self._existing("title_key", [title_number(t) for t in titles]).values()
+        return [paper_from_row(r) for r in rows]
+
+    def texts_after(self, rowid: int) -> Iterator[tuple[int, str, str]]:
+        """(rowid, title, abstract) of the papers stored after ``rowid``, in rowid order."""
+        yield from self.db.execute(
+            "SELECT rowid, title, abstract FROM papers WHERE rowid > ? ORDER BY rowid", (rowid,)
+        )
+
+    def term_counts(self) -> tuple[int, int, int, dict[str, int]]:
+        """The term statistics kept: (the last rowid counted, papers, their characters, stem ->
+        papers holding it)."""
+        upto, papers, length = (
+            int(self.note(f"terms.{k}") or 0) for k in ("upto", "papers", "length")
+        )
+        return upto, papers, length, dict(self.db.execute("SELECT stem, df FROM terms"))
+
+    def add_term_counts(self, upto: int, papers: int, length: int, df: Mapping[str, int]) -> None:
+        """Add counts of the papers up to rowid ``upto`` to the term statistics."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO terms VALUES (?, ?) ON CONFLICT DO UPDATE SET df = df + excluded.df",
+                df.items(),
+            )
+            self.set_note("terms.upto", str(upto))
+            for key, value in (("papers", papers), ("length", length)):
+                old = int(self.note(f"terms.{key}") or 0)
+                self.set_note(f"terms.{key}", str(old + value))
 
     def count(self) -> int:
         """How many papers the store holds."""
