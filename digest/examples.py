@@ -40,6 +40,14 @@ def arxiv_id(text: str) -> str | None:
     return match[1] if match else None
 
 
+def as_arxiv_id(text: str) -> str | None:
+    """The arXiv id (without version) when ``text`` is one (or an arXiv URL), else None."""
+    match = ARXIV_ID.fullmatch(
+        text.strip().removeprefix("https://").removeprefix("http://").removeprefix("arxiv.org/")
+    )
+    return match[1] if match else None
+
+
 def _clean(text: str) -> str:
     return " ".join(re.sub(r"[{}\\]", "", text).split())
 
@@ -130,7 +138,7 @@ def parse_entry(entry: str) -> tuple[list[Wanted], str | None]:
 
 
 def _one(text: str, origin: str | None) -> tuple[Wanted, None]:
-    found = arxiv_id(text) if ARXIV_ID.fullmatch(text.strip()) else None
+    found = as_arxiv_id(text)
     where = f"{origin}: {text}" if origin else text
     return (Wanted(where, arxiv_id=found) if found else Wanted(where, title=text.strip())), None
 

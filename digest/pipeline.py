@@ -23,7 +23,7 @@ from . import workers as process_map
 from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .errors import DigestError
-from .examples import among, resolve
+from .examples import among, as_arxiv_id, resolve
 from .model import (
     BuildReport,
     CollectReport,
@@ -192,6 +192,32 @@ def rank_store(config: Config, *, date: dt.date | None = None) -> tuple[list[Ran
         config.topics, ranker.matcher, profiles=profiles, settings=config.ranking
     )
     return rank_days(days, ranker, config.highlights, tldrs=Detail.HIGHLIGHTS), warnings
+
+
+def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> list[str]:
+    """Append ``like`` or ``unlike`` lines for ``papers`` (arXiv ids or titles) and ``topic`` to
+    the feedback file beside the config (``digest like`` / ``digest unlike``); what to tell the
+    user, a line per paper."""
+    titles: dict[str, str] = {}
+    if config.store.is_file():
+        with Store(config.store) as store:
+            ids = [i for i in map(as_arxiv_id, papers) if i]
+            for found in store.find_papers(ids, []):
+                titles[found.id] = found.title
+    lines, said = [], []
+    for paper in papers:
+        key = as_arxiv_id(paper) or " ".join(paper.split())
+        title = titles.get(key, "")
+        lines.append(f"{verb}\t{topic}\t{key}\t{title}\n")
+        known = f" ({title})" if title else " (not in the store yet)" if key != paper else ""
+        said.append(f"{topic}: {'example' if verb == 'like' else 'to avoid'}: {key}{known}")
+    new = not config.feedback.exists()
+    with open(config.feedback, "a", encoding="utf-8") as f:
+        if new:
+            f.write("# digest like / unlike: verb, topic, paper (arXiv id or title), title\n")
+        f.writelines(lines)
+    said.append(f"written to {config.feedback}; the next build learns from it")
+    return said
 
 
 # -- build: collect -> rank -> render -> write -------------------------------------------------

@@ -123,6 +123,7 @@ def encode(profiles: Profiles) -> bytes:
                     "scale": p.scale,
                     "learned": p.learned,
                     "examples": [[t, sorted(ts)] for t, ts in p.examples],
+                    "avoid": sorted(p.avoid),
                 }
                 for p in profiles.profiles
             ],
@@ -142,6 +143,7 @@ def decode(data: bytes) -> Profiles:
             p["scale"],
             p["learned"],
             tuple((t, frozenset(ts)) for t, ts in p["examples"]),
+            frozenset(p["avoid"]),
         )
         for p in found["profiles"]
     ]

@@ -54,202 +54,19 @@ MIN_DOCS = 1  # a term must be in this many confident papers (when there are at 
 
 # Words that carry no topic: English function words and the boilerplate of abstracts.
 STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "also",
-        "although",
-        "am",
-        "among",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "either",
-        "et",
-        "etc",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "him",
-        "his",
-        "how",
-        "however",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "may",
-        "me",
-        "might",
-        "more",
-        "most",
-        "much",
-        "must",
-        "my",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "out",
-        "over",
-        "own",
-        "per",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "thus",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "upon",
-        "us",
-        "very",
-        "via",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "whether",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "within",
-        "without",
-        "would",
-        "yet",
-        "you",
-        "your",
-        "also",
-        "al",
-        "eg",
-        "ie",
-        "vs",
-        "paper",
-        "papers",
-        "propose",
-        "proposes",
-        "proposed",
-        "present",
-        "presents",
-        "show",
-        "shows",
-        "shown",
-        "demonstrate",
-        "demonstrates",
-        "result",
-        "results",
-        "approach",
-        "approaches",
-        "method",
-        "methods",
-        "novel",
-        "new",
-        "using",
-        "use",
-        "used",
-        "uses",
-        "based",
-        "existing",
-        "furthermore",
-        "moreover",
-        "therefore",
-        "work",
-        "works",
-        "study",
-        "studies",
-        "introduce",
-        "introduces",
-        "achieve",
-        "achieves",
-        "achieved",
-        "significantly",
-        "respectively",
-        "well",
-        "often",
-        "many",
-        "several",
-        "various",
-        "first",
-        "second",
-        "one",
-        "two",
-        "three",
-        "different",
-    ]
+    """a about above after again against all also although am among an and any are as at be
+    because been before being below between both but by can could did do does doing down
+    during each either et etc few for from further had has have having he her here hers him
+    his how however i if in into is it its itself just may me might more most much must my no
+    nor not now of off on once only or other our ours out over own per same she should so some
+    such than that the their theirs them then there these they this those through thus to too
+    under until up upon us very via was we were what when where whether which while who whom
+    why will with within without would yet you your also al eg ie vs paper papers propose
+    proposes proposed present presents show shows shown demonstrate demonstrates result
+    results approach approaches method methods novel new using use used uses based existing
+    furthermore moreover therefore work works study studies introduce introduces achieve
+    achieves achieved significantly respectively well often many several various first second
+    one two three different""".split()  # noqa: SIM905
 )
 
 _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
@@ -370,6 +187,7 @@ class Profile:
     scale: float
     learned: int = 0
     examples: tuple[tuple[str, frozenset[str]], ...] = ()
+    avoid: frozenset[str] = frozenset()  # the ids of the papers to avoid: never the topic's
 
 
 def keyword_stems(topic: Topic, stems: Stems) -> list[str]:
@@ -419,7 +237,8 @@ def learn(
                     words.setdefault(w, Counter()).update(ws)
         return vectors
 
-    confident = list(confident)
+    avoided = frozenset(p.id for p in avoid)
+    confident = [p for p in confident if p.id not in avoided]
     mean(confident, 1.0, True)
     for w in list(total):
         if len(confident) >= 4 and docs[w] < MIN_DOCS:
@@ -442,14 +261,14 @@ def learn(
     weighted = {w: x * stats.idf(w) for w, x in total.items() if x > 0}
     kept = dict(sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))[:terms])
     shown = {w: _word(w, words.get(w)) for w in kept}
-    profile = Profile(topic.name, kept, shown, 1.0, len(confident))
+    profile = Profile(topic.name, kept, shown, 1.0, len(confident), avoid=avoided)
     learned_from = confident or list(examples)
     sims = sorted(similarity(profile, p, stems, average) for p in learned_from)
     typical = statistics.median(sims) if sims else 0.0
     if typical <= 0:  # nothing to learn from yet: one mention of the heaviest term
         typical = max(kept.values(), default=1.0) * saturate(1, average, average)
     marks = tuple((e.title, frozenset(w for w in bag(e, stems)[0] if w in kept)) for e in examples)
-    return Profile(topic.name, kept, shown, typical, len(confident), marks)
+    return Profile(topic.name, kept, shown, typical, len(confident), marks, avoided)
 
 
 def _word(stem: str, seen: Counter[bytes] | None) -> str:
@@ -536,6 +355,10 @@ class Profiles:
         )
         self._k1 = K1 * (1 - B)
         self._k1b = K1 * B / average
+        self.avoided: dict[str, set[int]] = {}  # paper id -> the topics it must not count for
+        for t, p in enumerate(self.profiles):
+            for pid in p.avoid if p is not None else ():
+                self.avoided.setdefault(pid, set()).add(t)
 
     def __getstate__(self) -> dict[str, object]:
         return {"profiles": self.profiles, "vocabulary": self.vocabulary, "average": self.average}

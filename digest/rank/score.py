@@ -43,7 +43,7 @@ from .tldr import tldr
 TITLE = 2.0  # a title mention counts this many abstract mentions
 K1 = 3.0  # saturation: 1 mention -> 1.0, 2 -> 1.6, 5 -> 2.5, never more than 4 (chosen by measurement)
 IDF_FLOOR = 0.5  # a keyword in every paper of the day still counts half (chosen by measurement)
-RELATED = 0.2  # a paper no keyword matches counts for a topic from this similarity on
+RELATED = 0.5  # a paper no keyword matches counts for a topic from this similarity on
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 DEFAULT_RULES = Highlights()
 DEFAULT_RANKING = Ranking()
@@ -230,6 +230,7 @@ def _score(
     alone = ranker.alone
     profiles = ranker.profiles
     lift = ranker.settings.profile
+    avoided = profiles.avoided if profiles else None
     community = _community(papers, ranker.settings.upvotes)
     scored: list[ScoredPaper] = []
     keys: list[int] = []
@@ -248,6 +249,8 @@ def _score(
             if veto_words and not veto_words.isdisjoint(found)
             else None
         )
+        if avoided and paper.id in avoided:  # a paper to avoid: never the topic's
+            vetoed = (vetoed or set()) | avoided[paper.id]
         totals: dict[int, float] = {}
         words: dict[int, list[int]] = {}
         for k in sorted(found):
