@@ -61,6 +61,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "Q": (1.0, 3.0),  # the keywords' own terms in a profile
     "TERMS": (30, 60),  # terms a profile keeps
     "MIN_DOCS": (1, 2),  # confident papers a term must be in
+    "COMMON": (0.5, 1.0, 0.3),  # a term in more than this share of the papers is left out
     # the similarity a paper without keywords needs; on a tie the strictest wins (fewer
     # papers shown as related, where nDCG@10 cannot tell)
     "RELATED": (0.7, 0.5, 0.35, 0.2),
@@ -307,7 +308,8 @@ def main() -> None:
     sets = load_sets()
     defaults = {
         "Q": profile_module.Q, "TERMS": profile_module.TERMS, "MIN_DOCS": profile_module.MIN_DOCS,
-        "RELATED": score_module.RELATED, "profile": Ranking.profile, "examples": Ranking.examples,
+        "COMMON": profile_module.COMMON,
+        "RELATED": profile_module.RELATED, "profile": Ranking.profile, "examples": Ranking.examples,
     }  # fmt: skip
     examples = {s.name: s.examples() for s in sets}
     if args.defaults:

@@ -30,26 +30,40 @@ ranked) and the term statistics; :mod:`.profiles` keeps them in the store betwee
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import operator
 import re
 import statistics
+from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import ahocorasick_rs
+import numpy as np
 import snowballstemmer
 
 from ..model import Paper, Topic
 from .keywords import Matcher
 
-TERMS = 30  # terms a profile keeps
+TERMS = 20  # terms a profile keeps
 Q = 3.0  # weight of the keywords' own terms in the profile
 EXAMPLES = 1.0  # weight of the examples' mean vector
 AVOID = 1.0  # weight of the avoided papers' mean vector (subtracted)
 K1, B = 1.2, 0.75  # BM25's term-frequency saturation and length normalisation
-TITLE = 2  # a title mention counts this many abstract mentions
+_K2 = K1 + 1
+_FIRST = operator.itemgetter(0)
+_DAY = dt.date(2000, 1, 1)
+CHUNK = 2048  # papers scored at once (a chunk's term counts: CHUNK x terms floats)
+RELATED = 0.5  # a paper no keyword matches counts for a topic from this similarity on
+TITLE = 2  # a title mention counts this many abstract mentions (the scorer reads it twice)
 SHARED = 3  # a paper no keyword matches must hold this many of a profile's terms to count
+REASONS = 4  # terms a reason names
+LIKE = 0.6  # "like <example>": the share of the shared terms' weight one example must hold
+MOST = 1000  # a profile learns from the latest this many confident papers
+SHOWN = 200  # the words shown for a profile's terms: those of this many of its papers
+COMMON = 0.5  # a term in more than this share of the papers is left out
 MIN_DOCS = 1  # a term must be in this many confident papers (when there are at least 4)
 
 # Words that carry no topic: English function words and the boilerplate of abstracts.
@@ -148,19 +162,16 @@ class TermStats:
         return math.log(1 + (n - d + 0.5) / (d + 0.5))
 
 
-def bag(paper: Paper, stems: Stems) -> tuple[dict[str, int], dict[str, list[bytes]], int]:
-    """A paper's stems with their weighted counts (a title mention counts :data:`TITLE`), the
-    words seen for each stem, and its length (characters)."""
+def bag(paper: Paper, stems: Stems) -> tuple[dict[str, int], int]:
+    """A paper's stems with their weighted counts (a title mention counts :data:`TITLE`), and
+    its length (characters)."""
     counts: dict[str, int] = {}
-    seen: dict[str, list[bytes]] = {}
-    title, abstract = words_of(paper.title), words_of(paper.abstract)
-    for words, weight in ((title, TITLE), (abstract, 1)):
-        for word in words:
+    for words, weight in ((paper.abstract, 1), (paper.title, TITLE)):
+        for word, n in Counter(words_of(words)).items():
             stem = stems[word]
             if stem:
-                counts[stem] = counts.get(stem, 0) + weight
-                seen.setdefault(stem, []).append(word)
-    return counts, seen, len(paper.title) + len(paper.abstract)
+                counts[stem] = counts.get(stem, 0) + weight * n
+    return counts, len(paper.title) + len(paper.abstract)
 
 
 def saturate(tf: float, length: float, average: float) -> float:
@@ -168,18 +179,30 @@ def saturate(tf: float, length: float, average: float) -> float:
     return tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
 
 
-def vector(counts: Mapping[str, int], length: int, average: float) -> dict[str, float]:
-    """The term vector of a paper, scaled to length 1."""
-    v = {w: saturate(tf, length, average) for w, tf in counts.items()}
-    norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
-    return {w: x / norm for w, x in v.items()}
+class Vectors(dict[str, tuple[dict[str, float], float]]):
+    """paper id -> (its saturated term frequencies, their length): each paper's computed once
+    for every topic that learns from it."""
+
+    def __init__(self, stems: Stems, average: float) -> None:
+        super().__init__()
+        self.stems = stems
+        self.average = average
+
+    def of(self, paper: Paper) -> tuple[dict[str, float], float]:
+        found = self.get(paper.id)
+        if found is None:
+            counts, length = bag(paper, self.stems)
+            v = {w: saturate(tf, length, self.average) for w, tf in counts.items()}
+            found = self[paper.id] = (v, math.sqrt(sum(x * x for x in v.values())) or 1.0)
+        return found
 
 
 @dataclass(frozen=True)
 class Profile:
     """One topic's profile: its terms and weights, the word to show for each term, the
-    similarity of a typical confident paper (``scale``), how many papers it learned from, and
-    each example's title with its terms (for "like <example>")."""
+    similarity of a typical confident paper (``scale``), how many papers it learned from,
+    each example's title with its terms (for "like <example>") and the ids of the papers to
+    avoid."""
 
     topic: str
     weights: Mapping[str, float]
@@ -213,62 +236,68 @@ def learn(
     q: float | None = None,
     example_weight: float = EXAMPLES,
     avoid_weight: float = AVOID,
+    vectors: Vectors | None = None,
 ) -> Profile:
-    """A topic's profile from its confident papers, examples and papers to avoid (see the
-    module's docstring); ``terms`` and ``q`` default to :data:`TERMS` and :data:`Q`."""
+    """A topic's profile from its confident papers (the :data:`MOST` latest count), examples
+    and papers to avoid (see the module's docstring); ``terms`` and ``q`` default to
+    :data:`TERMS` and :data:`Q`."""
     terms = TERMS if terms is None else terms
     q = Q if q is None else q
-    average = stats.average
+    vectors = vectors if vectors is not None else Vectors(stems, stats.average)
     total: dict[str, float] = {}
     docs: Counter[str] = Counter()
-    words: dict[str, Counter[bytes]] = {}
 
-    def mean(papers: Sequence[Paper], sign: float, count: bool) -> list[dict[str, float]]:
-        vectors = []
+    def mean(papers: Sequence[Paper], weight: float) -> None:
         for p in papers:
-            counts, seen, length = bag(p, stems)
-            v = vector(counts, length, average)
-            vectors.append(v)
+            v, norm = vectors.of(p)
+            share = weight / norm / len(papers)
             for w, x in v.items():
-                total[w] = total.get(w, 0.0) + sign * x / len(papers)
-            if count:
-                docs.update(v)
-                for w, ws in seen.items():
-                    words.setdefault(w, Counter()).update(ws)
-        return vectors
+                total[w] = total.get(w, 0.0) + x * share
+            docs.update(v)
 
     avoided = frozenset(p.id for p in avoid)
-    confident = [p for p in confident if p.id not in avoided]
-    mean(confident, 1.0, True)
-    for w in list(total):
-        if len(confident) >= 4 and docs[w] < MIN_DOCS:
+    confident = [p for p in confident if p.id not in avoided][-MOST:]
+    mean(confident, 1.0)
+    if len(confident) >= 4:
+        for w in [w for w in total if docs[w] < MIN_DOCS]:
             del total[w]
-    if examples:
-        before = dict(total)
-        total.clear()
-        mean(examples, example_weight, True)
-        for w, x in before.items():
-            total[w] = total.get(w, 0.0) + x
-    if avoid:
-        mean(avoid, -avoid_weight, False)
+    mean(examples, example_weight)
+    mean(avoid, -avoid_weight)
     asked = keyword_stems(topic, stems)
     for w in asked:
         total[w] = total.get(w, 0.0) + q / math.sqrt(len(asked))
-    for keyword in topic.keywords:  # the keywords' own words, to show their terms by
-        for word in words_of(keyword):
-            if stems[word]:
-                words.setdefault(stems[word], Counter())[word] += 1
-    weighted = {w: x * stats.idf(w) for w, x in total.items() if x > 0}
+    common = COMMON * stats.papers  # a term in more papers than this tells no topic
+    weighted = {
+        w: x * stats.idf(w) for w, x in total.items() if x > 0 and stats.df.get(w, 0) <= common
+    }
     kept = dict(sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))[:terms])
-    shown = {w: _word(w, words.get(w)) for w in kept}
-    profile = Profile(topic.name, kept, shown, 1.0, len(confident), avoid=avoided)
-    learned_from = confident or list(examples)
-    sims = sorted(similarity(profile, p, stems, average) for p in learned_from)
+    shown = _shown(kept, topic, [*examples, *confident[-SHOWN:]], stems)
+    sims = sorted(
+        sum(kept[w] * x for w, x in vectors.of(p)[0].items() if w in kept)
+        for p in (confident or examples)
+    )
     typical = statistics.median(sims) if sims else 0.0
     if typical <= 0:  # nothing to learn from yet: one mention of the heaviest term
-        typical = max(kept.values(), default=1.0) * saturate(1, average, average)
-    marks = tuple((e.title, frozenset(w for w in bag(e, stems)[0] if w in kept)) for e in examples)
+        typical = max(kept.values(), default=1.0) * saturate(1, 1, 1)
+    marks = tuple((e.title, frozenset(w for w in vectors.of(e)[0] if w in kept)) for e in examples)
     return Profile(topic.name, kept, shown, typical, len(confident), marks, avoided)
+
+
+def _shown(
+    kept: Mapping[str, float], topic: Topic, papers: Sequence[Paper], stems: Stems
+) -> dict[str, str]:
+    """The word to show for each term: the one the topic's keywords use, else the one the
+    papers use most (the shortest on a tie)."""
+    seen: dict[str, Counter[bytes]] = {}
+    for keyword in topic.keywords:
+        for word in words_of(keyword):
+            if stems[word] in kept:
+                seen.setdefault(stems[word], Counter())[word] += 1000
+    for p in papers:
+        for word in words_of(p.title + " " + p.abstract):
+            if stems[word] in kept:
+                seen.setdefault(stems[word], Counter())[word] += 1
+    return {w: _word(w, seen.get(w)) for w in kept}
 
 
 def _word(stem: str, seen: Counter[bytes] | None) -> str:
@@ -276,15 +305,6 @@ def _word(stem: str, seen: Counter[bytes] | None) -> str:
         return stem
     return min(seen.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0].decode(
         "utf-8", "replace"
-    )
-
-
-def similarity(profile: Profile, paper: Paper, stems: Stems, average: float) -> float:
-    """A paper's unscaled similarity to a profile (the slow path, for learning)."""
-    counts, _, length = bag(paper, stems)
-    weights = profile.weights
-    return sum(
-        weights[w] * saturate(tf, length, average) for w, tf in counts.items() if w in weights
     )
 
 
@@ -305,6 +325,23 @@ def confident(found: Mapping[int, tuple[int, int]], keywords: Iterable[int]) -> 
 
 
 # -- scoring many papers: one pass of an automaton over every profile's words -------------------
+
+
+@dataclass
+class Similar:
+    """Papers against the profiles: per paper, its similarity to each topic (a list, by
+    topic); and per paper (by its place) the topic its profile is most like, when the paper
+    reaches :data:`RELATED` there with :data:`SHARED` terms shared (it may then count for
+    that topic without its keywords)."""
+
+    rows: list[list[float]]
+    candidates: dict[int, int]
+    saturated: list[np.ndarray] = field(default_factory=list)  # by chunk of CHUNK papers
+    base: int = 0  # the place of the first paper of the day being ranked
+
+    def at(self, base: int) -> Similar:
+        """The same papers, read from ``base`` on (one day of many scored at once)."""
+        return Similar(self.rows, self.candidates, self.saturated, base)
 
 
 class Profiles:
@@ -345,12 +382,19 @@ class Profiles:
             for word in self.vocabulary[w]:
                 patterns.append(b" " + word + b" ")
                 payloads.append(i)
+        # Every pattern starts with " ": with so few start bytes the automaton would first
+        # look for them with memchr and stop at every space (as keywords.py explains); three
+        # patterns that cannot occur (a haystack holds no control character) turn that off.
+        for never in (b"\x00\x01", b"\x02\x03", b"\x04\x05"):
+            patterns.append(never)
+            payloads.append(-1)
         self._payloads = payloads
+        self._terms_of = np.array(payloads, dtype=np.int_)
         self._automaton = (
             ahocorasick_rs.BytesAhoCorasick(
                 patterns, implementation=ahocorasick_rs.Implementation.DFA
             )
-            if patterns
+            if len(patterns) > 3
             else None
         )
         self._k1 = K1 * (1 - B)
@@ -359,6 +403,8 @@ class Profiles:
         for t, p in enumerate(self.profiles):
             for pid in p.avoid if p is not None else ():
                 self.avoided.setdefault(pid, set()).add(t)
+        self._index()
+        self._matrices()
 
     def __getstate__(self) -> dict[str, object]:
         return {"profiles": self.profiles, "vocabulary": self.vocabulary, "average": self.average}
@@ -366,40 +412,106 @@ class Profiles:
     def __setstate__(self, state: dict[str, object]) -> None:
         self.__init__(state["profiles"], state["vocabulary"], state["average"])  # type: ignore[misc, arg-type]
 
-    def hits(self, title: str, abstract: str) -> tuple[dict[int, int], int]:
-        """The profile terms of a paper with their weighted counts (a title mention counts
-        :data:`TITLE`), and the paper's length (characters)."""
-        if self._automaton is None:
-            return {}, 0
-        if title.isascii() and abstract.isascii():
-            head = b" " + title.encode("ascii").translate(_WORDS) + b" "
-            tail = abstract.encode("ascii").translate(_WORDS) + b" "
-        else:
-            head = b" " + title.lower().encode("utf-8", "replace").translate(_WORDS) + b" "
-            tail = abstract.lower().encode("utf-8", "replace").translate(_WORDS) + b" "
-        text = head + tail
-        cut = len(head)
-        payloads = self._payloads
-        found: dict[int, int] = {}
-        for pid, start, _ in self._automaton.find_matches_as_indexes(text, overlapping=True):
-            i = payloads[pid]
-            found[i] = found.get(i, 0) + (TITLE if start < cut else 1)
-        return found, len(title) + len(abstract)
+    def _index(self) -> None:
+        """Per topic: its terms by weight (for reasons) and as a set (to count shared ones)."""
+        number = {w: i for i, w in enumerate(self.terms)}
+        self.order: list[tuple[int, ...]] = []
+        self.members: list[frozenset[int]] = []
+        for p in self.profiles:
+            ranked = sorted(p.weights.items(), key=lambda kv: (-kv[1], kv[0])) if p else []
+            self.order.append(tuple(number[w] for w, _ in ranked))
+            self.members.append(frozenset(self.order[-1]))
 
-    def scores(self, title: str, abstract: str) -> tuple[dict[int, float], dict[int, int]]:
-        """Each topic's similarity for a paper (scaled: about 1 for a typical confident
-        paper), and the profile terms found (their weighted counts)."""
-        found, length = self.hits(title, abstract)
-        if not found:
-            return {}, found
-        norm = self._k1 + self._k1b * length
-        uses = self.uses
-        out: dict[int, float] = {}
-        for i, tf in found.items():
-            factor = tf * (K1 + 1) / (tf + norm)
-            for t, x in uses[i]:
-                out[t] = out.get(t, 0.0) + x * factor
-        return out, found
+    def _matrices(self) -> None:
+        """The profiles as matrices: term x topic weights (each divided by the topic's
+        scale), and which terms each topic holds."""
+        weights = np.zeros((len(self.terms), len(self.profiles)))
+        for i, use in enumerate(self.uses):
+            for t, x in use:
+                weights[i, t] = x
+        self._weights = weights
+        self._words = [  # per topic: the word shown for each term (by the term's number)
+            [p.words.get(w, w) if p else w for w in self.terms] for p in self.profiles
+        ]
+
+    def score(self, papers: Sequence[Paper]) -> Similar:
+        """Every paper's similarity to every topic (see :class:`Similar`), by chunks of
+        :data:`CHUNK` papers: the terms found by the automaton are counted in C (``map``,
+        ``bincount``), and scored by one product of matrices."""
+        similar = Similar([], {})
+        for start in range(0, len(papers), CHUNK):
+            self._score_chunk(papers[start : start + CHUNK], start, similar)
+        return similar
+
+    def _score_chunk(self, papers: Sequence[Paper], offset: int, similar: Similar) -> None:
+        n, count, topics = len(papers), len(self.terms), len(self.profiles)
+        if self._automaton is None or not n:
+            similar.rows.extend([[0.0] * topics for _ in papers])
+            similar.saturated.append(np.zeros((n, count)))
+            return
+        find = self._automaton.find_matches_as_indexes
+        found: array[int] = array("l")  # the patterns found, paper after paper
+        per_paper = np.empty(n, dtype=np.int_)
+        lengths = np.empty(n)
+        for k, p in enumerate(papers):
+            title, abstract = p.title, p.abstract
+            # the title twice (a title mention counts TITLE = 2), then the abstract
+            text = f" {title} {title} {abstract} "
+            raw = (
+                text.encode("ascii") if text.isascii() else text.lower().encode("utf-8", "replace")
+            )
+            before = len(found)
+            found.extend(map(_FIRST, find(raw.translate(_WORDS), overlapping=True)))  # in C
+            per_paper[k] = len(found) - before
+            lengths[k] = len(title) + len(abstract)
+        cells = (
+            np.repeat(np.arange(n) * count, per_paper)
+            + self._terms_of[np.frombuffer(found, dtype=np.int_)]
+        )
+        tf = np.bincount(cells, minlength=n * count).reshape(n, count)
+        norm = (self._k1 + self._k1b * lengths)[:, None]
+        saturated = tf * _K2 / (tf + norm)
+        sims = saturated @ self._weights
+        similar.rows.extend(sims.tolist())
+        similar.saturated.append(saturated)
+        # the topic each paper is most like, when it reaches RELATED with SHARED terms
+        best = sims.argmax(axis=1)
+        ks = np.flatnonzero(sims[np.arange(n), best] >= RELATED)
+        ts = best[ks]
+        shared = ((tf[ks] > 0) & (self._weights[:, ts].T > 0)).sum(axis=1)
+        for k, t in zip(ks[shared >= SHARED].tolist(), ts[shared >= SHARED].tolist(), strict=True):
+            similar.candidates[offset + k] = t
+
+    def explain(self, similar: Similar, pairs: Sequence[tuple[int, int]]) -> list[str]:
+        """Why each (paper, topic) of ``pairs`` counts by the profile alone: ``like <example
+        title>``, else ``shares a, b, c with your <topic> papers``, the terms it shares with
+        the topic by their part of its similarity, the heaviest :data:`REASONS`."""
+        if not pairs:
+            return []
+        chunks = similar.saturated
+        rows = np.stack([chunks[k // CHUNK][k % CHUNK] for k, _ in pairs])
+        ts = [t for _, t in pairs]
+        part = rows * self._weights[:, ts].T
+        top = np.argsort(-part, axis=1, kind="stable")[:, :REASONS]
+        keep = np.take_along_axis(part, top, axis=1) > 0
+        words = self._words
+        out = []
+        for t, best, kept in zip(ts, top.tolist(), keep.tolist(), strict=True):
+            terms = [i for i, ok in zip(best, kept, strict=True) if ok]
+            out.append(
+                self._like(t, terms)
+                or f"shares {', '.join([words[t][i] for i in terms])} "
+                f"with your {self.profiles[t].topic} papers"  # type: ignore[union-attr]
+            )
+        return out
+
+    def scores(self, title: str, abstract: str) -> tuple[dict[int, float], dict[int, str]]:
+        """One paper's similarity to each topic (those above 0), and the topics it may reach
+        by its profile alone, with why: :meth:`score` for one paper."""
+        similar = self.score([Paper("-", title, abstract, _DAY, "-")])
+        lifted = [(0, similar.candidates[0])] if 0 in similar.candidates else []
+        why = dict(zip([t for _, t in lifted], self.explain(similar, lifted), strict=True))
+        return {t: x for t, x in enumerate(similar.rows[0]) if x}, why
 
     def subset(self, chosen: Sequence[int]) -> Profiles:
         """The profiles of some of the topics (by their places), on the same automaton."""
@@ -408,69 +520,45 @@ class Profiles:
         other.profiles = tuple(self.profiles[i] for i in chosen)
         renumber = {old: new for new, old in enumerate(chosen)}
         other.uses = [tuple((renumber[t], x) for t, x in use if t in renumber) for use in self.uses]
+        other.avoided = {
+            pid: {renumber[t] for t in ts if t in renumber} for pid, ts in self.avoided.items()
+        }
+        other._index()
+        other._matrices()
         return other
-
-    def reason(self, t: int, found: Mapping[int, int]) -> str:
-        """Why a paper no keyword matched counts for topic ``t``: ``like <example title>``
-        when it shares most of its profile terms with one example, else ``shares a, b, c with
-        your <topic> papers``."""
-        profile = self.profiles[t]
-        assert profile is not None
-        example = self.like(t, found)
-        if example is not None:
-            return f"like {example}"
-        return f"shares {', '.join(self.reasons(t, found))} with your {profile.topic} papers"
 
     def shared(self, t: int, found: Mapping[int, int]) -> int:
         """How many terms of topic ``t``'s profile a paper holds."""
-        profile = self.profiles[t]
-        if profile is None:
-            return 0
-        weights, terms = profile.weights, self.terms
-        return sum(1 for i in found if terms[i] in weights)
+        return len(self.members[t].intersection(found))
 
-    def reasons(self, t: int, found: Mapping[int, int], count: int = 4) -> tuple[str, ...]:
-        """The words of the terms a paper shares with topic ``t``'s profile, heaviest first."""
+    def _like(self, t: int, shared: Sequence[int]) -> str | None:
+        """``like <title>`` of the example a paper is most like: the one whose terms carry
+        :data:`LIKE` of the weight of those it shares with topic ``t`` (``shared``)."""
         profile = self.profiles[t]
-        if profile is None:
-            return ()
-        weights = profile.weights
-        shared = [
-            (weights[self.terms[i]] * tf / (tf + 1), self.terms[i])
-            for i, tf in found.items()
-            if self.terms[i] in weights
-        ]
-        shared.sort(key=lambda s: (-s[0], s[1]))
-        return tuple(profile.words[w] for _, w in shared[:count])
-
-    def like(self, t: int, found: Mapping[int, int]) -> str | None:
-        """The title of the example a paper is most like, when it shares most of its profile
-        terms with one."""
-        profile = self.profiles[t]
-        if profile is None or not profile.examples:
-            return None
-        terms = {self.terms[i] for i in found} & profile.weights.keys()
-        if not terms:
+        if profile is None or not profile.examples or not shared:
             return None
         weights = profile.weights
+        terms = {self.terms[i] for i in shared}
         whole = sum(weights[w] for w in terms)
         best, share = None, 0.0
         for title, ts in profile.examples:
             part = sum(weights[w] for w in terms & ts)
             if part > share:
                 best, share = title, part
-        return best if share >= 0.6 * whole and best is not None else None
+        return f"like {best}" if share >= LIKE * whole and best is not None else None
 
 
-def vocabulary(papers: Iterable[Paper], stems: Stems) -> dict[str, set[bytes]]:
-    """term -> the words that stem to it, in ``papers``."""
+def vocabulary(
+    papers: Iterable[Paper], stems: Stems, wanted: Collection[str]
+) -> dict[str, set[bytes]]:
+    """term -> the words that stem to it in ``papers``, for the ``wanted`` terms."""
     out: dict[str, set[bytes]] = {}
     seen: set[bytes] = set()
     for p in papers:
         seen.update(words_of(p.title + " " + p.abstract))
     for word in seen:
         stem = stems[word]
-        if stem:
+        if stem in wanted:
             out.setdefault(stem, set()).add(word)
     return out
 
@@ -513,9 +601,20 @@ def learn_all(
         stats.add(((p.title, p.abstract) for p in history), stems)
     examples, avoid = examples or {}, avoid or {}
     picked = confident_papers(topics, history, matcher)
+    vectors = Vectors(stems, stats.average)
     profiles = [
-        learn(t, found, stats, stems, examples.get(t.name, ()), avoid.get(t.name, ()), **settings)  # type: ignore[arg-type]
+        learn(
+            t,
+            found,
+            stats,
+            stems,
+            examples.get(t.name, ()),
+            avoid.get(t.name, ()),
+            vectors=vectors,
+            **settings,  # type: ignore[arg-type]
+        )
         for t, found in zip(topics, picked, strict=True)
     ]
     seen = [*history, *(p for ps in examples.values() for p in ps)]
-    return Profiles(profiles, vocabulary(seen, stems), stats.average)
+    wanted = {w for p in profiles for w in p.weights}
+    return Profiles(profiles, vocabulary(seen, stems, wanted), stats.average)

@@ -14,7 +14,9 @@ other processes. The score, for a paper and a topic (see the README for how it w
 
     similarity: the paper against the topic's learned profile (:mod:`.profile`), about 1 for a
                 paper like those the keywords match with confidence; a paper no keyword matches
-                counts for the topic when it reaches RELATED (and is then "related")
+                counts for the topic whose profile it is most like, when it reaches
+                profile.RELATED there with profile.SHARED terms in common (it is then
+                "related" to that topic)
     community = 1 + UPVOTES * ln(1 + upvotes) / ln(1 + the day's most upvotes)
 
 A match of an exclusion vetoes the topic for that paper (score 0). A paper's score is its best
@@ -37,13 +39,12 @@ from .. import workers as process_map
 from ..model import Highlights, Paper, RankedDay, Ranking, ScoredPaper, Topic
 from ..rows import decode_day, encode_day, new_scored, unmatched
 from .keywords import FEW_PAPERS, Matcher
-from .profile import SHARED, Profiles
+from .profile import Profiles, Similar
 from .tldr import tldr
 
 TITLE = 2.0  # a title mention counts this many abstract mentions
 K1 = 3.0  # saturation: 1 mention -> 1.0, 2 -> 1.6, 5 -> 2.5, never more than 4 (chosen by measurement)
 IDF_FLOOR = 0.5  # a keyword in every paper of the day still counts half (chosen by measurement)
-RELATED = 0.5  # a paper no keyword matches counts for a topic from this similarity on
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 DEFAULT_RULES = Highlights()
 DEFAULT_RANKING = Ranking()
@@ -169,13 +170,15 @@ def rank_day(
     *,
     tldrs: Detail = Detail.MATCHED,
     marks: Detail = Detail.MATCHED,
+    similar: Similar | None = None,
 ) -> RankedDay:
     """Score one date's papers, pick its highlights, and give the papers ``tldrs`` names a
-    TL;DR and those ``marks`` names the spans of their matched keywords (for bolding)."""
+    TL;DR and those ``marks`` names the spans of their matched keywords (for bolding).
+    ``similar``: the papers already scored against the profiles (many days at once)."""
     with _without_gc():
         hits = _mentions(papers, ranker.matcher)
         idf = _rarity(hits, len(papers))
-        scored, keys, sections, unmatched_count = _score(papers, hits, idf, ranker)
+        scored, keys, sections, unmatched_count = _score(papers, hits, idf, ranker, similar)
         return _assemble(date, scored, keys, sections, unmatched_count, ranker, rules, tldrs, marks)
 
 
@@ -209,7 +212,11 @@ def _rarity(hits: list[dict[int, float]], n: int) -> dict[int, float]:
 
 
 def _score(
-    papers: Sequence[Paper], hits: list[dict[int, float]], idf: dict[int, float], ranker: Ranker
+    papers: Sequence[Paper],
+    hits: list[dict[int, float]],
+    idf: dict[int, float],
+    ranker: Ranker,
+    similar: Similar | None = None,
 ) -> tuple[list[ScoredPaper], list[int], list[list[int]], int]:
     """Every paper scored against every topic: the scored papers, in the papers' order; each
     one's sort key; each topic's section as sort keys; how many papers no topic matched.
@@ -237,9 +244,13 @@ def _score(
     sections: list[list[int]] = [[] for _ in names]
     unmatched_count = 0  # papers no topic matched: they sort last
     last = THOUSANDTHS * n
+    if similar is None and profiles is not None:
+        similar = profiles.score(papers)
+    first = similar.base if similar is not None else 0
+    lifted: list[tuple[int, int, dict[str, str], str]] = []
     for index, (paper, found, at) in enumerate(zip(papers, hits, place, strict=True)):
-        similar, terms = profiles.scores(paper.title, paper.abstract) if profiles else ({}, {})
-        if not found and not similar:
+        candidates = similar.candidates.get(first + index) if similar else None
+        if not found and candidates is None:
             scored.append(unmatched(paper))
             keys.append(last + at)
             unmatched_count += 1
@@ -252,7 +263,7 @@ def _score(
         if avoided and paper.id in avoided:  # a paper to avoid: never the topic's
             vetoed = (vetoed or set()) | avoided[paper.id]
         totals: dict[int, float] = {}
-        words: dict[int, list[int]] = {}
+        words: dict[int, list[int] | None] = {}
         for k in sorted(found):
             if k not in uses:
                 continue  # an exclusion only
@@ -266,17 +277,14 @@ def _score(
                 else:
                     totals[t] = contribution
                     words[t] = [k]
-        lifted: list[int] = []
-        for t, x in similar.items():
-            if t in totals:
-                totals[t] += lift * x
-            elif (
-                x >= RELATED
-                and (vetoed is None or t not in vetoed)
-                and profiles.shared(t, terms) >= SHARED  # type: ignore[union-attr]
-            ):
-                totals[t] = lift * x
-                lifted.append(t)
+        if similar is not None:
+            row = similar.rows[first + index]
+            for t in totals:
+                totals[t] += lift * row[t]
+            t = candidates  # the topic its profile is most like: counts without keywords
+            if t is not None and t not in totals and (vetoed is None or t not in vetoed):
+                totals[t] = lift * row[t]
+                words[t] = None
         boost = community[index] if community else 1.0
         topic_scores: dict[str, float] = {}
         matched: dict[str, tuple[str, ...]] = {}
@@ -288,9 +296,10 @@ def _score(
             if milli > 0:
                 name = names[t]
                 topic_scores[name] = milli / 1000
-                ks = words.get(t)
-                if ks is None:
-                    related[name] = profiles.reason(t, terms)  # type: ignore[union-attr]
+                ks = words[t]
+                if ks is None:  # lifted by the profile alone: why, once every paper is scored
+                    related[name] = ""
+                    lifted.append((first + index, t, related, name))
                 elif len(ks) == 1:
                     matched[name] = alone[ks[0]]
                 else:
@@ -307,6 +316,10 @@ def _score(
         scored.append(made)
         unmatched_count += not topic_scores
         keys.append(base - best_milli * n)
+    if lifted:
+        why = profiles.explain(similar, [(i, t) for i, t, _, _ in lifted])  # type: ignore[union-attr, arg-type]
+        for (_, _, related, name), reason in zip(lifted, why, strict=True):
+            related[name] = reason
     return scored, keys, sections, unmatched_count
 
 
@@ -433,7 +446,20 @@ def rank_days(
     count = process_map.count(len(items), workers)
     if count <= 1:
         with _without_gc():
-            return [rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks) for d, p in items]
+            if ranker.profiles is None:
+                return [rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks) for d, p in items]
+            # every date's papers against the profiles at once: one product of matrices per
+            # few thousand papers, not per date
+            similar = ranker.profiles.score([paper for _, p in items for paper in p])
+            out, start = [], 0
+            for d, p in items:
+                out.append(
+                    rank_day(
+                        d, p, ranker, rules, tldrs=tldrs, marks=marks, similar=similar.at(start)
+                    )
+                )
+                start += len(p)
+            return out
     encoded = process_map.ordered_map(
         _rank_at, range(len(items)), workers=count, init=_share,
         initargs=(ranker, items, rules, tldrs, marks),
