@@ -161,10 +161,9 @@ def resolve(
                     warnings.append(f"topics.{topic.name}.{kind}: {problem}")
                 asked.setdefault((topic.name, kind), []).extend(wanted)
     every = [w for ws in asked.values() for w in ws]
-    known = lookup(
-        sorted({w.arxiv_id for w in every if w.arxiv_id}),
-        sorted({w.title for w in every if w.title}),
-    )
+    titles = sorted({w.title for w in every if w.title})
+    # an entry that is no arXiv id may still be a paper's id (``title:...``): asked both ways
+    known = lookup(sorted({w.arxiv_id for w in every if w.arxiv_id} | set(titles)), titles)
     by_id = {p.id: p for p in known}
     by_title = {title_id(p.title): p for p in known}
     examples: dict[str, list[Paper]] = {}
@@ -172,8 +171,10 @@ def resolve(
     for (name, kind), wanted in asked.items():
         found: list[Paper] = []
         for w in wanted:
-            paper = by_id.get(w.arxiv_id or "") or (
-                by_title.get(title_id(w.title)) if w.title else None
+            paper = (
+                by_id.get(w.arxiv_id or "")
+                or by_id.get(w.title or "")
+                or (by_title.get(title_id(w.title)) if w.title else None)
             )
             if paper is None and w.title and w.abstract:
                 paper = Paper(

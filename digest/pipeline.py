@@ -37,9 +37,9 @@ from .model import (
 )
 from .rank import Detail, Ranker, rank_days
 from .rank.cache import RankCache, load_ranked
-from .rank.history import learn_from_store
+from .rank.history import learn_from_papers, learn_from_store
 from .rank.keywords import Matcher
-from .rank.profile import Profiles, learn_all
+from .rank.profile import Profiles
 from .render import Site
 from .render import cache as render_cache
 from .render.env import templates_fingerprint
@@ -157,10 +157,9 @@ def rank_sources(
     profiles, warnings = None, []
     if config.ranking.profile > 0 and config.topics:
         examples, avoid, warnings = resolve(config.topics, among(papers))
-        profiles = learn_all(
-            config.topics, papers, ranker.matcher, examples=examples, avoid=avoid,
-            example_weight=config.ranking.examples, avoid_weight=config.ranking.avoid,
-        )  # fmt: skip
+        profiles = learn_from_papers(
+            papers, config.topics, config.ranking, ranker.matcher, examples, avoid
+        )
     ranker = Ranker.compile(
         config.topics, ranker.matcher, profiles=profiles, settings=config.ranking
     )

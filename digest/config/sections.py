@@ -405,8 +405,11 @@ EXAMPLE_FILES = (".bib", ".json", ".txt", ".tsv", ".csv")  # an example ending s
 def _examples(v: Value) -> tuple[str, ...]:
     """Papers by arXiv id, title, or a file (BibTeX, CSL JSON, a list): a file is made
     absolute (relative to the config), and must exist."""
+    raw = v.raw
+    if isinstance(raw, list):  # an arXiv id written unquoted is a number to YAML: 2301.01234
+        raw = [_arxiv_number(x) if isinstance(x, float) else x for x in raw]
     out = []
-    for index, entry in enumerate(v.c.strings(v.raw, v.path)):
+    for index, entry in enumerate(v.c.strings(raw, v.path)):
         if entry.lower().endswith(EXAMPLE_FILES) and "\n" not in entry:
             file = v.c.root / entry
             if not file.is_file():
@@ -415,6 +418,12 @@ def _examples(v: Value) -> tuple[str, ...]:
             entry = str(file.resolve())
         out.append(entry)
     return tuple(out)
+
+
+def _arxiv_number(value: float) -> str:
+    """The arXiv id YAML read as a number: ids from 2015 on (YYMM >= 1501) have five digits
+    after the dot, older ones four (2301.1 was 2301.10000)."""
+    return f"{value:.5f}" if value >= 1501 else f"{value:.4f}"
 
 
 def _with_feedback(c: Checker, topics: tuple[Topic, ...]) -> tuple[Topic, ...]:

@@ -16,7 +16,8 @@ from ..model import Paper, Ranking, Topic, cache_key
 from .keywords import Matcher
 from .profile import Profile, Profiles, Stems, TermStats, learn_all
 
-CHUNK = 20_000  # papers counted per batch when the term statistics catch up
+SAMPLE = 50_000  # the term statistics count about this many of the store's papers at most
+CHUNK = 10_000  # papers counted per transaction when the term statistics catch up
 CODEC = 1  # the kept profiles' format
 
 
@@ -24,43 +25,64 @@ class HistoryRows(Protocol):
     """The store's side."""
 
     def dates(self) -> list[tuple[dt.date, int]]: ...
-    def papers_between(self, first: dt.date, last: dt.date) -> list[Paper]: ...
-    def texts_after(self, rowid: int) -> Iterator[tuple[int, str, str]]: ...
-    def term_counts(self) -> tuple[int, int, int, dict[str, int]]: ...
-    def add_term_counts(
-        self, upto: int, papers: int, length: int, df: Mapping[str, int]
-    ) -> None: ...
+    def history(self, first: dt.date, last: dt.date) -> list[Paper]: ...
+    def last_rowid(self) -> int: ...
+    def texts_at(self, rowids: Sequence[int]) -> Iterator[tuple[str, str]]: ...
+    def term_counts(self) -> tuple[dict[str, int], dict[str, int]]: ...
+    def add_term_counts(self, numbers: Mapping[str, int], df: Mapping[str, int]) -> None: ...
     def kept_profiles(self) -> tuple[str, bytes] | None: ...
     def keep_profiles(self, key: str, data: bytes) -> None: ...
 
 
 def term_stats(store: HistoryRows) -> TermStats:
-    """The store's term statistics, counted on over the papers stored since they were last
-    counted (every paper once, as it was first stored)."""
-    upto, papers, length, df = store.term_counts()
-    stats = TermStats(papers, length)
+    """The store's term statistics: document frequencies estimated from every ``stride``-th
+    paper (in the order they were stored), so that about :data:`SAMPLE` papers at most are
+    counted however large the store; counted once, kept in the store, and counted on over
+    the papers stored since (at the same stride). An idf is the logarithm of a ratio: a
+    sample of tens of thousands of papers gives it within a few per cent for any term that
+    matters."""
+    numbers, df = store.term_counts()
+    stats = TermStats(numbers.get("papers", 0), numbers.get("length", 0))
     stats.df.update(df)
+    upto, last = numbers.get("upto", 0), store.last_rowid()
+    stride = numbers.get("stride") or max(1, -(-last // SAMPLE))
+    if last <= upto:
+        return stats
+    rowids = range(upto + stride - upto % stride, last + 1, stride)
     stems = Stems()
-    batch: list[tuple[str, str]] = []
-    last = upto
-    for rowid, title, abstract in store.texts_after(upto):
-        batch.append((title, abstract))
-        last = rowid
-        if len(batch) >= CHUNK:
-            _count(store, stats, batch, last, stems)
-            batch = []
-    if batch:
-        _count(store, stats, batch, last, stems)
+    for start in range(0, len(rowids), CHUNK):
+        new = TermStats()
+        new.add(store.texts_at(rowids[start : start + CHUNK]), stems)
+        stats.merge(new)
+        numbers = {"upto": rowids[min(start + CHUNK, len(rowids)) - 1], "stride": stride}
+        store.add_term_counts({**numbers, "papers": stats.papers, "length": stats.length}, new.df)
+    store.add_term_counts({"upto": last, "stride": stride}, {})
     return stats
 
 
-def _count(
-    store: HistoryRows, stats: TermStats, batch: list[tuple[str, str]], last: int, stems: Stems
-) -> None:
-    new = TermStats()
-    new.add(batch, stems)
-    store.add_term_counts(last, new.papers, new.length, new.df)
-    stats.merge(new)
+def learn_from_papers(
+    papers: Sequence[Paper],
+    topics: Sequence[Topic],
+    settings: Ranking,
+    matcher: Matcher,
+    examples: Mapping[str, Sequence[Paper]],
+    avoid: Mapping[str, Sequence[Paper]],
+) -> Profiles | None:
+    """The topics' profiles learned from the papers given (``digest rank FILES``: they are the
+    history), as from a store: term statistics from about :data:`SAMPLE` of them, the
+    profiles from those of the last ``history_days`` days."""
+    if settings.profile <= 0 or not topics or not papers:
+        return None
+    stats = TermStats()
+    stride = max(1, -(-len(papers) // SAMPLE))
+    stats.add((p.title, p.abstract) for p in papers[::stride])
+    newest = max(p.date for p in papers)
+    history = [p for p in papers if (newest - p.date).days < settings.history_days]
+    history.sort(key=lambda p: p.date)  # the latest confident papers count when there are many
+    return learn_all(
+        topics, history, matcher, stats, examples=examples, avoid=avoid,
+        example_weight=settings.examples, avoid_weight=settings.avoid,
+    )  # fmt: skip
 
 
 def profile_key(topics: Sequence[Topic], settings: Ranking) -> str:
@@ -96,7 +118,7 @@ def learn_from_store(
     if kept is not None and kept[0] == key:
         return decode(kept[1])
     first = newest - dt.timedelta(days=settings.history_days - 1)
-    history = store.papers_between(first, newest)
+    history = store.history(first, newest)
     profiles = learn_all(
         topics, history, matcher, stats, examples=examples, avoid=avoid,
         example_weight=settings.examples, avoid_weight=settings.avoid,

@@ -55,7 +55,7 @@ K1, B = 1.2, 0.75  # BM25's term-frequency saturation and length normalisation
 _K2 = K1 + 1
 _FIRST = operator.itemgetter(0)
 _DAY = dt.date(2000, 1, 1)
-CHUNK = 2048  # papers scored at once (a chunk's term counts: CHUNK x terms floats)
+CHUNK = 512  # papers scored at once (a chunk's term counts: CHUNK x terms floats)
 RELATED = 0.5  # a paper no keyword matches counts for a topic from this similarity on
 TITLE = 2  # a title mention counts this many abstract mentions (the scorer reads it twice)
 SHARED = 3  # a paper no keyword matches must hold this many of a profile's terms to count
@@ -253,7 +253,7 @@ def learn(
             share = weight / norm / len(papers)
             for w, x in v.items():
                 total[w] = total.get(w, 0.0) + x * share
-            docs.update(v)
+            docs.update(v.keys())  # an iterable: counted in C
 
     avoided = frozenset(p.id for p in avoid)
     confident = [p for p in confident if p.id not in avoided][-MOST:]
@@ -306,22 +306,6 @@ def _word(stem: str, seen: Counter[bytes] | None) -> str:
     return min(seen.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0].decode(
         "utf-8", "replace"
     )
-
-
-def confident(found: Mapping[int, tuple[int, int]], keywords: Iterable[int]) -> bool:
-    """Whether a paper matches a topic with confidence: one of its keywords in the title, or
-    two distinct keywords. ``found``: keyword -> (mentions in the title, in the abstract)."""
-    distinct = 0
-    for k in keywords:
-        counts = found.get(k)
-        if counts is None:
-            continue
-        if counts[0]:
-            return True
-        distinct += 1
-        if distinct >= 2:
-            return True
-    return False
 
 
 # -- scoring many papers: one pass of an automaton over every profile's words -------------------
@@ -451,24 +435,22 @@ class Profiles:
             return
         find = self._automaton.find_matches_as_indexes
         found: array[int] = array("l")  # the patterns found, paper after paper
-        per_paper = np.empty(n, dtype=np.int_)
-        lengths = np.empty(n)
-        for k, p in enumerate(papers):
-            title, abstract = p.title, p.abstract
+        per_paper: list[int] = []
+        for p in papers:
             # the title twice (a title mention counts TITLE = 2), then the abstract
-            text = f" {title} {title} {abstract} "
+            text = f" {p.title} {p.title} {p.abstract} "
             raw = (
                 text.encode("ascii") if text.isascii() else text.lower().encode("utf-8", "replace")
             )
             before = len(found)
             found.extend(map(_FIRST, find(raw.translate(_WORDS), overlapping=True)))  # in C
-            per_paper[k] = len(found) - before
-            lengths[k] = len(title) + len(abstract)
+            per_paper.append(len(found) - before)
         cells = (
             np.repeat(np.arange(n) * count, per_paper)
             + self._terms_of[np.frombuffer(found, dtype=np.int_)]
         )
         tf = np.bincount(cells, minlength=n * count).reshape(n, count)
+        lengths = np.array([len(p.title) + len(p.abstract) for p in papers], dtype=np.float64)
         norm = (self._k1 + self._k1b * lengths)[:, None]
         saturated = tf * _K2 / (tf + norm)
         sims = saturated @ self._weights
@@ -566,20 +548,33 @@ def vocabulary(
 def confident_papers(
     topics: Sequence[Topic], papers: Iterable[Paper], matcher: Matcher
 ) -> list[list[Paper]]:
-    """Per topic, the papers that match it with confidence (see :func:`confident`) and whose
-    exclusions do not veto it."""
+    """Per topic, the papers that match it with confidence (one of its keywords in the title,
+    or two distinct keywords) and whose exclusions do not veto it."""
     index = matcher.index
-    wanted = [[index[k.strip()] for k in t.keywords] for t in topics]
-    vetoes = [{index[k.strip()] for k in t.exclude} for t in topics]
+    counts: dict[int, list[int]] = {}  # keyword -> the topics it counts for
+    vetoes: dict[int, list[int]] = {}  # keyword -> the topics it vetoes
+    for t, topic in enumerate(topics):
+        for k in dict.fromkeys(index[k.strip()] for k in topic.keywords):
+            counts.setdefault(k, []).append(t)
+        for k in dict.fromkeys(index[k.strip()] for k in topic.exclude):
+            vetoes.setdefault(k, []).append(t)
     out: list[list[Paper]] = [[] for _ in topics]
     for paper in papers:
         in_title, in_abstract = matcher.count_pair(paper.title, paper.abstract)
         if not in_title and len(in_abstract) < 2:
             continue
-        found = {k: (in_title.get(k, 0), in_abstract.get(k, 0)) for k in {*in_title, *in_abstract}}
-        for t, keywords in enumerate(wanted):
-            if confident(found, keywords) and vetoes[t].isdisjoint(found):
-                out[t].append(paper)
+        distinct: dict[int, int] = {}
+        sure: set[int] = set()
+        vetoed: set[int] = set()
+        for k in {*in_title, *in_abstract}:
+            for t in counts.get(k, ()):
+                distinct[t] = distinct.get(t, 0) + 1
+                if k in in_title:
+                    sure.add(t)
+            vetoed.update(vetoes.get(k, ()))
+        sure.update(t for t, n in distinct.items() if n >= 2)
+        for t in sure - vetoed:
+            out[t].append(paper)
     return out
 
 
