@@ -59,7 +59,7 @@ EXAMPLES = 3
 # The grid cross-validation chooses from: (module, constant) or Ranking field -> values.
 GRID: dict[str, tuple[float, ...]] = {
     "Q": (1.0, 3.0),  # the keywords' own terms in a profile
-    "TERMS": (30, 60),  # terms a profile keeps
+    "TERMS": (20, 10, 30, 60),  # terms a profile keeps
     "MIN_DOCS": (1, 2),  # confident papers a term must be in
     "COMMON": (0.5, 1.0, 0.3),  # a term in more than this share of the papers is left out
     # the similarity a paper without keywords needs; on a tie the strictest wins (fewer

@@ -18,8 +18,8 @@ frequency, a title mention counting twice, the vector scaled to length 1)::
     q(w) = 1 for a stem of the topic's keywords (the vector scaled to length 1)
     idf(w) = ln(1 + (N - df(w) + 0.5) / (df(w) + 0.5))     N papers in the term statistics
 
-The profile keeps its :data:`TERMS` heaviest positive terms (each in two confident papers at
-least, when there are several). A paper's similarity is ``sum over w of profile(w) * v'(d)(w)``
+The profile keeps its :data:`TERMS` heaviest positive terms (each in :data:`MIN_DOCS` confident
+papers at least, when there are four or more), none in more than :data:`COMMON` of all papers. A paper's similarity is ``sum over w of profile(w) * v'(d)(w)``
 (``v'`` unscaled), divided by the median similarity of the confident papers: about 1 for a
 paper like those the topic already matches, 0 for one that shares none of its terms. The ranker
 (:mod:`.score`) combines it with the keyword score.
