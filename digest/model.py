@@ -314,6 +314,32 @@ class RankedDay:
     unmatched: tuple[ScoredPaper, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class TopicCheck:
+    """How one topic fares in the store (``digest check``): the papers it matched in the 7 and
+    30 days to the newest date, its highlights on the newest date, and its keywords that
+    matched no paper of those 30 days, each with the keyword as the words those papers use
+    would spell it (``None``: nothing close), a likely typo."""
+
+    name: str
+    week: int = 0
+    month: int = 0
+    highlights: int = 0
+    silent: tuple[tuple[str, str | None], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """The topics against the store: ``newest``, the newest date (``None``: no papers yet);
+    ``papers``, the papers of the 30 days to it; a :class:`TopicCheck` per topic; the warnings
+    (a topic with no match in those 30 days, a keyword with none in the store)."""
+
+    newest: dt.date | None
+    papers: int = 0
+    topics: tuple[TopicCheck, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
 # -- settings the stages after collect need (the config reads them: digest.config) -----------
 
 
@@ -387,7 +413,8 @@ class BuildReport:
     kept); the dates whose ranking was read back from the store to be rendered; the dates whose
     pieces of the pages and feeds listing many dates were rendered, and whether those files
     were; whether the templates were parsed to find which outputs use which; how many
-    processes ranked and rendered; what was written; seconds per stage."""
+    processes ranked and rendered; what was written; seconds per stage; the
+    topics checked against the store (:class:`CheckReport`)."""
 
     collected: CollectReport
     out: Path
@@ -401,6 +428,7 @@ class BuildReport:
     workers: int = 1
     written: WriteReport = field(default_factory=WriteReport)
     seconds: Mapping[str, float] = field(default_factory=dict)
+    check: CheckReport | None = None  # the topics against the store, after the build
 
     @property
     def rendered_dates(self) -> tuple[dt.date, ...]:

@@ -20,11 +20,13 @@ from pathlib import Path
 from . import fetch, inputs
 from . import send as sending
 from . import workers as process_map
+from .check import check_topics
 from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .errors import DigestError
 from .model import (
     BuildReport,
+    CheckReport,
     CollectReport,
     DateInfo,
     FetchResult,
@@ -114,6 +116,7 @@ def run_collect(
 ) -> CollectReport:
     """Fetch the URL sources (unless ``offline``), then collect every source (``force``: input
     files unchanged since they were last read too) (``digest collect``)."""
+    need_sources(config)
     with Store(config.store) as store:
         results = fetch.fetch_sources(config, store, offline=offline, done=fetched)
         by_name = {r.name: r for r in results}
@@ -121,6 +124,16 @@ def run_collect(
             config, store, today, date=date, progress=progress, fetched=by_name, force=force
         )
     return CollectReport(report.sources, report.dates, report.warnings, tuple(results))
+
+
+def need_sources(config: Config) -> None:
+    """A config without sources collects nothing, and builds nothing: say so, with the fix."""
+    if not config.sources:
+        where = f"{config.file.name}: " if config.file else ""
+        raise DigestError(
+            f"{where}no sources to collect papers from; add a sources: list, with a feed "
+            "(- url: https://rss.arxiv.org/rss/cs.LG) or files (- path: feeds/*.xml)"
+        )
 
 
 def list_dates(config: Config) -> list[tuple[dt.date, int]]:
@@ -155,7 +168,12 @@ def rank_store(config: Config, *, date: dt.date | None = None) -> list[RankedDay
     """Rank the store's papers of ``date`` (default: of every date), each date on its own."""
     ranker = Ranker.compile(config.topics)
     with Store(config.store) as store:
-        dates = [date] if date else [d for d, _ in store.dates()]
+        known = [d for d, _ in store.dates()]
+        if not known:
+            raise DigestError(f"{config.store}: no papers yet; run `digest build` first")
+        if date is not None and date not in known:
+            raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
+        dates = [date] if date else known
         days = {d: store.papers_on(d) for d in dates}
     return rank_days(days, ranker, config.highlights, tldrs=Detail.ALL)
 
@@ -196,6 +214,7 @@ def build(
     ranking, neighbours, config or templates changed, and write (``digest build``).
     ``workers``: processes for ranking and rendering many dates (default: one per core);
     ``bar``: a progress bar for each long stage; ``fetched`` hears of each URL source."""
+    need_sources(config)
     out = (out or config.output).resolve()
     if config.store.resolve().is_relative_to(out):
         raise DigestError(f"{out}: the output folder must not hold the store ({config.store})")
@@ -219,7 +238,8 @@ def build(
                     ranks.refresh(stale, workers=count, progress=advance)
             seconds["rank"] = time.perf_counter() - clock - seconds["collect"]
             done = _render(config, store, ranks, out, force=force, workers=workers, bar=bar)
-        seconds["render"] = time.perf_counter() - clock - seconds["collect"] - seconds["rank"]
+            seconds["render"] = time.perf_counter() - clock - seconds["collect"] - seconds["rank"]
+            checked = _check(store, ranks, config.topics)
     return BuildReport(
         collected=collected,
         out=out,
@@ -233,7 +253,35 @@ def build(
         workers=done.workers,
         written=done.written,
         seconds=seconds,
+        check=checked,
     )
+
+
+def check(config: Config, *, workers: int | None = None, bar: Bar | None = None) -> CheckReport:
+    """The topics against the store (``digest check``): the dates whose ranking is not for
+    these topics are ranked first (and kept, as a build keeps them)."""
+    need_sources(config)
+    if not config.topics:
+        raise DigestError(
+            f"{config.file or 'the config'}: no topics to check; add a topics: section "
+            "(a name and its keywords: `diffusion: [diffusion model, score matching]`)"
+        )
+    bar = bar or _no_bar
+    with Store(config.store) as store:
+        ranks = RankCache(
+            store, config.topics, config.highlights, functools.partial(Store.reader, store.path)
+        )
+        stale = ranks.stale()
+        if stale:
+            with bar("ranking", len(stale), "dates") as advance:
+                count = process_map.count(len(stale), workers)
+                ranks.refresh(stale, workers=count, progress=advance)
+        return _check(store, ranks, config.topics)
+
+
+def _check(store: Store, ranks: RankCache, topics: Sequence[Topic]) -> CheckReport:
+    dates = {d: (ranks.key(d), v[0]) for d, v in ranks.versions.items()}
+    return check_topics(store, topics, dates, ranks.base)
 
 
 def _render(

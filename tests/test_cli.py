@@ -118,7 +118,10 @@ def test_installed_command_runs_the_bundled_default(project: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "2026-11-20       7 new" in done.stdout
+    assert done.stdout.startswith(
+        "collected 166 new papers on 4 dates, 2026-03-13 to 2026-11-20, from 3 sources; "
+        "1 revised paper skipped: arXiv replacement\n"
+    )
     assert (project / ".digest" / "store.sqlite").is_file()
 
 

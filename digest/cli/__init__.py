@@ -17,7 +17,7 @@ from .. import sources as sources_registry
 from ..collect import Progress
 from ..config import Config, load_config
 from ..errors import DigestError, PartialFailure
-from ..model import SourceStats
+from ..model import CheckReport, SourceStats
 from ..version import __version__
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -102,6 +102,71 @@ def _report_problems(stats: list[SourceStats] | tuple[SourceStats, ...]) -> int:
             click.secho(f"error: {error}", fg="red", err=True)
             errors += 1
     return errors
+
+
+def _verbose() -> bool:
+    ctx = click.get_current_context(silent=True)
+    return bool(ctx and ctx.find_root().obj and ctx.find_root().obj.get("verbose"))
+
+
+def _set_verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    """``digest build -v`` as ``digest -v build``."""
+    if value:
+        root = ctx.find_root()
+        root.obj = {**(root.obj or {}), "verbose": True}
+        logging.getLogger().setLevel(logging.DEBUG)
+    return value
+
+
+verbose_option = click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    expose_value=False,
+    callback=_set_verbose,
+    help="Say more: a line per date and per source, tracebacks.",
+)
+
+
+def _plural(n: int, word: str, many: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
+def plain_drops(reasons: dict[str, int] | Any) -> list[str]:
+    """What a source skipped, in plain words: ``1 revised paper skipped: arXiv replacement``
+    rather than the listing's ``announce type replace``."""
+    out = []
+    for reason, n in sorted(reasons.items()):
+        kind = (
+            reason.removeprefix("announce type ") if reason.startswith("announce type ") else None
+        )
+        if kind in ("replace", "replace-cross"):
+            out.append(f"{_plural(n, 'revised paper')} skipped: arXiv replacement")
+        elif kind == "cross":
+            out.append(f"{_plural(n, 'cross-listed paper')} skipped: arXiv cross-list")
+        elif kind is not None:
+            out.append(f"{_plural(n, 'paper')} skipped: arXiv announcement ({kind})")
+        else:
+            out.append(f"{_plural(n, 'entry', 'entries')} skipped: {reason}")
+    return out
+
+
+def print_check(report: CheckReport) -> None:
+    """Per topic, the papers matched in the last 7 and 30 days and the newest date's
+    highlights; then the warnings (a topic that matched nothing, a keyword with a typo)."""
+    if report.newest is None:
+        return
+    if report.topics:
+        click.echo(
+            f"topics: papers matched in the 7 / 30 days to {report.newest} "
+            f"({_plural(report.papers, 'paper')}), highlights that day"
+        )
+        width = max(len(t.name) for t in report.topics)
+        for t in report.topics:
+            shown = _plural(t.highlights, "highlight") if t.highlights else "-"
+            click.echo(f"  {t.name:<{width}}  {t.week:>5} / {t.month:<5}  {shown}")
+    for warning in report.warnings:
+        _warn(warning)
 
 
 def _finish(errors: int, stats: list[SourceStats] | tuple[SourceStats, ...]) -> None:

@@ -19,11 +19,14 @@ from . import (
     _progress,
     _report_problems,
     _stage_bar,
+    _verbose,
     _warn,
     config_option,
     main,
     offline_option,
+    print_check,
     today_option,
+    verbose_option,
 )
 from .reading import _print_fetched, print_collect_report
 
@@ -40,6 +43,7 @@ from .reading import _print_fetched, print_collect_report
     help="Read every input file again, rank and render every date again.",
 )
 @offline_option
+@verbose_option
 def build(
     config_path: str | None,
     today: dt.datetime | None,
@@ -63,19 +67,29 @@ def build(
         offline=offline, bar=_stage_bar, fetched=_print_fetched,
     )  # fmt: skip
     errors = _report_problems(report.collected.sources)
-    print_collect_report(report.collected)
+    print_collect_report(report.collected, verbose=_verbose())
+    if report.check is not None:
+        print_check(report.check)
     w = report.written
     stages = ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in report.seconds.items())
     click.echo(
         f"{report.dates} date(s): {len(report.ranked)} ranked, "
         f"{len(report.rendered_dates)} rendered; "
         f"{len(w.written)} file(s) written, {w.unchanged + w.kept} unchanged, "
-        f"{len(w.removed)} removed -> {report.out} in {sum(report.seconds.values()):.2f} s "
+        f"{len(w.removed)} removed -> {_shown(report.out)} in {sum(report.seconds.values()):.2f} s "
         f"({stages})"
     )
     if report.dates and (report.out / "index.html").is_file():  # not without the site
-        click.echo(f"open {report.out / 'index.html'}  (or: digest serve)")
+        click.echo(f"open {_shown(report.out / 'index.html')}  (or: digest serve)")
     _finish(errors, report.collected.sources)
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the current folder when it is inside it (shorter to read)."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 @main.command()

@@ -18,14 +18,20 @@ from . import (
     _config,
     _day,
     _finish,
+    _plural,
     _progress,
     _report_problems,
+    _stage_bar,
+    _verbose,
     _warn,
     config_option,
     format_option,
     main,
     offline_option,
+    plain_drops,
+    print_check,
     today_option,
+    verbose_option,
 )
 
 
@@ -90,9 +96,27 @@ def _print_fetched(result: FetchResult) -> None:
     )
 
 
-def print_collect_report(report: CollectReport) -> None:
-    for day in report.dates:
+DATES_SHOWN = 14  # per-date lines of `digest collect` without -v (a backfill has hundreds)
+
+
+def print_dates(report: CollectReport, limit: int | None = None) -> None:
+    """A line per date the run touched: how many papers were new, how many already seen (the
+    newest ``limit`` dates, and a line for the rest)."""
+    dates = report.dates
+    if limit is not None and len(dates) > limit:
+        earlier = dates[:-limit]
+        click.echo(
+            f"{earlier[0].date} to {earlier[-1].date}: {len(earlier)} dates, "
+            f"{sum(d.new for d in earlier):,} new, {sum(d.seen for d in earlier):,} already seen "
+            "(-v: a line each)"
+        )
+        dates = dates[-limit:]
+    for day in dates:
         click.echo(f"{day.date}  {day.new:6d} new  {day.seen:6d} already seen")
+
+
+def print_sources(report: CollectReport) -> None:
+    """A line per source: read, new, already seen, merged, skipped (in plain words)."""
     for s in report.sources:
         unchanged = (
             f"{s.unchanged_inputs} file(s) unchanged since last read, not read again "
@@ -101,7 +125,7 @@ def print_collect_report(report: CollectReport) -> None:
         if s.unchanged_inputs and not (s.read or s.dropped):
             click.echo(f"  {s.name}: {unchanged}", err=True)
             continue
-        reasons = ", ".join(f"{n} {r}" for r, n in sorted(s.drop_reasons.items()))
+        reasons = "; ".join(plain_drops(s.drop_reasons))
         click.echo(
             f"  {s.name}: {s.read} read, {s.new} new, {s.seen} already seen, "
             f"{s.duplicates} duplicates merged, {s.dropped} dropped"
@@ -109,6 +133,43 @@ def print_collect_report(report: CollectReport) -> None:
             + (f"; {unchanged}" if s.unchanged_inputs else ""),
             err=True,
         )
+
+
+def collect_summary(report: CollectReport) -> str:
+    """The collect in one line: the new papers and their dates, what was already seen, the
+    files not read again, what was skipped."""
+    new = sum(d.new for d in report.dates)
+    seen = sum(d.seen for d in report.dates)
+    sources = _plural(len(report.sources), "source")
+    if new:
+        dated = [d.date for d in report.dates if d.new]
+        span = (
+            f"on {dated[0]}"
+            if len(dated) == 1
+            else (f"on {len(dated)} dates, {dated[0]} to {dated[-1]}")
+        )
+        head = f"collected {_plural(new, 'new paper')} {span}, from {sources}"
+    else:
+        head = f"nothing new from {sources}"
+    more = [f"{seen:,} already seen"] if seen else []
+    unchanged = sum(s.unchanged_inputs for s in report.sources)
+    if unchanged:
+        more.append(f"{_plural(unchanged, 'file')} unchanged since last read")
+    drops: dict[str, int] = {}
+    for s in report.sources:
+        for reason, n in s.drop_reasons.items():
+            drops[reason] = drops.get(reason, 0) + n
+    more += plain_drops(drops)
+    return head + ("; " + "; ".join(more) if more else "")
+
+
+def print_collect_report(report: CollectReport, *, verbose: bool = True) -> None:
+    """The run report: with ``verbose``, a line per date and per source, else one line."""
+    if verbose:
+        print_dates(report)
+        print_sources(report)
+    else:
+        click.echo(collect_summary(report))
     for warning in report.warnings:
         _warn(warning)
 
@@ -127,7 +188,10 @@ def _collect(
             fetched=_print_fetched, force=force,
         )  # fmt: skip
     errors = _report_problems(report.sources)
-    print_collect_report(report)
+    print_dates(report, None if _verbose() else DATES_SHOWN)
+    print_sources(report)
+    for warning in report.warnings:
+        _warn(warning)
     _finish(errors, report.sources)
 
 
@@ -139,6 +203,7 @@ def _collect(
 @click.option(
     "--force", is_flag=True, help="Read every input file, even those unchanged since last read."
 )
+@verbose_option
 def collect(
     config_path: str | None,
     today: dt.datetime | None,
@@ -156,6 +221,32 @@ def collect(
       digest collect --offline          # URL sources from their cached copies
     """
     _collect(_config(config_path), _day(today), _day(date), offline, force)
+
+
+@main.command(short_help="How each topic fares: papers matched, highlights, typos.")
+@config_option
+def check(config_path: str | None) -> None:
+    """Check the topics against the store: per topic, the papers it matched in the 7 and 30
+    days to the newest date, and its highlights that day. A topic that matched nothing in those
+    30 days is a warning, and so is a keyword that matched no paper in the store, with a "did
+    you mean" from the words the papers use (difusion -> diffusion); unknown keys of the config
+    get one too. Dates ranked for other topics are ranked first (a build then keeps them).
+    `digest build` ends with the same lines.
+
+    \b
+    Example:
+      digest check                      # after editing the topics of ./digest.yaml
+      digest check -c lab.yaml
+    """
+    config = _config(config_path)
+    report = pipeline.check(config, bar=_stage_bar)
+    if report.newest is None:
+        raise DigestError(f"{config.store}: no papers yet; run `digest build` first")
+    print_check(report)
+    found = len(report.warnings) + len(config.warnings)
+    click.echo(
+        f"{_plural(found, 'warning')}; see above" if found else "no warnings: every topic matched"
+    )
 
 
 @main.command(name="fetch")

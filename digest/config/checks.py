@@ -4,6 +4,7 @@ path and line, not raised, so that one run reports them all."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,9 @@ class Checker:
             if not isinstance(key, str):
                 self.fail(path + (key,), "keys must be strings")
             elif key not in known:
-                self.warn(path + (key,), f"unknown key (known: {', '.join(sorted(known))})")
+                close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                self.warn(path + (key,), f"unknown key{hint} (known: {', '.join(sorted(known))})")
         return value
 
     def string(self, value: Any, path: KeyPath, *, required: bool = False) -> str | None:

@@ -213,3 +213,12 @@ class Papers(Connection):
     def count(self) -> int:
         """How many papers the store holds."""
         return int(self.db.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def newest_texts(self, limit: int) -> list[str]:
+        """The title and abstract (one string each) of the newest ``limit`` papers: the store's
+        own vocabulary, as its recent papers use it."""
+        return [
+            text for (text,) in self.db.execute(
+                "SELECT title || ' ' || abstract FROM papers ORDER BY date DESC LIMIT ?", (limit,)
+            )
+        ]  # fmt: skip
