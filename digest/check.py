@@ -2,9 +2,10 @@
 
 Per topic: the papers it matched in the 7 and 30 days to the store's newest date, and its
 highlights that day, read from the rankings the build keeps (no paper is ranked again). A topic
-that matched nothing in those 30 days is a warning; so is a keyword that matched no paper in the
-store, with a "did you mean" when the store's papers use a word close to it (``difusion`` ->
-``diffusion``): most often a typo, which otherwise builds silently.
+that matched nothing in those 30 days is a warning. A keyword that matched no paper in the store
+is listed with its topic, and is a warning with a "did you mean" when the store's papers use a
+word close to it (``difusion`` -> ``diffusion``): most often a typo, which otherwise builds
+silently.
 
 The vocabulary is the words of the titles and abstracts of the store's newest papers (at most
 :data:`VOCABULARY_PAPERS`), counted once per check and only when a keyword matched nothing;
@@ -97,11 +98,11 @@ def check_topics(
                 "or do the sources cover it?"
             )
         for keyword, close in found:
-            guess = f"; did you mean {close!r}?" if close else ""
-            warnings.append(
-                f"topic {t.name!r}: keyword {keyword!r} matched no paper in the store "
-                f"({everything}){guess}"
-            )
+            if close:  # a keyword nothing matched may be new, or rare; one with a typo is wrong
+                warnings.append(
+                    f"topic {t.name!r}: keyword {keyword!r} matched no paper in the store "
+                    f"({everything}); did you mean {close!r}?"
+                )
     return CheckReport(newest, papers, tuple(checks), tuple(warnings))
 
 

@@ -455,8 +455,10 @@ def collect(
                 batch.add(paper, *deduper.see(paper))
             batch.flush()
             frozen = tally.freeze()
-            store.record_source(frozen)
             results.append(frozen)
+            if _untouched(spec, frozen):
+                continue  # a local file as it was: not a run of a quiet source
+            store.record_source(frozen)
             warnings.extend(_quiet_warning(store, frozen))
         new_per_date = store.new_in_run()
     dates = sorted(set(new_per_date) | set(seen_per_date))
@@ -464,6 +466,18 @@ def collect(
         sources=tuple(results),
         dates=tuple(DateCount(d, new_per_date.get(d, 0), seen_per_date[d]) for d in dates),
         warnings=tuple(warnings),
+    )
+
+
+def _untouched(spec: SourceSpec, stats: SourceStats) -> bool:
+    """Whether a local source's files were all as a collect last read them (so nothing was
+    read): a file nobody changed is not a stale feed, and such a run is not counted as one of
+    the source's runs that brought nothing new. A URL source's copy unchanged (a 304, or the
+    same bytes) is counted: that is what a stale feed looks like."""
+    return (
+        spec.url is None
+        and stats.unchanged_inputs > 0
+        and not (stats.read or stats.dropped or stats.errors or stats.warnings)
     )
 
 

@@ -40,8 +40,16 @@ today_option = click.option(
 )
 
 
+# `digest --help` lists the commands in the order a newcomer uses them, then the rest
+FIRST = ("init", "build", "check", "serve", "send", "templates")
+
+
 class _Group(click.Group):
     """Shows unexpected errors as one line unless ``--verbose``."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = super().list_commands(ctx)
+        return [n for n in FIRST if n in names] + [n for n in names if n not in FIRST]
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -164,7 +172,11 @@ def print_check(report: CheckReport) -> None:
         width = max(len(t.name) for t in report.topics)
         for t in report.topics:
             shown = _plural(t.highlights, "highlight") if t.highlights else "-"
-            click.echo(f"  {t.name:<{width}}  {t.week:>5} / {t.month:<5}  {shown}")
+            silent = ", ".join(k for k, _ in t.silent)
+            more = f"   no paper in the store: {silent}" if silent else ""
+            click.echo(
+                f"  {t.name:<{width}}  {t.week:>5} / {t.month:<5}  {shown:<12}{more}".rstrip()
+            )
     for warning in report.warnings:
         _warn(warning)
 
@@ -197,7 +209,10 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
     \b
     Example:
+      digest init my-digest && cd my-digest   # a config, a sample feed
       digest build            # collect, rank and render with ./digest.yaml
+      digest check            # how each topic fares
+      digest serve            # preview, rebuilt as you edit
     """
     ctx.obj = {"verbose": verbose}
     logging.basicConfig(

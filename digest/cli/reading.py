@@ -35,7 +35,7 @@ from . import (
 )
 
 
-@main.command()
+@main.command(short_help="Print the papers of files, without the store.")
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per line.")
 @today_option
@@ -195,7 +195,7 @@ def _collect(
     _finish(errors, report.sources)
 
 
-@main.command()
+@main.command(short_help="Fetch and collect the sources into the store.")
 @config_option
 @today_option
 @click.option("--date", type=DATE, help="The date of undated pages.")
@@ -249,7 +249,7 @@ def check(config_path: str | None) -> None:
     )
 
 
-@main.command(name="fetch")
+@main.command(name="fetch", short_help="Download the URL sources into the cache.")
 @config_option
 @click.option(
     "-s", "--source", "names", multiple=True, help="Fetch only this source (by name); repeatable."
@@ -284,7 +284,7 @@ def fetch_command(config_path: str | None, names: tuple[str, ...]) -> None:
         raise PartialFailure(f"{len(failed)} of {len(results)} source(s) could not be fetched")
 
 
-@main.command(name="sources")
+@main.command(name="sources", short_help="The sources, their last fetch and collect.")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source per line.")
 def sources_command(config_path: str | None, as_json: bool) -> None:
@@ -327,7 +327,7 @@ def sources_command(config_path: str | None, as_json: bool) -> None:
         click.echo(f"{'':<{width}}  {row['location']}")
 
 
-@main.command()
+@main.command(short_help="The dates in the store, with paper counts.")
 @config_option
 @click.option(
     "--json", "as_json", is_flag=True, help='One object per line: {"date": ..., "papers": N}.'
@@ -347,7 +347,7 @@ def dates(config_path: str | None, as_json: bool) -> None:
             click.echo(f"{day}  {count}")
 
 
-@main.command()
+@main.command(short_help="Score papers against the topics.")
 @click.argument("sources", nargs=-1)
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per date.")
