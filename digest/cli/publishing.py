@@ -10,6 +10,7 @@ import click
 from .. import pipeline
 from ..config import is_example_url, split_address
 from ..errors import DigestError, PartialFailure
+from ..scaffold import SCHEDULES
 from ..send import SendReport
 from . import (
     DATE,
@@ -31,7 +32,7 @@ from . import (
 from .reading import _print_fetched, print_collect_report
 
 
-@main.command()
+@main.command(short_help="Collect, rank and write the site, email, Markdown and feeds.")
 @config_option
 @today_option
 @click.option(
@@ -92,7 +93,7 @@ def _shown(path: Path) -> Path:
         return path
 
 
-@main.command()
+@main.command(short_help="Preview on 127.0.0.1, rebuilt as you edit.")
 @config_option
 @click.option("-o", "--out", type=click.Path(file_okay=False), help="Folder to serve.")
 @click.option("-p", "--port", type=int, default=8000, show_default=True, help="Port (0: any free).")
@@ -165,7 +166,9 @@ def _say_now(line: str) -> None:
     click.echo(f"{dt.datetime.now():%H:%M:%S} {line}")
 
 
-@main.group(invoke_without_command=True)
+@main.group(
+    invoke_without_command=True, short_help="List the built-in templates, or copy some to edit."
+)
 @config_option
 @click.pass_context
 def templates(ctx: click.Context, config_path: str | None) -> None:
@@ -194,7 +197,7 @@ def templates(ctx: click.Context, config_path: str | None) -> None:
             click.echo(f"  {t.name}" + ("   <- yours" if t.yours else ""))
 
 
-@templates.command("copy")
+@templates.command("copy", short_help="Copy built-in templates into your folder to edit.")
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
 def templates_copy(config_path: str | None, names: tuple[str, ...]) -> None:
@@ -214,27 +217,75 @@ def templates_copy(config_path: str | None, names: tuple[str, ...]) -> None:
         click.echo(f"copied {where}" if copied else f"kept {where} (already yours)")
 
 
-@main.command()
+@main.command(short_help="Start a new digest (and a daily schedule).")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
-def init(directory: str) -> None:
-    """Start a new digest in DIRECTORY: a commented digest.yaml, a sample feed and an empty
-    templates/ folder for your overrides. Existing files are never overwritten.
+@click.option(
+    "--schedule",
+    type=click.Choice(sorted(SCHEDULES)),
+    help="Also write what runs it every day: a GitHub Actions workflow (build, publish on "
+    "GitHub Pages, send), a crontab line, or a systemd service and timer. In a folder that "
+    "has a digest.yaml already, only that.",
+)
+def init(directory: str, schedule: str | None) -> None:
+    """Start a new digest in DIRECTORY: a commented digest.yaml that sets only what differs
+    from the defaults (so it works from any folder), with a sample feed. Existing files are
+    never overwritten. --schedule writes the file that runs it every day, beside the config.
 
     \b
     Example:
-      digest init my-digest && cd my-digest && digest build
+      digest init my-digest && cd my-digest && digest serve
+      digest init --schedule github     # .github/workflows/digest.yml
+      digest init --schedule cron       # digest.cron: a crontab line
+      digest init --schedule systemd    # digest.service and digest.timer
     """
     from .. import scaffold
 
-    created = scaffold.create(Path(directory))
+    folder = Path(directory)
+    created = []
+    config = folder / "digest.yaml"
+    if not (schedule and config.exists()):
+        created += scaffold.create(folder)
+    if schedule:
+        output, state = "output", ".digest"
+        if config.exists():
+            loaded = _config(str(config))
+            output, state = _inside(loaded.output, loaded.root), _inside(loaded.state, loaded.root)
+        made = scaffold.schedule(folder, schedule, output=output, state=state)
+        kept = [folder / name for name in scaffold.SCHEDULES[schedule] if folder / name not in made]
+        for path in kept:
+            _warn(f"{path}: already there; kept as it is")
+        created += made
     for path in created:
         click.echo(f"created {path}")
-    click.echo(
-        f"next: cd {directory} && digest build   (or digest serve: build, preview, rebuild as you edit)"
-    )
+    here = folder.resolve() == Path.cwd().resolve()
+    go = "" if here else f"cd {directory} && "
+    if config in created:  # a new digest
+        click.echo(
+            f"next: {go}digest serve   (build, preview on http://127.0.0.1:8000/, rebuild as "
+            "you edit)\n      then put your topics and sources in digest.yaml; `digest check` "
+            "says how each topic fares"
+        )
+    if schedule:
+        click.echo(f"every day: {SCHEDULE_NEXT[schedule]}")
 
 
-@main.command()
+SCHEDULE_NEXT = {
+    "github": "push the folder to GitHub; .github/workflows/digest.yml says what to set "
+    "(Pages, site_url, the SMTP secret)",
+    "cron": "(crontab -l 2>/dev/null; cat digest.cron) | crontab -",
+    "systemd": "digest.service says how to install it with digest.timer (no root needed)",
+}
+
+
+def _inside(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` ('/'-separated) when it is inside it, else absolute."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@main.command(short_help="Email the day's digest to the subscribers.")
 @config_option
 @click.option("--date", type=DATE, help="The date whose digest to send (default: the newest).")
 @click.option("--dry-run", is_flag=True, help="Write the .eml files that would be sent; send none.")

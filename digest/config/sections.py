@@ -38,12 +38,22 @@ def _path(v: Value) -> Path:
 
 @kind("folder")
 def _folder(v: Value) -> Path | None:
+    """The templates folder. One that is not there is a warning, not an error: the built-in
+    templates are used meanwhile (a config copied elsewhere still builds), and `digest
+    templates copy` makes it."""
     text = v.c.string(v.raw, v.path)
     if not text:
         return None
-    if not (v.c.root / text).is_dir():
-        v.c.fail(v.path, f"no such folder: {text}")
-    return (v.c.root / text).resolve()
+    folder = v.c.root / text
+    if folder.exists() and not folder.is_dir():
+        v.c.fail(v.path, f"not a folder: {text}")
+    elif not folder.exists():
+        v.c.warn(
+            v.path,
+            f"no such folder: {text}; the built-in templates are used "
+            "(`digest templates copy NAME` puts one there to edit)",
+        )
+    return folder.resolve()
 
 
 @kind("file")
