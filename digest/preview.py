@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import html
 import http.server
 import re
 import threading
@@ -30,16 +31,19 @@ SHUTDOWN_POLL = 0.05
 
 
 class Builds:
-    """The number of builds that changed the output, and a wait for the next one."""
+    """The number of builds that changed what a page shows (its files, or whether the last
+    build failed: ``error``, its one line), and a wait for the next one."""
 
     def __init__(self) -> None:
         self.count = 0
+        self.error: str | None = None
         self.closed = False
         self._changed = threading.Condition()
 
-    def add(self) -> None:
+    def add(self, error: str | None = None) -> None:
         with self._changed:
             self.count += 1
+            self.error = error
             self._changed.notify_all()
 
     def wait(self, seen: int, timeout: float) -> int:
@@ -63,11 +67,32 @@ def reload_script(seen: int) -> bytes:
     )
 
 
-def with_reload(page: bytes, seen: int) -> bytes:
-    """``page`` with :func:`reload_script` before its last ``</body>`` (or at its end)."""
+OVERLAY_ID = "digest-serve-error"
+
+
+def error_overlay(error: str) -> bytes:
+    """A banner over the page saying the last build failed, and why (one line, escaped): the
+    page under it is the last good build."""
+    style = (
+        "position:fixed;top:0;left:0;right:0;z-index:2147483647;margin:0;padding:.75em 1em;"
+        "background:#b00020;color:#fff;font:15px/1.4 system-ui,sans-serif;"
+        "box-shadow:0 2px 8px rgba(0,0,0,.35);overflow-wrap:anywhere"
+    )
+    return (
+        f'<div id="{OVERLAY_ID}" role="alert" style="{style}">'
+        f"<strong>Not built:</strong> <code>{html.escape(error)}</code><br>"
+        "<small>digest serve shows the last good build; save a fix and this page reloads."
+        "</small></div>\n"
+    ).encode()
+
+
+def with_reload(page: bytes, seen: int, error: str | None = None) -> bytes:
+    """``page`` with :func:`reload_script` before its last ``</body>`` (or at its end), and the
+    banner of a failed build (``error``) before that."""
     ends = list(_BODY_END.finditer(page))
     at = ends[-1].start() if ends else len(page)
-    return page[:at] + reload_script(seen) + page[at:]
+    banner = error_overlay(error) if error else b""
+    return page[:at] + banner + reload_script(seen) + page[at:]
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -110,7 +135,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if path.suffix != ".html" or not path.is_file():
             return False
         try:
-            data = with_reload(path.read_bytes(), self.builds.count)
+            data = with_reload(path.read_bytes(), self.builds.count, self.builds.error)
         except OSError:
             return False
         self.send_response(200)
@@ -228,8 +253,10 @@ class Preview:
         return len(self._seen)
 
     def build(self) -> bool:
-        """Build once; ``False`` (and a line said) when the config or the build failed. The
-        files it reads are stamped first: one changed during the build makes another."""
+        """Build once; ``False`` (and a line said) when the config or the build failed: open
+        pages then reload with a banner that says why, over the last good build, until a
+        build succeeds. The files it reads are stamped first: one changed during the build
+        makes another."""
         from .pipeline import build
 
         config = self.config
@@ -238,8 +265,7 @@ class Preview:
                 config = load_config(config.file)
             except DigestError as exc:
                 self._seen = stamp(watched(self.config))
-                self.say(f"not built: {exc}")
-                return False
+                return self._failed(str(exc))
             for warning in config.warnings:
                 if warning not in self.config.warnings:  # said when that config was loaded
                     self.say(f"warning: {config.file}: {warning}")
@@ -249,13 +275,11 @@ class Preview:
         try:
             report = build(config, self.today(), out=self.out, offline=True, workers=self.workers)
         except DigestError as exc:
-            self.say(f"not built: {exc}")
-            return False
+            return self._failed(str(exc))
         except Exception as exc:  # a bug: say it and keep serving the last good build
-            self.say(f"not built: {type(exc).__name__}: {exc}")
-            return False
+            return self._failed(f"{type(exc).__name__}: {exc}")
         written = report.written
-        if written.written or written.removed:
+        if written.written or written.removed or self.builds.error is not None:
             self.builds.add()
         errors = [e for s in report.collected.sources for e in s.errors]
         self.say(
@@ -265,6 +289,13 @@ class Preview:
             + (f"; {len(errors)} source error(s), the first: {errors[0]}" if errors else "")
         )
         return True
+
+    def _failed(self, error: str) -> bool:
+        line = " ".join(error.split())
+        self.say(f"not built: {line}")
+        if self.builds.error != line:
+            self.builds.add(line)
+        return False
 
     def check(self) -> bool:
         """Build again if a watched file changed since the last build; whether it did."""

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from digest.cli import main
 from digest.config import load_config
-from digest.preview import EVENTS, Preview, watched, with_reload
+from digest.preview import EVENTS, OVERLAY_ID, Preview, watched, with_reload
 from tests.helpers import parse_html
 
 TODAY = dt.date(2026, 11, 23)
@@ -139,17 +139,24 @@ def test_a_broken_template_is_said_and_the_last_good_build_stays_served(
     live: tuple[Preview, list[str]], project: Path
 ) -> None:
     preview, said = live
-    before = get(preview)
+    on_disk = (project / "output" / "index.html").read_bytes()
     override(project, "site/base.html", "{% block main %}", "{% block main %}{{ nothing.here(")
     assert preview.check() is True
     assert said[-1].startswith("not built: ") and "base.html" in said[-1]
     assert "\n" not in said[-1]
-    assert get(preview) == before
-    assert preview.builds.count == 1
+    # the files as they were; the pages served say why over them, and reload (a build counted)
+    assert (project / "output" / "index.html").read_bytes() == on_disk
+    assert preview.builds.count == 2
+    error = said[-1].removeprefix("not built: ")
+    assert get(preview) == with_reload(on_disk, 2, error)
+    [banner] = parse_html(get(preview)).find("div", id=OVERLAY_ID)
+    assert banner.attrs["role"] == "alert" and "base.html" in banner.text
     assert preview.check() is False  # said once, not at every check
     (project / "mine" / "site" / "base.html").unlink()  # back to the bundled template
     assert preview.check() is True
     assert said[-1].startswith("built in")
+    # the same files as before the error: still a build that reloads the pages, without it
+    assert preview.builds.count == 3 and get(preview) == with_reload(on_disk, 3)
 
 
 def test_a_broken_config_is_said_and_the_next_save_builds(
@@ -161,6 +168,7 @@ def test_a_broken_config_is_said_and_the_next_save_builds(
     config.write_text(good.replace("title: ML Paper Digest", "title: [unclosed"))
     assert preview.check() is True
     assert said[-1].startswith("not built: ") and "digest.yaml" in said[-1]
+    assert b"digest.yaml" in parse_html(get(preview)).find("div", id=OVERLAY_ID)[0].text.encode()
     assert preview.check() is False
     config.write_text(good.replace("title: ML Paper Digest", "title: Lab Digest"))
     assert preview.check() is True
@@ -338,3 +346,14 @@ def test_serve_open_hands_the_address_to_the_browser(project: Path, tmp_path: Pa
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(10)
+
+
+def test_the_error_banner_is_escaped_text() -> None:
+    page = with_reload(
+        b"<html><body><p>last good</p></body></html>", 4, '<script>alert(1)</script> & "x"'
+    )
+    tree = parse_html(page)
+    [banner] = tree.find("div", id=OVERLAY_ID)
+    assert '<script>alert(1)</script> & "x"' in banner.text
+    assert len(scripts(page)) == 1  # the reload script only
+    assert page.index(b"last good") < page.index(OVERLAY_ID.encode())
