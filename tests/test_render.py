@@ -251,7 +251,8 @@ def test_init_starts_a_digest_that_builds_and_never_overwrites(
     runner = CliRunner()
     result = runner.invoke(main, ["init", "my-digest"])
     assert result.exit_code == 0, result.output
-    assert (tmp_path / "my-digest" / "templates").is_dir()
+    assert (tmp_path / "my-digest" / "feeds").is_dir()
+    assert not (tmp_path / "my-digest" / "templates").exists()  # named in a comment only
     monkeypatch.chdir(tmp_path / "my-digest")
     result = runner.invoke(main, ["build", "--today", "2026-11-23"])
     assert result.exit_code == 0, result.output
