@@ -1,5 +1,5 @@
-"""The robustness campaign behind the README's counts: the property tests with many more
-examples than CI runs, and many more SIGKILLs. Prints inputs tried, crashes and corruptions.
+"""The robustness campaign behind the counts of docs/reliability.md: the property tests with
+many more examples than CI runs, and many more SIGKILLs. Prints inputs tried, crashes and corruptions.
 
     python benchmarks/robustness.py            # scale 10, 40 kills
     python benchmarks/robustness.py 50 200     # scale 50, 200 kills
