@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import fetch, inputs
-from . import send as sending
+from . import inputs
 from . import workers as process_map
 from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
@@ -39,9 +39,12 @@ from .rank.cache import RankCache, load_ranked
 from .render import Site
 from .render import cache as render_cache
 from .render.env import templates_fingerprint
-from .send import SendReport
 from .store import Store
 from .writer import Writer, output_lock
+
+if TYPE_CHECKING:  # sending and fetching are imported by the commands that use them: a daily
+    # build of local files loads neither (css_inline, httpx...)
+    from .send import SendReport
 
 # A progress bar for a stage of a build: (label, total, unit: "bytes" or "dates") -> a context
 # giving the function to call with each advance, or None (no bar for this one)
@@ -98,6 +101,8 @@ def fetch_only(
     config: Config, *, names: Sequence[str] | None = None, done: Fetched | None = None
 ) -> list[FetchResult]:
     """Fetch the URL sources without collecting them (``digest fetch``)."""
+    from . import fetch
+
     with Store(config.store) as store:
         return fetch.fetch_sources(config, store, names=names, done=done)
 
@@ -115,7 +120,11 @@ def run_collect(
     """Fetch the URL sources (unless ``offline``), then collect every source (``force``: input
     files unchanged since they were last read too) (``digest collect``)."""
     with Store(config.store) as store:
-        results = fetch.fetch_sources(config, store, offline=offline, done=fetched)
+        results: list[FetchResult] = []
+        if any(spec.url for spec in config.sources):
+            from . import fetch
+
+            results = fetch.fetch_sources(config, store, offline=offline, done=fetched)
         by_name = {r.name: r for r in results}
         report = collect(
             config, store, today, date=date, progress=progress, fetched=by_name, force=force
@@ -131,6 +140,8 @@ def list_dates(config: Config) -> list[tuple[dt.date, int]]:
 
 def source_status(config: Config) -> list[dict[str, object]]:
     """The rows of ``digest sources``."""
+    from . import fetch
+
     return fetch.source_status(config)
 
 
@@ -278,6 +289,8 @@ def send(
     progress: Progress | None = None,
 ) -> SendReport:
     """The date's digest (default: the newest date) to every subscriber (``digest send``)."""
+    from . import send as sending
+
     sending.check(config, dry_run=dry_run, to=to)
     with Store(config.store) as store:
         known = [d for d, _ in store.dates()]

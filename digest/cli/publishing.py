@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import pipeline
 from ..config import is_example_url, split_address
 from ..errors import DigestError, PartialFailure
-from ..send import SendReport
 from . import (
     DATE,
     _config,
@@ -26,6 +26,9 @@ from . import (
     today_option,
 )
 from .reading import _print_fetched, print_collect_report
+
+if TYPE_CHECKING:
+    from ..send import SendReport
 
 
 @main.command()
