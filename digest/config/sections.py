@@ -7,6 +7,7 @@ import dataclasses
 import email.utils
 import re
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,21 +39,21 @@ def _path(v: Value) -> Path:
 
 @kind("folder")
 def _folder(v: Value) -> Path | None:
-    text = v.c.string(v.raw, v.path)
-    if not text:
-        return None
-    if not (v.c.root / text).is_dir():
-        v.c.fail(v.path, f"no such folder: {text}")
-    return (v.c.root / text).resolve()
+    return _existing(v, Path.is_dir, "folder")
 
 
 @kind("file")
 def _file(v: Value) -> Path | None:
+    return _existing(v, Path.is_file, "file")
+
+
+def _existing(v: Value, exists: Callable[[Path], bool], what: str) -> Path | None:
+    """A file or folder that must exist, relative to the config's folder (``None``: none)."""
     text = v.c.string(v.raw, v.path)
     if not text:
         return None
-    if not (v.c.root / text).is_file():
-        v.c.fail(v.path, f"no such file: {text}")
+    if not exists(v.c.root / text):
+        v.c.fail(v.path, f"no such {what}: {text}")
     return (v.c.root / text).resolve()
 
 
