@@ -215,13 +215,15 @@ class Reading:
     """How this run reads its sources: paths relative to ``root``; ``today`` (year-less dates
     resolve against it); ``date``, the date of undated inputs given on the command line;
     ``progress`` hears of the bytes read; ``good(url, copy key)`` of each URL source's copy read
-    without errors."""
+    without errors; ``copies``: whether URL sources have earlier copies to fall back on (not
+    for ``digest parse URL``)."""
 
     root: Path
     today: dt.date
     date: dt.date | None = None
     progress: Progress | None = None
     good: Callable[[str, str], None] | None = None
+    copies: bool = True
 
 
 def read_source(
@@ -265,7 +267,8 @@ def _read_copies(
     fallback = fetched.good
     if fetched.copy is None:
         if fallback is None:
-            tally.errors.append(f"{url}: {fetched.error}; no earlier copy to fall back on")
+            earlier = "; no earlier copy to fall back on" if reading.copies else ""
+            tally.errors.append(f"{url}: {fetched.error}{earlier}")
             return
         tally.warnings.append(
             f"{url}: {fetched.error}; using the last good copy ({fallback.described()})"
@@ -368,16 +371,19 @@ def parse_sources(
     today: dt.date,
     date: dt.date | None = None,
     progress: Progress | None = None,
+    fetched: Mapping[str, FetchResult] | None = None,
 ) -> tuple[list[Paper], list[SourceStats]]:
     """Read sources without a store: every paper once (duplicates merged), in order of first
-    appearance, and a report per source. Holds the merged papers in memory."""
+    appearance, and a report per source. Holds the merged papers in memory. URL sources are
+    read from the copies ``fetched`` names (by source name)."""
     deduper = Deduper()
     papers: list[Paper] = []
     stats = []
-    reading = Reading(root, today, date, progress)
+    reading = Reading(root, today, date, progress, copies=False)  # no store, no earlier copy
     for spec in specs:
         tally = _Tally(spec.name)
-        for paper in read_source(spec, reading, tally):
+        found = (fetched or {}).get(spec.name)
+        for paper in read_source(spec, reading, tally, fetched=found):
             slot, duplicate = deduper.see(paper)
             if duplicate:
                 tally.duplicates += 1

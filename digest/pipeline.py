@@ -76,12 +76,18 @@ def source_bytes(specs: Sequence[SourceSpec], root: Path) -> int:
 def specs_for_paths(
     paths: Sequence[str], *, fmt: str | None = None, date: dt.date | None = None
 ) -> list[SourceSpec]:
-    """Source specs for files named on the command line: one source per argument, named after
-    the file."""
+    """Source specs for files, globs and http(s) URLs named on the command line: one source
+    per argument, named after the file (or as a configured URL source would be)."""
+    from .config.sections import check_url, default_name, url_name
+
     specs = []
     for path in paths:
-        name = Path(path).stem if not any(c in path for c in "*?[") else Path(path).parent.name
-        specs.append(SourceSpec(name=name, path=path, format=fmt, date=date))
+        if path.startswith(("http://", "https://")):
+            if (why := check_url(path)) is not None:
+                raise DigestError(f"{path}: {why}")
+            specs.append(SourceSpec(name=url_name(path), url=path, format=fmt, date=date))
+        else:
+            specs.append(SourceSpec(name=default_name(path), path=path, format=fmt, date=date))
     return specs
 
 
@@ -92,9 +98,26 @@ def parse(
     date: dt.date | None = None,
     fmt: str | None = None,
     progress: Progress | None = None,
+    fetched: Fetched | None = None,
 ) -> tuple[list[Paper], list[SourceStats]]:
-    """Read files without touching the store (``digest parse``)."""
-    return parse_sources(specs_for_paths(paths, fmt=fmt), Path.cwd(), today, date, progress)
+    """Read files and URLs without touching the store (``digest parse``). URLs are fetched as
+    URL sources are (timeouts, retries, a size cap, a pause between requests to one host), into
+    a cache that is removed after; ``fetched`` hears of each."""
+    specs = specs_for_paths(paths, fmt=fmt)
+    urls = [spec for spec in specs if spec.url]
+    if not urls:
+        return parse_sources(specs, Path.cwd(), today, date, progress)
+    import tempfile
+
+    from . import fetch
+    from .config import FetchSettings
+
+    with tempfile.TemporaryDirectory(prefix="digest-parse-") as folder:
+        results = fetch.fetch_many(
+            urls, FetchSettings(), fetch.Cache(Path(folder)), {}, done=fetched
+        )
+        by_name = {r.name: r for r in results}
+        return parse_sources(specs, Path.cwd(), today, date, progress, by_name)
 
 
 def fetch_only(

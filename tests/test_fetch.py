@@ -552,3 +552,25 @@ def test_fetch_names_an_unknown_source(tmp_path: Path, server: Server) -> None:
     result = CliRunner().invoke(main, ["fetch", "-c", str(config), "--source", "nope"])
     assert result.exit_code == 1
     assert "no URL source named 'nope' (URL sources: a)" in result.output
+
+
+def test_parse_reads_a_url_as_a_source_and_keeps_no_cache(
+    server: Server, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`digest parse URL` fetches it as a URL source would be (one request, a User-Agent) and
+    reads it by its detected format; nothing is left behind, in the folder or the temp dir."""
+    feed = (FEEDS / "arxiv-cs-lg.xml").read_bytes()
+    url = server.route("/rss/cs.LG", Reply(body=feed))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["parse", "--json", "--today", "2026-11-23", url])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 7 and {r["source"] for r in rows} == {"cs.LG"}
+    assert rows[0]["id"].startswith("26") and rows[0]["url"].startswith("https://arxiv.org/")
+    hits = server.hits("/rss/cs.LG")
+    assert len(hits) == 1 and hits[0].headers["User-Agent"].startswith("digest/")
+    assert list(tmp_path.iterdir()) == []
+    gone = server.route("/gone", Reply(status=404))
+    failed = runner.invoke(main, ["parse", gone])
+    assert failed.exit_code == 2
+    assert f"error: {gone}: HTTP 404 Not Found\n" in failed.output

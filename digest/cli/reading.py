@@ -45,7 +45,7 @@ def parse(
     date: dt.datetime | None,
     fmt: str | None,
 ) -> None:
-    """Read SOURCE files (or globs) and print their papers, without touching the store.
+    """Read SOURCE files, globs or URLs and print their papers, without touching the store.
 
     Duplicates across the sources appear once. With --json each line is an object with id,
     title, abstract, date (YYYY-MM-DD), source, url (or null), authors, categories and extra:
@@ -54,6 +54,7 @@ def parse(
     \b
     Example:
       digest parse --json feeds/pages/*.txt | jq -r .title
+      digest parse https://rss.arxiv.org/rss/cs.CL
     """
     papers, stats = pipeline.parse(
         sources, _day(today) or dt.date.today(), date=_day(date), fmt=fmt
