@@ -231,13 +231,14 @@ def read_source(
     reading: Reading,
     tally: _Tally,
     *,
-    fetched: FetchResult | None = None,
+    fetched: Sequence[FetchResult] = (),
     memo: InputMemo | None = None,
 ) -> Iterator[Paper]:
     """The papers of one configured source, problems counted in ``tally``. Never raises for bad
     input: a file that cannot be read becomes an error line and the next file is read.
 
-    A URL source is read from the copy ``fetched`` names. When the fetch failed, or the new copy
+    A URL source is read from the copies ``fetched`` names (one, or one per day of a URL with
+    ``{date}``, each with that day for undated content). When the fetch failed, or the new copy
     cannot be read, the last good copy is read instead, with a warning that says how old it
     is. ``memo``: the input files read in full before, not read again while unchanged."""
     if spec.url is None:
@@ -248,10 +249,12 @@ def read_source(
             return
         yield from _read_inputs(spec, files, reading, tally, memo)
         return
-    if fetched is None:
+    if not fetched:
         tally.errors.append(f"{spec.name}: {spec.url} was not fetched")
         return
-    yield from _read_copies(spec, fetched, reading, tally, memo)
+    for result in fetched:
+        day = reading if reading.date or not result.date else replace(reading, date=result.date)
+        yield from _read_copies(spec, result, day, tally, memo)
 
 
 def _read_copies(
@@ -263,7 +266,7 @@ def _read_copies(
 ) -> Iterator[Paper]:
     """A URL source from its new copy, or from its last good one when the fetch failed or the
     new copy cannot be read in full."""
-    url = spec.url or ""
+    url = fetched.url
     fallback = fetched.good
     if fetched.copy is None:
         if fallback is None:
@@ -371,7 +374,7 @@ def parse_sources(
     today: dt.date,
     date: dt.date | None = None,
     progress: Progress | None = None,
-    fetched: Mapping[str, FetchResult] | None = None,
+    fetched: Mapping[str, Sequence[FetchResult]] | None = None,
 ) -> tuple[list[Paper], list[SourceStats]]:
     """Read sources without a store: every paper once (duplicates merged), in order of first
     appearance, and a report per source. Holds the merged papers in memory. URL sources are
@@ -382,7 +385,7 @@ def parse_sources(
     reading = Reading(root, today, date, progress, copies=False)  # no store, no earlier copy
     for spec in specs:
         tally = _Tally(spec.name)
-        found = (fetched or {}).get(spec.name)
+        found = (fetched or {}).get(spec.name, ())
         for paper in read_source(spec, reading, tally, fetched=found):
             slot, duplicate = deduper.see(paper)
             if duplicate:
@@ -438,7 +441,7 @@ def collect(
     *,
     date: dt.date | None = None,
     progress: Progress | None = None,
-    fetched: Mapping[str, FetchResult] | None = None,
+    fetched: Mapping[str, Sequence[FetchResult]] | None = None,
     force: bool = False,
 ) -> CollectReport:
     """Collect every configured source into the store, in one transaction. URL sources are
@@ -456,7 +459,8 @@ def collect(
             tally = _Tally(spec.name)
             batch = _Batch(store, tally, seen_per_date)
             memo = None if force else InputMemo.of(store, spec, date)
-            papers = read_source(spec, reading, tally, fetched=fetched.get(spec.name), memo=memo)
+            found = fetched.get(spec.name, ())
+            papers = read_source(spec, reading, tally, fetched=found, memo=memo)
             for paper in papers:
                 batch.add(paper, *deduper.see(paper))
             batch.flush()

@@ -236,7 +236,8 @@ class FetchResult:
     ``status``: ``fetched`` (a new copy), ``unchanged`` (a 304: ``copy`` is the cached one),
     ``failed`` (``error`` says why; ``copy`` is None) or ``offline`` (not asked for: ``copy`` is
     the newest cached one, if any). ``good`` is the last copy that was read without errors: the
-    fallback when the new one fails."""
+    fallback when the new one fails. ``date``: the day a source's URL with ``{date}`` was made
+    for (one result per day it fetched)."""
 
     name: str
     url: str
@@ -250,6 +251,7 @@ class FetchResult:
     seconds: float = 0.0
     etag: str | None = None
     last_modified: str | None = None
+    date: dt.date | None = None
 
     @property
     def failed(self) -> bool:

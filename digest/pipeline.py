@@ -116,7 +116,7 @@ def parse(
         results = fetch.fetch_many(
             urls, FetchSettings(), fetch.Cache(Path(folder)), {}, done=fetched
         )
-        by_name = {r.name: r for r in results}
+        by_name = {r.name: [r] for r in results}
         return parse_sources(specs, Path.cwd(), today, date, progress, by_name)
 
 
@@ -127,7 +127,7 @@ def fetch_only(
     from . import fetch
 
     with Store(config.store) as store:
-        return fetch.fetch_sources(config, store, names=names, done=done)
+        return fetch.fetch_sources(config, store, today=dt.date.today(), names=names, done=done)
 
 
 def run_collect(
@@ -147,8 +147,10 @@ def run_collect(
         if any(spec.url for spec in config.sources):
             from . import fetch
 
-            results = fetch.fetch_sources(config, store, offline=offline, done=fetched)
-        by_name = {r.name: r for r in results}
+            results = fetch.fetch_sources(config, store, today=today, offline=offline, done=fetched)
+        by_name: dict[str, list[FetchResult]] = {}
+        for result in results:
+            by_name.setdefault(result.name, []).append(result)
         report = collect(
             config, store, today, date=date, progress=progress, fetched=by_name, force=force
         )

@@ -128,9 +128,8 @@ def _fetch_line(result: FetchResult) -> str:
 
 
 def _print_fetched(result: FetchResult) -> None:
-    click.secho(
-        f"  {result.name}: {_fetch_line(result)}", err=True, fg="red" if result.failed else None
-    )
+    name = f"{result.name} ({result.date})" if result.date else result.name
+    click.secho(f"  {name}: {_fetch_line(result)}", err=True, fg="red" if result.failed else None)
 
 
 def print_collect_report(report: CollectReport) -> None:

@@ -18,7 +18,7 @@ from ..model import OUTPUT_NAMES, Topic
 from .checks import Checker, kind_of
 from .lines import KeyPath
 from .schema import Value, declared, keys, kind, read_settings, read_value
-from .settings import SECURITY_PORTS, SmtpSettings, SourceSpec
+from .settings import DATE_FIELD, SECURITY_PORTS, SmtpSettings, SourceSpec
 
 
 def read_field(c: Checker, cls: type, name: str, raw: Any, path: KeyPath) -> Any:
@@ -87,8 +87,11 @@ def _url(v: Value) -> str | None:
     if url is None:
         return None
     url = url.strip()
-    if (why := check_url(url)) is not None:
+    if (why := check_url(url.replace(DATE_FIELD, "2026-01-01"))) is not None:
         v.c.fail(v.path, why)
+        return None
+    if re.search(r"\{(?!date\})[^}]*\}", url):
+        v.c.fail(v.path, f"the only field a URL may hold is {DATE_FIELD}, got {url!r}")
         return None
     return url
 
@@ -270,7 +273,7 @@ def url_name(url: str) -> str:
     query = urllib.parse.parse_qs(parts.query).get("search_query")
     if query and parts.path.rstrip("/").endswith("/api/query"):
         return "arxiv-" + re.sub(r"[^\w.]+", "-", query[0]).strip("-").lower()
-    segments = [s for s in parts.path.split("/") if s]
+    segments = [s for s in parts.path.split("/") if s and DATE_FIELD not in s]
     if segments:
         return re.sub(r"\.(?:xml|rss|atom|rdf|json|jsonl|txt|html?)$", "", segments[-1], flags=re.I)
     return parts.hostname or url
@@ -333,7 +336,7 @@ def _source(c: Checker, path: KeyPath, entry: Any) -> SourceSpec | None:
         pattern = c.string(entry.get("path"), (*path, "path"), required=True)
     fields = {
         name: read_field(c, SourceSpec, name, entry.get(name), (*path, name))
-        for name in ("max_pages", "format", "name", "date", "announce")
+        for name in ("max_pages", "format", "name", "date", "announce", "catch_up_days")
     }
     if pattern is None:
         return None
