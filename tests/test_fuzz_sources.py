@@ -24,6 +24,11 @@ SEEDS = [
     (FIXTURES / "arxiv-api.xml").read_bytes()[:3000],
     (FIXTURES / "arxiv-rdf-old.xml").read_bytes()[:3000],
     (FIXTURES / "blog-atom.xml").read_bytes()[:3000],
+    (FIXTURES / "real" / "hf-daily-papers-2026-03-06.json").read_bytes()[:3000],
+    (FIXTURES / "real" / "arxiv-snapshot-array.json").read_bytes()[:3000],
+    (FIXTURES / "real" / "papers-jsonfeed-1.1.json").read_bytes()[:3000],
+    (FIXTURES / "real" / "cv-arxiv-daily.json").read_bytes()[:3000],
+    (FIXTURES / "real" / "arxiv-rdf-hep-ex-2021-07-08.xml").read_bytes()[:3000],
 ]
 
 
