@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import re
+import sqlite3
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -218,6 +219,7 @@ def _read_inputs(
     progress: Progress | None,
     memo: InputMemo | None = None,
 ) -> Iterator[Paper]:
+    undated: list[tuple[str, re.Match[str]]] = []  # (where, the reader's warning) per input
     for item in files:
         stream = None
         stat = memo.fingerprint(item.path) if memo else None
@@ -244,6 +246,7 @@ def _read_inputs(
                 options=spec.options,
             )
             clipped = 0
+            unread: Counter[str] = Counter()  # entries dropped as unreadable, by reason
             for found in fmt.parse(stream, ctx):
                 if isinstance(found, Paper):
                     tally.read += 1
@@ -254,12 +257,25 @@ def _read_inputs(
                     ):
                         found, clipped = _clip(found), clipped + 1
                     yield found
-                else:
-                    tally.problem(item.where, found)
+                    continue
+                if found.kind == "warning" and (fell_back := formats.UNDATED.match(found.message)):
+                    undated.append((item.where, fell_back))
+                    continue
+                if found.kind == "dropped" and not formats.is_choice(found.message):
+                    unread[re.sub(r":.*", "", found.message)] += 1
+                tally.problem(item.where, found)
             if clipped:
                 tally.warnings.append(
                     f"{item.where}: {clipped} paper(s) cut to {MAX_TITLE:,} characters of title, "
                     f"{MAX_ABSTRACT:,} of abstract and {MAX_AUTHORS:,} authors"
+                )
+            if unread and tally.read == read and len(tally.errors) == errors:
+                # entries, and not one of them a paper: a schema digest does not know, which
+                # would otherwise be read as nothing, silently
+                reason, _ = unread.most_common(1)[0]
+                tally.errors.append(
+                    f"{item.where}: {unread.total()} entries, none of them a paper ({reason}, "
+                    f"read as {fmt.name}); digest reads: {formats.known_formats()}"
                 )
             if memo is not None and fingerprint is not None and len(tally.errors) == errors:
                 memo.record(str(item.path), fingerprint, tally.read - read)
@@ -272,6 +288,21 @@ def _read_inputs(
         finally:
             if stream is not None:
                 stream.close()
+    tally.warnings.extend(_undated_warnings(spec.name, undated))
+
+
+def _undated_warnings(name: str, undated: list[tuple[str, re.Match[str]]]) -> list[str]:
+    """One warning per source about the dates its undated inputs took: the reader's own for a
+    single input, else one line for them all, with where the dates came from and their span."""
+    if len(undated) <= 1:
+        return [f"{where}: {found.group(0)}" for where, found in undated]
+    hows = Counter(found["how"] for _, found in undated)
+    dates = sorted(found["date"] for _, found in undated)
+    span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    using = ", ".join(f"{how} ({n})" for how, n in hows.most_common())
+    return [
+        f"{name}: {len(undated)} inputs have no dates ({undated[0][1]['what']}); using {using}: {span}"
+    ]
 
 
 def read_source(
@@ -346,7 +377,8 @@ def parse_sources(
     progress: Progress | None = None,
 ) -> tuple[list[Paper], list[SourceStats]]:
     """Read sources without a store: every paper once (duplicates merged), in order of first
-    appearance, and a report per source. Holds the merged papers in memory."""
+    appearance, and a report per source, whose warnings include the entries dropped and why
+    (``digest parse`` prints warnings). Holds the merged papers in memory."""
     deduper = Deduper()
     papers: list[Paper] = []
     stats = []
@@ -360,6 +392,9 @@ def parse_sources(
             else:
                 tally.new += 1
                 papers.append(paper)
+        if tally.dropped:  # what collect's run report says of drops, said here as a warning
+            reasons = ", ".join(f"{n} {r}" for r, n in sorted(tally.reasons.items()))
+            tally.warnings.append(f"{spec.name}: {tally.dropped} dropped ({reasons})")
         stats.append(tally.freeze())
     return papers, stats
 
@@ -441,14 +476,63 @@ def collect(
     )
 
 
+def _announcing(moment: dt.datetime) -> bool:
+    """Whether a run at this moment (UTC) is on an arXiv announcement day: arXiv announces
+    nothing on Saturdays and Sundays, so no source of new papers is quiet then for a reason."""
+    return moment.astimezone(dt.UTC).weekday() < 5
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _quiet_announcement_runs(store: Store, source: str) -> int | None:
+    """How many of the source's latest runs in a row brought nothing new, counting only runs on
+    announcement days that read something (an empty read is a day without announcements, or a
+    broken source, which the "no papers read" warning is about). None if the store cannot say.
+
+    (This reads the store's run tables; ``Store.quiet_runs`` is the place for it.)"""
+    try:
+        rows = store.db.execute(
+            "SELECT s.read, s.new, r.started FROM source_runs s JOIN runs r ON r.id = s.run "
+            "WHERE s.source = ? ORDER BY s.run DESC LIMIT 100",
+            (source,),
+        ).fetchall()
+    except (sqlite3.Error, AttributeError):  # a store of another shape: use quiet_runs
+        return None
+    quiet = 0
+    for number, (read, new, started) in enumerate(rows):
+        if new:
+            break
+        try:  # the run under way is on an announcement day: its caller checked
+            announcing = number == 0 or _announcing(dt.datetime.fromisoformat(started))
+        except (TypeError, ValueError):
+            announcing = True
+        if read and announcing:
+            quiet += 1
+    return quiet
+
+
 def _quiet_warning(store: Store, stats: SourceStats) -> Iterable[str]:
-    if stats.errors:
+    """Warn when a source brings nothing, or nothing new, for runs in a row: its layout may have
+    changed, or the feed gone stale. Not when it says why it is empty (a query that matched
+    nothing, an arXiv listing of a day without announcements), nor on a run on a Saturday or
+    Sunday (UTC), when arXiv announces nothing; and "nothing new" counts announcement days."""
+    if stats.errors or not _announcing(_now()):
         return
+    explained = any(
+        formats.NOTHING_MATCHED in w or formats.NO_ANNOUNCEMENT in w for w in stats.warnings
+    )
     empty, no_new = store.quiet_runs(stats.name)
     if stats.read + stats.unchanged_papers == 0:
+        if explained:
+            return
         runs = f" ({empty} runs in a row)" if empty >= QUIET_RUNS else ""
         yield f"{stats.name}: no papers read{runs}; has the page layout or feed changed?"
-    elif no_new >= QUIET_RUNS:
+        return
+    quiet = _quiet_announcement_runs(store, stats.name)
+    no_new = no_new if quiet is None else quiet
+    if no_new >= QUIET_RUNS:
         yield f"{stats.name}: nothing new for {no_new} runs in a row; is the feed stale?"
 
 

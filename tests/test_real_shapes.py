@@ -10,11 +10,15 @@ import io
 import json
 import os
 import shutil
+import sqlite3
 import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+import digest.collect as collect_module
+from digest.cli import main
 from digest.collect import parse_sources
 from digest.config import SourceSpec
 from digest.ids import find_in_link
@@ -22,6 +26,7 @@ from digest.model import Paper
 from digest.sources import Context, detect, get
 
 from .conftest import FEEDS, FIXTURES, read
+from .test_collect import run, write_config
 
 REAL = FIXTURES / "real"
 
@@ -309,7 +314,7 @@ def test_a_cut_json_array_keeps_its_records_and_names_the_line() -> None:
     assert info.value.line == cut.count(b"\n") + 1  # type: ignore[attr-defined]
 
 
-# -- 6. daily-arxiv JSON ------------------------------------------
+# -- 6. daily-arxiv JSON, and schemas digest cannot read ------------------------------------------
 
 
 def test_cv_arxiv_daily_table_rows() -> None:
@@ -342,6 +347,31 @@ def test_cv_arxiv_daily_list_lines() -> None:
     assert other.extra["topics"] == ["Visual Localization"]
 
 
+def test_a_schema_digest_cannot_read_is_an_error_not_nothing(tmp_path: Path) -> None:
+    (tmp_path / "things.json").write_text(json.dumps([{"name": "a", "n": 1}, {"name": "b"}]))
+    (tmp_path / "notes.jsonl").write_text('{"note": "x"}\n{"note": "y"}\n')
+    (tmp_path / "replaced.xml").write_text(
+        (FEEDS / "arxiv-cs-lg.xml").read_text().replace("Announce Type: new", "Announce Type: replace")
+        .replace("Announce Type: cross", "Announce Type: replace")
+    )  # fmt: skip
+    specs = [SourceSpec(n, n) for n in ("things.json", "notes.jsonl", "replaced.xml")]
+    _, stats = parse_sources(specs, tmp_path, dt.date(2026, 11, 23))
+    things, notes, replaced = stats
+    (error,) = things.errors
+    assert error.startswith("things.json: 2 entries, none of them a paper (record without a title")
+    assert "hf-json" in error and "daily-arxiv" in error and "json-feed" in error
+    assert notes.errors[0].startswith("notes.jsonl: 2 entries, none of them a paper")
+    # entries left out by the source's own options are no unknown schema
+    assert replaced.errors == () and replaced.read == 0 and replaced.dropped == 8
+
+
+def test_digest_parse_reports_dropped_entries_on_stderr(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["parse", "--json", str(REAL / "arxiv-rdf-hep-ex-2021-07-08.xml")])
+    assert result.exit_code == 0, result.output
+    assert len(result.stdout.splitlines()) == 3
+    assert "arxiv-rdf-hep-ex-2021-07-08: 1 dropped (1 announce type replace)" in result.stderr
+
+
 # -- 7. fallback dates ------------------------------------------------------------------------------
 
 
@@ -366,6 +396,88 @@ def test_a_fallback_date_is_never_after_today(tmp_path: Path) -> None:
         "late.jsonl: records have no date; using today's date (the file's modification date, "
         "2026-12-02, is after it), 2026-11-23",
     )
+
+
+def test_every_undated_source_warns_once_naming_itself(tmp_path: Path) -> None:
+    for day in ("2026-11-18", "2026-11-19", "2026-11-20"):
+        (tmp_path / f"dump-{day}.jsonl").write_bytes(UNDATED * 3)
+    specs = [SourceSpec("dumps", str(tmp_path / "dump-*.jsonl"))]
+    papers, stats = parse_sources(specs, tmp_path, dt.date(2026, 11, 23))
+    assert len(papers) == 1  # one title, seen in three files
+    assert stats[0].warnings == (
+        "dumps: 3 inputs have no dates (records have no date); using the date in its file name "
+        "(3): 2026-11-18 to 2026-11-20",
+    )
+
+
+# -- 8. warnings that explain an empty source ------------------------------------------------------
+
+
+@pytest.fixture
+def weekday(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs as if on a Tuesday, whatever the day the tests run."""
+    monkeypatch.setattr(collect_module, "_now", lambda: dt.datetime(2026, 11, 24, 9, tzinfo=dt.UTC))
+    monkeypatch.setattr(collect_module, "_announcing", lambda moment: True)
+
+
+def test_an_api_query_that_matched_nothing_is_not_a_changed_layout(
+    tmp_path: Path, weekday: None
+) -> None:
+    shutil.copy(REAL / "arxiv-api-no-results.xml", tmp_path)
+    write_config(tmp_path, [{"path": "arxiv-api-no-results.xml", "name": "api"}])
+    for _ in range(4):
+        report, _ = run(tmp_path / "digest.yaml", force=True)
+    assert report.errors == ()
+    assert report.sources[0].warnings == (
+        "arxiv-api-no-results.xml: the query matched nothing (opensearch:totalResults is 0)",
+    )
+    assert report.warnings == ()  # no "has the page layout or feed changed?"
+
+
+def test_an_empty_arxiv_listing_on_a_skip_day_is_no_stale_feed(
+    tmp_path: Path, weekday: None
+) -> None:
+    shutil.copy(REAL / "arxiv-rss-cs-lg-saturday.xml", tmp_path)
+    write_config(tmp_path, [{"path": "arxiv-rss-cs-lg-saturday.xml", "name": "cs.LG"}])
+    for _ in range(4):
+        report, _ = run(tmp_path / "digest.yaml", force=True)
+    assert report.sources[0].warnings == (
+        "arxiv-rss-cs-lg-saturday.xml: arXiv announced nothing on Saturday 2026-11-21 "
+        "(it announces nothing on Sunday and Saturday)",
+    )
+    assert report.warnings == ()
+
+
+def test_nothing_new_counts_announcement_days_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(FEEDS / "hf-daily-papers.json", tmp_path)
+    write_config(tmp_path, [{"path": "hf-daily-papers.json", "name": "hf"}])
+    monday = dt.datetime(2026, 11, 23, 9, tzinfo=dt.UTC)
+    monkeypatch.setattr(collect_module, "_now", lambda: monday)
+    store = tmp_path / ".digest" / "store.sqlite"
+    # Thursday brings the papers; Friday, Saturday and Sunday nothing new
+    for day in (19, 20, 21, 22):
+        report, _ = run(tmp_path / "digest.yaml", force=True)
+        with sqlite3.connect(store) as db:
+            db.execute(
+                "UPDATE runs SET started = ? WHERE id = (SELECT max(id) FROM runs)",
+                (dt.datetime(2026, 11, day, 9, tzinfo=dt.UTC).isoformat(),),
+            )
+    # Monday: the second announcement day without anything new, not the fourth run
+    report, _ = run(tmp_path / "digest.yaml", force=True)
+    assert report.warnings == ()
+    with sqlite3.connect(store) as db:
+        db.execute(
+            "UPDATE runs SET started = ? WHERE id = (SELECT max(id) FROM runs)",
+            (monday.isoformat(),),
+        )
+    monkeypatch.setattr(collect_module, "_now", lambda: monday + dt.timedelta(days=1))
+    report, _ = run(tmp_path / "digest.yaml", force=True)  # Tuesday: the third
+    assert report.warnings == ("hf: nothing new for 3 runs in a row; is the feed stale?",)
+    # and a run on a Saturday (UTC) says nothing of staleness at all
+    monkeypatch.setattr(collect_module, "_now", lambda: monday - dt.timedelta(days=2))
+    assert run(tmp_path / "digest.yaml", force=True)[0].warnings == ()
 
 
 def test_readers_yield_only_papers_and_problems_on_every_real_shape() -> None:
