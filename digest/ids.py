@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import re
 
-# New style (0704.0001 onwards: YYMM.NNNN until 2014, YYMM.NNNNN from 2015) and old style
-# (hep-th/9901001, math.AG/0101001).
-_NEW = r"(?:(?:0[7-9]|1[0-4])(?:0[1-9]|1[0-2])\.\d{4}|(?:1[5-9]|[2-9]\d)(?:0[1-9]|1[0-2])\.\d{5})"
+# New style (YYMM.NNNNN from 2015, YYMM.NNNN from 0704 to 1412; the common one first) and old
+# style (hep-th/9901001, math.AG/0101001).
+_NEW = r"(?:1[5-9]|[2-9]\d)(?:0[1-9]|1[0-2])\.\d{5}|(?:0[7-9]|1[0-4])(?:0[1-9]|1[0-2])\.\d{4}"
 _OLD = r"[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}"
 _ID = rf"(?:{_NEW}|{_OLD})"
-ARXIV_ID = re.compile(rf"(?<![\w.])(?P<id>{_ID})(?:v(?P<version>\d+))?(?![\w])")
 _VERSIONED = rf"(?P<id>{_ID})(?:v(?P<version>\d+))?"
+# an id with its version, as a whole string (``ARXIV_ID.fullmatch``: the bulk readers run it on
+# every record, so it has no look-arounds)
+ARXIV_ID = re.compile(_VERSIONED)
 # what may follow an id in a link: the end, a separator, or ".pdf"; never another digit or letter
 _END = r"(?=$|[/?#\s\"'<>)\]]|\.pdf\b|\.(?!\d))"
 _IN_LINK = re.compile(

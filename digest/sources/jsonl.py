@@ -81,9 +81,9 @@ def _categories(value: Any) -> tuple[str, ...]:
 def record_to_paper(record: dict[str, Any], ctx: Context, undated: Undated) -> Paper | str:
     """A paper, or the reason the record was dropped. (Written for speed: it runs once per line
     of million-line dumps, so look-ups are local and the common types are tested first.)"""
-    get = record.get
-    if type(get("paper")) is dict:  # a Hugging Face daily-papers entry
+    if "paper" in record and type(record["paper"]) is dict:  # a Hugging Face daily-papers entry
         return entry_to_paper(record, undated)
+    get = record.get
     title = get("title")
     if type(title) is not str or not (title := clean(title)):
         return "record without a title"
