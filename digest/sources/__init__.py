@@ -128,9 +128,9 @@ UNDATED = re.compile(r"^(?P<what>.*); using (?P<how>.*), (?P<date>\d{4}-\d{2}-\d
 
 
 def is_choice(reason: str) -> bool:
-    """Whether a dropped entry was left out because the source's options said so (an arXiv
-    listing's announce types), not because it could not be read."""
-    return reason.startswith("announce type")
+    """Whether a dropped entry was left out on purpose (an arXiv listing's announce types that
+    the source's options leave out, a withdrawn paper), not because it could not be read."""
+    return reason.startswith(("announce type", "withdrawn"))
 
 
 def utc_day(value: Any) -> dt.date | None:

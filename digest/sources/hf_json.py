@@ -102,7 +102,7 @@ def entry_to_paper(entry: dict[str, Any], undated: Undated) -> Paper | str:
     else:
         return "entry without a paper id"
     upvotes = paper.get("upvotes", entry.get("upvotes"))
-    if isinstance(upvotes, int | float) and not isinstance(upvotes, bool):
+    if type(upvotes) is int or (type(upvotes) is float and upvotes.is_integer()):
         extra["upvotes"] = int(upvotes)
     published = utc_day(paper.get("publishedAt"))
     if published:
