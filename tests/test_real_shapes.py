@@ -106,6 +106,13 @@ def test_hf_entries_without_a_listing_date_take_the_date_of_the_query_with_a_war
     ]
 
 
+def test_listing_times_at_the_calendar_s_ends_do_not_stop_the_reader() -> None:
+    entry = {"paper": {"id": "2603.04118", "title": "T", "submittedOnDailyAt": "0001-01-01T00:00:00+05:00"},
+             "publishedAt": "9999-12-31T23:00:00-05:00"}  # fmt: skip
+    (paper,) = read(json.dumps([entry]).encode(), fmt="hf-json")[0]
+    assert paper.date == dt.date(1, 1, 1)
+
+
 def test_hf_entries_as_json_lines_read_like_the_json() -> None:
     entries = json.loads((REAL / "hf-daily-papers-2026-03-06.json").read_text())
     lines = "".join(json.dumps(e) + "\n" for e in entries).encode()

@@ -8,6 +8,7 @@ dates to fall back on, options).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -143,7 +144,9 @@ def utc_day(value: Any) -> dt.date | None:
     except ValueError:
         return iso_day(value)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC)
+        # year 1 or 9999 moved past the calendar's end stays as written
+        with contextlib.suppress(OverflowError):
+            moment = moment.astimezone(dt.UTC)
     return moment.date()
 
 
