@@ -307,7 +307,9 @@ def _read_inputs(
     memo: InputMemo | None = None,
 ) -> Iterator[Paper]:
     """The papers of a source's input files, each file read on its own: one that cannot be
-    read is an error line, and the next is read."""
+    read is an error line, and the next is read. The dates undated inputs took are one warning
+    for the source (:func:`_undated_warnings`)."""
+    undated: list[tuple[str, re.Match[str]]] = []  # (where, the reader's warning) per input
     for item in files:
         stat = memo.fingerprint(item.path) if memo else None
         if stat and memo and (papers := memo.unchanged(item.path, stat[0])) is not None:
@@ -318,7 +320,7 @@ def _read_inputs(
             continue
         errors, read = len(tally.errors), tally.read
         try:
-            yield from _read_input(spec, item, reading, tally)
+            yield from _read_input(spec, item, reading, tally, undated)
             if memo is not None and stat is not None and len(tally.errors) == errors:
                 memo.record(str(item.path), stat[0], tally.read - read)
         except SourceError as exc:
@@ -327,16 +329,26 @@ def _read_inputs(
         except Exception as exc:  # a bug in a reader must not stop the other sources
             log.debug("reader failed on %s", item.where, exc_info=True)
             tally.errors.append(f"{item.where}: cannot read ({type(exc).__name__}: {exc})")
+    tally.warnings.extend(_undated_warnings(spec.name, undated))
 
 
-def _read_input(spec: SourceSpec, item: _Input, reading: Reading, tally: _Tally) -> Iterator[Paper]:
+def _read_input(
+    spec: SourceSpec,
+    item: _Input,
+    reading: Reading,
+    tally: _Tally,
+    undated: list[tuple[str, re.Match[str]]],
+) -> Iterator[Paper]:
     """The papers of one input file, by the source's format (else the one detected); its
-    problems in ``tally``; fields beyond their limits cut, with a warning."""
+    problems in ``tally`` (the reader's date fallback in ``undated``); fields beyond their
+    limits cut, with a warning. A file whose entries were all dropped as unreadable is an
+    error: a schema digest does not know, which would otherwise be read as nothing."""
     if spec.format:
         fmt = formats.get(spec.format)
     else:
         fmt = formats.detect(inputs.read_head(item.path, formats.HEAD_BYTES), item.filename)
     stream = inputs.open_input(item.path, reading.progress)
+    errors, read = len(tally.errors), tally.read
     try:
         ctx = formats.Context(
             name=spec.name,
@@ -347,6 +359,7 @@ def _read_input(spec: SourceSpec, item: _Input, reading: Reading, tally: _Tally)
             options=spec.options,
         )
         clipped = 0
+        unread: Counter[str] = Counter()  # entries dropped as unreadable, by reason
         for found in fmt.parse(stream, ctx):
             if isinstance(found, Paper):
                 tally.read += 1
@@ -357,15 +370,40 @@ def _read_input(spec: SourceSpec, item: _Input, reading: Reading, tally: _Tally)
                 ):
                     found, clipped = _clip(found), clipped + 1
                 yield found
-            else:
-                tally.problem(item.where, found)
+                continue
+            if found.kind == "warning" and (fell_back := formats.UNDATED.match(found.message)):
+                undated.append((item.where, fell_back))
+                continue
+            if found.kind == "dropped" and not formats.is_choice(found.message):
+                unread[re.sub(r":.*", "", found.message)] += 1
+            tally.problem(item.where, found)
         if clipped:
             tally.warnings.append(
                 f"{item.where}: {clipped} paper(s) cut to {MAX_TITLE:,} characters of title, "
                 f"{MAX_ABSTRACT:,} of abstract and {MAX_AUTHORS:,} authors"
             )
+        if unread and tally.read == read and len(tally.errors) == errors:
+            reason, _ = unread.most_common(1)[0]
+            tally.errors.append(
+                f"{item.where}: {unread.total()} entries, none of them a paper ({reason}, "
+                f"read as {fmt.name}); digest reads: {formats.known_formats()}"
+            )
     finally:
         stream.close()
+
+
+def _undated_warnings(name: str, undated: list[tuple[str, re.Match[str]]]) -> list[str]:
+    """One warning per source about the dates its undated inputs took: the reader's own for a
+    single input, else one line for them all, with where the dates came from and their span."""
+    if len(undated) <= 1:
+        return [f"{where}: {found.group(0)}" for where, found in undated]
+    hows = Counter(found["how"] for _, found in undated)
+    dates = sorted(found["date"] for _, found in undated)
+    span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    using = ", ".join(f"{how} ({n})" for how, n in hows.most_common())
+    return [
+        f"{name}: {len(undated)} inputs have no dates ({undated[0][1]['what']}); using {using}: {span}"
+    ]
 
 
 def parse_sources(
@@ -477,14 +515,58 @@ def collect(
     )
 
 
+def _announcing(moment: dt.datetime) -> bool:
+    """Whether a run at this moment (UTC) is on an arXiv announcement day: arXiv announces
+    nothing on Saturdays and Sundays, so no source of new papers is quiet then for a reason."""
+    return moment.astimezone(dt.UTC).weekday() < 5
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def quiet_runs(runs: Sequence[tuple[int, int, str]]) -> tuple[int, int]:
+    """Of a source's latest runs (newest first: read, new, started), how many in a row read
+    nothing, and how many in a row brought nothing new, counting only runs on announcement
+    days that read something (an empty read is a day without announcements, or a broken
+    source, which the "no papers read" warning is about). The run under way is counted: its
+    caller checked the day."""
+    empty, quiet = 0, 0
+    counting_empty = True
+    for number, (read, new, started) in enumerate(runs):
+        if new:
+            break
+        if counting_empty and read == 0:
+            empty += 1
+        else:
+            counting_empty = False
+        try:
+            announcing = number == 0 or _announcing(dt.datetime.fromisoformat(started))
+        except (TypeError, ValueError):
+            announcing = True
+        if read and announcing:
+            quiet += 1
+    return empty, quiet
+
+
 def _quiet_warning(store: Store, stats: SourceStats) -> Iterable[str]:
-    if stats.errors:
+    """Warn when a source brings nothing, or nothing new, for runs in a row: its layout may have
+    changed, or the feed gone stale. Not when it says why it is empty (a query that matched
+    nothing, an arXiv listing of a day without announcements), nor on a run on a Saturday or
+    Sunday (UTC), when arXiv announces nothing; and "nothing new" counts announcement days."""
+    if stats.errors or not _announcing(_now()):
         return
-    empty, no_new = store.quiet_runs(stats.name)
+    explained = any(
+        formats.NOTHING_MATCHED in w or formats.NO_ANNOUNCEMENT in w for w in stats.warnings
+    )
+    empty, no_new = quiet_runs(store.recent_runs(stats.name))
     if stats.read + stats.unchanged_papers == 0:
+        if explained:
+            return
         runs = f" ({empty} runs in a row)" if empty >= QUIET_RUNS else ""
         yield f"{stats.name}: no papers read{runs}; has the page layout or feed changed?"
-    elif no_new >= QUIET_RUNS:
+        return
+    if no_new >= QUIET_RUNS:
         yield f"{stats.name}: nothing new for {no_new} runs in a row; is the feed stale?"
 
 
