@@ -376,7 +376,9 @@ def test_digest_parse_reports_dropped_entries_on_stderr(runner: CliRunner) -> No
     result = runner.invoke(main, ["parse", "--json", str(REAL / "arxiv-rdf-hep-ex-2021-07-08.xml")])
     assert result.exit_code == 0, result.output
     assert len(result.stdout.splitlines()) == 3
-    assert "arxiv-rdf-hep-ex-2021-07-08: 3 read, 1 dropped (1 announce type replace)" in result.stderr
+    assert (
+        "arxiv-rdf-hep-ex-2021-07-08: 3 read, 1 dropped (1 announce type replace)" in result.stderr
+    )
 
 
 # -- 7. fallback dates ------------------------------------------------------------------------------
