@@ -414,3 +414,16 @@ def test_a_store_of_a_newer_digest_is_refused_with_one_line(tmp_path: Path) -> N
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     with pytest.raises(StoreError, match=r"store\.sqlite: made by a newer digest \(schema 99"):
         Store(tmp_path / "store.sqlite")
+
+
+def test_what_a_copy_says_of_authors_left_out_goes_with_its_author_list() -> None:
+    from digest.model import Paper, merge
+
+    day = dt.date(2026, 11, 20)
+    full = Paper("2611.00001", "T", "a", day, "api", authors=("A", "B", "C"))
+    short = Paper("2611.00001", "T", "", day, "rss", authors=("A",), extra={"more_authors": 2})
+    assert "more_authors" not in merge(full, short).extra  # the full list is kept
+    assert merge(short, full).extra["more_authors"] == 2  # the short one, with its count
+    nameless = Paper("2611.00001", "T", "", day, "page")
+    assert merge(nameless, short).extra["more_authors"] == 2
+    assert merge(nameless, short).authors == ("A",)
