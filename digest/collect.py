@@ -175,7 +175,7 @@ class InputMemo:
 
     A file counts as unchanged when its size, modification time (to the nanosecond) and inode
     are those recorded and so is everything else that shapes its reading (this digest's
-    version, the source's format, date and options, a ``--date``); ``build --force`` reads
+    version and its readers', the source's format, date and options, a ``--date``); ``build --force`` reads
     everything again. Re-reading such a file could only find papers already stored."""
 
     known: dict[str, tuple[str, int]]
@@ -186,7 +186,14 @@ class InputMemo:
     def of(cls, store: Store, spec: SourceSpec, date: dt.date | None) -> InputMemo:
         salt = hashlib.blake2b(
             json.dumps(
-                [__version__, spec.format, str(spec.date), str(date), dict(spec.options)],
+                [
+                    __version__,
+                    formats.READERS_VERSION,
+                    spec.format,
+                    str(spec.date),
+                    str(date),
+                    dict(spec.options),
+                ],  # fmt: skip
                 sort_keys=True,
                 default=str,
             ).encode(),

@@ -23,6 +23,9 @@ Parser = Callable[[IO[bytes], "Context"], Iterator[Item]]
 Sniffer = Callable[[bytes, str], int]
 
 HEAD_BYTES = 8192
+# Raised when a reader reads the same bytes differently (a new field, a fixed date): an input
+# file a collect read in full is then read again once (digest.collect.InputMemo).
+READERS_VERSION = 2
 _FILE_DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 
