@@ -175,8 +175,8 @@ class InputMemo:
 
     A file counts as unchanged when its size, modification time (to the nanosecond) and inode
     are those recorded and so is everything else that shapes its reading (this digest's
-    version and its readers', the source's format, date and options, a ``--date``); ``build --force`` reads
-    everything again. Re-reading such a file could only find papers already stored."""
+    version and its readers', the source's format, date and options, a ``--date``);
+    ``build --force`` reads everything again. Re-reading such a file could only find papers already stored."""
 
     known: dict[str, tuple[str, int]]
     salt: str
