@@ -193,7 +193,7 @@ class InputMemo:
                     str(spec.date),
                     str(date),
                     dict(spec.options),
-                ],  # fmt: skip
+                ],
                 sort_keys=True,
                 default=str,
             ).encode(),
