@@ -33,6 +33,10 @@ def setting(default: Any, doc: str, *, key: str | None = None, **rules: Any) -> 
     return field(default=default, metadata=metadata)
 
 
+# What a source says of the authors it did not list: how many (``and 909 more``), or that
+# there are some (``et al.``); both belong to the author list they came with.
+AUTHORS_LEFT_OUT = ("more_authors", "et_al")
+
 # The outputs a digest can build (the render registry holds one of each, by these names).
 OUTPUT_NAMES = ("email", "feeds", "markdown", "site")
 
@@ -118,10 +122,17 @@ def merge(old: Paper, new: Paper) -> Paper:
     """One paper from two sightings: the earliest date, the first title, and the gaps filled.
 
     ``old`` wins wherever both have a value, except ``upvotes`` (the larger count, which only
-    grows) and an arXiv id, which replaces a title-only identity.
+    grows) and an arXiv id, which replaces a title-only identity. What a copy says of the
+    authors it left out (``more_authors``, ``et_al``) goes with that copy's author list.
     """
     extra = dict(new.extra)
     extra.update(old.extra)
+    kept = old if old.authors or not new.authors else new
+    for key in AUTHORS_LEFT_OUT:
+        if key in kept.extra:
+            extra[key] = kept.extra[key]
+        else:
+            extra.pop(key, None)
     if "upvotes" in old.extra or "upvotes" in new.extra:
         extra["upvotes"] = max(
             int(old.extra.get("upvotes") or 0), int(new.extra.get("upvotes") or 0)
@@ -236,7 +247,8 @@ class FetchResult:
     ``status``: ``fetched`` (a new copy), ``unchanged`` (a 304: ``copy`` is the cached one),
     ``failed`` (``error`` says why; ``copy`` is None) or ``offline`` (not asked for: ``copy`` is
     the newest cached one, if any). ``good`` is the last copy that was read without errors: the
-    fallback when the new one fails."""
+    fallback when the new one fails. ``date``: the day a source's URL with ``{date}`` was made
+    for (one result per day it fetched)."""
 
     name: str
     url: str
@@ -250,6 +262,7 @@ class FetchResult:
     seconds: float = 0.0
     etag: str | None = None
     last_modified: str | None = None
+    date: dt.date | None = None
 
     @property
     def failed(self) -> bool:

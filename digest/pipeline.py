@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import fetch, inputs
-from . import send as sending
+from . import inputs
 from . import workers as process_map
 from .check import check_topics
 from .collect import Progress, collect, group_by_date, parse_sources
@@ -41,9 +41,12 @@ from .rank.cache import RankCache, load_ranked
 from .render import Site
 from .render import cache as render_cache
 from .render.env import templates_fingerprint
-from .send import SendReport
 from .store import Store
 from .writer import Writer, output_lock
+
+if TYPE_CHECKING:  # sending and fetching are imported by the commands that use them: a daily
+    # build of local files loads neither (css_inline, httpx...)
+    from .send import SendReport
 
 # A progress bar for a stage of a build: (label, total, unit: "bytes" or "dates") -> a context
 # giving the function to call with each advance, or None (no bar for this one)
@@ -75,12 +78,18 @@ def source_bytes(specs: Sequence[SourceSpec], root: Path) -> int:
 def specs_for_paths(
     paths: Sequence[str], *, fmt: str | None = None, date: dt.date | None = None
 ) -> list[SourceSpec]:
-    """Source specs for files named on the command line: one source per argument, named after
-    the file."""
+    """Source specs for files, globs and http(s) URLs named on the command line: one source
+    per argument, named after the file (or as a configured URL source would be)."""
+    from .config.sections import check_url, default_name, url_name
+
     specs = []
     for path in paths:
-        name = Path(path).stem if not any(c in path for c in "*?[") else Path(path).parent.name
-        specs.append(SourceSpec(name=name, path=path, format=fmt, date=date))
+        if path.startswith(("http://", "https://")):
+            if (why := check_url(path)) is not None:
+                raise DigestError(f"{path}: {why}")
+            specs.append(SourceSpec(name=url_name(path), url=path, format=fmt, date=date))
+        else:
+            specs.append(SourceSpec(name=default_name(path), path=path, format=fmt, date=date))
     return specs
 
 
@@ -91,17 +100,36 @@ def parse(
     date: dt.date | None = None,
     fmt: str | None = None,
     progress: Progress | None = None,
+    fetched: Fetched | None = None,
 ) -> tuple[list[Paper], list[SourceStats]]:
-    """Read files without touching the store (``digest parse``)."""
-    return parse_sources(specs_for_paths(paths, fmt=fmt), Path.cwd(), today, date, progress)
+    """Read files and URLs without touching the store (``digest parse``). URLs are fetched as
+    URL sources are (timeouts, retries, a size cap, a pause between requests to one host), into
+    a cache that is removed after; ``fetched`` hears of each."""
+    specs = specs_for_paths(paths, fmt=fmt)
+    urls = [spec for spec in specs if spec.url]
+    if not urls:
+        return parse_sources(specs, Path.cwd(), today, date, progress)
+    import tempfile
+
+    from . import fetch
+    from .config import FetchSettings
+
+    with tempfile.TemporaryDirectory(prefix="digest-parse-") as folder:
+        results = fetch.fetch_many(
+            urls, FetchSettings(), fetch.Cache(Path(folder)), {}, done=fetched
+        )
+        by_name = {r.name: [r] for r in results}
+        return parse_sources(specs, Path.cwd(), today, date, progress, by_name)
 
 
 def fetch_only(
     config: Config, *, names: Sequence[str] | None = None, done: Fetched | None = None
 ) -> list[FetchResult]:
     """Fetch the URL sources without collecting them (``digest fetch``)."""
+    from . import fetch
+
     with Store(config.store) as store:
-        return fetch.fetch_sources(config, store, names=names, done=done)
+        return fetch.fetch_sources(config, store, today=dt.date.today(), names=names, done=done)
 
 
 def run_collect(
@@ -118,8 +146,14 @@ def run_collect(
     files unchanged since they were last read too) (``digest collect``)."""
     need_sources(config)
     with Store(config.store) as store:
-        results = fetch.fetch_sources(config, store, offline=offline, done=fetched)
-        by_name = {r.name: r for r in results}
+        results: list[FetchResult] = []
+        if any(spec.url for spec in config.sources):
+            from . import fetch
+
+            results = fetch.fetch_sources(config, store, today=today, offline=offline, done=fetched)
+        by_name: dict[str, list[FetchResult]] = {}
+        for result in results:
+            by_name.setdefault(result.name, []).append(result)
         report = collect(
             config, store, today, date=date, progress=progress, fetched=by_name, force=force
         )
@@ -144,6 +178,8 @@ def list_dates(config: Config) -> list[tuple[dt.date, int]]:
 
 def source_status(config: Config) -> list[dict[str, object]]:
     """The rows of ``digest sources``."""
+    from . import fetch
+
     return fetch.source_status(config)
 
 
@@ -326,6 +362,8 @@ def send(
     progress: Progress | None = None,
 ) -> SendReport:
     """The date's digest (default: the newest date) to every subscriber (``digest send``)."""
+    from . import send as sending
+
     sending.check(config, dry_run=dry_run, to=to)
     with Store(config.store) as store:
         known = [d for d, _ in store.dates()]

@@ -241,3 +241,18 @@ def test_what_a_listing_skipped_is_said_in_plain_words(runner: CliRunner, tmp_pa
         "(1 revised paper skipped: arXiv replacement)"
     ) in result.stderr
     assert "announce type" not in result.output
+
+
+def test_parse_says_what_each_source_dropped_and_why(runner: CliRunner, tmp_path: Path) -> None:
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(
+        '{"id": "2611.00001", "title": "Kept", "abstract": "a", "date": "2026-11-20"}\n'
+        '{"id": "2611.00002", "abstract": "no title"}\n'
+        '{"id": "2611.00003", "title": "Caf\\u00e9 \\u2014 kept too", "date": "2026-11-20"}\n'
+    )
+    result = runner.invoke(main, ["parse", "--json", "--today", "2026-11-23", str(dump)])
+    assert result.exit_code == 0, result.output
+    assert "dump: 3 read, 1 dropped (1 record without a title)" not in result.stdout
+    assert "dump: 2 read, 1 dropped (1 record without a title)" in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["title"] for r in rows] == ["Kept", "Café — kept too"]

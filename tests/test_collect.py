@@ -251,7 +251,10 @@ def test_run_report_counts_drops_with_reasons(tmp_path: Path) -> None:
     assert stats.drop_reasons == {"announce type replace": 1}
 
 
-def test_quiet_source_warnings(tmp_path: Path) -> None:
+def test_quiet_source_warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every run on an announcement day, whatever the day the tests run (runs on Saturdays and
+    # Sundays, when arXiv announces nothing, neither warn nor count: see test_real_shapes)
+    monkeypatch.setattr("digest.collect._announcing", lambda moment: True)
     feed = tmp_path / "hf-daily-papers.json"
     shutil.copy(FEEDS / "hf-daily-papers.json", feed)
     write_config(tmp_path, [{"path": "hf-daily-papers.json", "name": "hf"}])
@@ -420,3 +423,16 @@ def test_a_store_of_a_newer_digest_is_refused_with_one_line(tmp_path: Path) -> N
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     with pytest.raises(StoreError, match=r"store\.sqlite: made by a newer digest \(schema 99"):
         Store(tmp_path / "store.sqlite")
+
+
+def test_what_a_copy_says_of_authors_left_out_goes_with_its_author_list() -> None:
+    from digest.model import Paper, merge
+
+    day = dt.date(2026, 11, 20)
+    full = Paper("2611.00001", "T", "a", day, "api", authors=("A", "B", "C"))
+    short = Paper("2611.00001", "T", "", day, "rss", authors=("A",), extra={"more_authors": 2})
+    assert "more_authors" not in merge(full, short).extra  # the full list is kept
+    assert merge(short, full).extra["more_authors"] == 2  # the short one, with its count
+    nameless = Paper("2611.00001", "T", "", day, "page")
+    assert merge(nameless, short).extra["more_authors"] == 2
+    assert merge(nameless, short).authors == ("A",)

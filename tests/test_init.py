@@ -115,6 +115,9 @@ def run_line(command: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_schedule_cron_writes_a_line_that_builds(started: Path, runner: CliRunner) -> None:
+    from digest.cli.publishing import SCHEDULE_KINDS
+
+    assert set(SCHEDULE_KINDS) == set(scaffold.SCHEDULES)
     result = runner.invoke(main, ["init", str(started), "--schedule", "cron"])
     assert result.exit_code == 0, result.output
     assert "(crontab -l 2>/dev/null; cat digest.cron) | crontab -" in result.output

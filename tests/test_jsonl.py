@@ -47,8 +47,14 @@ def test_bad_lines_are_reported_with_their_number_and_the_rest_is_read() -> None
     papers, problems = read("\n".join(lines).encode(), fmt="jsonl", date=dt.date(2026, 1, 1))
     assert [p.title for p in papers] == ["One", "Two"]
     assert [p.date for p in papers] == [dt.date(2026, 1, 1), dt.date(2026, 2, 3)]
-    assert [(p.kind, p.line) for p in problems] == [("error", 2), ("error", 3), ("dropped", 4)]
-    assert problems[0].message.startswith("not JSON")
+    assert [(p.kind, p.line) for p in problems] == [
+        ("warning", None),  # "One" has no date: one warning says where its date came from
+        ("error", 2),
+        ("error", 3),
+        ("dropped", 4),
+    ]
+    assert problems[0].message == "records have no date; using the given date, 2026-01-01"
+    assert problems[1].message.startswith("not JSON")
 
 
 class _Exploding(io.RawIOBase):
@@ -64,7 +70,12 @@ class _Exploding(io.RawIOBase):
             self.served += 1
             yield (
                 json.dumps(
-                    {"id": f"2601.{self.served:05d}", "title": f"T{self.served}", "abstract": "x"}
+                    {
+                        "id": f"2601.{self.served:05d}",
+                        "title": f"T{self.served}",
+                        "abstract": "x",
+                        "date": "2026-01-02",
+                    }
                 ).encode()
                 + b"\n"
             )

@@ -30,7 +30,7 @@ EXPECTED = {
     "html-entities.xml": ("undefined entity", 7),
     "billion-laughs.xml": ("undefined entity", 1),  # never expanded
     "external-entity.xml": ("not well-formed", 1),  # never resolved: no file is read
-    "truncated-daily.json": ("not valid JSON", 0),
+    "truncated-daily.json": ("not valid JSON: cut short after element 2", 2),  # streamed
     "mixed.jsonl": ("binary file (NUL bytes)", 0),
     "arxiv-api-error.xml": ("incorrect id format for 1234", 0),
     "empty.xml": ("empty file", 0),

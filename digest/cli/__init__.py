@@ -155,7 +155,7 @@ def plain_drops(reasons: dict[str, int] | Any) -> list[str]:
         elif kind is not None:
             out.append(f"{_plural(n, 'paper')} skipped: arXiv announcement ({kind})")
         else:
-            out.append(f"{_plural(n, 'entry', 'entries')} skipped: {reason}")
+            out.append(f"{n} {reason}")
     return out
 
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import pipeline
 from ..config import is_example_url, split_address
 from ..errors import DigestError, PartialFailure
-from ..scaffold import SCHEDULES
-from ..send import SendReport
 from . import (
     DATE,
     _config,
@@ -30,6 +29,9 @@ from . import (
     verbose_option,
 )
 from .reading import _print_fetched, print_collect_report
+
+if TYPE_CHECKING:
+    from ..send import SendReport
 
 
 @main.command(short_help="Collect, rank and write the site, email, Markdown and feeds.")
@@ -217,11 +219,14 @@ def templates_copy(config_path: str | None, names: tuple[str, ...]) -> None:
         click.echo(f"copied {where}" if copied else f"kept {where} (already yours)")
 
 
+SCHEDULE_KINDS = ("cron", "github", "systemd")  # scaffold.SCHEDULES (loaded by init alone)
+
+
 @main.command(short_help="Start a new digest (and a daily schedule).")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
 @click.option(
     "--schedule",
-    type=click.Choice(sorted(SCHEDULES)),
+    type=click.Choice(SCHEDULE_KINDS),
     help="Also write what runs it every day: a GitHub Actions workflow (build, publish on "
     "GitHub Pages, send), a crontab line, or a systemd service and timer. In a folder that "
     "has a digest.yaml already, only that.",
@@ -251,7 +256,7 @@ def init(directory: str, schedule: str | None) -> None:
             loaded = _config(str(config))
             output, state = _inside(loaded.output, loaded.root), _inside(loaded.state, loaded.root)
         made = scaffold.schedule(folder, schedule, output=output, state=state)
-        kept = [folder / name for name in scaffold.SCHEDULES[schedule] if folder / name not in made]
+        kept = [folder / n for n in scaffold.SCHEDULES[schedule] if folder / n not in made]
         for path in kept:
             _warn(f"{path}: already there; kept as it is")
         created += made

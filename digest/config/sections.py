@@ -7,6 +7,7 @@ import dataclasses
 import email.utils
 import re
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from ..model import OUTPUT_NAMES, Topic
 from .checks import Checker, kind_of
 from .lines import KeyPath
 from .schema import Value, declared, keys, kind, read_settings, read_value
-from .settings import SECURITY_PORTS, SmtpSettings, SourceSpec
+from .settings import DATE_FIELD, SECURITY_PORTS, SmtpSettings, SourceSpec
 
 
 def read_field(c: Checker, cls: type, name: str, raw: Any, path: KeyPath) -> Any:
@@ -58,11 +59,16 @@ def _folder(v: Value) -> Path | None:
 
 @kind("file")
 def _file(v: Value) -> Path | None:
+    return _existing(v, Path.is_file, "file")
+
+
+def _existing(v: Value, exists: Callable[[Path], bool], what: str) -> Path | None:
+    """A file or folder that must exist, relative to the config's folder (``None``: none)."""
     text = v.c.string(v.raw, v.path)
     if not text:
         return None
-    if not (v.c.root / text).is_file():
-        v.c.fail(v.path, f"no such file: {text}")
+    if not exists(v.c.root / text):
+        v.c.fail(v.path, f"no such {what}: {text}")
     return (v.c.root / text).resolve()
 
 
@@ -96,8 +102,11 @@ def _url(v: Value) -> str | None:
     if url is None:
         return None
     url = url.strip()
-    if (why := check_url(url)) is not None:
+    if (why := check_url(url.replace(DATE_FIELD, "2026-01-01"))) is not None:
         v.c.fail(v.path, why)
+        return None
+    if re.search(r"\{(?!date\})[^}]*\}", url):
+        v.c.fail(v.path, f"the only field a URL may hold is {DATE_FIELD}, got {url!r}")
         return None
     return url
 
@@ -279,7 +288,7 @@ def url_name(url: str) -> str:
     query = urllib.parse.parse_qs(parts.query).get("search_query")
     if query and parts.path.rstrip("/").endswith("/api/query"):
         return "arxiv-" + re.sub(r"[^\w.]+", "-", query[0]).strip("-").lower()
-    segments = [s for s in parts.path.split("/") if s]
+    segments = [s for s in parts.path.split("/") if s and DATE_FIELD not in s]
     if segments:
         return re.sub(r"\.(?:xml|rss|atom|rdf|json|jsonl|txt|html?)$", "", segments[-1], flags=re.I)
     return parts.hostname or url
@@ -342,7 +351,7 @@ def _source(c: Checker, path: KeyPath, entry: Any) -> SourceSpec | None:
         pattern = c.string(entry.get("path"), (*path, "path"), required=True)
     fields = {
         name: read_field(c, SourceSpec, name, entry.get(name), (*path, name))
-        for name in ("max_pages", "format", "name", "date", "announce")
+        for name in ("max_pages", "format", "name", "date", "announce", "catch_up_days")
     }
     if pattern is None:
         return None

@@ -20,6 +20,7 @@ MB = 1 << 20
 DEFAULT_STORE = ".digest/store.sqlite"
 DEFAULT_OUTPUT = "output"
 SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+DATE_FIELD = "{date}"  # in a source's URL: the day fetched, YYYY-MM-DD
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,18 @@ class SourceSpec:
     announce: tuple[str, ...] = setting(
         (), "arXiv listings: which announce types are new papers (default: new, cross)"
     )
-    url: str | None = setting(None, "fetched before collecting (instead of path:)", kind="url")
+    url: str | None = setting(
+        None, "fetched before collecting (instead of path:); may hold {date}", kind="url"
+    )
     max_pages: int = setting(10, "arXiv API queries: paged up to this many pages", minimum=1)
+    catch_up_days: int = setting(
+        7, "a url: with {date}: the most days one build fetches, up to today", minimum=1
+    )
+
+    @property
+    def dated(self) -> bool:
+        """Whether the URL names a day (``{date}``): fetched once per day, missed days too."""
+        return self.url is not None and DATE_FIELD in self.url
 
     @property
     def options(self) -> Mapping[str, Any]:
