@@ -78,11 +78,13 @@ def error_overlay(error: str) -> bytes:
         "background:#b00020;color:#fff;font:15px/1.4 system-ui,sans-serif;"
         "box-shadow:0 2px 8px rgba(0,0,0,.35);overflow-wrap:anywhere"
     )
+    plain = "color:inherit;background:none;padding:0;margin:0;font-size:inherit"  # not the site's
     return (
         f'<div id="{OVERLAY_ID}" role="alert" style="{style}">'
-        f"<strong>Not built:</strong> <code>{html.escape(error)}</code><br>"
-        "<small>digest serve shows the last good build; save a fix and this page reloads."
-        "</small></div>\n"
+        f'<span style="{plain};font-weight:bold">Not built:</span> '
+        f'<span style="{plain};font-family:ui-monospace,monospace">{html.escape(error)}</span>'
+        f'<br><span style="{plain};font-size:13px;opacity:.9">digest serve shows the last good '
+        "build; save a fix and this page reloads.</span></div>\n"
     ).encode()
 
 

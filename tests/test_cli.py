@@ -196,24 +196,24 @@ def backfill(folder: Path, dates: int) -> None:
 def test_a_backfill_build_prints_one_screen_and_a_line_per_date_with_v(
     runner: CliRunner, tmp_path: Path
 ) -> None:
-    backfill(tmp_path, 120)
+    backfill(tmp_path, 30)
     config = ["-c", str(tmp_path / "digest.yaml"), "--today", "2026-11-23"]
     result = runner.invoke(main, ["build", *config])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "collected 240 new papers on 120 dates, 2024-01-01 to 2024-04-29, from 1 source"
+        "collected 60 new papers on 30 dates, 2024-01-01 to 2024-01-30, from 1 source"
     )
-    assert lines[1].startswith("topics: papers matched in the 7 / 30 days to 2024-04-29")
-    assert lines[3].startswith("120 date(s): 120 ranked, 120 rendered;")
+    assert lines[1].startswith("topics: papers matched in the 7 / 30 days to 2024-01-30")
+    assert lines[3].startswith("30 date(s): 30 ranked, 30 rendered;")
     assert len(lines) == 5 and not result.stderr
     # -v (after the command, or before it): a line per date and per source
     for verbose in (["build", "-v", "--force"], ["-v", "build", "--force"]):
         result = runner.invoke(main, [*verbose, *config])
         assert result.exit_code == 0, result.output
-        assert "2024-02-01       0 new       2 already seen" in result.stdout
-        assert len(result.stdout.splitlines()) == 120 + 4
-        assert "papers: 240 read, 0 new, 240 already seen" in result.stderr
+        assert "2024-01-12       0 new       2 already seen" in result.stdout
+        assert len(result.stdout.splitlines()) == 30 + 4
+        assert "papers: 60 read, 0 new, 60 already seen" in result.stderr
 
 
 def test_collect_lists_the_newest_dates_and_sums_up_the_rest(
