@@ -145,10 +145,10 @@ def serve(
             run, stop, watching = server.serve_forever, server.server_close, ""
     except OSError as exc:
         raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
-    click.echo(f"serving {folder} on {url}{watching} (Ctrl-C stops)")
-    if open_page:
-        _open(url)
-    try:
+    try:  # from the line that says it is served: a Ctrl-C then stops it cleanly
+        click.echo(f"serving {folder} on {url}{watching} (Ctrl-C stops)")
+        if open_page:
+            _open(url)
         run()
     except KeyboardInterrupt:
         pass
