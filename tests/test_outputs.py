@@ -270,8 +270,8 @@ def test_the_email_html_is_inlined_within_budget_with_dark_mode_and_a_preheader(
         assert tree.find("meta", name="color-scheme")[0].attrs["content"] == "light dark"
         style = tree.find("style")
         assert style and "prefers-color-scheme: dark" in style[0].text
-        card = tree.find("table", class_="card")[0]
-        assert card.attrs["width"] == "600" and "width: 600px" in card.attrs["style"]
+        card = tree.find("table", class_="card")[0]  # fluid up to 600px (test_reader_browser)
+        assert card.attrs["width"] == "100%" and "max-width: 600px" in card.attrs["style"]
         assert "display: none" in tree.find("span", class_="preheader")[0].attrs["style"]
         titles = tree.find("p", class_="title")
         assert titles and all("style" in t.attrs for t in titles)  # CSS inlined
