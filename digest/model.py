@@ -98,6 +98,14 @@ def http_url(url: object) -> str:
     return "" if _URL_BAD.search(url) else url
 
 
+AUTHOR_MAX = 80  # characters of one author's name in a byline
+
+
+def _name(name: str) -> str:
+    name = " ".join(name.split())
+    return name if len(name) <= AUTHOR_MAX else name[: AUTHOR_MAX - 1].rstrip() + "\u2026"
+
+
 def _query(title: str) -> str:
     words = " ".join(title.split())
     if len(words) > SEARCH_TITLE_MAX:
@@ -146,7 +154,7 @@ class Paper:
         more = len(self.authors) - len(names) + self.more_authors
         if not names:
             return f"{more} author{'' if more == 1 else 's'}" if more else ""
-        shown = ", ".join(" ".join(n.split()) for n in names)
+        shown = ", ".join(_name(n) for n in names)
         return f"{shown} and {more} more" if more else shown
 
     @property

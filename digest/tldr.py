@@ -24,8 +24,11 @@ MAX_CHARS = 320
 # (for the build's ranking key)
 VERSION = 2
 
-# a sentence's end: group 1 is what stands between it and the next sentence
-_BOUNDARY = re.compile(r"[.!?]([\"')\]]?\s+)(?=[\"'(\[]?[A-Z0-9])")
+# a sentence's end: group 1 is what stands between it and the next sentence (nothing where a
+# scrape lost the space: "... their stability.We propose ...")
+_BOUNDARY = re.compile(
+    r"[.!?]([\"')\]]?\s+)(?=[\"'(\[]?[A-Z0-9])|(?<=[a-z]{3}[.!?])()(?=[A-Z][a-z]+[\s,])"
+)
 _ABBREVIATIONS = frozenset(
     [
         "e.g",
@@ -100,7 +103,7 @@ def sentences(text: str) -> list[str]:
     out: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
-        end = match.start(1)
+        end = match.start(1) if match.group(1) is not None else match.start()
         last = text[start:end].rstrip("\"')]").rsplit(None, 1)
         word = last[-1].rstrip(".!?").lower() if last else ""
         if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
