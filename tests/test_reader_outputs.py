@@ -5,6 +5,7 @@ letter; plurals right."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -176,3 +177,52 @@ def test_the_preheader_is_cut_at_a_word() -> None:
     text = preheader(day)
     assert len(text) <= 150 and text.endswith("…")
     assert text[:-1].split()[-1] in {"Scaling", "law", "wordy", "0", "1", "2"}
+
+
+# -- browsing at scale: the home page, feeds that link to their page -------------------------
+
+
+def test_the_home_page_shows_the_latest_date_then_the_days_before_in_short() -> None:
+    s = site()
+    ranker = Ranker.compile(TOPICS)
+    days = [
+        rank_day(DATE - dt.timedelta(days=n), [dataclasses.replace(p, date=DATE - dt.timedelta(
+            days=n)) for p in papers()], ranker, s.rules)
+        for n in range(10)
+    ]  # fmt: skip
+    s = dataclasses.replace(s, dates=tuple(DateInfo(d.date, 7, 3) for d in days), home_days=7)
+    index = {f.path: f.data for f in summarize(days, s)}["index.html"]
+    tree = parse_html(index)
+    earlier = tree.find("section", class_="earlier")
+    assert len(earlier) == 6  # the latest in full, then six more dates: seven in all
+    first = next(a for a in earlier[0].children[0].children if a.tag == "a")
+    assert first.attrs["href"] == "days/2026-11-19.html"
+    links = [a.attrs["href"] for e in earlier for a in walk(e) if a.tag == "a"]
+    assert "days/2026-11-19.html#p-2611.14201" in links
+
+
+def walk(element: Element) -> list[Element]:
+    return [e for c in element.children for e in (c, *walk(c))]
+
+
+def test_each_feed_links_to_its_own_page_and_is_styled_for_a_browser(
+    out: dict[str, bytes],
+) -> None:
+    import xml.etree.ElementTree as ET
+
+    for path, page in [("feeds/all.xml", "https://example.org/digest/"),
+                       ("feeds/rl.xml", "https://example.org/digest/topics/rl.html")]:  # fmt: skip
+        data = out[path]
+        assert feedparser.parse(data).feed.link == page
+        assert b'<?xml-stylesheet type="text/xsl" href="feed.xsl"?>' in data.split(b"\n")[1]
+    ET.fromstring(out["feeds/feed.xsl"])  # well-formed
+    opml = ET.fromstring(out["feeds/feeds.opml"])
+    pages = {o.get("xmlUrl"): o.get("htmlUrl") for o in opml.iter("outline") if o.get("xmlUrl")}
+    assert pages["https://example.org/digest/feeds/scaling.xml"] == (
+        "https://example.org/digest/topics/scaling.html"
+    )
+    # the site's "RSS" link opens the page of feeds, which says how to subscribe
+    subscribe = parse_html(out["subscribe.html"])
+    hrefs = [a.attrs["href"] for a in subscribe.find("a")]
+    assert {"feeds/all.xml", "feeds/rl.xml", "feeds/feeds.opml"} <= set(hrefs)
+    assert "feed reader" in out["subscribe.html"].decode()

@@ -61,6 +61,9 @@ class Site:
     # its compiled templates) per folder and digest, so one that builds again sees an edit
     templates_key: str = ""
     outputs: tuple[str, ...] | None = None  # the outputs built (None: every one)
+    # -- what the site shows (config keys to come: `home_days`, `search`) --
+    home_days: int = 7  # dates the home page shows: the latest in full, the others in short
+    search: bool = True  # a search page and box (digest.search.index_site makes its index)
 
     def builds(self, output: str) -> bool:
         """Whether this digest builds ``output`` (templates link to the site and the feeds only
