@@ -27,7 +27,7 @@ VERSION = 2
 # a sentence's end: group 1 is what stands between it and the next sentence (nothing where a
 # scrape lost the space: "... their stability.We propose ...")
 _BOUNDARY = re.compile(
-    r"[.!?]([\"')\]]?\s+)(?=[\"'(\[]?[A-Z0-9])|(?<=[a-z]{3}[.!?])()(?=[A-Z][a-z]+[\s,])"
+    r"[.!?](?:([\"')\]]?\s+)(?=[\"'(\[]?[A-Z0-9])|(?<=[a-z]{3}[.!?])()(?=[A-Z][a-z]+[\s,]))"
 )
 _ABBREVIATIONS = frozenset(
     [
@@ -103,7 +103,7 @@ def sentences(text: str) -> list[str]:
     out: list[str] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
-        end = match.start(1) if match.group(1) is not None else match.start()
+        end = match.start(1) if match.group(1) is not None else match.start(2)
         last = text[start:end].rstrip("\"')]").rsplit(None, 1)
         word = last[-1].rstrip(".!?").lower() if last else ""
         if word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
@@ -169,6 +169,92 @@ _POINTING = re.compile(
     r"tutorial|review|research|project|dissertation|preprint)\b)|(?:it|its|they|their|them|both|the latter|the former)\b)",
     re.IGNORECASE,
 )
+# the first words _LEAD and _POINTING can match (a set look-up spares most sentences the regex)
+_LEAD_WORDS = frozenset(
+    [
+        "additionally",
+        "moreover",
+        "furthermore",
+        "further",
+        "finally",
+        "also",
+        "besides",
+        "in",
+        "lastly",
+        "first",
+        "firstly",
+        "second",
+        "secondly",
+        "third",
+        "thirdly",
+        "next",
+        "then",
+        "thus",
+        "therefore",
+        "hence",
+        "consequently",
+        "as",
+        "accordingly",
+        "specifically",
+        "importantly",
+        "notably",
+        "crucially",
+        "most",
+        "similarly",
+        "likewise",
+        "however",
+        "nevertheless",
+        "nonetheless",
+        "meanwhile",
+        "instead",
+        "by",
+        "to",
+        "for",
+        "towards",
+        "toward",
+        "on",
+        "overall",
+        "taken",
+        "together",
+        "based",
+        "building",
+        "relying",
+        "drawing",
+        "inspired",
+        "motivated",
+        "guided",
+        "driven",
+        "informed",
+        "given",
+        "with",
+        "leveraging",
+        "using",
+    ]
+) | {f"({n})" for n in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "i", "ii", "iii", "iv")}
+_LEAD_WORDS |= {w[1:] for w in _LEAD_WORDS if w.startswith("(")}  # "2)"
+_POINTING_WORDS = frozenset(
+    [
+        "for",
+        "e.g.",
+        "in",
+        "by",
+        "on",
+        "conversely",
+        "otherwise",
+        "this",
+        "these",
+        "that",
+        "those",
+        "such",
+        "it",
+        "its",
+        "they",
+        "their",
+        "them",
+        "both",
+        "the",
+    ]
+)
 # the problem a sentence answers, named in the one before
 _BACK = re.compile(
     r"\b(?:this|these|such|the above) (?:\w+ )?(?:gap|issue|problem|challenge|"
@@ -183,13 +269,20 @@ def standalone(sentence: str) -> tuple[str, bool]:
     and whether it can be read alone."""
     text = sentence
     for _ in range(3):
+        if _first_word(text) not in _LEAD_WORDS:  # most sentences: no regex to try
+            break
         match = _LEAD.match(text)
         if match is None or match.end() >= len(text) - 20:
             break
         text = text[match.end() :]
     if text is not sentence and text[:1].islower():
         text = text[0].upper() + text[1:]
-    return text, _POINTING.match(text) is None
+    return text, _first_word(text) not in _POINTING_WORDS or _POINTING.match(text) is None
+
+
+def _first_word(text: str) -> str:
+    space = text.find(" ", 0, 30)
+    return (text[:space] if space > 0 else text[:30]).lower().rstrip(",")
 
 
 def _shorten(sentence: str) -> str:
@@ -221,8 +314,13 @@ def tldr(abstract: str, marks: Sequence[tuple[int, int]] = ()) -> str | None:
             else 0
         )
         score = _score(sentence, index, inside)
+        if score <= best_score and score <= alone_score:
+            continue  # what follows only lowers it
         text, readable_alone = standalone(sentence)
-        if _BACK.search(text):
+        lower = text.lower()
+        if ("this " in lower or "these " in lower or "such " in lower or "above " in lower) and (
+            _BACK.search(text)
+        ):
             score -= 1.0  # "... bridge this gap": the gap was told before
         if score > best_score:
             best, best_score = text, score
@@ -301,7 +399,9 @@ def _math(text: str, bare: bool) -> str:
 def readable(text: str) -> str:
     """A sentence with its LaTeX as plain text: ``$L_0 + A\\cdot S^{-\\alpha}$`` reads
     "L₀ + A·S^(−α)", ``\\textbf{Light}weight`` "Lightweight"."""
-    if not _MATHY.search(text):
+    if ("$" not in text and "\\" not in text and "^" not in text and "_" not in text) or (
+        not _MATHY.search(text)
+    ):
         return text
     text = _MATH.sub(lambda m: _math(m[1], True), text)
     # outside $...$: commands, and words holding a sub- or superscript
