@@ -392,7 +392,7 @@ def _math(text: str, bare: bool) -> str:
     if bare:
         text = _BARE.sub(lambda m: m[0][: len(m[0]) - len(m[1])] + _SYMBOLS[m[1]], text)
     text = _SCRIPT.sub(_script, text.replace("-", "−") if bare else text)
-    text = text.replace("{", "").replace("}", "")
+    text = text.replace("{", "").replace("}", "").replace("· ", "·").replace(" ·", "·")
     return " ".join(text.split())
 
 

@@ -83,7 +83,7 @@ def test_the_sentence_that_points_elsewhere_loses_to_one_that_states_the_contrib
     ("latex", "text"),
     [
         # as a scraped page kept it: the backslashes lost
-        ("a law $L(s) = L_0 + Acdot S_1^{-alpha}$ holds", "a law L(s) = L₀ + A· S₁^(−α) holds"),
+        ("a law $L(s) = L_0 + Acdot S_1^{-alpha}$ holds", "a law L(s) = L₀ + A·S₁^(−α) holds"),
         ("the best fit ($R^2 = 0.80$, $\\alpha = 3$)", "the best fit (R² = 0.80, α = 3)"),
         ("a \\textbf{Light}weight 4DGS framework", "a Lightweight 4DGS framework"),
         ("cost cut by $330\\times$ and $\\frac{1}{\\sqrt{n}}$", "cost cut by 330× and 1/(√n)"),
