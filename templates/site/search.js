@@ -22,7 +22,7 @@
     input.focus();
     return;
   }
-  const PAGES = 6;  // dates whose papers are ranked (each loads its part of the index)
+  const PAGES = 4;  // dates whose papers are ranked (each loads its part of the index)
   const SHOWN = 30;
   const here = new URL(".", location.href);
   const bundle = new URL("pagefind/", here);
@@ -88,7 +88,10 @@
       }
     }
     papers.sort((a, b) => b.covered - a.covered || b.weight - a.weight);
-    const shown = papers.slice(0, SHOWN);
+    // the papers holding every word of the query, when some do; else those holding some
+    const every = papers.filter((p) => p.covered === terms.length);
+    const listed = every.length ? every : papers;
+    const shown = listed.slice(0, SHOWN);
     list.textContent = "";
     for (const { sub, page } of shown) {
       const href = link(sub.url);
@@ -109,7 +112,7 @@
       li.appendChild(excerpt(sub.excerpt || ""));
       list.appendChild(li);
     }
-    const n = papers.length;
+    const n = listed.length;
     say(n === 0 ? `No paper found for “${query}”.`
       : `${n} paper${n === 1 ? "" : "s"} found for “${query}”` +
         (found.results.length > PAGES ? ` on the ${PAGES} dates that match best` : "") +
