@@ -11,10 +11,12 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
@@ -73,6 +75,52 @@ def title_id(title: str) -> str:
     return "title:" + title_key(title)
 
 
+class Link(NamedTuple):
+    """A link a paper's entry shows: ``kind`` (``arxiv``, ``pdf``, ``hf``, ``page``,
+    ``search-arxiv``, ``search-hf``), the ``label`` readers see and the ``url`` (always http(s),
+    without spaces, quotes or angle brackets)."""
+
+    kind: str
+    label: str
+    url: str
+
+    @property
+    def search(self) -> bool:
+        """Whether the link is a search for the paper, not the paper itself."""
+        return self.kind.startswith("search-")
+
+
+# what no link a paper shows may hold (the renderers check its own URL again)
+_URL_BAD = re.compile("[\\s\"'<>`\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_ARXIV_ID = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})\Z")
+_HF_PAPER = re.compile(r"https://huggingface\.co/papers/", re.IGNORECASE)
+_ARXIV_PAGE = re.compile(r"https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/", re.IGNORECASE)
+SEARCH_TITLE_MAX = 200  # characters of a title a search link asks for
+
+
+def http_url(url: object) -> str:
+    """``url`` when it is an http(s) URL without spaces, quotes or angle brackets, else ``""``
+    (the same rule as the renderers' ``safe_url``)."""
+    if not isinstance(url, str) or not url[:8].lower().startswith(("http://", "https://")):
+        return ""
+    return "" if _URL_BAD.search(url) else url
+
+
+AUTHOR_MAX = 80  # characters of one author's name in a byline
+
+
+def _name(name: str) -> str:
+    name = " ".join(name.split())
+    return name if len(name) <= AUTHOR_MAX else name[: AUTHOR_MAX - 1].rstrip() + "\u2026"
+
+
+def _query(title: str) -> str:
+    words = " ".join(title.split())
+    if len(words) > SEARCH_TITLE_MAX:
+        words = words[:SEARCH_TITLE_MAX].rsplit(" ", 1)[0]
+    return urllib.parse.quote_plus(words, safe="", encoding="utf-8", errors="ignore")
+
+
 @dataclass(frozen=True)
 class Paper:
     """One paper as a source saw it.
@@ -98,6 +146,92 @@ class Paper:
         """The source's upvote count, 0 when it gives none (ranking's first tie-break)."""
         value = self.extra.get("upvotes")
         return value if isinstance(value, int) else 0
+
+    # -- what the outputs show of a paper (pure; templates get them by name) -----------------
+
+    @property
+    def more_authors(self) -> int:
+        """Authors the source counted but did not list (``extra["more_authors"]``, an int)."""
+        value = self.extra.get("more_authors")
+        return value if type(value) is int and value > 0 else 0
+
+    def byline(self, limit: int = 3) -> str:
+        """The first ``limit`` authors, then how many more: ``"Ada Lovelace, Alan Turing and 5
+        more"``; ``""`` when the source named none (``"5 authors"`` when it only counted them)."""
+        names = self.authors[:limit]
+        more = len(self.authors) - len(names) + self.more_authors
+        if not names:
+            return f"{more} author{'' if more == 1 else 's'}" if more else ""
+        shown = ", ".join(_name(n) for n in names)
+        return f"{shown} and {more} more" if more else shown
+
+    @property
+    def abs_url(self) -> str:
+        """The arXiv abstract page, when the arXiv id is known."""
+        aid = self.arxiv_id
+        return f"https://arxiv.org/abs/{aid}" if aid and _ARXIV_ID.match(aid) else ""
+
+    @property
+    def pdf_url(self) -> str:
+        """The PDF: the source's own (``extra["pdf_url"]``), else arXiv's when the id is known."""
+        own = http_url(self.extra.get("pdf_url"))
+        aid = self.arxiv_id
+        return own or (f"https://arxiv.org/pdf/{aid}" if aid and _ARXIV_ID.match(aid) else "")
+
+    @property
+    def hf_url(self) -> str:
+        """The paper's Hugging Face page, when it came from there (its link, or the upvotes
+        only Hugging Face gives, with an arXiv id)."""
+        own = http_url(self.url)
+        if own and _HF_PAPER.match(own):
+            return own
+        if "upvotes" in self.extra and self.abs_url:
+            return f"https://huggingface.co/papers/{self.arxiv_id}"
+        return ""
+
+    @property
+    def page_url(self) -> str:
+        """Where the paper itself is read: its own link, else its arXiv page; ``""`` for a paper
+        known by title only."""
+        return http_url(self.url) or self.abs_url
+
+    @cached_property
+    def links(self) -> tuple[Link, ...]:
+        """Every way to the paper: arXiv, PDF, Hugging Face, its own page; for a paper known
+        only by its title, searches for it (arXiv's title search, Hugging Face's papers)."""
+        out: list[Link] = []
+        own, arxiv, hf = http_url(self.url), self.abs_url, self.hf_url
+        if arxiv:
+            out.append(Link("arxiv", "arXiv", arxiv))
+        pdf = self.pdf_url
+        if pdf:
+            out.append(Link("pdf", "PDF", pdf))
+        if hf:
+            out.append(Link("hf", "Hugging Face", hf))
+        if own and _ARXIV_PAGE.match(own):
+            if not arxiv:
+                out.append(Link("arxiv", "arXiv", own))
+        elif own and own not in (hf, pdf):
+            host = own.split("://", 1)[1].split("/", 1)[0].split("@")[-1] or "link"
+            out.append(Link("page", host.removeprefix("www."), own))
+        if not out:
+            query = _query(self.title)
+            if query:
+                out.append(
+                    Link(
+                        "search-arxiv",
+                        "search arXiv",
+                        f"https://arxiv.org/search/?query={query}&searchtype=title",
+                    )
+                )
+                out.append(
+                    Link(
+                        "search-hf",
+                        "search Hugging Face",
+                        f"https://huggingface.co/papers?q={query}",
+                    )
+                )
+        return tuple(out)
 
     @property
     def arxiv_id(self) -> str | None:

@@ -88,7 +88,8 @@ def test_the_home_page_fits_phone_and_desktop_widths(
 ) -> None:
     build_project(project)
     driver("POST", "/window/rect", {"width": width, "height": 900})
-    for page in ["index.html", "days/2026-08-12.html", "topics/optimization.html", "archive.html"]:
+    for page in ["index.html", "days/2026-08-12.html", "topics/optimization.html", "archive.html",
+                 "subscribe.html", "search.html"]:  # fmt: skip
         driver("POST", "/url", {"url": (project / "output" / page).as_uri()})
         inner, scroll, css = driver("POST", "/execute/sync", {"script": (
             "return [window.innerWidth, document.documentElement.scrollWidth,"

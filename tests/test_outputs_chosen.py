@@ -17,7 +17,9 @@ from tests.helpers import build_project, parse_html
 
 SITE = "https://example.org/digest/"
 OWN = {  # what each output writes
-    "site": re.compile(r"^(days/.*|topics/.*|index\.html|archive\.html|style\.css)$"),
+    "site": re.compile(
+        r"^(days/.*|topics/.*|(index|archive|subscribe|search)\.html|style\.css|search\.js)$"
+    ),
     "email": re.compile(r"^email/"),
     "markdown": re.compile(r"^markdown/"),
     "feeds": re.compile(r"^feeds/"),

@@ -49,6 +49,8 @@ class Site:
     templates_key: str = ""
     outputs: tuple[str, ...] | None = None  # the outputs built (None: every one)
     speedups: bool = True  # render with digest's Jinja speedups (the same bytes, sooner)
+    home_days: int = 7  # dates the home page shows: the latest in full, the others in short
+    search: bool = True  # a search page and box (digest.search.index_site makes its index)
 
     def builds(self, output: str) -> bool:
         """Whether this digest builds ``output`` (templates link to the site and the feeds only

@@ -24,7 +24,7 @@ import markupsafe
 
 from ..model import RankedDay, ScoredPaper, Subscriber, Topic
 from . import Output, Rendered, Site, paths, register
-from .env import one_line, strip_illegal
+from .env import one_line, shorten, strip_illegal
 
 BUDGET = 100_000  # bytes of HTML
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
@@ -48,9 +48,23 @@ def _fields(subscriber: Subscriber, quote: bool = False) -> dict[str, Any]:
     return fields | {"topics": list(subscriber.topics or ())}
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 highlight``, ``3 highlights`` (``words``: the plural when it is not ``word + "s"``);
+    the subject template's ``plural`` filter: ``{{ highlights|length|plural("highlight") }}``."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
+_SUBJECT_ENV.filters["plural"] = plural
+# The default subject. The config's default before it said "1 highlights": a config that
+# still holds that default gets this one.
+DEFAULT_SUBJECT = '{{ title }} — {{ date }}: {{ highlights|length|plural("highlight") }}'
+_OLD_DEFAULT_SUBJECT = "{{ title }} — {{ date }}: {{ highlights|length }} highlights"
+
+
 def subject(day: RankedDay, site: Site, subscriber: Subscriber) -> str:
     """The subject line from the config's ``email.subject`` template (sandboxed, one line)."""
-    template = _compiled(site.email.subject)
+    source = site.email.subject
+    template = _compiled(DEFAULT_SUBJECT if source == _OLD_DEFAULT_SUBJECT else source)
     text = template.render(
         title=site.title,
         date=day.date.isoformat(),
@@ -68,13 +82,40 @@ def sender(site: Site) -> str:
 
 
 def sections(day: RankedDay, site: Site, limit: int | None) -> list[Section]:
-    """Each topic's papers that are not highlights, with how many to list (``limit``: at most)."""
-    out = []
+    """Each topic's papers not listed above it (not highlights, not listed in full in an
+    earlier section), with how many to list (``limit``: at most)."""
+    return placement(day, site, limit)[0]
+
+
+def placement(
+    day: RankedDay, site: Site, limit: int | None
+) -> tuple[list[Section], dict[str, list[ScoredPaper]]]:
+    """(sections, refs): each paper is listed once in a letter, the highlights first, then in
+    the first topic section that lists it in full; ``refs`` holds, per topic, its papers listed
+    above, which its section only links to. A topic whose papers are all above keeps its
+    section, with those links only."""
+    listed = {s.paper.id for s in day.highlights}
+    out: list[Section] = []
+    refs: dict[str, list[ScoredPaper]] = {}
     for topic in site.topics:
-        rest = [s for s in day.sections.get(topic.name, ()) if not s.highlight]
-        if rest:
-            out.append((topic, rest, len(rest) if limit is None else min(limit, len(rest))))
-    return out
+        papers = day.sections.get(topic.name, ())
+        above = [s for s in papers if s.paper.id in listed]
+        rest = [s for s in papers if s.paper.id not in listed]
+        if not papers:
+            continue
+        shown = len(rest) if limit is None else min(limit, len(rest))
+        listed.update(s.paper.id for s in rest[:shown])
+        out.append((topic, rest, shown))
+        refs[topic.name] = above
+    return out, refs
+
+
+def preheader(day: RankedDay) -> str:
+    """What an inbox shows after the subject: the first highlights' titles, cut at a word."""
+    if not day.highlights:
+        n = len(day.papers)
+        return f"{n} new paper{'' if n == 1 else 's'}, none of them a highlight."
+    return shorten("; ".join(one_line(h.paper.title) for h in day.highlights[:3]), 150)
 
 
 def unsubscribe_url(site: Site, subscriber: Subscriber) -> str | None:
@@ -102,17 +143,17 @@ def render_bodies(day: RankedDay, site: Site, unsubscribe: str | None) -> tuple[
         "page": paths.email(day.date, "html"),
         "subject": subject(day, site, recipient(site.email.to or sender(site))),
         "unsubscribe": unsubscribe,
-        "preheader": "; ".join(one_line(h.paper.title)[:80] for h in day.highlights[:3]),
+        "preheader": preheader(day),
     }
     html_template = site.env.get_template("email/day.html")
 
     made: dict[tuple[int, ...], str] = {}  # by how many papers each section lists
 
     def html_for(limit: int | None) -> str:
-        listed = sections(day, site, limit)
-        key = tuple(shown for _, _, shown in listed)
+        listed, refs = placement(day, site, limit)
+        key = tuple((len(papers), shown) for _, papers, shown in listed)
         if key not in made:
-            raw = strip_illegal(html_template.render(context, sections=listed))
+            raw = strip_illegal(html_template.render(context, sections=listed, refs=refs))
             made[key] = _INLINER.inline(raw).rstrip("\n") + "\n"
         return made[key]
 
@@ -123,10 +164,9 @@ def render_bodies(day: RankedDay, site: Site, unsubscribe: str | None) -> tuple[
         limit = largest_fitting(lambda n: _size(html_for(n)), counts, BUDGET)
         html = html_for(limit)
     text_context = dict(context, page=paths.email(day.date, "txt"))
+    listed, refs = placement(day, site, limit)
     text = strip_illegal(
-        site.env.get_template("email/day.txt").render(
-            text_context, sections=sections(day, site, limit)
-        )
+        site.env.get_template("email/day.txt").render(text_context, sections=listed, refs=refs)
     )
     return html, text
 
