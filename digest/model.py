@@ -157,13 +157,16 @@ class Paper:
 
     def byline(self, limit: int = 3) -> str:
         """The first ``limit`` authors, then how many more: ``"Ada Lovelace, Alan Turing and 5
-        more"``; ``""`` when the source named none (``"5 authors"`` when it only counted them)."""
+        more"`` (``"... et al."`` when the source said there were more, not how many); ``""``
+        when the source named none (``"5 authors"`` when it only counted them)."""
         names = self.authors[:limit]
         more = len(self.authors) - len(names) + self.more_authors
         if not names:
             return f"{more} author{'' if more == 1 else 's'}" if more else ""
         shown = ", ".join(_name(n) for n in names)
-        return f"{shown} and {more} more" if more else shown
+        if more:
+            return f"{shown} and {more} more"
+        return f"{shown} et al." if self.extra.get("et_al") is True else shown
 
     @property
     def abs_url(self) -> str:
@@ -508,7 +511,7 @@ class EmailSettings:
     )
     to: str = setting("", "the recipient of the built .eml; default: the sender", kind="address")
     subject: str = setting(
-        "{{ title }} — {{ date }}: {{ highlights|length }} highlights",
+        '{{ title }} — {{ date }}: {{ highlights|length|plural("highlight") }}',
         "a template (title, date, highlights, papers, subscriber.name)",
         kind="template",
     )
@@ -516,6 +519,18 @@ class EmailSettings:
         None,
         "a template (subscriber.id, .email, .name; URL-encoded): List-Unsubscribe, one-click",
         kind="unsubscribe-url",
+    )
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """``site``: what the static site shows."""
+
+    home_days: int = setting(
+        7, "dates the home page shows: the latest in full, the days before in short", minimum=1
+    )
+    search: bool = setting(
+        True, "a search page over every paper (a Pagefind index of each month's day pages)"
     )
 
 
@@ -576,6 +591,7 @@ class BuildReport:
     written: WriteReport = field(default_factory=WriteReport)
     seconds: Mapping[str, float] = field(default_factory=dict)
     check: CheckReport | None = None  # the topics against the store, after the build
+    search: str = ""  # what the search stage did (digest.search.SearchReport.describe)
 
     @property
     def rendered_dates(self) -> tuple[dt.date, ...]:

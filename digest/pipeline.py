@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -232,6 +233,8 @@ def site_of(
         templates=config.templates,
         templates_key=templates_key,
         outputs=config.outputs,
+        home_days=config.site.home_days,
+        search=config.site.search,
     )
 
 
@@ -273,8 +276,18 @@ def build(
                     count = process_map.count(len(stale), workers)
                     ranks.refresh(stale, workers=count, progress=advance)
             seconds["rank"] = time.perf_counter() - clock - seconds["collect"]
-            done = _render(config, store, ranks, out, force=force, workers=workers, bar=bar)
-            seconds["render"] = time.perf_counter() - clock - seconds["collect"] - seconds["rank"]
+            searched: list[str] = []
+
+            def search_index(writer: Writer, rendering: render_cache.Rendering) -> None:
+                seconds["render"] = time.perf_counter() - clock - sum(seconds.values())
+                searched.append(_search(config, writer, rendering, workers=workers))
+                seconds["search"] = time.perf_counter() - clock - sum(seconds.values())
+
+            done = _render(
+                config, store, ranks, out, force=force, workers=workers, bar=bar,
+                before_finish=search_index,
+            )  # fmt: skip
+            seconds["render"] += time.perf_counter() - clock - sum(seconds.values())
             checked = _check(store, ranks, config.topics)
     return BuildReport(
         collected=collected,
@@ -290,7 +303,26 @@ def build(
         written=done.written,
         seconds=seconds,
         check=checked,
+        search=searched[0] if searched else "",
     )
+
+
+def _search(
+    config: Config, writer: Writer, done: render_cache.Rendering, *, workers: int | None
+) -> str:
+    """The site's search index brought up to date, and its files listed in the manifest: the
+    months whose day pages were rendered (or that have no index yet) indexed again; removed
+    when search is off or the site not built. What was done, in a line (``""``: nothing to
+    say)."""
+    from . import search
+
+    out = writer.out
+    if not config.site.search or (config.outputs is not None and "site" not in config.outputs):
+        return "search: index removed (search is off)" if search.remove_index(out) else ""
+    months = {d.isoformat()[:7] for d in done.rendered.get("site", ())}
+    report = search.index_site(out, months=months, workers=workers or os.cpu_count() or 1)
+    writer.list_made_elsewhere(search.FOLDER, "search-index")
+    return report.describe() if report.months or not report.indexed else ""
 
 
 def check(config: Config, *, workers: int | None = None, bar: Bar | None = None) -> CheckReport:
@@ -329,6 +361,7 @@ def _render(
     force: bool,
     workers: int | None,
     bar: Bar,
+    before_finish: Callable[[Writer, render_cache.Rendering], None],
 ) -> render_cache.Rendering:
     """Render and write every date of the store that changed, and what lists them."""
     ranked = ranks.ranked
@@ -338,12 +371,12 @@ def _render(
     site = site_of(config, config.topics, infos, templates_key=every)
     base = cache_key(  # the outputs built: the templates link to the site and feeds
         ranks.base, config.title, config.site_url, config.email, config.templates,
-        config.outputs,
+        config.outputs, config.site,
     )  # fmt: skip
     return render_cache.render(
         store, site, Writer(out), base=base, rankings=ranked, load=load_ranked,
         reader=functools.partial(Store.reader, store.path), force=force, workers=workers,
-        progress=lambda label, total: bar(label, total, "dates"),
+        progress=lambda label, total: bar(label, total, "dates"), before_finish=before_finish,
     )  # fmt: skip
 
 

@@ -100,7 +100,9 @@ def with_reload(page: bytes, seen: int, error: str | None = None) -> bytes:
 class _Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {  # noqa: RUF012
         **http.server.SimpleHTTPRequestHandler.extensions_map,
-        ".xml": "application/rss+xml; charset=utf-8",
+        # what static hosts say of a .xml file: a browser then applies the feed's stylesheet
+        # (as application/rss+xml, Chromium shows the feed as text); readers take either
+        ".xml": "application/xml; charset=utf-8",
         ".opml": "text/x-opml; charset=utf-8",
         ".md": "text/markdown; charset=utf-8",
         ".eml": "message/rfc822",

@@ -132,6 +132,16 @@ class Writer:
         self.report.written += report.written
         self.report.unchanged += report.unchanged
 
+    def list_made_elsewhere(self, folder: str, kind: str) -> int:
+        """The files another program put in ``folder`` of the output (the search index, made
+        by Pagefind): listed in the manifest as they are, not written here. How many."""
+        root = self.out / folder
+        found = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+        for path in found:
+            relative = path.relative_to(self.out).as_posix()
+            self._claim(Entry(relative, kind, None, None, path.stat().st_size))
+        return len(found)
+
     def finish(self) -> WriteReport:
         """Write ``manifest.json`` and remove what the previous manifest listed and this build
         did not make."""

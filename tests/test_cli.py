@@ -205,14 +205,15 @@ def test_a_backfill_build_prints_one_screen_and_a_line_per_date_with_v(
         "collected 60 new papers on 30 dates, 2024-01-01 to 2024-01-30, from 1 source"
     )
     assert lines[1].startswith("topics: papers matched in the 7 / 30 days to 2024-01-30")
-    assert lines[3].startswith("30 date(s): 30 ranked, 30 rendered;")
-    assert len(lines) == 5 and not result.stderr
+    assert lines[3].startswith("search: 2024-01, 30 pages")
+    assert lines[4].startswith("30 date(s): 30 ranked, 30 rendered;")
+    assert len(lines) == 6 and not result.stderr
     # -v (after the command, or before it): a line per date and per source
     for verbose in (["build", "-v", "--force"], ["-v", "build", "--force"]):
         result = runner.invoke(main, [*verbose, *config])
         assert result.exit_code == 0, result.output
         assert "2024-01-12       0 new       2 already seen" in result.stdout
-        assert len(result.stdout.splitlines()) == 30 + 4
+        assert len(result.stdout.splitlines()) == 30 + 5
         assert "papers: 60 read, 0 new, 60 already seen" in result.stderr
 
 

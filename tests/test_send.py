@@ -141,8 +141,14 @@ def test_the_cli_prints_a_summary_and_dry_run_writes_the_messages_it_would_send(
         out = tmp_path / "outbox"
         result = run(path, "--dry-run", "--out", str(out))
         assert result.exit_code == 0, result.output
-        assert "4 written, 1 skipped (1 with nothing in their topics), 0 failed" in result.output
+        assert (
+            f"4 written to {out}, 1 skipped (1 with nothing in their topics), 0 failed"
+            in result.output
+        )
+        # whom it passed over, and why
+        assert "  skipped dee@example.org: nothing in optimization that day\n" in result.output
         assert "site_url" not in result.output  # a dry run sends nobody a dead link
+        assert "unsubscribe_url" not in result.output
         written = sorted(p.name for p in out.iterdir())
         assert written == [f"{a}.eml" for a in SERVED]
         assert server.mailbox.messages == []  # nothing sent, nothing recorded
@@ -152,6 +158,20 @@ def test_the_cli_prints_a_summary_and_dry_run_writes_the_messages_it_would_send(
         # the sample's site_url is an example address: the letters' site links lead nowhere
         assert "site_url is https://example.org/digest/, an example address" in result.output
         exactly_once(server.mailbox)
+
+
+def test_a_real_send_without_an_unsubscribe_link_is_told_what_providers_need(
+    project: Path,
+) -> None:
+    with Server() as server:
+        path = configure(project, server.port)
+        path.write_text(path.read_text().replace("unsubscribe_url:", "no_unsubscribe_url:"))
+        warned = "email.unsubscribe_url is not set"
+        assert warned not in run(path, "--dry-run", "--out", str(project / "o")).output
+        result = run(path)
+        assert result.exit_code == 0 and warned in result.output
+        assert server.mailbox.counts() == {a: 1 for a in SERVED}
+        assert all("List-Unsubscribe" not in msg for _, msg in server.mailbox.parsed())
 
 
 @pytest.mark.parametrize(

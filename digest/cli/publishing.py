@@ -73,6 +73,8 @@ def build(
     print_collect_report(report.collected, verbose=_verbose())
     if report.check is not None:
         print_check(report.check)
+    if report.search:
+        click.echo(report.search)
     w = report.written
     stages = ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in report.seconds.items())
     click.echo(
@@ -327,6 +329,12 @@ def send(
     config = _config(config_path)
     if to is not None and split_address(to) is None:
         raise click.BadParameter(f"not an email address: {to!r}", param_hint="--to")
+    if not dry_run and to is None and not config.email.unsubscribe_url:
+        _warn(
+            f"{config.file}: email.unsubscribe_url is not set: the letters carry no unsubscribe "
+            "link (List-Unsubscribe), which large mailbox providers require of bulk senders; "
+            'set it, e.g. unsubscribe_url: "https://example.org/unsubscribe?u={{ subscriber.id }}"'
+        )
     if not dry_run and is_example_url(config.site_url):
         _warn(
             f"{config.file}: site_url is {config.site_url}, an example address: the letters' "
@@ -347,8 +355,17 @@ def send(
     _print_send_report(report)
 
 
+SKIPS_SHOWN = 50  # skipped addresses a dry run lists, at most
+
+
 def _print_send_report(report: SendReport) -> None:
-    """Who was sent what, who was skipped or failed; the exit status says whether all went."""
+    """Who was sent what, who was skipped or failed; the exit status says whether all went.
+    A dry run says where it wrote, and whom it passed over and why."""
+    if report.dry_run:
+        for address, why in list(report.passed_over.items())[:SKIPS_SHOWN]:
+            click.echo(f"  skipped {address}: {why}")
+        if len(report.passed_over) > SKIPS_SHOWN:
+            click.echo(f"  ... and {len(report.passed_over) - SKIPS_SHOWN} more skipped")
     for address in report.uncertain:
         _warn(
             f"{address}: an earlier run stopped while the server was taking the message; "
@@ -365,7 +382,7 @@ def _print_send_report(report: SendReport) -> None:
         )
         if n
     ]
-    verb = "written" if report.dry_run else "sent"
+    verb = f"written to {report.folder}" if report.dry_run else "sent"
     click.echo(
         f"{report.date}: {len(report.sent)} {verb}, {report.skipped} skipped"
         + (f" ({', '.join(skipped)})" if skipped else "")

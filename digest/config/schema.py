@@ -206,7 +206,7 @@ def _rows(cls: type, prefix: str) -> Iterator[tuple[str, str, str, str]]:
 def sections() -> list[tuple[str, type, str]]:
     """Each part of the config the reference lists: (its heading, its dataclass, its key
     prefix)."""
-    from ..model import EmailSettings, Highlights, Subscriber, Topic
+    from ..model import EmailSettings, Highlights, SiteSettings, Subscriber, Topic
     from .settings import Config, FetchSettings, SmtpSettings, SourceSpec
 
     return [
@@ -214,6 +214,7 @@ def sections() -> list[tuple[str, type, str]]:
         ("each of `sources`", SourceSpec, "sources[]."),
         ("each topic", Topic, "topics.NAME."),
         ("`highlights`", Highlights, "highlights."),
+        ("`site`", SiteSettings, "site."),
         ("`email`", EmailSettings, "email."),
         ("`email.smtp`", SmtpSettings, "email.smtp."),
         ("each of `subscribers`", Subscriber, "subscribers[]."),

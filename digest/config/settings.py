@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..model import EmailSettings, Highlights, Subscriber, Topic, setting
+from ..model import EmailSettings, Highlights, SiteSettings, Subscriber, Topic, setting
 
 MB = 1 << 20
 DEFAULT_STORE = ".digest/store.sqlite"
@@ -146,6 +146,7 @@ class Config:
         None, "your templates, overriding ours file by file", kind="folder"
     )
     recent_days: int = setting(14, "dates the home page, topic pages and feeds cover", minimum=1)
+    site: SiteSettings = setting(SiteSettings(), "what the static site shows")
     email: EmailSettings = setting(EmailSettings(), "the email's headers")
     smtp: SmtpSettings | None = setting(
         None, "where digest send delivers", key="email.smtp", kind="smtp"

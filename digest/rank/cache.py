@@ -15,6 +15,7 @@ from ..model import Highlights, Paper, RankedDay, Topic, cache_key
 from ..rows import CODEC, decode_day, encode_day
 from ..version import __version__
 from .score import Ranker, rank_day
+from .tldr import VERSION as TLDR_VERSION
 
 SAVE_EVERY = 64  # ranked dates saved per transaction
 
@@ -49,7 +50,7 @@ class RankCache:
         self.topics = tuple(topics)
         self.rules = rules
         self.reader = reader
-        self.base = cache_key(__version__, CODEC, self.topics, rules)
+        self.base = cache_key(__version__, CODEC, TLDR_VERSION, self.topics, rules)
         self.versions = store.day_versions()
         self.ranked = store.ranked_keys()  # per date: (key, papers, highlights)
 

@@ -91,6 +91,7 @@ def render(
     force: bool = False,
     workers: int | None = None,
     progress: Callable[[str, int], AbstractContextManager[Callable[[int], None] | None]],
+    before_finish: Callable[[Writer, Rendering], None] | None = None,
 ) -> Rendering:
     """Render and write what changed of every date of ``rankings`` (date -> its ranking's key,
     papers, highlights), newest first in ``site.dates``, then the files that list many dates;
@@ -120,6 +121,8 @@ def render(
                 advance(1)
     summary = _Summary(store, site, base, made_from, rankings, done)
     summary_files, new_pieces = summary.render(writer, force, load)
+    if before_finish is not None:
+        before_finish(writer, done)
     done.written = writer.finish()
     with store.transaction():  # one commit for what this build rendered
         if new_pieces is not None:

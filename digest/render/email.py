@@ -22,7 +22,7 @@ import css_inline
 import jinja2.sandbox
 import markupsafe
 
-from ..model import RankedDay, ScoredPaper, Subscriber, Topic
+from ..model import EmailSettings, RankedDay, ScoredPaper, Subscriber, Topic
 from . import Output, Rendered, Site, paths, register
 from .env import one_line, shorten, strip_illegal
 
@@ -57,7 +57,7 @@ def plural(count: int, word: str, words: str | None = None) -> str:
 _SUBJECT_ENV.filters["plural"] = plural
 # The default subject. The config's default before it said "1 highlights": a config that
 # still holds that default gets this one.
-DEFAULT_SUBJECT = '{{ title }} — {{ date }}: {{ highlights|length|plural("highlight") }}'
+DEFAULT_SUBJECT = EmailSettings.subject  # "1 highlight", "2 highlights"
 _OLD_DEFAULT_SUBJECT = "{{ title }} — {{ date }}: {{ highlights|length }} highlights"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from ..deliveries import SENDING, SENT, DeliveryLog
@@ -45,6 +46,8 @@ class SendReport:
     rendered: int = 0  # letters rendered (one per distinct topic set)
     dry_run: bool = False
     stopped: str | None = None  # why the run stopped early
+    passed_over: dict[str, str] = field(default_factory=dict)  # skipped address -> why
+    folder: Path | None = None  # a dry run's: where the .eml files are
 
     @property
     def skipped(self) -> int:
@@ -108,13 +111,19 @@ def outgoing(
             status = deliveries.status(date, subscriber.key)
             if status == SENT:
                 report.already += 1
+                report.passed_over[subscriber.email] = "already sent"
                 continue
             if status == SENDING and not resend_uncertain:
                 report.uncertain.append(subscriber.email)
+                report.passed_over[subscriber.email] = (
+                    "an earlier run stopped while the server was taking the message"
+                )
                 continue
         made = letter_for(subscriber.topics)
         if made.empty and not send_empty:
             report.empty += 1
+            topics = ", ".join(subscriber.topics or ()) or "any topic"
+            report.passed_over[subscriber.email] = f"nothing in {topics} that day"
             continue
         ident = email_render.message_id(made.site, date, subscriber.email)
         yield Outgoing(

@@ -1,5 +1,7 @@
-{#- The search page's script (copied as it is). It loads the Pagefind index that
-    digest.search.index_site writes into pagefind/ beside the site, runs the query of `?q=`,
+{#- The search page's script (copied as it is). It loads the Pagefind indexes that
+    digest.search.index_site writes into pagefind/ beside the site, one per month (listed in
+    pagefind/months.json, newest first: the newest is loaded, the others merged into it), runs
+    the query of `?q=`,
     and lists the papers found, each linked to its place on its date's page. Results are put
     in the page as text (never as HTML), but for Pagefind's <mark> around the words found. -#}
 {% raw %}
@@ -25,7 +27,7 @@
   const PAGES = 4;  // dates whose papers are ranked (each loads its part of the index)
   const SHOWN = 30;
   const here = new URL(".", location.href);
-  const bundle = new URL("pagefind/", here);
+  const folder = new URL("pagefind/", here);
 
   // "a &lt;b&gt; <mark>c</mark>" as nodes: text for the text, <mark> for the marks
   const unescape = (s) => s.replace(/&lt;/g, "<").replace(/&gt;/g, ">")
@@ -57,11 +59,15 @@
     say("Searching…");
     let pagefind;
     try {
-      const entry = await fetch(new URL("pagefind-entry.json", bundle));
-      if (!entry.ok) throw new Error("no index");
-      pagefind = await import(new URL("pagefind.js", bundle).href);
+      const listed = await fetch(new URL("months.json", folder));
+      if (!listed.ok) throw new Error("no index");
+      const months = (await listed.json()).filter((m) => /^\d{4}-\d{2}$/.test(m));
+      if (!months.length) throw new Error("no index");
+      const bundle = (m) => new URL(m + "/", folder).href;
+      pagefind = await import(bundle(months[0]) + "pagefind.js");
       await pagefind.options({ baseUrl: "/" });
       await pagefind.init();
+      await Promise.all(months.slice(1).map((m) => pagefind.mergeIndex(bundle(m), { baseUrl: "/" })));
     } catch (e) {
       say("This copy of the site has no search index yet: it is made when the site is " +
           "built with search on. Browse the archive or a topic instead.");
