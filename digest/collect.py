@@ -46,6 +46,8 @@ MAX_TITLE = 1_000
 MAX_ABSTRACT = 20_000
 MAX_AUTHORS = 1_000
 QUIET_RUNS = 3  # warn when a source brings nothing (new) this many runs in a row
+PROBLEM_LINES = 20  # a source's errors (and warnings) said line by line; the rest counted
+FUTURE_DAYS = 1  # a paper dated past today by more than this is filed under today
 
 Progress = Callable[[int], None]
 
@@ -89,6 +91,10 @@ class Deduper:
 
 @dataclass
 class _Tally:
+    """What one source gave in one run, as it is read. A reader's problems are said line by
+    line up to :data:`PROBLEM_LINES` of each kind; the rest are counted (3 million bad lines
+    said 3 million times buried the one that mattered)."""
+
     name: str
     read: int = 0
     new: int = 0
@@ -100,21 +106,37 @@ class _Tally:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
+    unsaid: Counter[str] = field(default_factory=Counter)  # problems past the lines said
+    future: int = 0  # papers dated past tomorrow, filed under today
+    latest: dt.date | None = None  # the latest of their dates
 
     def problem(self, where: str, problem: Problem) -> None:
         text = f"{where}{':' + str(problem.line) if problem.line else ''}: {problem.message}"
-        if problem.kind == "error":
-            self.errors.append(text)
-        elif problem.kind == "warning":
-            self.warnings.append(text)
+        if problem.kind in ("error", "warning"):
+            said = self.errors if problem.kind == "error" else self.warnings
+            if len(said) < PROBLEM_LINES:
+                said.append(text)
+            else:
+                self.unsaid[problem.kind] += 1
         else:
             self.dropped += 1
             self.reasons[re.sub(r":.*", "", problem.message)] += 1
 
-    def freeze(self) -> SourceStats:
+    def freeze(self, today: dt.date | None = None) -> SourceStats:
+        errors, warnings = list(self.errors), list(self.warnings)
+        if self.unsaid["error"]:
+            errors.append(f"{self.name}: and {self.unsaid['error']:,} more error(s) not shown")
+        if self.unsaid["warning"]:
+            warnings.append(f"{self.name}: and {self.unsaid['warning']:,} more warning(s)")
+        if self.future and today is not None:
+            warnings.append(
+                f"{self.name}: {self.future:,} paper(s) dated after today (as late as "
+                f"{self.latest}) filed under today, {today}: a wrong date would otherwise "
+                "lead every page and feed"
+            )
         return SourceStats(
             self.name, self.read, self.new, self.seen, self.duplicates, self.dropped,
-            tuple(self.errors), tuple(self.warnings), dict(self.reasons),
+            tuple(errors), tuple(warnings), dict(self.reasons),
             self.unchanged_inputs, self.unchanged_papers,
         )  # fmt: skip
 
@@ -366,10 +388,15 @@ def _read_input(
             options=spec.options,
         )
         clipped = 0
+        latest = reading.today + dt.timedelta(days=FUTURE_DAYS)  # time zones, a clock behind
         unread: Counter[str] = Counter()  # entries dropped as unreadable, by reason
         for found in fmt.parse(stream, ctx):
             if isinstance(found, Paper):
                 tally.read += 1
+                if found.date > latest:
+                    tally.future += 1
+                    tally.latest = max(found.date, tally.latest or found.date)
+                    found = replace(found, date=reading.today)
                 if (
                     len(found.abstract) > MAX_ABSTRACT
                     or len(found.title) > MAX_TITLE
@@ -439,7 +466,7 @@ def parse_sources(
             else:
                 tally.new += 1
                 papers.append(paper)
-        stats.append(tally.freeze())
+        stats.append(tally.freeze(today))
     return papers, stats
 
 
@@ -509,7 +536,7 @@ def collect(
             for paper in papers:
                 batch.add(paper, *deduper.see(paper))
             batch.flush()
-            frozen = tally.freeze()
+            frozen = tally.freeze(today)
             results.append(frozen)
             if _untouched(spec, frozen):
                 continue  # a local file as it was: not a run of a quiet source

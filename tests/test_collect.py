@@ -436,3 +436,48 @@ def test_what_a_copy_says_of_authors_left_out_goes_with_its_author_list() -> Non
     nameless = Paper("2611.00001", "T", "", day, "page")
     assert merge(nameless, short).extra["more_authors"] == 2
     assert merge(nameless, short).authors == ("A",)
+
+
+def test_a_paper_dated_in_the_future_is_filed_under_today_with_one_warning(
+    tmp_path: Path,
+) -> None:
+    """One item dated 2099 must not become the newest date (the home page, the feeds and
+    every later `digest send` would lead with it): past today by more than a day, a paper is
+    filed under today, and its source says so once."""
+    from digest.pipeline import build
+
+    lines = [{"id": f"2611.0000{i}", "title": f"Paper {i}", "abstract": "x",
+              "date": "2026-11-20"} for i in range(3)]  # fmt: skip
+    lines += [{"id": "2611.09999", "title": "From the future", "abstract": "x", "date": "2099-12-31"},
+              {"id": "2611.09998", "title": "Tomorrow, in Kiribati", "abstract": "x",
+               "date": "2026-11-24"}]  # fmt: skip
+    (tmp_path / "dump.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (tmp_path / "digest.yaml").write_text(
+        "sources:\n  - path: dump.jsonl\ntopics:\n  papers: [paper]\n"
+    )
+    report = build(load_config(tmp_path / "digest.yaml"), TODAY)
+    with Store(load_config(tmp_path / "digest.yaml").store) as store:
+        assert [d for d, _ in store.dates()] == [
+            dt.date(2026, 11, 20),
+            TODAY,
+            TODAY + dt.timedelta(1),
+        ]
+        assert [p.title for p in store.papers_on(TODAY)] == ["From the future"]
+    (source,) = report.collected.sources
+    assert [w for w in source.warnings if "after today" in w] == [
+        f"dump: 1 paper(s) dated after today (as late as 2099-12-31) filed under today, {TODAY}: "
+        "a wrong date would otherwise lead every page and feed"
+    ]
+
+
+def test_a_source_says_its_first_problems_and_counts_the_rest(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        '{"id": "2611.00001", "title": "Good", "date": "2026-11-20"}\n' + "not json\n" * 500
+    )
+    papers, stats = parse_sources([SourceSpec("bad", str(bad))], tmp_path, TODAY)
+    assert len(papers) == 1
+    (source,) = stats
+    assert len(source.errors) == 21
+    assert source.errors[0].endswith("bad.jsonl:2: not JSON: Expecting value")
+    assert source.errors[-1] == "bad: and 480 more error(s) not shown"
