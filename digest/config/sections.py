@@ -92,6 +92,7 @@ def _url(v: Value) -> str | None:
     return url
 
 
+MAX_SIZE = 1 << 50  # a petabyte: a size beyond is a mistake
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
 
 
@@ -101,13 +102,13 @@ def _size(v: Value) -> int:
     value = v.raw
     if value is None:
         return v.default  # type: ignore[no-any-return]
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_SIZE:
         return value
     match = _SIZE.match(value) if isinstance(value, str) else None
     if match:
         unit = (match[2] or "b").lower()[:1]
         number = float(match[1]) * {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[unit]
-        if number >= 1:
+        if 1 <= number <= MAX_SIZE:  # float("9" * 400) is infinite
             return int(number)
     v.c.fail(v.path, f"expected a size such as 20MB or a number of bytes, got {value!r}")
     return v.default  # type: ignore[no-any-return]

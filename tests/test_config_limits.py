@@ -1,0 +1,130 @@
+"""Configs that are valid YAML but hostile or mistaken: alias bombs, numbers no setting can take,
+an output folder that holds the config or a source, a templates folder that is a whole system
+folder, and topic names whose slugs collide or whose accents are spelt two ways."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from digest.config import config_from_text, load_config
+from digest.config import lines as config_lines
+from digest.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def problems(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "digest.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return info.value.problems
+
+
+# -- aliases and the C parser ----------------------------------------------------------------
+
+
+def bomb(levels: int) -> str:
+    """``levels`` lists of nine aliases to the list before: 9**levels strings in ~40 bytes a
+    level (9 levels: 387 million)."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for n in range(1, levels):
+        lines.append(f"l{n}: &l{n} [" + ", ".join([f"*l{n - 1}"] * 9) + "]")
+    lines.append(f"topics:\n  rl:\n    keywords: *l{levels - 1}")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_at_once(tmp_path: Path) -> None:
+    text = bomb(9)
+    assert len(text) < 600
+    started = time.monotonic()
+    [problem] = problems(tmp_path, text)
+    assert time.monotonic() - started < 2  # was over a minute and 2.2 GB
+    assert problem.startswith("l5[0]: aliases (*name) stand for more than 100,000 values by here")
+    assert problem.endswith("(line 6); write the values out, or alias less")
+
+
+def test_an_alias_that_holds_itself_is_refused(tmp_path: Path) -> None:
+    [problem] = problems(tmp_path, "topics:\n  rl: &me {keywords: [x], description: *me}\n")
+    assert problem.startswith("topics.rl.description: aliases (*name) stand for more than")
+
+
+def test_a_few_aliases_still_work_and_keep_their_lines(tmp_path: Path) -> None:
+    text = """\
+        shared: &words [scaling law, compute-optimal]
+        topics:
+          scaling: {keywords: *words}
+          more:
+            keywords: *words
+            weight: many
+        """
+    [problem] = problems(tmp_path, text)
+    assert problem.startswith("topics.more.weight: expected a number") and "(line 6)" in problem
+    config = config_from_text(textwrap.dedent(text).replace("many", "2"), tmp_path)
+    assert [t.keywords for t in config.topics] == [("scaling law", "compute-optimal")] * 2
+
+
+def test_libyaml_reads_the_config_with_the_lines_of_the_pure_parser(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if not yaml.__with_libyaml__:
+        pytest.skip("PyYAML without libyaml")
+    assert config_lines._SafeLoader is yaml.CSafeLoader
+    text = (ROOT / "digest.yaml").read_text() + textwrap.dedent("""\
+        subscribers:
+          - {email: a@example.org, topics: [rl]}
+          - "Bob <bob@example.org>"
+        email: {smtp: {host: h, port: 25}}
+        """)
+    fast = config_lines.parse_yaml(text, "x")
+    monkeypatch.setattr(config_lines, "_SafeLoader", yaml.SafeLoader)
+    assert config_lines.parse_yaml(text, "x") == fast
+    assert fast[1][("subscribers", 1)] == text.splitlines().index('  - "Bob <bob@example.org>"') + 1
+
+
+# -- numbers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("topics.rl.weight", ".inf", "expected a finite number, got inf"),
+        ("topics.rl.weight", ".nan", "expected a finite number, got nan"),
+        ("topics.rl.weight", "1.0e+308", "must be at most 1,000,000,000, got 1e+308"),
+        ("highlights.min_score", ".nan", "expected a finite number, got nan"),
+        ("fetch.timeout", ".inf", "expected a finite number, got inf"),
+        ("fetch.max_size", '"' + "9" * 400 + 'MB"', "expected a size such as 20MB"),
+        ("recent_days", "10000000000000000000000", "must be at most 1,000,000,000"),
+    ],
+)
+def test_numbers_no_setting_can_take_are_refused_with_their_key_path(
+    tmp_path: Path, setting: str, value: str, message: str
+) -> None:
+    data: dict = {"topics": {"rl": {"keywords": ["reinforcement learning"]}}}
+    *parents, last = setting.split(".")
+    here = data
+    for key in parents:
+        here = here.setdefault(key, {})
+    here[last] = "VALUE"
+    text = yaml.safe_dump(data).replace("VALUE", value)
+    [problem] = problems(tmp_path, text)
+    assert problem.startswith(f"{setting}: {message}"), problem
+    line = next(n for n, text_line in enumerate(text.splitlines(), 1) if value in text_line)
+    assert problem.endswith(f"(line {line})")
+
+
+def test_the_largest_weight_ranks_without_overflow(tmp_path: Path) -> None:
+    from digest.rank import Ranker, rank_day
+    from tests.test_rank import DAY, paper
+
+    config = config_from_text(
+        "topics:\n  rl: {keywords: [reward model], weight: 1.0e+9}\n", tmp_path
+    )
+    found = paper("1", "A reward model", "We train a reward model. Reward models help.")
+    day = rank_day(DAY, [found], Ranker.compile(config.topics), config.highlights)
+    assert day.papers[0].score > 1e9
