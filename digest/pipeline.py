@@ -199,6 +199,8 @@ def build(
     out = (out or config.output).resolve()
     if config.store.resolve().is_relative_to(out):
         raise DigestError(f"{out}: the output folder must not hold the store ({config.store})")
+    if (why := config.output_problem(out)) is not None:
+        raise DigestError(why)
     bar = bar or _no_bar
     with output_lock(out):
         clock = time.perf_counter()

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
+from digest.cli import main
 from digest.config import config_from_text, load_config
 from digest.config import lines as config_lines
 from digest.errors import ConfigError
@@ -128,3 +130,38 @@ def test_the_largest_weight_ranks_without_overflow(tmp_path: Path) -> None:
     found = paper("1", "A reward model", "We train a reward model. Reward models help.")
     day = rank_day(DAY, [found], Ranker.compile(config.topics), config.highlights)
     assert day.papers[0].score > 1e9
+
+
+# -- the output folder -------------------------------------------------------------------------
+
+
+def test_an_output_that_holds_the_config_or_a_source_is_refused(tmp_path: Path) -> None:
+    base = "topics: {rl: [x]}\nsources: [feeds/*.xml]\n"
+    [problem] = problems(tmp_path, base + f"output: .\nstore: {tmp_path.parent}/elsewhere.sqlite\n")
+    assert problem.startswith(f"output: {tmp_path} holds the config file")
+    [problem] = problems(tmp_path, base + "output: feeds\n")
+    assert problem.startswith(f"output: {tmp_path / 'feeds'} holds the source 'feeds/*.xml'")
+    deep = "topics: {rl: [x]}\nsources: ['**/*.xml']\noutput: site\n"
+    [problem] = problems(tmp_path, deep)
+    assert "holds the source '**/*.xml'" in problem and "read back as papers" in problem
+    fine = load_config_text(tmp_path, "topics: {rl: [x]}\nsources: ['*.xml', 'in/*/a.xml']\n")
+    assert fine.output == tmp_path / "output"
+
+
+def load_config_text(tmp_path: Path, text: str):
+    path = tmp_path / "digest.yaml"
+    path.write_text(text)
+    return load_config(path)
+
+
+def test_build_out_over_the_sources_is_refused(project: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["build", "-c", str(project / "digest.yaml"), "--out", str(project / "feeds")]
+    )
+    assert result.exit_code == 1
+    assert "holds the source 'feeds/pages/*.txt'" in result.output
+    assert not (project / "feeds" / "manifest.json").exists()
+    result = CliRunner().invoke(
+        main, ["build", "-c", str(project / "digest.yaml"), "--out", str(project)]
+    )
+    assert result.exit_code == 1 and "must not hold the store" in result.output
