@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import textwrap
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,9 @@ from click.testing import CliRunner
 from digest.cli import main
 from digest.config import config_from_text, load_config
 from digest.config import lines as config_lines
-from digest.errors import ConfigError
+from digest.errors import ConfigError, TemplateProblem
+from digest.model import Topic
+from digest.render import Site
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,3 +168,58 @@ def test_build_out_over_the_sources_is_refused(project: Path) -> None:
         main, ["build", "-c", str(project / "digest.yaml"), "--out", str(project)]
     )
     assert result.exit_code == 1 and "must not hold the store" in result.output
+
+
+# -- templates and topic names -----------------------------------------------------------------
+
+
+def test_a_templates_folder_far_bigger_than_templates_is_refused(tmp_path: Path) -> None:
+    started = time.monotonic()
+    [problem] = problems(tmp_path, "topics: {rl: [x]}\ntemplates: /usr\n")
+    assert time.monotonic() - started < 5  # a build hashed all of /usr: a minute
+    assert problem.startswith("templates: /usr holds more than 1,000 files or 50 MB")
+    from digest.render.env import folder_files, templates_fingerprint
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "a.html").write_text("x")
+    assert folder_files(folder) == [folder / "a.html"]
+    for n in range(1001):  # grown after the config was read (digest serve reloads it)
+        (folder / f"{n}.html").write_text("x")
+    with pytest.raises(TemplateProblem, match="more than 1,000 files"):
+        templates_fingerprint(folder)
+
+
+def test_a_topic_name_with_a_decomposed_accent_is_its_composed_self(tmp_path: Path) -> None:
+    decomposed = unicodedata.normalize("NFD", "Café scaling")
+    assert decomposed != "Café scaling"
+    text = (
+        f"topics:\n  {decomposed}: [scaling law]\n"
+        f"subscribers:\n  - {{email: a@example.org, topics: [{decomposed}]}}\n"
+        f"  - {{email: b@example.org, topics: [Café scaling]}}\n"
+    )
+    config = load_config_text(tmp_path, text)
+    assert [t.name for t in config.topics] == ["Café scaling"]
+    assert [s.topics for s in config.subscribers] == [("Café scaling",)] * 2
+    both = f"topics:\n  {decomposed}: [x]\n  Café scaling: [y]\n"
+    assert "duplicate topic name" in problems(tmp_path, both)[0]
+
+
+def slugs(*names: str) -> dict[str, str]:
+    topics = tuple(Topic(n, ("x",)) for n in names)
+    return dict(Site.make(title="t", site_url="https://example.org/", topics=topics).slugs)
+
+
+def test_colliding_topic_slugs_do_not_depend_on_the_order_of_the_topics() -> None:
+    one = slugs("R L", "vision", "R-L", "All")
+    assert one == slugs("All", "R-L", "vision", "R L")  # the config's order does not matter
+    assert one["vision"] == "vision"
+    assert len(set(one.values())) == 4
+    assert all(one[n].startswith(p) for n, p in (("R L", "r-l-"), ("R-L", "r-l-"), ("All", "all-")))
+    # a new topic moves only the slugs it collides with
+    more = slugs("R L", "vision", "R-L", "All", "Vision!")
+    assert {n: s for n, s in more.items() if not n.lower().startswith("vision")} == {
+        n: s for n, s in one.items() if n != "vision"
+    }
+    assert more["vision"] != "vision" and more["Vision!"] != more["vision"]
+    assert slugs("R L") == {"R L": "r-l"}  # alone, as before

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
+import os
 import re
+import unicodedata
 import urllib.parse
 from pathlib import Path
 from typing import Any
@@ -36,14 +38,44 @@ def _path(v: Value) -> Path:
     return (v.c.root / text).resolve()
 
 
+# a templates folder holds a few templates: one far bigger is a mistake (``templates: /usr``
+# made every build hash all of /usr); render.env.folder_files holds the same line
+MAX_TEMPLATE_FILES = 1_000
+MAX_TEMPLATE_BYTES = 50 << 20
+
+
 @kind("folder")
 def _folder(v: Value) -> Path | None:
+    """A folder of templates: there, and not far bigger than templates are."""
     text = v.c.string(v.raw, v.path)
     if not text:
         return None
-    if not (v.c.root / text).is_dir():
+    folder = (v.c.root / text).resolve()
+    if not folder.is_dir():
         v.c.fail(v.path, f"no such folder: {text}")
-    return (v.c.root / text).resolve()
+    elif _too_big(folder):
+        v.c.fail(
+            v.path,
+            f"{text} holds more than {MAX_TEMPLATE_FILES:,} files or {MAX_TEMPLATE_BYTES >> 20} MB: "
+            "point it at the folder of your templates (digest templates copy puts ours there)",
+        )
+    return folder
+
+
+def _too_big(folder: Path) -> bool:
+    """Whether ``folder`` holds more than the files or bytes a templates folder may (counted
+    until either is passed, not through links to folders)."""
+    files = size = 0
+    for where, _, names in os.walk(folder):
+        for name in names:
+            try:
+                st = os.stat(os.path.join(where, name))
+            except OSError:
+                continue
+            files, size = files + 1, size + st.st_size
+            if files > MAX_TEMPLATE_FILES or size > MAX_TEMPLATE_BYTES:
+                return True
+    return False
 
 
 @kind("file")
@@ -385,6 +417,8 @@ def _topics(v: Value) -> tuple[Topic, ...]:
             name = c.string(body.get("name"), (*path, "name"), required=True)
         if not name:
             continue
+        # one spelling of each accent: "é" typed as e and a combining accent is "é"
+        name = unicodedata.normalize("NFC", name)
         if not re.fullmatch(r"[\w][\w .+-]*", name):
             c.fail(path, f"topic name {name!r}: use letters, digits, spaces, '.', '+', '-' or '_'")
             continue
