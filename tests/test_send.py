@@ -442,3 +442,57 @@ def test_send_mails_whatever_outputs_the_digest_builds(
         for body in (html, text):
             assert ("https://example.org/digest/days/" in body) == ("site" in outputs), eml.name
             assert "feeds/all.xml" not in body
+
+
+# -- internationalized addresses -----------------------------------------------------------------
+
+WORLD = [
+    PEOPLE[0],
+    {"email": "üser@example.net", "name": "Üser"},  # needs SMTPUTF8
+    {"email": "user@exämple.net", "name": "Ünder"},  # goes as user@xn--exmple-cua.net
+    *PEOPLE[1:],
+]
+
+
+@pytest.mark.parametrize("utf8", [True, False], ids=["smtputf8", "no-smtputf8"])
+def test_non_ascii_addresses_go_as_the_server_can_take_them_and_stop_nobody(
+    project: Path, utf8: bool
+) -> None:
+    with Server(enable_SMTPUTF8=utf8) as server:
+        path = configure(project, server.port, WORLD)
+        result = run(path)
+        box = server.mailbox
+    served = [*SERVED, "user@xn--exmple-cua.net"] + (["üser@example.net"] if utf8 else [])
+    assert box.counts() == {a: 1 for a in served}, result.output
+    for rcpt, raw in box.messages:  # UTF-8 headers read as UTF-8 (RFC 6532)
+        msg = email.message_from_string(raw.decode(), policy=email.policy.default)
+        assert msg["To"].addresses[0].addr_spec == rcpt
+    with DeliveryLog(load_config(path).store) as log:
+        counts = log.counts(DATE)
+    if utf8:
+        assert result.exit_code == 0, result.output
+        assert counts == {"sent": 6}
+        [(_, raw)] = [(r, d) for r, d in box.messages if r == "üser@example.net"]
+        assert "To: Üser <üser@example.net>".encode() in raw  # RFC 6532: UTF-8 as it is
+    else:
+        assert result.exit_code == 2, result.output
+        assert counts == {"sent": 5, "failed": 1}
+        assert (
+            "failed: üser@example.net: 127.0.0.1:" in result.output
+            and "does not offer SMTPUTF8, which this address needs" in result.output
+        )
+        assert "5 sent, 1 skipped (1 with nothing in their topics), 1 failed" in result.output
+
+
+def test_addresses_are_checked_as_rfc_6531_allows(tmp_path: Path) -> None:
+    from digest.config import split_address
+
+    for good in ("üser@example.net", "user@exämple.net", "Ünder <用户@例子.广告>"):
+        assert split_address(good) is not None, good
+    for bad in (
+        "user@☃.net",
+        "user@-exämple.net",
+        "us\x07er@example.org",
+        "user@exa\u0080mple.net",
+    ):
+        assert split_address(bad) is None, bad

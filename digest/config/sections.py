@@ -12,6 +12,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Any
 
+import idna
 import jinja2
 
 from .. import sources as formats
@@ -191,9 +192,16 @@ def split_address(text: str) -> tuple[str, str] | None:
         not local
         or "." not in domain.strip(".")
         or ".." in domain
-        or any(ch.isspace() or ch in '<>,;"\\' for ch in address)
+        or any(ch.isspace() or ch in '<>,;"\\' or not ch.isprintable() for ch in address)
     ):
         return None
+    # RFC 6531: a local part may be UTF-8 (sent only where the server offers SMTPUTF8), a
+    # domain an internationalized name, sent in its ASCII form (IDNA)
+    if not domain.isascii():
+        try:
+            idna.encode(domain, uts46=True)
+        except idna.IDNAError:
+            return None
     return name, address
 
 
@@ -207,7 +215,11 @@ def _address(v: Value) -> str:
         v.c.fail(v.path, f"expected an email address such as 'Name <me@example.org>', got {text!r}")
         return ""
     name, address = found
-    return email.utils.formataddr((name, address)) if name else address
+    if not name:
+        return address
+    if address.isascii():
+        return email.utils.formataddr((name, address))
+    return email.utils.formataddr((name, "x@x"))[: -len("<x@x>")] + f"<{address}>"
 
 
 @kind("template")

@@ -28,6 +28,7 @@ from collections.abc import Callable
 
 from ..config import SmtpSettings
 from ..deliveries import FAILED, SENDING, SENT, DeliveryLog
+from ..render.email import smtp_address
 from .plan import Outgoing, SendError
 
 log = logging.getLogger(__name__)
@@ -145,19 +146,43 @@ class Mailer:
             self.conn.close()
             self.conn = None
 
+    def _envelope(self, conn: smtplib.SMTP, address: str) -> tuple[str, str, list[str]]:
+        """(sender, recipient, MAIL FROM options) as this server takes them: domains in their
+        ASCII form; a non-ASCII local part only with SMTPUTF8 (RFC 6531), which the server must
+        offer, or this one address fails for good."""
+        sender = smtp_address(self.sender)
+        try:
+            rcpt = smtp_address(address)
+        except ValueError as exc:
+            raise Permanent(str(exc)) from None
+        if (sender + rcpt).isascii():
+            return sender, rcpt, []
+        if conn.has_extn("smtputf8"):
+            return sender, rcpt, ["SMTPUTF8"]
+        if not sender.isascii():
+            raise SendError(
+                f"{self.where} does not offer SMTPUTF8, which the sender {self.sender} needs "
+                "(its part before the @ is not ASCII); check email.from"
+            )
+        raise Permanent(
+            f"{self.where} does not offer SMTPUTF8, which this address needs (its part "
+            "before the @ is not ASCII)"
+        )
+
     def deliver(self, item: Outgoing, before_end: Callable[[], None]) -> None:
         """One attempt; raises :class:`Temporary` or :class:`Permanent`. ``before_end`` runs
         after the whole message has been sent and before the ``.`` that ends it."""
         conn = self.connect()
         try:
-            code, reply = conn.mail(self.sender)
+            sender, rcpt, options = self._envelope(conn, item.address)
+            code, reply = conn.mail(sender, options)
             if code >= 500:
                 raise SendError(
                     f"{self.where} refused the sender {self.sender}: {code} {_reply(reply)}; "
                     "check email.from"
                 )
             _check("MAIL FROM", code, reply, 250)
-            code, reply = conn.rcpt(item.address)
+            code, reply = conn.rcpt(rcpt)
             _check("RCPT TO", code, reply, 250, 251)
             code, reply = conn.docmd("data")
             _check("DATA", code, reply, 354)
@@ -170,6 +195,9 @@ class Mailer:
         except Permanent:
             self._reset()
             raise
+        except UnicodeError as exc:  # a command this address cannot be written in
+            self._reset()
+            raise Permanent(f"cannot write this address in an SMTP command: {exc}") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise Temporary(_describe(exc)) from None
 
