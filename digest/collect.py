@@ -22,7 +22,7 @@ from pathlib import Path
 from . import inputs
 from . import sources as formats
 from .config import Config, SourceSpec
-from .errors import SourceError
+from .errors import SourceError, brief
 from .model import (
     CollectReport,
     Copy,
@@ -102,7 +102,7 @@ class _Tally:
     reasons: Counter[str] = field(default_factory=Counter)
 
     def problem(self, where: str, problem: Problem) -> None:
-        text = f"{where}{':' + str(problem.line) if problem.line else ''}: {problem.message}"
+        text = f"{where}{':' + str(problem.line) if problem.line else ''}: {brief(problem.message)}"
         if problem.kind == "error":
             self.errors.append(text)
         elif problem.kind == "warning":
@@ -317,10 +317,12 @@ def _read_inputs(
                 memo.record(str(item.path), stat[0], tally.read - read)
         except SourceError as exc:
             line = f":{exc.line}" if exc.line else ""
-            tally.errors.append(f"{item.where}{line}: {exc.message}")
+            tally.errors.append(f"{item.where}{line}: {brief(exc.message)}")
         except Exception as exc:  # a bug in a reader must not stop the other sources
             log.debug("reader failed on %s", item.where, exc_info=True)
-            tally.errors.append(f"{item.where}: cannot read ({type(exc).__name__}: {exc})")
+            tally.errors.append(
+                f"{item.where}: cannot read ({type(exc).__name__}: {brief(str(exc))})"
+            )
 
 
 def _read_input(spec: SourceSpec, item: _Input, reading: Reading, tally: _Tally) -> Iterator[Paper]:

@@ -110,3 +110,26 @@ def test_a_read_only_output_keeps_the_old_site_and_the_store(tmp_path: Path) -> 
         again = runner.invoke(main, ["build", "-c", str(root / "digest.yaml")])
         assert again.exit_code == 0, again.output
         assert (site / "out" / "days" / "2026-11-21.html").is_file()
+
+
+def test_a_read_only_store_is_one_line_naming_it(tmp_path: Path) -> None:
+    runner = CliRunner()
+    with tmpfs(tmp_path / "state", "8m") as state:
+        root = project(tmp_path, tmp_path / "out")
+        text = (root / "digest.yaml").read_text()
+        text = text.replace("store: .digest/store.sqlite", f"store: {state / 'store.sqlite'}")
+        (root / "digest.yaml").write_text(text)
+        assert runner.invoke(main, ["build", "-c", str(root / "digest.yaml")]).exit_code == 0
+        (root / "feeds" / "more.jsonl").write_text(
+            '{"title": "A new scaling law for read-only stores", "abstract": "Scaling law.", '
+            '"date": "2026-11-21"}\n'
+        )
+        (root / "digest.yaml").write_text(
+            text.replace("sources:\n", "sources:\n  - path: feeds/more.jsonl\n    name: more\n")
+        )
+        remount(state, "ro")
+        result = runner.invoke(main, ["build", "-c", str(root / "digest.yaml")])
+        assert result.exit_code == 1, result.output
+        [line] = [x for x in result.output.splitlines() if x.startswith("Error:")]
+        assert line == f"Error: {state / 'store.sqlite'}: attempt to write a readonly database"
+        remount(state, "rw")

@@ -16,7 +16,7 @@ import click
 from .. import sources as sources_registry
 from ..collect import Progress
 from ..config import Config, load_config
-from ..errors import DigestError, PartialFailure
+from ..errors import DigestError, PartialFailure, brief
 from ..model import SourceStats
 from ..version import __version__
 
@@ -58,7 +58,7 @@ class _Group(click.Group):
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
             raise DigestError(
-                f"{type(exc).__name__}: {exc} (run with --verbose for the traceback)"
+                f"{type(exc).__name__}: {brief(str(exc))} (run with --verbose for the traceback)"
             ) from None
 
 
