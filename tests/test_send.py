@@ -3,12 +3,15 @@ failures of every kind and reruns; in every case each subscriber ends with exact
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -256,8 +259,10 @@ def test_a_message_taken_then_the_connection_dropped_is_not_sent_twice(project: 
         assert "1 uncertain" in result.output
         with DeliveryLog(load_config(path).store) as log:
             assert log.status(DATE, second) == SENDING
-        again = run(path)
-        assert f"{second}: an earlier run stopped" in again.output
+        assert f"{second}: the whole message was sent, then: connection closed" in result.output
+        again = run(path)  # what is known is said again, from the record
+        assert f"{second}: the whole message was sent, then: connection closed" in again.output
+        assert "most likely delivered, so not sent again (--resend-uncertain" in again.output
         exactly_once(box)
         forced = send(load_config(path), resend_uncertain=True)
         assert forced.sent == [second]  # only when asked to
@@ -496,3 +501,60 @@ def test_addresses_are_checked_as_rfc_6531_allows(tmp_path: Path) -> None:
         "user@exa\u0080mple.net",
     ):
         assert split_address(bad) is None, bad
+
+
+# -- a kill while the delivery log is made durable --------------------------------------------
+
+
+def _traced_send(path: Path, trace: Path, inject: int | None = None) -> int:
+    """``digest send`` under strace, its fsync/fdatasync and sendto calls written to
+    ``trace``; ``inject``: SIGKILL it at the start of its inject-th fsync or fdatasync."""
+    command = ["strace", "-f", "-qq", "-e", "trace=fsync,fdatasync,sendto", "-e", "signal=none",
+               "-o", str(trace)]  # fmt: skip
+    if inject is not None:
+        command += ["-e", f"inject=fsync,fdatasync:signal=SIGKILL:when={inject}"]
+    command += [sys.executable, "-m", "digest", "send", "-c", str(path)]
+    return subprocess.run(command, cwd=path.parent, capture_output=True, check=False).returncode
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("strace") is None
+    or subprocess.run(["strace", "-qq", "-o", os.devnull, "true"], check=False).returncode,
+    reason="needs strace and the right to trace",
+)  # fmt: skip
+def test_a_kill_while_the_log_is_synced_leaves_sending_only_for_a_message_sent_whole(
+    project: Path, tmp_path: Path
+) -> None:
+    """SIGKILL at the fsync that makes a delivery's record durable (strace injects it, so it
+    lands there every time): a record left at ``sending`` must be of a message whose end went
+    to the server. When that fsync came between the record and the end of the message (as it
+    did), a kill there left ``sending`` for a message never sent: not sent again, never got."""
+    people = [PEOPLE[1]]
+    with Server() as server:
+        path = configure(project, server.port, people)
+        log = load_config(path).store.with_name("store-deliveries.sqlite")
+        trace = tmp_path / "trace.txt"
+
+        def afresh() -> None:  # nothing sent yet, the store as it is
+            server.mailbox.messages.clear()
+            with contextlib.closing(sqlite3.connect(log)) as db, db:
+                db.execute("DELETE FROM deliveries")
+
+        assert run(path).exit_code == 0  # the store and the log made
+        afresh()
+        assert _traced_send(path, trace) == 0  # where the syncs are: those after DATA
+        calls = trace.read_text().splitlines()
+        data = next(i for i, call in enumerate(calls) if '"data\\r\\n"' in call.lower())
+        syncs = [i for i, call in enumerate(calls) if "sync(" in call]
+        before = sum(1 for i in syncs if i < data)
+        after = len(syncs) - before
+        assert after >= 2
+        for at in range(before + 1, before + min(after, 4) + 1):  # each sync of the message
+            afresh()
+            assert _traced_send(path, trace, inject=at) != 0, at
+            with contextlib.closing(sqlite3.connect(log)) as db:  # closed: the next one reads
+                left = dict(db.execute("SELECT address, status FROM deliveries").fetchall())
+            got = server.mailbox.counts()
+            assert left.get("bob@example.org") in (None, "sent") or got["bob@example.org"] == 1, (
+                f"killed at sync {at}: the record says {left}, the server got {got}"
+            )

@@ -279,10 +279,15 @@ def send(
 
 def _print_send_report(report: SendReport) -> None:
     """Who was sent what, who was skipped or failed; the exit status says whether all went."""
-    for address in report.uncertain:
+    for address, known in report.uncertain.items():
+        # what is known: the whole message went out, and no answer was recorded
+        what = known or (
+            "a run was stopped after the end of the message went to the server, before its "
+            "answer was recorded"
+        )
         _warn(
-            f"{address}: an earlier run stopped while the server was taking the message; "
-            "not sent again (--resend-uncertain sends it)"
+            f"{address}: {what}; most likely delivered, so not sent again "
+            "(--resend-uncertain sends it, with the same Message-ID)"
         )
     for address, reason in report.failed.items():
         click.secho(f"failed: {address}: {reason}", fg="red", err=True)

@@ -40,7 +40,9 @@ class SendReport:
     sent: list[str] = field(default_factory=list)
     already: int = 0  # sent by an earlier run
     empty: int = 0  # nothing in their topics that day
-    uncertain: list[str] = field(default_factory=list)  # may have been taken: not resent
+    # may have been taken, so not sent (again): address -> what is known ("": a run stopped
+    # right at the end of the message)
+    uncertain: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # address -> reason
     rendered: int = 0  # letters rendered (one per distinct topic set)
     dry_run: bool = False
@@ -105,12 +107,12 @@ def outgoing(
     date = report.date
     for subscriber in recipients:
         if deliveries is not None:
-            status = deliveries.status(date, subscriber.key)
+            status, known = deliveries.record(date, subscriber.key) or (None, "")
             if status == SENT:
                 report.already += 1
                 continue
             if status == SENDING and not resend_uncertain:
-                report.uncertain.append(subscriber.email)
+                report.uncertain[subscriber.email] = known
                 continue
         made = letter_for(subscriber.topics)
         if made.empty and not send_empty:
@@ -147,7 +149,7 @@ def deliver_all(
             if status == SENT:
                 report.sent.append(item.address)
             elif status == SENDING:
-                report.uncertain.append(item.address)
+                report.uncertain[item.address] = reason
             else:
                 report.failed[item.address] = reason
     finally:
