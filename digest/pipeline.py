@@ -22,6 +22,7 @@ from . import send as sending
 from . import workers as process_map
 from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
+from .deliveries import DeliveryLog
 from .errors import DigestError
 from .model import (
     BuildReport,
@@ -277,19 +278,51 @@ def send(
     out: Path | None = None,
     resend_uncertain: bool = False,
     now: dt.datetime | None = None,
+    today: dt.date | None = None,
     progress: Progress | None = None,
 ) -> SendReport:
-    """The date's digest (default: the newest date) to every subscriber (``digest send``)."""
+    """The date's digest to every subscriber (``digest send``); without ``date``, the newest
+    date not yet sent (:func:`date_to_send`; ``today``: what counts as today)."""
     sending.check(config, dry_run=dry_run, to=to)
     with Store(config.store) as store:
         known = [d for d, _ in store.dates()]
         if not known:
             raise DigestError(f"{config.store}: no papers yet; run `digest build` first")
-        date = date or known[-1]
+        chosen = None
+        if date is None:
+            with DeliveryLog(config.store) as log:
+                sent = set() if to else log.dates()
+            date, chosen = date_to_send(known, sent, today or dt.date.today())
         papers = store.papers_on(date)
     if not papers:
         raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
-    return sending.send(
+    report = sending.send(
         config, date, papers, lambda topics: site_of(config, topics), dry_run=dry_run, to=to,
         out=out, resend_uncertain=resend_uncertain, now=now, progress=progress,
     )  # fmt: skip
+    report.chosen = chosen
+    return report
+
+
+def date_to_send(
+    known: Sequence[dt.date], sent: set[dt.date], today: dt.date
+) -> tuple[dt.date, str]:
+    """The date a send without ``--date`` mails, and why: the newest date (not after
+    ``today``) newer than every date sent so far; when none is, the last date sent again (a
+    rerun reaches only those it has not). A date after today (one paper dated in the future)
+    is never taken by itself: it would be the newest for good, and every later daily send would
+    find it sent already."""
+    later = [d for d in known if d > today]
+    past = [d for d in known if d <= today] or list(known)
+    last = max((d for d in sent if d in set(past)), default=None)
+    fresh = [d for d in past if d not in sent and (last is None or d > last)]
+    note = (
+        f"; {len(later)} date(s) after today ({later[0]}{'...' if len(later) > 1 else ''}) go "
+        "only with --date"
+        if later and past != list(known)
+        else ""
+    )
+    if fresh:
+        return max(fresh), f"the newest date not yet sent{note}"
+    assert last is not None
+    return last, f"no newer date to send: the last date sent, for whoever it has not reached{note}"

@@ -558,3 +558,66 @@ def test_a_kill_while_the_log_is_synced_leaves_sending_only_for_a_message_sent_w
             assert left.get("bob@example.org") in (None, "sent") or got["bob@example.org"] == 1, (
                 f"killed at sync {at}: the record says {left}, the server got {got}"
             )
+
+
+# -- which date, without --date ---------------------------------------------------------------
+
+
+def test_without_a_date_the_newest_date_not_yet_sent_goes_not_a_future_one(
+    project: Path,
+) -> None:
+    """One item dated in the future was the newest date for good: the first send mailed it,
+    and every later daily send found it sent already."""
+    future = project / "feeds" / "future.jsonl"
+    future.write_text(
+        '{"title": "A scaling law from the future", "abstract": "Scaling law.", '
+        '"date": "2027-06-01"}\n'
+    )
+    with Server() as server:
+        path = configure(project, server.port)
+        data = yaml.safe_load(path.read_text())
+        data["sources"].append({"path": "feeds/future.jsonl", "name": "future"})
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        run_collect(load_config(path), TODAY)
+        first = run(path, "--today", "2026-11-23")
+        assert first.exit_code == 0, first.output
+        assert "2026-11-20: the newest date not yet sent; 1 date(s) after today (2027-06-01)" in (
+            first.output
+        )
+        assert "2026-11-20: 4 sent" in first.output
+        exactly_once(server.mailbox)
+        again = run(path, "--today", "2026-11-23")  # a rerun: nothing newer
+        assert "2026-11-20: no newer date to send: the last date sent" in again.output
+        assert "0 sent, 5 skipped (4 already sent" in again.output
+        # the next day brings its papers: they go, not the future date, nor an older one
+        (project / "feeds" / "next.jsonl").write_text(
+            '{"title": "A reward model for the next day", "abstract": "Reinforcement learning '
+            'with a reward model.", "date": "2026-11-21"}\n'
+        )
+        data["sources"].append({"path": "feeds/next.jsonl", "name": "next"})
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        run_collect(load_config(path), dt.date(2026, 11, 24))
+        server.mailbox.messages.clear()
+        third = run(path, "--today", "2026-11-24")
+        assert "2026-11-21: the newest date not yet sent" in third.output, third.output
+        exactly_once(server.mailbox)  # those following rl, or every topic
+        assert all("2026-11-21" in m["Subject"] for _, m in server.mailbox.parsed())
+        assert run(path, "--date", "2027-06-01", "--dry-run").exit_code == 0  # when asked
+
+
+def test_the_date_to_send_by_the_rules() -> None:
+    from digest.pipeline import date_to_send
+
+    d = dt.date
+    days = [d(2026, 11, 18), d(2026, 11, 19), d(2026, 11, 20), d(2027, 1, 1)]
+    today = d(2026, 11, 21)
+    assert date_to_send(days, set(), today)[0] == d(2026, 11, 20)
+    assert date_to_send(days, {d(2026, 11, 20)}, today)[0] == d(2026, 11, 20)  # a rerun
+    assert date_to_send(days, {d(2027, 1, 1)}, today)[0] == d(2026, 11, 20)
+    assert date_to_send(days, {d(2026, 11, 18)}, today)[0] == d(2026, 11, 20)
+    # an older date never sent is not mailed after a newer one was
+    assert date_to_send(days[:2] + [d(2026, 11, 20)], {d(2026, 11, 19)}, today)[0] == d(
+        2026, 11, 20
+    )
+    assert date_to_send(days[:2], {d(2026, 11, 19)}, today)[0] == d(2026, 11, 19)
+    assert date_to_send([d(2027, 1, 1)], set(), today)[0] == d(2027, 1, 1)  # only future ones

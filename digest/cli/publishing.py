@@ -222,7 +222,11 @@ def init(directory: str) -> None:
 
 @main.command()
 @config_option
-@click.option("--date", type=DATE, help="The date whose digest to send (default: the newest).")
+@click.option(
+    "--date",
+    type=DATE,
+    help="The date whose digest to send (default: the newest date not yet sent, not after today).",
+)
 @click.option("--dry-run", is_flag=True, help="Write the .eml files that would be sent; send none.")
 @click.option("--to", "to", metavar="ADDRESS", help="Send one copy to ADDRESS only, unrecorded.")
 @click.option(
@@ -236,6 +240,11 @@ def init(directory: str) -> None:
     is_flag=True,
     help="Also send to those an earlier run stopped on mid-message (they may get it twice).",
 )
+@click.option(
+    "--today",
+    type=DATE,
+    help="What counts as today: without --date, dates after it are not sent (default: today).",
+)
 def send(
     config_path: str | None,
     date: dt.datetime | None,
@@ -243,6 +252,7 @@ def send(
     to: str | None,
     out: str | None,
     resend_uncertain: bool,
+    today: dt.datetime | None,
 ) -> None:
     """Send the day's digest by email: each subscriber gets the topics they follow, exactly
     once. A rerun after a crash or a failure sends only to those not yet served. The SMTP
@@ -272,6 +282,7 @@ def send(
             to=to,
             out=Path(out) if out else None,
             resend_uncertain=resend_uncertain,
+            today=_day(today),
             progress=progress,
         )
     _print_send_report(report)
@@ -279,6 +290,8 @@ def send(
 
 def _print_send_report(report: SendReport) -> None:
     """Who was sent what, who was skipped or failed; the exit status says whether all went."""
+    if report.chosen:
+        click.echo(f"{report.date}: {report.chosen} (--date chooses another)")
     for address, known in report.uncertain.items():
         # what is known: the whole message went out, and no answer was recorded
         what = known or (

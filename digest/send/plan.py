@@ -47,6 +47,7 @@ class SendReport:
     rendered: int = 0  # letters rendered (one per distinct topic set)
     dry_run: bool = False
     stopped: str | None = None  # why the run stopped early
+    chosen: str | None = None  # why this date, when none was given
 
     @property
     def skipped(self) -> int:
