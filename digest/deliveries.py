@@ -25,6 +25,7 @@ a file beside the log, which the system releases even when the process is killed
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import fcntl
 import os
@@ -49,6 +50,20 @@ CREATE TABLE IF NOT EXISTS deliveries(
     PRIMARY KEY(date, address)
 ) WITHOUT ROWID
 """
+
+
+_LOCKS: set[int] = set()  # the descriptors holding send locks in this process
+
+
+def _drop_locks_in_child() -> None:
+    """A forked child does not keep its parent's send lock (a flock is shared by fork)."""
+    for fd in _LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
 
 
 class SendLocked(DigestError):
@@ -93,7 +108,10 @@ class DeliveryLog:
     def lock(self) -> Iterator[None]:
         """Hold the send lock, or fail at once with a clear message."""
         lock_file = self.path.with_suffix(".lock")
-        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            raise StoreError(f"{lock_file}: cannot open the send lock: {exc.strerror}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -103,9 +121,11 @@ class DeliveryLog:
                 f"another `digest send` is running (pid {holder}, lock {lock_file}); "
                 "wait for it to finish"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        with contextlib.suppress(OSError):  # who holds it, for the message above (a full disk)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._lock = fd
+        _LOCKS.add(fd)
         try:
             yield
         finally:
@@ -113,6 +133,7 @@ class DeliveryLog:
 
     def unlock(self) -> None:
         if self._lock is not None:
+            _LOCKS.discard(self._lock)
             os.close(self._lock)  # closing releases the flock
             self._lock = None
 

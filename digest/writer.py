@@ -228,16 +228,34 @@ def atomic_write(target: Path, data: bytes) -> None:
         raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
 
 
+_LOCKS: set[int] = set()  # the descriptors holding output locks in this process
+
+
+def _drop_locks_in_child() -> None:
+    """In a forked child (a render worker): close the descriptors of the parent's output locks.
+    A flock belongs to the open file, which fork shares: a worker that kept the descriptor kept
+    the lock after its parent died. Closing (not unlocking) leaves the parent's lock as it is."""
+    for fd in _LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
+
+
 @contextlib.contextmanager
 def output_lock(out: Path) -> Iterator[None]:
     """One build at a time per output folder: an exclusive flock on the folder itself (no lock
     file to publish or to leave behind; the system releases it when the process dies, even by
-    SIGKILL). A second build exits at once with a clear message."""
+    SIGKILL, and processes it forks do not hold it). A second build exits at once with a clear
+    message."""
     try:
         out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         raise DigestError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    _LOCKS.add(fd)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -247,4 +265,5 @@ def output_lock(out: Path) -> Iterator[None]:
             ) from None
         yield
     finally:
+        _LOCKS.discard(fd)
         os.close(fd)

@@ -14,10 +14,12 @@ from typing import Any
 import click
 
 from .. import sources as sources_registry
+from .. import stopping
 from ..collect import Progress
 from ..config import Config, load_config
 from ..errors import DigestError, PartialFailure, brief
 from ..model import SourceStats
+from ..stopping import Stopped
 from ..version import __version__
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -48,6 +50,10 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except Stopped as stop:  # SIGTERM, SIGHUP, Ctrl-C: everything on the way out has run
+            error = DigestError(f"stopped by {stop.name}; what was done is kept, run again")
+            error.exit_code = 128 + stop.signum
+            raise error from None
         except KeyboardInterrupt:
             raise click.Abort() from None
         except BrokenPipeError:  # `digest parse --json ... | head`: the reader has had enough
@@ -120,6 +126,7 @@ def run() -> None:
     exit, no longer walk them (about 30 ms of a daily build's 0.4 s; forked workers share them
     untouched too)."""
     gc.freeze()
+    stopping.install()
     main()
 
 

@@ -40,12 +40,19 @@ from .reading import _print_fetched, print_collect_report
     help="Read every input file again, rank and render every date again.",
 )
 @offline_option
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes that rank and render many dates (default: one per core, when there are "
+    "enough dates to be worth it; 1: none but this one).",
+)
 def build(
     config_path: str | None,
     today: dt.datetime | None,
     out: str | None,
     force: bool,
     offline: bool,
+    workers: int | None,
 ) -> None:
     """Fetch the URL sources, collect every source, rank each date and write the digest:
     Markdown, HTML email (with text and .eml twins), RSS feeds and a static site, listed in
@@ -60,7 +67,7 @@ def build(
     config = _config(config_path)
     report = pipeline.build(
         config, _day(today) or dt.date.today(), out=Path(out) if out else None, force=force,
-        offline=offline, bar=_stage_bar, fetched=_print_fetched,
+        offline=offline, workers=workers, bar=_stage_bar, fetched=_print_fetched,
     )  # fmt: skip
     errors = _report_problems(report.collected.sources)
     print_collect_report(report.collected)
