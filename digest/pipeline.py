@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import re
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -190,13 +191,16 @@ def build(
     force: bool = False,
     offline: bool = False,
     workers: int | None = None,
+    prune: bool = False,
     bar: Bar | None = None,
     fetched: Fetched | None = None,
 ) -> BuildReport:
     """Collect the sources, rank every date whose papers changed, render every date whose
     ranking, neighbours, config or templates changed, and write (``digest build``).
     ``workers``: processes for ranking and rendering many dates (default: one per core);
-    ``bar``: a progress bar for each long stage; ``fetched`` hears of each URL source."""
+    ``prune``: also remove the files an earlier build listed that no build the store
+    recorded wrote (see :meth:`digest.writer.Writer.finish`); ``bar``: a progress bar for each
+    long stage; ``fetched`` hears of each URL source."""
     out = (out or config.output).resolve()
     if config.store.resolve().is_relative_to(out):
         raise DigestError(f"{out}: the output folder must not hold the store ({config.store})")
@@ -221,7 +225,9 @@ def build(
                     count = process_map.count(len(stale), workers)
                     ranks.refresh(stale, workers=count, progress=advance)
             seconds["rank"] = time.perf_counter() - clock - seconds["collect"]
-            done = _render(config, store, ranks, out, force=force, workers=workers, bar=bar)
+            done = _render(
+                config, store, ranks, out, force=force, workers=workers, prune=prune, bar=bar
+            )
         seconds["render"] = time.perf_counter() - clock - seconds["collect"] - seconds["rank"]
     return BuildReport(
         collected=collected,
@@ -239,6 +245,20 @@ def build(
     )
 
 
+def orphans_warning(paths: Sequence[str], out: Path, store: Path) -> str:
+    """What a build says of the files it kept because no build the store recorded wrote them
+    (:attr:`~digest.model.WriteReport.orphans`): what they are, and how to keep or drop them."""
+    dates = sorted({m[0] for p in paths if (m := re.search(r"\d{4}-\d{2}-\d{2}", p))})
+    of = f" (of {len(dates)} date(s), {dates[0]} to {dates[-1]})" if dates else ""
+    return (
+        f"{out}: kept {len(paths)} file(s) that manifest.json lists{of}: this build does not "
+        f"make them, and the store ({store}) does not know a build that wrote them (is it new, "
+        "or was it lost?). They stay published and listed. To make them again, restore the "
+        "store from a backup, or give the sources that held their papers; `digest build "
+        "--prune` removes them."
+    )
+
+
 def _render(
     config: Config,
     store: Store,
@@ -247,6 +267,7 @@ def _render(
     *,
     force: bool,
     workers: int | None,
+    prune: bool,
     bar: Bar,
 ) -> render_cache.Rendering:
     """Render and write every date of the store that changed, and what lists them."""
@@ -262,7 +283,7 @@ def _render(
     return render_cache.render(
         store, site, Writer(out), base=base, rankings=ranked, load=load_ranked,
         reader=functools.partial(Store.reader, store.path), force=force, workers=workers,
-        progress=lambda label, total: bar(label, total, "dates"),
+        prune=prune, progress=lambda label, total: bar(label, total, "dates"),
     )  # fmt: skip
 
 

@@ -257,6 +257,10 @@ class Preview:
         written = report.written
         if written.written or written.removed:
             self.builds.add()
+        if written.orphans:
+            from .pipeline import orphans_warning
+
+            self.say(f"warning: {orphans_warning(written.orphans, self.out, config.store)}")
         errors = [e for s in report.collected.sources for e in s.errors]
         self.say(
             f"built in {time.perf_counter() - start:.2f} s: {len(report.rendered_dates)} date(s) "

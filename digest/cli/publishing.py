@@ -46,6 +46,12 @@ from .reading import _print_fetched, print_collect_report
     help="Processes that rank and render many dates (default: one per core, when there are "
     "enough dates to be worth it; 1: none but this one).",
 )
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also remove the files manifest.json lists that no build this store recorded wrote "
+    "(kept otherwise: the pages of a lost or replaced store).",
+)
 def build(
     config_path: str | None,
     today: dt.datetime | None,
@@ -53,6 +59,7 @@ def build(
     force: bool,
     offline: bool,
     workers: int | None,
+    prune: bool,
 ) -> None:
     """Fetch the URL sources, collect every source, rank each date and write the digest:
     Markdown, HTML email (with text and .eml twins), RSS feeds and a static site, listed in
@@ -67,7 +74,7 @@ def build(
     config = _config(config_path)
     report = pipeline.build(
         config, _day(today) or dt.date.today(), out=Path(out) if out else None, force=force,
-        offline=offline, workers=workers, bar=_stage_bar, fetched=_print_fetched,
+        offline=offline, workers=workers, prune=prune, bar=_stage_bar, fetched=_print_fetched,
     )  # fmt: skip
     errors = _report_problems(report.collected.sources)
     print_collect_report(report.collected)
@@ -80,6 +87,8 @@ def build(
         f"{len(w.removed)} removed -> {report.out} in {sum(report.seconds.values()):.2f} s "
         f"({stages})"
     )
+    if w.orphans:
+        _warn(pipeline.orphans_warning(w.orphans, report.out, config.store))
     if report.dates and (report.out / "index.html").is_file():  # not without the site
         click.echo(f"open {report.out / 'index.html'}  (or: digest serve)")
     _finish(errors, report.collected.sources)
