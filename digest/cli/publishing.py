@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from .. import pipeline
-from ..config import is_example_url, split_address
+from ..config import find_config, is_example_url, split_address
 from ..errors import DigestError, PartialFailure
 from ..send import SendReport
 from . import (
@@ -136,10 +136,17 @@ def serve(
             folder, url, run, stop = live.out, live.url, live.run, live.close
             watching = f", watching {live.watching} file(s)"
         else:
-            folder = Path(out) if out else _config(config_path).output
+            config = None
+            if not out or config_path or find_config():
+                try:  # what the folder must not hold: the config's files and state
+                    config = _config(config_path)
+                except DigestError:
+                    if not out:
+                        raise
+            folder = Path(out) if out else config.output  # type: ignore[union-attr]
             if not (folder / "index.html").is_file():
                 raise DigestError(f"{folder}: nothing built yet; run `digest build` first")
-            server = preview.server(folder, port)
+            server = preview.server(folder, port, config=config)
             url = f"http://127.0.0.1:{server.server_port}/"
             run, stop, watching = server.serve_forever, server.server_close, ""
     except OSError as exc:
