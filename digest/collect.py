@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import inputs
+from . import inputs, stopping
 from . import sources as formats
 from .config import Config, SourceSpec
 from .errors import SourceError, brief
@@ -449,6 +449,7 @@ def collect(
         store.start_run("collect")
         deduper = Deduper()
         for spec in config.sources:
+            stopping.check()
             tally = _Tally(spec.name)
             batch = _Batch(store, tally, seen_per_date)
             memo = None if force else InputMemo.of(store, spec, date)

@@ -72,7 +72,9 @@ def ordered_map(
     if workers <= 1 or len(items) <= 1:
         if init is not None:
             init(*initargs)
-        yield from map(job, items)
+        for item in items:
+            stopping.check()
+            yield job(item)
         return
     import multiprocessing  # here: a daily build stays in this process
     from concurrent.futures import ProcessPoolExecutor
@@ -90,6 +92,7 @@ def ordered_map(
             pool.submit(task, chunk) for chunk in itertools.islice(chunks, workers * WINDOW)
         )
         while running:
+            stopping.check()  # a stop whose exception was dropped (while forking, say)
             results = running.popleft().result()
             for chunk in itertools.islice(chunks, 1):
                 running.append(pool.submit(task, chunk))

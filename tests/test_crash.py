@@ -250,11 +250,8 @@ def test_a_build_stopped_while_its_workers_run_leaves_none_of_them(
         assert child.returncode == -signal.SIGKILL
     else:  # stopped cleanly: one line, everything on the way out done
         assert child.returncode == 128 + stop, err.decode()
-        assert (
-            err.decode()
-            .strip()
-            .endswith(f"Error: stopped by {stop.name}; what was done is kept, run again")
-        ), err.decode()
+        said = err.decode().strip()
+        assert said == f"Error: stopped by {stop.name}; what was done is kept, run again", said
     result = build(root)
     assert result.returncode == 0, result.stderr.decode()  # not "another build is writing"
     assert files(root / "output") == reference

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .. import stopping
 from ..deliveries import SENDING, SENT, DeliveryLog
 from ..errors import DigestError
 from ..model import Highlights, Paper, Subscriber
@@ -139,6 +140,7 @@ def deliver_all(
     pending = iter(items)
     try:
         for item in pending:
+            stopping.check()
             if progress:
                 progress(1)
             try:
