@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import inputs
+from . import inputs, stopping
 from . import sources as formats
 from .config import Config, SourceSpec
-from .errors import SourceError
+from .errors import SourceError, brief
 from .model import (
     CollectReport,
     Copy,
@@ -111,7 +111,7 @@ class _Tally:
     latest: dt.date | None = None  # the latest of their dates
 
     def problem(self, where: str, problem: Problem) -> None:
-        text = f"{where}{':' + str(problem.line) if problem.line else ''}: {problem.message}"
+        text = f"{where}{':' + str(problem.line) if problem.line else ''}: {brief(problem.message)}"
         if problem.kind in ("error", "warning"):
             said = self.errors if problem.kind == "error" else self.warnings
             if len(said) < PROBLEM_LINES:
@@ -354,10 +354,12 @@ def _read_inputs(
                 memo.record(str(item.path), stat[0], tally.read - read)
         except SourceError as exc:
             line = f":{exc.line}" if exc.line else ""
-            tally.errors.append(f"{item.where}{line}: {exc.message}")
+            tally.errors.append(f"{item.where}{line}: {brief(exc.message)}")
         except Exception as exc:  # a bug in a reader must not stop the other sources
             log.debug("reader failed on %s", item.where, exc_info=True)
-            tally.errors.append(f"{item.where}: cannot read ({type(exc).__name__}: {exc})")
+            tally.errors.append(
+                f"{item.where}: cannot read ({type(exc).__name__}: {brief(str(exc))})"
+            )
     tally.warnings.extend(_undated_warnings(spec.name, undated))
 
 
@@ -528,6 +530,7 @@ def collect(
         store.start_run("collect")
         deduper = Deduper()
         for spec in config.sources:
+            stopping.check()
             tally = _Tally(spec.name)
             batch = _Batch(store, tally, seen_per_date)
             memo = None if force else InputMemo.of(store, spec, date)

@@ -566,6 +566,9 @@ class WriteReport:
     unchanged: int = 0  # rendered, and the same bytes as on disk: not touched
     kept: int = 0  # files of unchanged dates, not even rendered
     removed: list[str] = field(default_factory=list)
+    # listed by the previous manifest, not made now, and written by no build the store
+    # recorded (a new or replaced store): kept, and still listed
+    orphans: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import contextlib
 import datetime as dt
 import functools
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
@@ -24,6 +25,7 @@ from . import workers as process_map
 from .check import check_topics
 from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
+from .deliveries import DeliveryLog
 from .errors import DigestError
 from .model import (
     BuildReport,
@@ -246,17 +248,22 @@ def build(
     force: bool = False,
     offline: bool = False,
     workers: int | None = None,
+    prune: bool = False,
     bar: Bar | None = None,
     fetched: Fetched | None = None,
 ) -> BuildReport:
     """Collect the sources, rank every date whose papers changed, render every date whose
     ranking, neighbours, config or templates changed, and write (``digest build``).
     ``workers``: processes for ranking and rendering many dates (default: one per core);
-    ``bar``: a progress bar for each long stage; ``fetched`` hears of each URL source."""
+    ``prune``: also remove the files an earlier build listed that no build the store
+    recorded wrote (see :meth:`digest.writer.Writer.finish`); ``bar``: a progress bar for each
+    long stage; ``fetched`` hears of each URL source."""
     need_sources(config)
     out = (out or config.output).resolve()
     if config.store.resolve().is_relative_to(out):
         raise DigestError(f"{out}: the output folder must not hold the store ({config.store})")
+    if (why := config.output_problem(out)) is not None:
+        raise DigestError(why)
     bar = bar or _no_bar
     with output_lock(out):
         clock = time.perf_counter()
@@ -284,7 +291,7 @@ def build(
                 seconds["search"] = time.perf_counter() - clock - sum(seconds.values())
 
             done = _render(
-                config, store, ranks, out, force=force, workers=workers, bar=bar,
+                config, store, ranks, out, force=force, workers=workers, prune=prune, bar=bar,
                 before_finish=search_index,
             )  # fmt: skip
             seconds["render"] += time.perf_counter() - clock - sum(seconds.values())
@@ -352,6 +359,20 @@ def _check(store: Store, ranks: RankCache, topics: Sequence[Topic]) -> CheckRepo
     return check_topics(store, topics, dates, ranks.base)
 
 
+def orphans_warning(paths: Sequence[str], out: Path, store: Path) -> str:
+    """What a build says of the files it kept because no build the store recorded wrote them
+    (:attr:`~digest.model.WriteReport.orphans`): what they are, and how to keep or drop them."""
+    dates = sorted({m[0] for p in paths if (m := re.search(r"\d{4}-\d{2}-\d{2}", p))})
+    of = f" (of {len(dates)} date(s), {dates[0]} to {dates[-1]})" if dates else ""
+    return (
+        f"{out}: kept {len(paths)} file(s) that manifest.json lists{of}: this build does not "
+        f"make them, and the store ({store}) does not know a build that wrote them (is it new, "
+        "or was it lost?). They stay published and listed. To make them again, restore the "
+        "store from a backup, or give the sources that held their papers; `digest build "
+        "--prune` removes them."
+    )
+
+
 def _render(
     config: Config,
     store: Store,
@@ -360,6 +381,7 @@ def _render(
     *,
     force: bool,
     workers: int | None,
+    prune: bool,
     bar: Bar,
     before_finish: Callable[[Writer, render_cache.Rendering], None],
 ) -> render_cache.Rendering:
@@ -376,7 +398,8 @@ def _render(
     return render_cache.render(
         store, site, Writer(out), base=base, rankings=ranked, load=load_ranked,
         reader=functools.partial(Store.reader, store.path), force=force, workers=workers,
-        progress=lambda label, total: bar(label, total, "dates"), before_finish=before_finish,
+        prune=prune, progress=lambda label, total: bar(label, total, "dates"),
+        before_finish=before_finish,
     )  # fmt: skip
 
 
@@ -392,9 +415,11 @@ def send(
     out: Path | None = None,
     resend_uncertain: bool = False,
     now: dt.datetime | None = None,
+    today: dt.date | None = None,
     progress: Progress | None = None,
 ) -> SendReport:
-    """The date's digest (default: the newest date) to every subscriber (``digest send``)."""
+    """The date's digest to every subscriber (``digest send``); without ``date``, the newest
+    date not yet sent (:func:`date_to_send`; ``today``: what counts as today)."""
     from . import send as sending
 
     sending.check(config, dry_run=dry_run, to=to)
@@ -402,11 +427,41 @@ def send(
         known = [d for d, _ in store.dates()]
         if not known:
             raise DigestError(f"{config.store}: no papers yet; run `digest build` first")
-        date = date or known[-1]
+        chosen = None
+        if date is None:
+            with DeliveryLog(config.store) as log:
+                sent = set() if to else log.dates()
+            date, chosen = date_to_send(known, sent, today or dt.date.today())
         papers = store.papers_on(date)
     if not papers:
         raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
-    return sending.send(
+    report = sending.send(
         config, date, papers, lambda topics: site_of(config, topics), dry_run=dry_run, to=to,
         out=out, resend_uncertain=resend_uncertain, now=now, progress=progress,
     )  # fmt: skip
+    report.chosen = chosen
+    return report
+
+
+def date_to_send(
+    known: Sequence[dt.date], sent: set[dt.date], today: dt.date
+) -> tuple[dt.date, str]:
+    """The date a send without ``--date`` mails, and why: the newest date (not after
+    ``today``) newer than every date sent so far; when none is, the last date sent again (a
+    rerun reaches only those it has not). A date after today (one paper dated in the future)
+    is never taken by itself: it would be the newest for good, and every later daily send would
+    find it sent already."""
+    later = [d for d in known if d > today]
+    past = [d for d in known if d <= today] or list(known)
+    last = max((d for d in sent if d in set(past)), default=None)
+    fresh = [d for d in past if d not in sent and (last is None or d > last)]
+    note = (
+        f"; {len(later)} date(s) after today ({later[0]}{'...' if len(later) > 1 else ''}) go "
+        "only with --date"
+        if later and past != list(known)
+        else ""
+    )
+    if fresh:
+        return max(fresh), f"the newest date not yet sent{note}"
+    assert last is not None
+    return last, f"no newer date to send: the last date sent, for whoever it has not reached{note}"

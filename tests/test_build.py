@@ -506,3 +506,35 @@ def test_a_worker_that_cannot_write_stops_the_build_with_one_line(
         build_project(project, workers=2)
     monkeypatch.setattr(writer, "atomic_write", real)
     assert build_project(project).rendered_dates == DAYS  # the next build does them all
+
+
+@pytest.mark.parametrize("command", ["build", "dates", "send"])
+def test_a_damaged_store_is_one_line_naming_it_without_its_text(
+    project: Path, command: str
+) -> None:
+    """A damaged row (here a date column holding an abstract, as a damaged page of the file
+    can) is one line naming the store, not the text the row holds instead."""
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from digest.cli import main
+
+    config = project / "digest.yaml"
+    runner = CliRunner()
+    assert runner.invoke(main, ["build", "-c", str(config)]).exit_code == 0
+    store = project / ".digest" / "store.sqlite"
+    with contextlib.closing(sqlite3.connect(store)) as db, db:
+        db.execute(
+            "UPDATE days SET date = (SELECT abstract FROM papers LIMIT 1) "
+            "WHERE date = (SELECT min(date) FROM days)"
+        )
+    args = ["--dry-run", "--to", "me@example.org"] if command == "send" else []
+    result = runner.invoke(main, [command, "-c", str(config), *args])
+    assert result.exit_code == 1, result.output
+    [line] = result.output.splitlines()
+    assert line.startswith(f"Error: {store}: a date column holds '")
+    assert line.endswith(
+        "the store is damaged (check it with PRAGMA integrity_check, or restore it from a backup)"
+    )
+    assert len(line) < len(str(store)) + 200

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .. import pipeline
-from ..config import is_example_url, split_address
+from ..config import find_config, is_example_url, split_address
 from ..errors import DigestError, PartialFailure
 from . import (
     DATE,
@@ -46,6 +46,18 @@ if TYPE_CHECKING:
     help="Read every input file again, rank and render every date again.",
 )
 @offline_option
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes that rank and render many dates (default: one per core, when there are "
+    "enough dates to be worth it; 1: none but this one).",
+)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also remove the files manifest.json lists that no build this store recorded wrote "
+    "(kept otherwise: the pages of a lost or replaced store).",
+)
 @verbose_option
 def build(
     config_path: str | None,
@@ -53,6 +65,8 @@ def build(
     out: str | None,
     force: bool,
     offline: bool,
+    workers: int | None,
+    prune: bool,
 ) -> None:
     """Fetch the URL sources, collect every source, rank each date and write the digest:
     Markdown, HTML email (with text and .eml twins), RSS feeds and a static site, listed in
@@ -67,7 +81,7 @@ def build(
     config = _config(config_path)
     report = pipeline.build(
         config, _day(today) or dt.date.today(), out=Path(out) if out else None, force=force,
-        offline=offline, bar=_stage_bar, fetched=_print_fetched,
+        offline=offline, workers=workers, prune=prune, bar=_stage_bar, fetched=_print_fetched,
     )  # fmt: skip
     errors = _report_problems(report.collected.sources)
     print_collect_report(report.collected, verbose=_verbose())
@@ -84,6 +98,8 @@ def build(
         f"{len(w.removed)} removed -> {_shown(report.out)} in {sum(report.seconds.values()):.2f} s "
         f"({stages})"
     )
+    if w.orphans:
+        _warn(pipeline.orphans_warning(w.orphans, report.out, config.store))
     if report.dates and (report.out / "index.html").is_file():  # not without the site
         click.echo(f"open {_shown(report.out / 'index.html')}  (or: digest serve)")
     _finish(errors, report.collected.sources)
@@ -139,10 +155,17 @@ def serve(
             folder, url, run, stop = live.out, live.url, live.run, live.close
             watching = f", watching {live.watching} file(s)"
         else:
-            folder = Path(out) if out else _config(config_path).output
+            config = None
+            if not out or config_path or find_config():
+                try:  # what the folder must not hold: the config's files and state
+                    config = _config(config_path)
+                except DigestError:
+                    if not out:
+                        raise
+            folder = Path(out) if out else config.output  # type: ignore[union-attr]
             if not (folder / "index.html").is_file():
                 raise DigestError(f"{folder}: nothing built yet; run `digest build` first")
-            server = preview.server(folder, port)
+            server = preview.server(folder, port, config=config)
             url = f"http://127.0.0.1:{server.server_port}/"
             run, stop, watching = server.serve_forever, server.server_close, ""
     except OSError as exc:
@@ -294,7 +317,11 @@ def _inside(path: Path, root: Path) -> str:
 
 @main.command(short_help="Email the day's digest to the subscribers.")
 @config_option
-@click.option("--date", type=DATE, help="The date whose digest to send (default: the newest).")
+@click.option(
+    "--date",
+    type=DATE,
+    help="The date whose digest to send (default: the newest date not yet sent, not after today).",
+)
 @click.option("--dry-run", is_flag=True, help="Write the .eml files that would be sent; send none.")
 @click.option("--to", "to", metavar="ADDRESS", help="Send one copy to ADDRESS only, unrecorded.")
 @click.option(
@@ -308,6 +335,11 @@ def _inside(path: Path, root: Path) -> str:
     is_flag=True,
     help="Also send to those an earlier run stopped on mid-message (they may get it twice).",
 )
+@click.option(
+    "--today",
+    type=DATE,
+    help="What counts as today: without --date, dates after it are not sent (default: today).",
+)
 def send(
     config_path: str | None,
     date: dt.datetime | None,
@@ -315,6 +347,7 @@ def send(
     to: str | None,
     out: str | None,
     resend_uncertain: bool,
+    today: dt.datetime | None,
 ) -> None:
     """Send the day's digest by email: each subscriber gets the topics they follow, exactly
     once. A rerun after a crash or a failure sends only to those not yet served. The SMTP
@@ -350,6 +383,7 @@ def send(
             to=to,
             out=Path(out) if out else None,
             resend_uncertain=resend_uncertain,
+            today=_day(today),
             progress=progress,
         )
     _print_send_report(report)
@@ -361,15 +395,22 @@ SKIPS_SHOWN = 50  # skipped addresses a dry run lists, at most
 def _print_send_report(report: SendReport) -> None:
     """Who was sent what, who was skipped or failed; the exit status says whether all went.
     A dry run says where it wrote, and whom it passed over and why."""
+    if report.chosen:
+        click.echo(f"{report.date}: {report.chosen} (--date chooses another)")
     if report.dry_run:
         for address, why in list(report.passed_over.items())[:SKIPS_SHOWN]:
             click.echo(f"  skipped {address}: {why}")
         if len(report.passed_over) > SKIPS_SHOWN:
             click.echo(f"  ... and {len(report.passed_over) - SKIPS_SHOWN} more skipped")
-    for address in report.uncertain:
+    for address, known in report.uncertain.items():
+        # what is known: the whole message went out, and no answer was recorded
+        what = known or (
+            "a run was stopped after the end of the message went to the server, before its "
+            "answer was recorded"
+        )
         _warn(
-            f"{address}: an earlier run stopped while the server was taking the message; "
-            "not sent again (--resend-uncertain sends it)"
+            f"{address}: {what}; most likely delivered, so not sent again "
+            "(--resend-uncertain sends it, with the same Message-ID)"
         )
     for address, reason in report.failed.items():
         click.secho(f"failed: {address}: {reason}", fg="red", err=True)

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 from pathlib import Path
 from typing import Any
 
 from .lines import KeyPath, key_path
+
+# the largest number a setting takes unless it declares its own ``maximum``: a weight of 1e308
+# made every score infinite, and .inf or .nan no comparison catches
+MAX_NUMBER = 1e9
 
 
 class Checker:
@@ -69,6 +74,7 @@ class Checker:
         default: float,
         *,
         minimum: float = 0,
+        maximum: float = MAX_NUMBER,
         integer: bool = False,
     ) -> Any:
         if value is None:
@@ -80,8 +86,14 @@ class Checker:
                 f"expected {'a whole number' if integer else 'a number'}, got {kind_of(value)}",
             )
             return default
+        if not math.isfinite(value):
+            self.fail(path, f"expected a finite number, got {value}")
+            return default
         if value < minimum:
             self.fail(path, f"must be at least {minimum}, got {value}")
+            return default
+        if value > maximum:
+            self.fail(path, f"must be at most {maximum:,.0f}, got {value:g}")
             return default
         return value
 

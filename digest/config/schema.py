@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
-from .checks import Checker
+from .checks import MAX_NUMBER, Checker
 from .lines import KeyPath
 
 T = TypeVar("T")
@@ -135,7 +135,10 @@ def read_value(v: Value, cls: type, extra: set[str] | None = None) -> Any:
     if tp is bool:
         return c.flag(raw, path, v.default)
     if tp is int or tp is float:
-        number = c.number(raw, path, v.default, minimum=rules.get("minimum", 0), integer=tp is int)
+        number = c.number(
+            raw, path, v.default, minimum=rules.get("minimum", 0),
+            maximum=rules.get("maximum", MAX_NUMBER), integer=tp is int,
+        )  # fmt: skip
         return float(number) if tp is float else number
     if tp is dt.date:
         return c.date(raw, path)

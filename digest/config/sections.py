@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
+import os
 import re
+import unicodedata
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import idna
 import jinja2
 
 from .. import sources as formats
@@ -37,11 +40,17 @@ def _path(v: Value) -> Path:
     return (v.c.root / text).resolve()
 
 
+# a templates folder holds a few templates: one far bigger is a mistake (``templates: /usr``
+# made every build hash all of /usr); render.env.folder_files holds the same line
+MAX_TEMPLATE_FILES = 1_000
+MAX_TEMPLATE_BYTES = 50 << 20
+
+
 @kind("folder")
 def _folder(v: Value) -> Path | None:
     """The templates folder. One that is not there is a warning, not an error: the built-in
     templates are used meanwhile (a config copied elsewhere still builds), and `digest
-    templates copy` makes it."""
+    templates copy` makes it. One far bigger than templates are is refused."""
     text = v.c.string(v.raw, v.path)
     if not text:
         return None
@@ -54,7 +63,29 @@ def _folder(v: Value) -> Path | None:
             f"no such folder: {text}; the built-in templates are used "
             "(`digest templates copy NAME` puts one there to edit)",
         )
+    elif _too_big(folder):
+        v.c.fail(
+            v.path,
+            f"{text} holds more than {MAX_TEMPLATE_FILES:,} files or {MAX_TEMPLATE_BYTES >> 20} MB: "
+            "point it at the folder of your templates (digest templates copy puts ours there)",
+        )
     return folder.resolve()
+
+
+def _too_big(folder: Path) -> bool:
+    """Whether ``folder`` holds more than the files or bytes a templates folder may (counted
+    until either is passed, not through links to folders)."""
+    files = size = 0
+    for where, _, names in os.walk(folder):
+        for name in names:
+            try:
+                st = os.stat(os.path.join(where, name))
+            except OSError:
+                continue
+            files, size = files + 1, size + st.st_size
+            if files > MAX_TEMPLATE_FILES or size > MAX_TEMPLATE_BYTES:
+                return True
+    return False
 
 
 @kind("file")
@@ -111,6 +142,7 @@ def _url(v: Value) -> str | None:
     return url
 
 
+MAX_SIZE = 1 << 50  # a petabyte: a size beyond is a mistake
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
 
 
@@ -120,13 +152,13 @@ def _size(v: Value) -> int:
     value = v.raw
     if value is None:
         return v.default  # type: ignore[no-any-return]
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_SIZE:
         return value
     match = _SIZE.match(value) if isinstance(value, str) else None
     if match:
         unit = (match[2] or "b").lower()[:1]
         number = float(match[1]) * {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[unit]
-        if number >= 1:
+        if 1 <= number <= MAX_SIZE:  # float("9" * 400) is infinite
             return int(number)
     v.c.fail(v.path, f"expected a size such as 20MB or a number of bytes, got {value!r}")
     return v.default  # type: ignore[no-any-return]
@@ -177,8 +209,15 @@ def split_address(text: str) -> tuple[str, str] | None:
         not local
         or "." not in domain.strip(".")
         or ".." in domain
-        or any(ch.isspace() or ch in '<>,;"\\' for ch in address)
+        or any(ch.isspace() or ch in '<>,;"\\' or not ch.isprintable() for ch in address)
     ):
+        return None
+    # RFC 6531: a local part may be UTF-8 (sent only where the server offers SMTPUTF8), a
+    # domain an internationalized name, sent in its ASCII form (IDNA); every domain's labels
+    # are checked as IDNA checks them (no label starting with "-", no broken "xn--" label)
+    try:
+        idna.encode(domain, uts46=True)
+    except (idna.IDNAError, UnicodeError):
         return None
     return name, address
 
@@ -193,7 +232,11 @@ def _address(v: Value) -> str:
         v.c.fail(v.path, f"expected an email address such as 'Name <me@example.org>', got {text!r}")
         return ""
     name, address = found
-    return email.utils.formataddr((name, address)) if name else address
+    if not name:
+        return address
+    if address.isascii():
+        return email.utils.formataddr((name, address))
+    return email.utils.formataddr((name, "x@x"))[: -len("<x@x>")] + f"<{address}>"
 
 
 @kind("template")
@@ -403,6 +446,8 @@ def _topics(v: Value) -> tuple[Topic, ...]:
             name = c.string(body.get("name"), (*path, "name"), required=True)
         if not name:
             continue
+        # one spelling of each accent: "é" typed as e and a combining accent is "é"
+        name = unicodedata.normalize("NFC", name)
         if not re.fullmatch(r"[\w][\w .+-]*", name):
             c.fail(path, f"topic name {name!r}: use letters, digits, spaces, '.', '+', '-' or '_'")
             continue

@@ -9,6 +9,8 @@ README's config reference (:func:`.schema.reference`) are derived from them.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
+import glob
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,6 +168,30 @@ class Config:
     )
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
+    def output_problem(self, out: Path | None = None) -> str | None:
+        """Why ``out`` (default: the config's output folder) cannot be the output folder, or
+        ``None``: a build writes and publishes all of it, so it must hold neither the config,
+        the store and its state folder, the subscribers, the templates, nor a source file (the
+        built feeds would be read back as sources)."""
+        out = (out or self.output).resolve()
+        private = [
+            ("the store", self.store),
+            ("the state folder", self.state),
+            ("the config file", self.file),
+            ("the subscribers file", self.subscribers_file),
+            ("the templates folder", self.templates),
+        ]
+        for what, path in private:
+            if path is not None and path.resolve().is_relative_to(out):
+                return f"{out} holds {what} ({path}); give the output a folder of its own"
+        for spec in self.sources:
+            if spec.path and not spec.url and reaches_into(spec.path, self.root, out):
+                return (
+                    f"{out} holds the source {spec.path!r} ({spec.name}): built files would be "
+                    "read back as papers; give the output a folder of its own"
+                )
+        return None
+
     @property
     def state(self) -> Path:
         """The state folder (the store's): the fetch cache and other private files live here."""
@@ -174,3 +200,23 @@ class Config:
     @property
     def cache(self) -> Path:
         return self.state / "cache"
+
+
+def reaches_into(pattern: str, root: Path, folder: Path) -> bool:
+    """Whether the source ``pattern`` (a file or a glob, relative to ``root``) can name a file
+    inside ``folder`` (resolved)."""
+    full = Path(pattern).expanduser()
+    parts = (full if full.is_absolute() else root / full).parts
+    fixed = next((i for i, p in enumerate(parts) if glob.has_magic(p)), len(parts))
+    start = Path(*parts[:fixed]).resolve()
+    if start.is_relative_to(folder):
+        return True
+    if not folder.is_relative_to(start):
+        return False
+    inside, rest = folder.relative_to(start).parts, parts[fixed:]
+    for at, part in enumerate(rest):
+        if part == "**" or at == len(inside):
+            return True  # the rest of the pattern goes on below the folder
+        if not fnmatch.fnmatchcase(inside[at], part):
+            return False
+    return False  # it names the folder or one above it, no file inside

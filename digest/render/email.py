@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 import css_inline
+import idna
 import jinja2.sandbox
 import markupsafe
 
@@ -31,6 +32,30 @@ _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=Fal
 _SUBJECT_ENV = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
 
 Section = tuple[Topic, Sequence[ScoredPaper], int]
+
+
+def smtp_address(address: str) -> str:
+    """``address`` as SMTP and the headers carry it: an internationalized domain in its ASCII
+    form (IDNA A-labels: ``user@exämple.net`` -> ``user@xn--exmple-cua.net``), which every
+    server takes; the local part as it is (non-ASCII, it needs a server that offers SMTPUTF8).
+    Raises ``ValueError`` for a domain IDNA cannot encode (the config refuses those)."""
+    local, at, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}{at}{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError as exc:
+        raise ValueError(f"{address}: not an internationalized domain: {exc}") from None
+
+
+def format_address(name: str, address: str) -> str:
+    """``Name <address>`` (``email.utils.formataddr``, which refuses a non-ASCII address: one
+    with a non-ASCII local part is written as it is, for a message sent with SMTPUTF8)."""
+    if address.isascii():
+        return email.utils.formataddr((name, address))
+    if not name:
+        return address
+    return email.utils.formataddr((name, "x@x"))[: -len("<x@x>")] + f"<{address}>"
 
 
 def recipient(address: str) -> Subscriber:
@@ -76,9 +101,14 @@ def subject(day: RankedDay, site: Site, subscriber: Subscriber) -> str:
 
 
 def sender(site: Site) -> str:
-    return site.email.sender or email.utils.formataddr(
-        (one_line(site.title), f"digest@{site.host}")
-    )
+    """The From header: the config's ``email.from``, else the title at ``digest@`` the site's
+    host (an internationalized domain in its ASCII form)."""
+    if site.email.sender:
+        name, address = email.utils.parseaddr(site.email.sender)
+        if address.isascii():
+            return site.email.sender
+        return format_address(name, smtp_address(address))
+    return format_address(one_line(site.title), smtp_address(f"digest@{site.host}"))
 
 
 def sections(day: RankedDay, site: Site, limit: int | None) -> list[Section]:
@@ -271,7 +301,7 @@ def addressed(
 ) -> tuple[str, bytes]:
     """(Message-ID, ``.eml`` bytes) of bodies already :func:`filled` for the subscriber."""
     day, site = letter.day, letter.site
-    to = email.utils.formataddr((one_line(subscriber.name), subscriber.email))
+    to = format_address(one_line(subscriber.name), smtp_address(subscriber.email))
     ident = message_id(site, day.date, subscriber.email)
     title = subject(day, site, subscriber)
     return ident, message(day, site, title, html, text, to, ident, unsubscribe, sent)
@@ -351,12 +381,15 @@ def _header(name: str, value: str) -> bytes:
     it is, a long or non-ASCII one (a subject, a name) is folded once and remembered."""
     if len(name) + len(value) <= 76 and value.isascii() and value.isprintable():
         return f"{name}: {value}\r\n".encode()
-    return _folded(name, value)
+    # an address with a non-ASCII local part cannot be an encoded word: it goes as UTF-8
+    # (RFC 6532), in a message only a server offering SMTPUTF8 is given
+    utf8 = name in ("To", "From") and not value.rpartition("<")[2].isascii()
+    return _folded(name, value, utf8)
 
 
 @lru_cache(maxsize=1024)
-def _folded(name: str, value: str) -> bytes:
-    policy = email.policy.SMTP
+def _folded(name: str, value: str, utf8: bool = False) -> bytes:
+    policy = email.policy.SMTPUTF8 if utf8 else email.policy.SMTP
     return policy.fold_binary(name, policy.header_factory(name, value))
 
 
