@@ -57,6 +57,20 @@ def test_bad_lines_are_reported_with_their_number_and_the_rest_is_read() -> None
     assert problems[1].message.startswith("not JSON")
 
 
+def test_a_deeply_nested_line_is_an_error_of_its_line_alone() -> None:
+    """A line nested 100,000 levels deep once raised RecursionError and stopped the file."""
+    lines = [
+        json.dumps({"title": "One", "abstract": "a", "date": "2026-02-03"}),
+        '{"title": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        "[" * 200_000,
+        json.dumps({"title": "Two", "abstract": "b", "date": "2026-02-03"}),
+    ]
+    papers, problems = read("\n".join(lines).encode(), fmt="jsonl", date=dt.date(2026, 1, 1))
+    assert [p.title for p in papers] == ["One", "Two"]
+    assert [(p.kind, p.line) for p in problems] == [("error", 2), ("error", 3)]
+    assert all(len(p.message) < 200 for p in problems)
+
+
 class _Exploding(io.RawIOBase):
     """A stream of good lines that fails if read past ``limit`` lines: proves streaming."""
 
