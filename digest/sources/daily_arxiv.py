@@ -22,7 +22,7 @@ from ..errors import SourceError
 from ..ids import find_in_link
 from ..model import Paper, Problem, title_id
 from ..text import authors_and_more, clean, more_authors
-from . import Context, Format, Item, Undated, json_start, register
+from . import MAX_JSON_DOCUMENT, Context, Format, Item, Undated, json_start, read_document, register
 
 _DATE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -60,7 +60,7 @@ def _read_line(value: str) -> dict[str, str] | None:
 
 
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
-    data = stream.read()
+    data = read_document(stream, MAX_JSON_DOCUMENT)
     try:
         topics = json.loads(data)
     except RecursionError:

@@ -30,7 +30,7 @@ from ..errors import SourceError
 from ..ids import abs_url, find_in_link
 from ..model import Paper, Problem, title_id
 from ..text import authors_and_more, clean, html_to_text, more_authors
-from . import NO_ANNOUNCEMENT, Context, Format, Item, register
+from . import NO_ANNOUNCEMENT, Context, Format, Item, read_document, register
 
 DEFAULT_ANNOUNCE = ("new", "cross")
 
@@ -111,7 +111,7 @@ def repair_utf8(data: bytes) -> tuple[bytes, int]:
 
 def read_feed(stream: IO[bytes]) -> tuple[Any, list[Problem]]:
     """Parse with feedparser; a feed that is not well-formed and yields nothing is an error."""
-    data = stream.read()
+    data = read_document(stream)
     if not data.strip():
         raise SourceError("empty file")
     data, replaced = repair_utf8(data)

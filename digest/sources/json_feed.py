@@ -25,7 +25,17 @@ from ..errors import SourceError
 from ..ids import abs_url, find_in_link
 from ..model import Paper, Problem, title_id
 from ..text import authors_and_more, clean, html_to_text, more_authors
-from . import Context, Format, Item, Undated, iso_day, json_start, register
+from . import (
+    MAX_JSON_DOCUMENT,
+    Context,
+    Format,
+    Item,
+    Undated,
+    iso_day,
+    json_start,
+    read_document,
+    register,
+)
 
 VERSION = re.compile(rb'"version"\s*:\s*"https?://jsonfeed\.org/version/1')
 _PDF = re.compile(r"arxiv\.org/pdf/|\.pdf$", re.IGNORECASE)
@@ -63,7 +73,7 @@ def _authors(item: dict[str, Any]) -> Any:
 
 
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
-    data = stream.read()
+    data = read_document(stream, MAX_JSON_DOCUMENT)
     try:
         feed = json.loads(data)
     except RecursionError:

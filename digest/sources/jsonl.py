@@ -3,8 +3,10 @@
 ``authors`` as one string, ``categories`` space-separated, ``update_date``, ``versions``) and
 Hugging Face daily-papers entries (a line with a ``paper`` object; see hf_json).
 
-The snapshot has millions of lines, so this reader streams: one line in memory at a time. A line
-that is not JSON is reported with its number and the rest of the file is still read. A snapshot
+The snapshot has millions of lines, so this reader streams: one line in memory at a time, and
+never more than :data:`MAX_LINE` bytes of one (a longer line is an error of its own, skipped
+without being held: a 1 GB line once took 4 GB and crashed the JSON parser). A line that is not
+JSON is reported with its number and the rest of the file is still read. A snapshot
 paper's date is the creation date of its first version (when it was new), else ``update_date``;
 a record without any date takes the input's fallback date, with one warning.
 
@@ -135,10 +137,29 @@ def record_to_paper(record: dict[str, Any], ctx: Context, undated: Undated) -> P
     )  # fmt: skip
 
 
+MAX_LINE = 16 << 20  # a record is a few KB (the snapshot's longest about 100 KB)
+
+
+def _lines(stream: IO[bytes]) -> Iterator[bytes | None]:
+    """The lines of ``stream``, each read at most :data:`MAX_LINE` bytes at a time: a longer
+    one is read through and dropped, and yielded as ``None``."""
+    readline = stream.readline
+    while line := readline(MAX_LINE):
+        if len(line) == MAX_LINE and not line.endswith(b"\n"):
+            while (rest := readline(MAX_LINE)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield line
+
+
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
     undated = Undated(ctx, "records have no date")
     loads = orjson.loads
-    for number, line in enumerate(stream, 1):
+    for number, line in enumerate(_lines(stream), 1):
+        if line is None:
+            yield Problem("error", f"a line over {MAX_LINE >> 20} MB; skipped", number)
+            continue
         try:
             record = loads(line)
         except orjson.JSONDecodeError:

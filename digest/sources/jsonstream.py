@@ -8,7 +8,9 @@ ijson keeps the path of every open container, so its memory grows with the squar
 nesting depth: 100 KB of ``[[[[...`` would take gigabytes. Each chunk's brackets are counted
 before ijson sees it (strings included: a cheap count, 15% of the parse), and an element whose
 brackets open deeper than :data:`MAX_DEPTH` is refused. The count starts again with each element
-that ends, so brackets inside strings never add up over a file.
+that ends, so brackets inside strings never add up over a file. So is one element of more than
+:data:`MAX_ELEMENT` bytes (counted the same way: no element ended in that many bytes): ijson
+would hold it whole, and a 1 GB record is an attack, not a paper.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ..errors import SourceError
 CHUNK = 1 << 16
 _CARET = 40  # yajl's error text puts the offending byte under a caret at this column
 MAX_DEPTH = 2000  # papers nest 5 deep; 2,000 levels cost ijson about 10 MB
+MAX_ELEMENT = 16 << 20  # a paper is a few KB
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 
 
@@ -38,6 +41,7 @@ class _Reader:
         self.size = 0
         self.depth = 0  # brackets opened since the last element that ended (strings included)
         self.ended = False  # an element ended since the last read
+        self.unended = 0  # bytes read since the last element ended
 
     def read(self, size: int = -1) -> bytes:
         if size == 0:  # ijson asks for nothing first, to learn whether the stream gives bytes
@@ -50,7 +54,13 @@ class _Reader:
         self.last = data
         self.size += len(data)
         if self.ended:
-            self.depth, self.ended = 0, False
+            self.depth, self.ended, self.unended = 0, False, 0
+        self.unended += len(data)
+        if self.unended > MAX_ELEMENT:
+            raise SourceError(
+                f"a JSON element over {MAX_ELEMENT >> 20} MB (no paper is this big)",
+                line=self.lines + 1,
+            )
         brackets = data.translate(None, _NOT_BRACKETS)
         self.depth += 2 * (brackets.count(b"[") + brackets.count(b"{")) - len(brackets)
         if self.depth > MAX_DEPTH:

@@ -26,7 +26,7 @@ from typing import IO
 from ..errors import SourceError
 from ..model import Paper, Problem, title_id
 from ..text import clean, fix_artefacts
-from . import Context, Format, Item, register
+from . import Context, Format, Item, read_document, register
 
 _HEADER = re.compile(
     r"^(?:new|subscribe|daily papers|by\s*ak\b.*|get trending papers\b.*|trending papers)$",
@@ -117,7 +117,7 @@ def _looks_like_prose(block: str) -> bool:
 
 
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
-    data = stream.read()
+    data = read_document(stream)
     if b"\x00" in data:
         raise SourceError("binary file (NUL bytes), not a text page")
     text, warning = decode(data)
