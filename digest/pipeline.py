@@ -12,20 +12,25 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from . import fetch, inputs
-from . import send as sending
+from . import inputs
 from . import workers as process_map
+from .check import check_topics
 from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
+from .deliveries import DeliveryLog
 from .errors import DigestError
 from .examples import among, as_arxiv_id, resolve
 from .model import (
     BuildReport,
+    CheckReport,
     CollectReport,
     DateInfo,
     FetchResult,
@@ -43,9 +48,12 @@ from .rank.profile import Profiles
 from .render import Site
 from .render import cache as render_cache
 from .render.env import templates_fingerprint
-from .send import SendReport
 from .store import Store
 from .writer import Writer, output_lock
+
+if TYPE_CHECKING:  # sending and fetching are imported by the commands that use them: a daily
+    # build of local files loads neither (css_inline, httpx...)
+    from .send import SendReport
 
 # A progress bar for a stage of a build: (label, total, unit: "bytes" or "dates") -> a context
 # giving the function to call with each advance, or None (no bar for this one)
@@ -77,12 +85,18 @@ def source_bytes(specs: Sequence[SourceSpec], root: Path) -> int:
 def specs_for_paths(
     paths: Sequence[str], *, fmt: str | None = None, date: dt.date | None = None
 ) -> list[SourceSpec]:
-    """Source specs for files named on the command line: one source per argument, named after
-    the file."""
+    """Source specs for files, globs and http(s) URLs named on the command line: one source
+    per argument, named after the file (or as a configured URL source would be)."""
+    from .config.sections import check_url, default_name, url_name
+
     specs = []
     for path in paths:
-        name = Path(path).stem if not any(c in path for c in "*?[") else Path(path).parent.name
-        specs.append(SourceSpec(name=name, path=path, format=fmt, date=date))
+        if path.startswith(("http://", "https://")):
+            if (why := check_url(path)) is not None:
+                raise DigestError(f"{path}: {why}")
+            specs.append(SourceSpec(name=url_name(path), url=path, format=fmt, date=date))
+        else:
+            specs.append(SourceSpec(name=default_name(path), path=path, format=fmt, date=date))
     return specs
 
 
@@ -93,17 +107,36 @@ def parse(
     date: dt.date | None = None,
     fmt: str | None = None,
     progress: Progress | None = None,
+    fetched: Fetched | None = None,
 ) -> tuple[list[Paper], list[SourceStats]]:
-    """Read files without touching the store (``digest parse``)."""
-    return parse_sources(specs_for_paths(paths, fmt=fmt), Path.cwd(), today, date, progress)
+    """Read files and URLs without touching the store (``digest parse``). URLs are fetched as
+    URL sources are (timeouts, retries, a size cap, a pause between requests to one host), into
+    a cache that is removed after; ``fetched`` hears of each."""
+    specs = specs_for_paths(paths, fmt=fmt)
+    urls = [spec for spec in specs if spec.url]
+    if not urls:
+        return parse_sources(specs, Path.cwd(), today, date, progress)
+    import tempfile
+
+    from . import fetch
+    from .config import FetchSettings
+
+    with tempfile.TemporaryDirectory(prefix="digest-parse-") as folder:
+        results = fetch.fetch_many(
+            urls, FetchSettings(), fetch.Cache(Path(folder)), {}, done=fetched
+        )
+        by_name = {r.name: [r] for r in results}
+        return parse_sources(specs, Path.cwd(), today, date, progress, by_name)
 
 
 def fetch_only(
     config: Config, *, names: Sequence[str] | None = None, done: Fetched | None = None
 ) -> list[FetchResult]:
     """Fetch the URL sources without collecting them (``digest fetch``)."""
+    from . import fetch
+
     with Store(config.store) as store:
-        return fetch.fetch_sources(config, store, names=names, done=done)
+        return fetch.fetch_sources(config, store, today=dt.date.today(), names=names, done=done)
 
 
 def run_collect(
@@ -118,13 +151,30 @@ def run_collect(
 ) -> CollectReport:
     """Fetch the URL sources (unless ``offline``), then collect every source (``force``: input
     files unchanged since they were last read too) (``digest collect``)."""
+    need_sources(config)
     with Store(config.store) as store:
-        results = fetch.fetch_sources(config, store, offline=offline, done=fetched)
-        by_name = {r.name: r for r in results}
+        results: list[FetchResult] = []
+        if any(spec.url for spec in config.sources):
+            from . import fetch
+
+            results = fetch.fetch_sources(config, store, today=today, offline=offline, done=fetched)
+        by_name: dict[str, list[FetchResult]] = {}
+        for result in results:
+            by_name.setdefault(result.name, []).append(result)
         report = collect(
             config, store, today, date=date, progress=progress, fetched=by_name, force=force
         )
     return CollectReport(report.sources, report.dates, report.warnings, tuple(results))
+
+
+def need_sources(config: Config) -> None:
+    """A config without sources collects nothing, and builds nothing: say so, with the fix."""
+    if not config.sources:
+        where = f"{config.file.name}: " if config.file else ""
+        raise DigestError(
+            f"{where}no sources to collect papers from; add a sources: list, with a feed "
+            "(- url: https://rss.arxiv.org/rss/cs.LG) or files (- path: feeds/*.xml)"
+        )
 
 
 def list_dates(config: Config) -> list[tuple[dt.date, int]]:
@@ -135,6 +185,8 @@ def list_dates(config: Config) -> list[tuple[dt.date, int]]:
 
 def source_status(config: Config) -> list[dict[str, object]]:
     """The rows of ``digest sources``."""
+    from . import fetch
+
     return fetch.source_status(config)
 
 
@@ -184,8 +236,13 @@ def rank_store(config: Config, *, date: dt.date | None = None) -> tuple[list[Ran
     with the profiles learned from the store. TL;DRs for the highlights only."""
     ranker = Ranker.compile(config.topics)
     with Store(config.store) as store:
+        known = [d for d, _ in store.dates()]
+        if not known:
+            raise DigestError(f"{config.store}: no papers yet; run `digest build` first")
+        if date is not None and date not in known:
+            raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
+        dates = [date] if date else known
         profiles, warnings = store_profiles(config, store, ranker.matcher)
-        dates = [date] if date else [d for d, _ in store.dates()]
         days = {d: store.papers_on(d) for d in dates}
     ranker = Ranker.compile(
         config.topics, ranker.matcher, profiles=profiles, settings=config.ranking
@@ -237,6 +294,8 @@ def site_of(
         templates=config.templates,
         templates_key=templates_key,
         outputs=config.outputs,
+        home_days=config.site.home_days,
+        search=config.site.search,
     )
 
 
@@ -248,16 +307,22 @@ def build(
     force: bool = False,
     offline: bool = False,
     workers: int | None = None,
+    prune: bool = False,
     bar: Bar | None = None,
     fetched: Fetched | None = None,
 ) -> BuildReport:
     """Collect the sources, rank every date whose papers changed, render every date whose
     ranking, neighbours, config or templates changed, and write (``digest build``).
     ``workers``: processes for ranking and rendering many dates (default: one per core);
-    ``bar``: a progress bar for each long stage; ``fetched`` hears of each URL source."""
+    ``prune``: also remove the files an earlier build listed that no build the store
+    recorded wrote (see :meth:`digest.writer.Writer.finish`); ``bar``: a progress bar for each
+    long stage; ``fetched`` hears of each URL source."""
+    need_sources(config)
     out = (out or config.output).resolve()
     if config.store.resolve().is_relative_to(out):
         raise DigestError(f"{out}: the output folder must not hold the store ({config.store})")
+    if (why := config.output_problem(out)) is not None:
+        raise DigestError(why)
     bar = bar or _no_bar
     with output_lock(out):
         clock = time.perf_counter()
@@ -282,8 +347,19 @@ def build(
                     count = process_map.count(len(stale), workers)
                     ranks.refresh(stale, workers=count, progress=advance)
             seconds["rank"] = time.perf_counter() - clock - seconds["collect"]
-            done = _render(config, store, ranks, out, force=force, workers=workers, bar=bar)
-        seconds["render"] = time.perf_counter() - clock - seconds["collect"] - seconds["rank"]
+            searched: list[str] = []
+
+            def search_index(writer: Writer, rendering: render_cache.Rendering) -> None:
+                seconds["render"] = time.perf_counter() - clock - sum(seconds.values())
+                searched.append(_search(config, writer, rendering, workers=workers))
+                seconds["search"] = time.perf_counter() - clock - sum(seconds.values())
+
+            done = _render(
+                config, store, ranks, out, force=force, workers=workers, prune=prune, bar=bar,
+                before_finish=search_index,
+            )  # fmt: skip
+            seconds["render"] += time.perf_counter() - clock - sum(seconds.values())
+            checked = _check(store, ranks, config.topics)
     return BuildReport(
         collected=collected,
         out=out,
@@ -298,6 +374,70 @@ def build(
         written=done.written,
         seconds=seconds,
         warnings=tuple(warnings),
+        check=checked,
+        search=searched[0] if searched else "",
+    )
+
+
+def _search(
+    config: Config, writer: Writer, done: render_cache.Rendering, *, workers: int | None
+) -> str:
+    """The site's search index brought up to date, and its files listed in the manifest: the
+    months whose day pages were rendered (or that have no index yet) indexed again; removed
+    when search is off or the site not built. What was done, in a line (``""``: nothing to
+    say)."""
+    from . import search
+
+    out = writer.out
+    if not config.site.search or (config.outputs is not None and "site" not in config.outputs):
+        return "search: index removed (search is off)" if search.remove_index(out) else ""
+    months = {d.isoformat()[:7] for d in done.rendered.get("site", ())}
+    report = search.index_site(out, months=months, workers=workers or os.cpu_count() or 1)
+    writer.list_made_elsewhere(search.FOLDER, "search-index")
+    return report.describe() if report.months or not report.indexed else ""
+
+
+def check(config: Config, *, workers: int | None = None, bar: Bar | None = None) -> CheckReport:
+    """The topics against the store (``digest check``): the dates whose ranking is not for
+    these topics are ranked first (and kept, as a build keeps them)."""
+    need_sources(config)
+    if not config.topics:
+        raise DigestError(
+            f"{config.file or 'the config'}: no topics to check; add a topics: section "
+            "(a name and its keywords: `diffusion: [diffusion model, score matching]`)"
+        )
+    bar = bar or _no_bar
+    with Store(config.store) as store:
+        ranks = RankCache(
+            store, config.topics, config.highlights,
+            functools.partial(Store.reader, store.path), config.ranking,
+        )  # fmt: skip
+        stale = ranks.stale()
+        if stale:  # ranked as a build ranks them: with the profiles learned from the store
+            matcher = Ranker.compile(config.topics).matcher
+            ranks.profiles = store_profiles(config, store, matcher)[0]
+            with bar("ranking", len(stale), "dates") as advance:
+                count = process_map.count(len(stale), workers)
+                ranks.refresh(stale, workers=count, progress=advance)
+        return _check(store, ranks, config.topics)
+
+
+def _check(store: Store, ranks: RankCache, topics: Sequence[Topic]) -> CheckReport:
+    dates = {d: (ranks.key(d), v[0]) for d, v in ranks.versions.items()}
+    return check_topics(store, topics, dates, ranks.base)
+
+
+def orphans_warning(paths: Sequence[str], out: Path, store: Path) -> str:
+    """What a build says of the files it kept because no build the store recorded wrote them
+    (:attr:`~digest.model.WriteReport.orphans`): what they are, and how to keep or drop them."""
+    dates = sorted({m[0] for p in paths if (m := re.search(r"\d{4}-\d{2}-\d{2}", p))})
+    of = f" (of {len(dates)} date(s), {dates[0]} to {dates[-1]})" if dates else ""
+    return (
+        f"{out}: kept {len(paths)} file(s) that manifest.json lists{of}: this build does not "
+        f"make them, and the store ({store}) does not know a build that wrote them (is it new, "
+        "or was it lost?). They stay published and listed. To make them again, restore the "
+        "store from a backup, or give the sources that held their papers; `digest build "
+        "--prune` removes them."
     )
 
 
@@ -309,7 +449,9 @@ def _render(
     *,
     force: bool,
     workers: int | None,
+    prune: bool,
     bar: Bar,
+    before_finish: Callable[[Writer, render_cache.Rendering], None],
 ) -> render_cache.Rendering:
     """Render and write every date of the store that changed, and what lists them."""
     ranked = ranks.ranked
@@ -319,12 +461,13 @@ def _render(
     site = site_of(config, config.topics, infos, templates_key=every)
     base = cache_key(  # the outputs built: the templates link to the site and feeds
         ranks.base, config.title, config.site_url, config.email, config.templates,
-        config.outputs,
+        config.outputs, config.site,
     )  # fmt: skip
     return render_cache.render(
         store, site, Writer(out), base=base, rankings=ranked, load=load_ranked,
         reader=functools.partial(Store.reader, store.path), force=force, workers=workers,
-        progress=lambda label, total: bar(label, total, "dates"),
+        prune=prune, progress=lambda label, total: bar(label, total, "dates"),
+        before_finish=before_finish,
     )  # fmt: skip
 
 
@@ -340,21 +483,55 @@ def send(
     out: Path | None = None,
     resend_uncertain: bool = False,
     now: dt.datetime | None = None,
+    today: dt.date | None = None,
     progress: Progress | None = None,
 ) -> SendReport:
-    """The date's digest (default: the newest date) to every subscriber (``digest send``)."""
+    """The date's digest to every subscriber (``digest send``); without ``date``, the newest
+    date not yet sent (:func:`date_to_send`; ``today``: what counts as today)."""
+    from . import send as sending
+
     sending.check(config, dry_run=dry_run, to=to)
     with Store(config.store) as store:
         known = [d for d, _ in store.dates()]
         if not known:
             raise DigestError(f"{config.store}: no papers yet; run `digest build` first")
-        date = date or known[-1]
+        chosen = None
+        if date is None:
+            with DeliveryLog(config.store) as log:
+                sent = set() if to else log.dates()
+            date, chosen = date_to_send(known, sent, today or dt.date.today())
         papers = store.papers_on(date)
         profiles = store_profiles(config, store, Ranker.compile(config.topics).matcher)[0]
     if not papers:
         raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
-    return sending.send(
+    report = sending.send(
         config, date, papers, lambda topics: site_of(config, topics), dry_run=dry_run, to=to,
         out=out, resend_uncertain=resend_uncertain, now=now, progress=progress,
         profiles=profiles,
     )  # fmt: skip
+    report.chosen = chosen
+    return report
+
+
+def date_to_send(
+    known: Sequence[dt.date], sent: set[dt.date], today: dt.date
+) -> tuple[dt.date, str]:
+    """The date a send without ``--date`` mails, and why: the newest date (not after
+    ``today``) newer than every date sent so far; when none is, the last date sent again (a
+    rerun reaches only those it has not). A date after today (one paper dated in the future)
+    is never taken by itself: it would be the newest for good, and every later daily send would
+    find it sent already."""
+    later = [d for d in known if d > today]
+    past = [d for d in known if d <= today] or list(known)
+    last = max((d for d in sent if d in set(past)), default=None)
+    fresh = [d for d in past if d not in sent and (last is None or d > last)]
+    note = (
+        f"; {len(later)} date(s) after today ({later[0]}{'...' if len(later) > 1 else ''}) go "
+        "only with --date"
+        if later and past != list(known)
+        else ""
+    )
+    if fresh:
+        return max(fresh), f"the newest date not yet sent{note}"
+    assert last is not None
+    return last, f"no newer date to send: the last date sent, for whoever it has not reached{note}"

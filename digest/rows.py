@@ -126,3 +126,17 @@ def decode_day(date: dt.date, papers: Sequence[Paper], data: bytes) -> RankedDay
         sections={name: tuple([final[i] for i in at]) for name, at in found["sections"].items()},
         unmatched=tuple(final[len(final) - count :]) if count else (),
     )
+
+
+def day_matches(data: bytes) -> tuple[dict[str, int], list[str], set[tuple[str, str]]]:
+    """What ``digest check`` needs of a ranked date, from :func:`encode_day` bytes without the
+    papers: the papers each topic matched, the topic of each highlight, and every (topic,
+    keyword) that matched a paper."""
+    found = orjson.loads(data)
+    rows = found["rows"]
+    matched = {(topic, k) for row in rows for topic, ks in row[4].items() for k in ks}
+    return (
+        {name: len(at) for name, at in found["sections"].items()},
+        [rows[i][2] for i in found["highlights"]],
+        matched,
+    )

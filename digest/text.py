@@ -43,18 +43,70 @@ def clean(text: str) -> str:
     return " ".join(text.split())
 
 
+ET_AL = -1  # "et al." without a count: some authors are left out, how many is not said
+
+# "et al.", "et.al.", "et al" (arXiv listings, the metadata snapshot, daily-arxiv tables), with
+# or without arXiv's "(909 additional authors not shown)"; the count alone is matched too.
+_MORE = re.compile(
+    r"\bet\.?\s*al\b\.?(?:\s*\(\s*(?P<n>\d[\d,]*)\s+additional\s+authors?\s+not\s+shown\s*\))?"
+    r"|\(\s*(?P<m>\d[\d,]*)\s+additional\s+authors?\s+not\s+shown\s*\)",
+    re.IGNORECASE,
+)
+_ONLY_MORE = re.compile(r"^(?:and\s+)?(?:others|et\.?\s*al\.?)$", re.IGNORECASE)
+
+
 def author_names(value: object) -> tuple[str, ...]:
     """Authors as a tuple of clean names, from "A, B and C" or a list of names or of objects
-    with a ``name`` (feeds, the arXiv snapshot, the daily-papers JSON)."""
+    with a ``name`` (feeds, the arXiv snapshot, the daily-papers JSON). "et al." and "(909
+    additional authors not shown)" are not names: :func:`authors_and_more` says how many more."""
+    return authors_and_more(value)[0]
+
+
+def authors_and_more(value: object) -> tuple[tuple[str, ...], int | None]:
+    """The authors' names and how many more the source left out: ``None`` when the list is
+    complete, the count when it says one (``et al. (909 additional authors not shown)``), or
+    :data:`ET_AL` for a bare "et al.".
+
+    ``"LHCb collaboration: R. Aaij, et al."`` (arXiv's form for a collaboration and its first
+    author) gives the two names. Written for speed: the metadata snapshot has millions of
+    author strings, and the checks for the rare forms are plain substring tests."""
     if isinstance(value, str):
         joined = clean(value)
+        more: int | None = None
+        if "al" in joined or "not shown" in joined:
+            found = _MORE.search(joined)
+            if found is not None:
+                count = found["n"] or found["m"]
+                more = int(count.replace(",", "")) if count else ET_AL
+                joined = joined[: found.start()] + joined[found.end() :]
         if " and " in joined:
             joined = joined.replace(" and ", ",")
-        return tuple(filter(None, map(str.strip, joined.split(","))))
+        if ": " in joined:
+            joined = joined.replace(": ", ",")
+        return tuple(filter(None, map(str.strip, joined.split(",")))), more
     if isinstance(value, list):
-        names = (v.get("name") if isinstance(v, dict) else v for v in value)
-        return tuple(name for n in names if isinstance(n, str) and (name := clean(n)))
-    return ()
+        names = []
+        more = None
+        for item in value:
+            name = item.get("name") if isinstance(item, dict) else item
+            if isinstance(name, str) and (name := clean(name)):
+                if _ONLY_MORE.match(name):
+                    more = ET_AL
+                else:
+                    names.append(name)
+        return tuple(names), more
+    return (), None
+
+
+def more_authors(extra: dict[str, object], more: int | None) -> None:
+    """Record in a paper's ``extra`` that authors were left out: ``more_authors`` (their
+    number) when the source counts them, ``et_al: True`` when it does not."""
+    if more is None:
+        return
+    if more == ET_AL:
+        extra["et_al"] = True
+    else:
+        extra["more_authors"] = more
 
 
 # Scraping artefacts fixed in page text. Each is unambiguous: the pattern cannot be ordinary

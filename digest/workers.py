@@ -8,16 +8,31 @@ index) and results are bytes or small tuples.
 
 Few items run in this process: starting workers costs more than it saves below
 :data:`MIN_ITEMS` (a daily build ranks and renders a date or two).
+
+Workers die with the process that started them, however it ends: on Linux the kernel kills
+them when it dies (``PR_SET_PDEATHSIG``), elsewhere a thread of theirs watches it, and each task
+checks it first. A build that stops (an error, SIGTERM, Ctrl-C) kills them at once rather
+than waiting for their tasks. They ignore the stop signals themselves: their parent stops
+them, so a signal to the whole process group (a terminal's Ctrl-C, a systemd stop) ends the
+build once, with one line. (Before, a build killed by SIGKILL or SIGTERM left its workers
+waiting forever, holding the output folder's lock.)
 """
 
 from __future__ import annotations
 
 import collections
+import contextlib
 import functools
 import itertools
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
+
+from . import stopping
 
 A = TypeVar("A")
 T = TypeVar("T")
@@ -57,7 +72,9 @@ def ordered_map(
     if workers <= 1 or len(items) <= 1:
         if init is not None:
             init(*initargs)
-        yield from map(job, items)
+        for item in items:
+            stopping.check()
+            yield job(item)
         return
     import multiprocessing  # here: a daily build stays in this process
     from concurrent.futures import ProcessPoolExecutor
@@ -66,18 +83,80 @@ def ordered_map(
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     size = max(1, min(MAX_CHUNK, len(items) // (workers * WINDOW * 2)))
     chunks = (items[at : at + size] for at in range(0, len(items), size))
-    task = functools.partial(_each, job)
-    with ProcessPoolExecutor(workers, context, init, initargs) as pool:
+    parent = os.getpid()
+    task = functools.partial(_each, job, parent)
+    pool = ProcessPoolExecutor(workers, context, _start, (parent, init, initargs))
+    finished = False
+    try:
         running = collections.deque(
             pool.submit(task, chunk) for chunk in itertools.islice(chunks, workers * WINDOW)
         )
         while running:
+            stopping.check()  # a stop whose exception was dropped (while forking, say)
             results = running.popleft().result()
             for chunk in itertools.islice(chunks, 1):
                 running.append(pool.submit(task, chunk))
             yield from results
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:  # an error or a stop: the workers' tasks are not waited for
+            _kill(pool)
 
 
-def _each(job: Callable[[A], T], chunk: Sequence[A]) -> list[T]:
-    """A task of a worker: ``job`` over a few items."""
+def _kill(pool: Any) -> None:
+    """Kill a pool's workers at once (SIGKILL: they ignore the polite signals) and let it go."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(5)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+# -- on a worker --------------------------------------------------------------------------------
+
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when its parent dies
+WATCH_EVERY = 0.5  # seconds between a worker's looks at its parent, where prctl is missing
+
+
+def _start(parent: int, init: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    """A worker's first steps: die with ``parent``, leave the stop signals to it, then
+    ``init(*initargs)``."""
+    stopping.ignore()
+    if not _die_with_parent():
+        threading.Thread(target=_watch, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it died before the worker could ask to die with it
+        os._exit(1)
+    if init is not None:
+        init(*initargs)
+
+
+def _die_with_parent() -> bool:
+    """Ask the kernel to kill this process when its parent dies (Linux); whether it could."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch(parent: int) -> None:
+    """Where the kernel cannot: end this worker once its parent is gone."""
+    while os.getppid() == parent:
+        time.sleep(WATCH_EVERY)
+    os._exit(1)
+
+
+def _each(job: Callable[[A], T], parent: int, chunk: Sequence[A]) -> list[T]:
+    """A task of a worker: ``job`` over a few items (none when the parent is gone)."""
+    if os.getppid() != parent:
+        os._exit(1)
     return [job(item) for item in chunk]

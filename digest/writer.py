@@ -2,9 +2,15 @@
 
 Every file is written atomically (a temporary file beside it, then a rename: a crash leaves the
 old file, never half a file); a file whose bytes did not change is not touched at all; two
-outputs on one path are refused; paths that would leave the output folder are refused. At the
-end ``manifest.json`` lists every file (``path``, ``kind``, ``date``, ``topic``) and the files a
-previous build listed that this one no longer makes are removed.
+outputs on one path are refused; paths that would leave the output folder are refused, and so
+is a folder of the output that is a link to somewhere else (each folder is resolved before the
+first file goes into it: ``output/days`` linked to another folder made the build write there).
+At the end ``manifest.json`` lists every file (``path``, ``kind``, ``date``, ``topic``).
+
+A file a previous build listed that this one no longer makes is removed only if a build
+recorded writing it (the store keeps what each build wrote): a path added to ``manifest.json``
+by hand, or the pages of a store that was lost or replaced, are kept, still listed, and
+reported (:attr:`~digest.model.WriteReport.orphans`), unless the build prunes them.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ import fcntl
 import json
 import os
 import re
+import stat
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -71,6 +78,7 @@ class Writer:
         self.out = Path(out)
         self.entries: dict[str, Entry] = {}
         self._folded: dict[str, str] = {}
+        self._inside: set[str] = {""}  # folders (relative) resolved to inside the output
         self.report = WriteReport()
         try:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -78,6 +86,25 @@ class Writer:
             raise OutputError(
                 f"{self.out}: cannot create the output folder: {exc.strerror}"
             ) from None
+        self.real = os.path.realpath(self.out)
+
+    def _folder_inside(self, path: str, create: bool = True) -> bool:
+        """Whether the folder of ``path`` (relative) resolves to inside the output folder
+        (made first when ``create``): a folder of the output linked elsewhere is refused."""
+        folder = path.rpartition("/")[0]
+        if folder in self._inside:
+            return True
+        where = os.path.join(self.real, folder)
+        if create:
+            try:
+                os.makedirs(where, exist_ok=True)
+            except OSError:
+                return True  # the write says why it cannot
+        real = os.path.realpath(where)
+        if real != self.real and not real.startswith(self.real + os.sep):
+            return False
+        self._inside.add(folder)
+        return True
 
     def _claim(self, entry: Entry, checked: bool = False) -> None:
         if not checked:
@@ -99,9 +126,12 @@ class Writer:
         out = str(self.out)
         for entry in entries:
             try:
-                if os.stat(f"{out}/{entry.path}").st_size != entry.size:
-                    return False
+                st = os.lstat(f"{out}/{entry.path}")  # a link in its place is not the file
             except OSError:
+                return False
+            if st.st_size != entry.size or not stat.S_ISREG(st.st_mode):
+                return False
+            if not self._folder_inside(entry.path, create=False):
                 return False
         for entry in entries:
             self._claim(entry, checked=True)
@@ -112,6 +142,12 @@ class Writer:
         date = file.date.isoformat() if file.date else None
         entry = Entry(file.path, file.kind, date, file.topic, len(file.data))
         self._claim(entry)
+        if not self._folder_inside(entry.path):
+            folder = entry.path.rpartition("/")[0]
+            raise OutputError(
+                f"{self.out / folder}: a link to {os.path.realpath(self.out / folder)}, outside "
+                "the output folder; refusing to write there (remove the link)"
+            )
         target = self.out / entry.path
         if _same(target, file.data):
             self.report.unchanged += 1
@@ -132,28 +168,76 @@ class Writer:
         self.report.written += report.written
         self.report.unchanged += report.unchanged
 
-    def finish(self) -> WriteReport:
-        """Write ``manifest.json`` and remove what the previous manifest listed and this build
-        did not make."""
+    def list_made_elsewhere(self, folder: str, kind: str) -> int:
+        """The files another program put in ``folder`` of the output (the search index, made
+        by Pagefind): listed in the manifest as they are, not written here. How many."""
+        root = self.out / folder
+        found = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
+        for path in found:
+            relative = path.relative_to(self.out).as_posix()
+            self._claim(Entry(relative, kind, None, None, path.stat().st_size))
+        return len(found)
+
+    def finish(
+        self, recorded: Callable[[], Collection[str]] | None = None, prune: bool = False
+    ) -> WriteReport:
+        """Write ``manifest.json``; of the files the previous manifest listed and this build did
+        not make, remove those ``recorded()`` names (the files builds recorded writing; ``None``:
+        every listed file), and keep the others, still listed, as
+        :attr:`~digest.model.WriteReport.orphans` (``prune``: remove them too)."""
         manifest = self.out / MANIFEST
-        text = manifest_text(
-            f"digest {__version__}", [self.entries[p] for p in sorted(self.entries)]
-        )
+        text = self._manifest()
         try:
             before = manifest.read_bytes()
         except OSError:
             before = b""
-        if before != text:  # the same bytes list the same files: none to remove
+        if before == text:  # the same bytes list the same files: none to remove
+            self._sweep()
+            return self.report
+        listed = _listed(before)
+        stale = set(listed) - set(self.entries)
+        known = set(recorded()) if recorded is not None and stale else stale
+        remove = stale if prune else stale & known
+        for path in sorted(stale - remove):  # kept: no build this store knows wrote it
+            if self._is_file(path):
+                self.entries[path] = listed[path]
+                self.report.orphans.append(path)
+        if self.report.orphans:
+            text = self._manifest()
+        if text != before:
             atomic_write(manifest, text)
-            for path in sorted(_listed(before) - set(self.entries)):
-                try:
-                    check_path(path)
-                    (self.out / path).unlink(missing_ok=True)
-                    self.report.removed.append(path)
-                except (OutputError, OSError):
-                    continue
+        for path in sorted(remove):
+            if self._remove(path):
+                self.report.removed.append(path)
         self._sweep()
         return self.report
+
+    def _manifest(self) -> bytes:
+        return manifest_text(
+            f"digest {__version__}", [self.entries[p] for p in sorted(self.entries)]
+        )
+
+    def _is_file(self, path: str) -> bool:
+        """Whether ``path`` is a plain relative path to a file inside the output."""
+        try:
+            check_path(path)
+            return self._folder_inside(path, create=False) and stat.S_ISREG(
+                os.lstat(self.out / path).st_mode
+            )
+        except (OutputError, OSError):
+            return False
+
+    def _remove(self, path: str) -> bool:
+        """Remove a file of the output (a link is removed, not what it leads to; nothing
+        through a folder linked outside the output)."""
+        try:
+            check_path(path)
+            if not self._folder_inside(path, create=False):
+                return False
+            (self.out / path).unlink(missing_ok=True)
+            return True
+        except (OutputError, OSError):
+            return False
 
     def _sweep(self) -> None:
         """Remove temporary files a killed build left behind (they would be published): in
@@ -195,20 +279,31 @@ def _quoted(text: str) -> str:
 
 
 def _same(target: Path, data: bytes) -> bool:
+    """Whether ``target`` is a file holding ``data`` (a link in its place is replaced)."""
     try:
-        if target.stat().st_size != len(data):
+        st = target.lstat()
+        if st.st_size != len(data) or not stat.S_ISREG(st.st_mode):
             return False
         return target.read_bytes() == data
     except OSError:
         return False
 
 
-def _listed(manifest: bytes) -> set[str]:
-    """The paths a manifest lists (none when it is missing or not one)."""
+def _listed(manifest: bytes) -> dict[str, Entry]:
+    """The files a manifest lists, by path (none when it is missing or not one)."""
     try:
-        return {f["path"] for f in json.loads(manifest)["files"]}
-    except (ValueError, KeyError, TypeError):
-        return set()
+        files = json.loads(manifest)["files"]
+        return {
+            f["path"]: Entry(f["path"], f["kind"], _text(f.get("date")), _text(f.get("topic")), 0)
+            for f in files
+            if isinstance(f.get("path"), str) and isinstance(f.get("kind"), str)
+        }
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def atomic_write(target: Path, data: bytes) -> None:
@@ -228,16 +323,34 @@ def atomic_write(target: Path, data: bytes) -> None:
         raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
 
 
+_LOCKS: set[int] = set()  # the descriptors holding output locks in this process
+
+
+def _drop_locks_in_child() -> None:
+    """In a forked child (a render worker): close the descriptors of the parent's output locks.
+    A flock belongs to the open file, which fork shares: a worker that kept the descriptor kept
+    the lock after its parent died. Closing (not unlocking) leaves the parent's lock as it is."""
+    for fd in _LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_locks_in_child)
+
+
 @contextlib.contextmanager
 def output_lock(out: Path) -> Iterator[None]:
     """One build at a time per output folder: an exclusive flock on the folder itself (no lock
     file to publish or to leave behind; the system releases it when the process dies, even by
-    SIGKILL). A second build exits at once with a clear message."""
+    SIGKILL, and processes it forks do not hold it). A second build exits at once with a clear
+    message."""
     try:
         out.mkdir(parents=True, exist_ok=True)
-        fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+        fd = os.open(out, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         raise DigestError(f"{out}: cannot create the output folder: {exc.strerror}") from None
+    _LOCKS.add(fd)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -247,4 +360,5 @@ def output_lock(out: Path) -> Iterator[None]:
             ) from None
         yield
     finally:
+        _LOCKS.discard(fd)
         os.close(fd)

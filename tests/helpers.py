@@ -63,6 +63,16 @@ class Tree(HTMLParser):
         ]  # fmt: skip
 
 
+def live_scripts(path: str, tree: Tree) -> list[Element]:
+    """The scripts of a page, but the search page's own: one external ``search.js`` (a file of
+    digest's, with no text of the input in it) and no inline code."""
+    return [
+        s for s in tree.find("script")
+        if not (path.endswith("search.html") and s.attrs.get("src") == "search.js"
+                and not s.text.strip())
+    ]  # fmt: skip
+
+
 def parse_html(data: bytes | str) -> Tree:
     tree = Tree()
     tree.feed(data.decode() if isinstance(data, bytes) else data)

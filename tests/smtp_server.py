@@ -35,6 +35,7 @@ class Mailbox:
     drop_at_mail: set[int] = field(default_factory=set)  # n-th MAIL: close the connection
     drop_after_accept: set[int] = field(default_factory=set)  # n-th DATA: keep it, no reply
     hold: tuple[str, int] | None = None  # ("MAIL" | "DATA", n): never answer the n-th one
+    on_data: dict[int, Any] = field(default_factory=dict)  # n-th DATA: call this, once
     held: threading.Event = field(default_factory=threading.Event)
     mails = 0
     datas = 0
@@ -65,6 +66,8 @@ class Mailbox:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         self.datas += 1
         n = self.datas
+        if n in self.on_data:
+            self.on_data.pop(n)()
         if n in self.fail_data:
             return self.fail_data.pop(n)
         if any(r in self.tempfail for r in envelope.rcpt_tos):

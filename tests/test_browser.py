@@ -88,7 +88,8 @@ def test_the_home_page_fits_phone_and_desktop_widths(
 ) -> None:
     build_project(project)
     driver("POST", "/window/rect", {"width": width, "height": 900})
-    for page in ["index.html", "days/2026-08-12.html", "topics/optimization.html", "archive.html"]:
+    for page in ["index.html", "days/2026-08-12.html", "topics/optimization.html", "archive.html",
+                 "subscribe.html", "search.html"]:  # fmt: skip
         driver("POST", "/url", {"url": (project / "output" / page).as_uri()})
         inner, scroll, css = driver("POST", "/execute/sync", {"script": (
             "return [window.innerWidth, document.documentElement.scrollWidth,"
@@ -165,3 +166,51 @@ def test_the_first_tab_shows_a_link_that_skips_to_the_papers(
         {"type": "keyDown", "value": enter}, {"type": "keyUp", "value": enter}]}]})  # fmt: skip
     tag, _, ident, _, _, where = state()
     assert (tag, ident, where) == ("MAIN", "main", "#main")
+
+
+def test_a_failed_build_shows_over_the_page_until_the_next_good_one(
+    driver: WebDriver, project: Path
+) -> None:
+    """`digest serve`: an open page reloads after a failed build with a banner saying why,
+    over the last good build, and loses it after the next good build."""
+    from digest.config import load_config
+    from digest.preview import OVERLAY_ID, Preview
+
+    config = project / "digest.yaml"
+    good = config.read_text()
+    live = Preview(load_config(config), None, 0, lambda line: None, lambda: dt.date(2026, 11, 23))
+
+    def banner(expected: bool) -> tuple[str, dict[str, Any]]:
+        """The banner's text and box once it is (or is not) there."""
+        script = (
+            f"const e = document.getElementById({OVERLAY_ID!r});"
+            " if (!e) return null; const r = e.getBoundingClientRect();"
+            " return [e.innerText, {top: r.top, width: r.width, height: r.height,"
+            " visible: getComputedStyle(e).visibility === 'visible'}]"
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            with contextlib.suppress(urllib.error.HTTPError):
+                found = driver("POST", "/execute/sync", {"script": script, "args": []})
+                if (found is not None) == expected:
+                    return found or ("", {})
+            time.sleep(0.1)
+        raise AssertionError(f"the banner is {'not ' if expected else ''}there")
+
+    try:
+        driver("POST", "/window/rect", {"width": 375, "height": 900})
+        driver("POST", "/url", {"url": live.url})
+        banner(expected=False)
+        config.write_text(good.replace("title: ML Paper Digest", "title: [unclosed"))
+        assert live.check()
+        text, box = banner(expected=True)
+        assert text.startswith("Not built:") and "digest.yaml" in text and "line 3" in text
+        assert box["top"] == 0 and box["visible"] and box["height"] > 20
+        assert box["width"] <= 375  # no sideways scroll on a phone
+        title = driver("POST", "/execute/sync", {"script": "return document.title", "args": []})
+        assert title.startswith("ML Paper Digest")  # under it, the last good build
+        config.write_text(good.replace("title: ML Paper Digest", "title: Fixed"))
+        assert live.check()
+        banner(expected=False)
+    finally:
+        live.close()

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -118,7 +120,10 @@ def test_installed_command_runs_the_bundled_default(project: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "2026-11-20       7 new" in done.stdout
+    assert done.stdout.startswith(
+        "collected 166 new papers on 4 dates, 2026-03-13 to 2026-11-20, from 3 sources; "
+        "1 revised paper skipped: arXiv replacement\n"
+    )
     assert (project / ".digest" / "store.sqlite").is_file()
 
 
@@ -161,3 +166,94 @@ def test_a_long_build_shows_a_bar_per_stage_on_a_terminal(tmp_path: Path) -> Non
     # nothing new: nothing to rank or render, and no bar for it
     code, written = on_a_terminal(command, tmp_path)
     assert code == 0 and "ranking" not in written and "rendering" not in written
+
+
+def test_top_level_help_lists_every_command_whole_in_the_order_of_use(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["--help"], terminal_width=80)
+    assert result.exit_code == 0
+    listed = result.output.split("Commands:\n")[1].splitlines()
+    assert [line.split()[0] for line in listed][:6] == [
+        "init", "build", "check", "serve", "send", "templates",
+    ]  # fmt: skip
+    assert len(listed) == len(main.commands)  # one line each: none wraps
+    assert not [line for line in listed if "..." in line or len(line) > 80]
+
+
+def backfill(folder: Path, dates: int) -> None:
+    """A JSON Lines backfill of two papers on each of ``dates`` dates, and a config for it."""
+    lines = [
+        json.dumps({"id": f"2601.{d:03d}{n:02d}", "title": f"Scaling law study {d}-{n}",
+                    "abstract": "We fit a scaling law.",
+                    "date": str(dt.date(2024, 1, 1) + dt.timedelta(days=d))})
+        for d in range(dates) for n in range(2)
+    ]  # fmt: skip
+    (folder / "papers.jsonl").write_text("\n".join(lines) + "\n")
+    (folder / "digest.yaml").write_text(
+        "sources:\n  - path: papers.jsonl\ntopics:\n  scaling: [scaling law]\n"
+    )
+
+
+def test_a_backfill_build_prints_one_screen_and_a_line_per_date_with_v(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    backfill(tmp_path, 30)
+    config = ["-c", str(tmp_path / "digest.yaml"), "--today", "2026-11-23"]
+    result = runner.invoke(main, ["build", *config])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "collected 60 new papers on 30 dates, 2024-01-01 to 2024-01-30, from 1 source"
+    )
+    assert lines[1].startswith("topics: papers matched in the 7 / 30 days to 2024-01-30")
+    assert lines[3].startswith("search: 2024-01, 30 pages")
+    assert lines[4].startswith("30 date(s): 30 ranked, 30 rendered;")
+    assert len(lines) == 6 and not result.stderr
+    # -v (after the command, or before it): a line per date and per source
+    for verbose in (["build", "-v", "--force"], ["-v", "build", "--force"]):
+        result = runner.invoke(main, [*verbose, *config])
+        assert result.exit_code == 0, result.output
+        assert "2024-01-12       0 new       2 already seen" in result.stdout
+        assert len(result.stdout.splitlines()) == 30 + 5
+        assert "papers: 60 read, 0 new, 60 already seen" in result.stderr
+
+
+def test_collect_lists_the_newest_dates_and_sums_up_the_rest(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    backfill(tmp_path, 40)
+    result = runner.invoke(main, ["collect", "-c", str(tmp_path / "digest.yaml")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "2024-01-01 to 2024-01-26: 26 dates, 52 new, 0 already seen (-v: a line each)"
+    )
+    assert lines[1:] == [
+        f"{dt.date(2024, 1, 27) + dt.timedelta(days=d)}       2 new       0 already seen"
+        for d in range(14)
+    ]
+
+
+def test_what_a_listing_skipped_is_said_in_plain_words(runner: CliRunner, tmp_path: Path) -> None:
+    shutil.copy(FEEDS / "arxiv-cs-lg.xml", tmp_path)
+    (tmp_path / "digest.yaml").write_text("sources: [{path: arxiv-cs-lg.xml}]\n")
+    result = runner.invoke(main, ["collect", "-c", str(tmp_path / "digest.yaml")])
+    assert (
+        "arxiv-cs-lg: 7 read, 7 new, 0 already seen, 0 duplicates merged, 1 dropped "
+        "(1 revised paper skipped: arXiv replacement)"
+    ) in result.stderr
+    assert "announce type" not in result.output
+
+
+def test_parse_says_what_each_source_dropped_and_why(runner: CliRunner, tmp_path: Path) -> None:
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(
+        '{"id": "2611.00001", "title": "Kept", "abstract": "a", "date": "2026-11-20"}\n'
+        '{"id": "2611.00002", "abstract": "no title"}\n'
+        '{"id": "2611.00003", "title": "Caf\\u00e9 \\u2014 kept too", "date": "2026-11-20"}\n'
+    )
+    result = runner.invoke(main, ["parse", "--json", "--today", "2026-11-23", str(dump)])
+    assert result.exit_code == 0, result.output
+    assert "dump: 3 read, 1 dropped (1 record without a title)" not in result.stdout
+    assert "dump: 2 read, 1 dropped (1 record without a title)" in result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["title"] for r in rows] == ["Kept", "Café — kept too"]

@@ -251,12 +251,24 @@ def test_run_report_counts_drops_with_reasons(tmp_path: Path) -> None:
     assert stats.drop_reasons == {"announce type replace": 1}
 
 
-def test_quiet_source_warnings(tmp_path: Path) -> None:
-    shutil.copy(FEEDS / "hf-daily-papers.json", tmp_path)
+def test_quiet_source_warnings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # every run on an announcement day, whatever the day the tests run (runs on Saturdays and
+    # Sundays, when arXiv announces nothing, neither warn nor count: see test_real_shapes)
+    monkeypatch.setattr("digest.collect._announcing", lambda moment: True)
+    feed = tmp_path / "hf-daily-papers.json"
+    shutil.copy(FEEDS / "hf-daily-papers.json", feed)
     write_config(tmp_path, [{"path": "hf-daily-papers.json", "name": "hf"}])
-    warnings = [run(tmp_path / "digest.yaml")[0].warnings for _ in range(4)]
-    assert warnings[:3] == [(), (), ()]
-    assert warnings[3] == ("hf: nothing new for 3 runs in a row; is the feed stale?",)
+    # a local file nobody changed is not a stale feed, however many builds read it
+    assert [run(tmp_path / "digest.yaml")[0].warnings for _ in range(5)] == [()] * 5
+
+    def rewritten() -> tuple[str, ...]:  # the same papers, written again (a feed saved anew)
+        feed.write_bytes(feed.read_bytes())
+        os.utime(feed, ns=(feed.stat().st_atime_ns, feed.stat().st_mtime_ns + 10**9))
+        return run(tmp_path / "digest.yaml")[0].warnings
+
+    warnings = [rewritten() for _ in range(3)]
+    assert warnings[:2] == [(), ()]
+    assert warnings[2] == ("hf: nothing new for 3 runs in a row; is the feed stale?",)
     (tmp_path / "hf-daily-papers.json").write_text("[]")
     report, _ = run(tmp_path / "digest.yaml")
     assert report.warnings[0].startswith("hf: no papers read")
@@ -411,3 +423,61 @@ def test_a_store_of_a_newer_digest_is_refused_with_one_line(tmp_path: Path) -> N
         db.execute("UPDATE meta SET value = '99' WHERE key = 'schema'")
     with pytest.raises(StoreError, match=r"store\.sqlite: made by a newer digest \(schema 99"):
         Store(tmp_path / "store.sqlite")
+
+
+def test_what_a_copy_says_of_authors_left_out_goes_with_its_author_list() -> None:
+    from digest.model import Paper, merge
+
+    day = dt.date(2026, 11, 20)
+    full = Paper("2611.00001", "T", "a", day, "api", authors=("A", "B", "C"))
+    short = Paper("2611.00001", "T", "", day, "rss", authors=("A",), extra={"more_authors": 2})
+    assert "more_authors" not in merge(full, short).extra  # the full list is kept
+    assert merge(short, full).extra["more_authors"] == 2  # the short one, with its count
+    nameless = Paper("2611.00001", "T", "", day, "page")
+    assert merge(nameless, short).extra["more_authors"] == 2
+    assert merge(nameless, short).authors == ("A",)
+
+
+def test_a_paper_dated_in_the_future_is_filed_under_today_with_one_warning(
+    tmp_path: Path,
+) -> None:
+    """One item dated 2099 must not become the newest date (the home page, the feeds and
+    every later `digest send` would lead with it): past today by more than a day, a paper is
+    filed under today, and its source says so once."""
+    from digest.pipeline import build
+
+    lines = [{"id": f"2611.0000{i}", "title": f"Paper {i}", "abstract": "x",
+              "date": "2026-11-20"} for i in range(3)]  # fmt: skip
+    lines += [{"id": "2611.09999", "title": "From the future", "abstract": "x", "date": "2099-12-31"},
+              {"id": "2611.09998", "title": "Tomorrow, in Kiribati", "abstract": "x",
+               "date": "2026-11-24"}]  # fmt: skip
+    (tmp_path / "dump.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    (tmp_path / "digest.yaml").write_text(
+        "sources:\n  - path: dump.jsonl\ntopics:\n  papers: [paper]\n"
+    )
+    report = build(load_config(tmp_path / "digest.yaml"), TODAY)
+    with Store(load_config(tmp_path / "digest.yaml").store) as store:
+        assert [d for d, _ in store.dates()] == [
+            dt.date(2026, 11, 20),
+            TODAY,
+            TODAY + dt.timedelta(1),
+        ]
+        assert [p.title for p in store.papers_on(TODAY)] == ["From the future"]
+    (source,) = report.collected.sources
+    assert [w for w in source.warnings if "after today" in w] == [
+        f"dump: 1 paper(s) dated after today (as late as 2099-12-31) filed under today, {TODAY}: "
+        "a wrong date would otherwise lead every page and feed"
+    ]
+
+
+def test_a_source_says_its_first_problems_and_counts_the_rest(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(
+        '{"id": "2611.00001", "title": "Good", "date": "2026-11-20"}\n' + "not json\n" * 500
+    )
+    papers, stats = parse_sources([SourceSpec("bad", str(bad))], tmp_path, TODAY)
+    assert len(papers) == 1
+    (source,) = stats
+    assert len(source.errors) == 21
+    assert source.errors[0].endswith("bad.jsonl:2: not JSON: Expecting value")
+    assert source.errors[-1] == "bad: and 480 more error(s) not shown"

@@ -79,7 +79,7 @@ def test_every_problem_is_reported_with_path_and_line(tmp_path: Path) -> None:
         """,
     )
     assert (
-        "sources[0].format: unknown format 'pdf' (known: arxiv-api, hf-json, jsonl, page, rss) (line 4)"
+        "sources[0].format: unknown format 'pdf' (known: arxiv-api, daily-arxiv, hf-json, json-array, json-feed, jsonl, page, rss) (line 4)"
         in found
     )
     assert "sources[1].path: required (line 5)" in found  # the entry's line

@@ -1,9 +1,12 @@
-"""Crash safety: builds killed with SIGKILL at random points, and two builds at once.
+"""Crash safety: builds that rank and render on worker processes, killed (SIGKILL) or stopped
+(SIGTERM, SIGHUP) at random points, and two builds at once.
 
 Every kill must leave each output file either as the previous build wrote it or as the next
 complete build writes it (never half a file, never a mix inside a file), the store passing
-SQLite's integrity check with none of the collected papers lost, and the next run finishing
-the job: its output is byte for byte that of a build that was never interrupted.
+SQLite's integrity check with none of the collected papers lost, no process of the build left
+behind (a worker that outlived its build held the output's lock, and every later build
+failed), and the next run finishing the job: its output is byte for byte that of a build that
+was never interrupted.
 """
 
 from __future__ import annotations
@@ -82,14 +85,53 @@ def digest(root: Path, *args: str) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-def build(root: Path) -> subprocess.CompletedProcess[bytes]:
-    child = digest(root, "build", "--today", "2026-03-01")
+def build(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    child = digest(root, "build", "--today", "2026-03-01", *args)
     out, err = child.communicate(timeout=300)
     return subprocess.CompletedProcess(child.args, child.returncode, out, err)
 
 
 def files(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def alive(session: int) -> list[int]:
+    """The processes of a session (the build and its workers) still running (not zombies:
+    a dead process whose parent died waits for an init that may never reap it)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def gone(session: int, within: float = 5.0) -> bool:
+    """Whether every process of the session ends within ``within`` seconds (the others are
+    killed, so a failing test leaves none behind)."""
+    deadline = time.monotonic() + within
+    while alive(session) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = alive(session)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(session, signal.SIGKILL)
+    return not left
+
+
+def workers_of(pid: int, timeout: float = 60.0) -> list[int]:
+    """The children of ``pid`` once it has some (its workers)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [p for p in alive(pid) if p != pid]
+        if found:
+            return found
+        time.sleep(0.01)
+    return []
 
 
 def store_check(root: Path) -> int:
@@ -123,20 +165,22 @@ def test_builds_killed_at_random_points_lose_and_corrupt_nothing(tmp_path: Path)
     from_the_old_state()
     rng = random.Random(7)
     killed = 0
-    for _ in range(KILLS):
-        child = digest(work, "build", "--today", "2026-03-01")
+    for n in range(KILLS):
+        child = digest(work, "build", "--today", "2026-03-01", "--workers", "2")
         time.sleep(rng.uniform(0.05, full * 1.2))
         finished = child.poll() is not None
+        stop = (signal.SIGKILL, signal.SIGTERM)[n % 2]
         if not finished:
-            os.kill(child.pid, signal.SIGKILL)
+            os.kill(child.pid, stop)  # the build alone, not its workers
             killed += 1
-        child.wait(timeout=60)
-        time.sleep(0.05)
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(child.pid, signal.SIGKILL)  # workers it forked, if any are left
+        _, err = child.communicate(timeout=60)
+        assert gone(child.pid), f"a process of the build outlived it ({stop.name})"
+        if not finished and stop == signal.SIGTERM:  # stopped (or killed while starting)
+            assert child.returncode in (0, 128 + stop, -stop), err.decode()
+            assert b"Traceback" not in err
         for path, data in files(work / "output").items():
-            if path.rsplit("/", 1)[-1].startswith("."):  # a temporary file, never listed
-                continue
+            if any(part.startswith(".") for part in path.split("/")):  # a temporary file or
+                continue  # folder (the search index's), never listed, swept by the next build
             assert data in (old.get(path), new.get(path)), f"{path} is neither version"
         count = store_check(work)
         assert count in (papers_before, papers_after)  # one collect is one transaction
@@ -186,3 +230,32 @@ def test_a_killed_build_releases_its_lock(tmp_path: Path) -> None:
     os.killpg(child.pid, signal.SIGKILL)
     child.wait(timeout=60)
     assert build(root).returncode == 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+@pytest.mark.parametrize(
+    "stop", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name
+)
+def test_a_build_stopped_while_its_workers_run_leaves_none_of_them(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """SIGKILL (the OOM killer, kill -9), SIGTERM (timeout, a systemd stop) and SIGHUP (a CI
+    cancel, a closed terminal) to the build alone while its workers rank and render: they
+    die with it, the output's lock goes with them, and the next build starts at once."""
+    root = make_project(tmp_path / "p", with_second_part=True)
+    assert build(root).returncode == 0
+    reference = files(root / "output")
+    child = digest(root, "build", "--today", "2026-03-01", "--workers", "2", "--force")
+    assert workers_of(child.pid), child.communicate(timeout=60)
+    os.kill(child.pid, stop)
+    _, err = child.communicate(timeout=60)
+    assert gone(child.pid), "a worker outlived its build"
+    if stop == signal.SIGKILL:
+        assert child.returncode == -signal.SIGKILL
+    else:  # stopped cleanly: one line, everything on the way out done
+        assert child.returncode == 128 + stop, err.decode()
+        said = err.decode().strip()
+        assert said == f"Error: stopped by {stop.name}; what was done is kept, run again", said
+    result = build(root)
+    assert result.returncode == 0, result.stderr.decode()  # not "another build is writing"
+    assert files(root / "output") == reference

@@ -110,3 +110,61 @@ def test_a_read_only_output_keeps_the_old_site_and_the_store(tmp_path: Path) -> 
         again = runner.invoke(main, ["build", "-c", str(root / "digest.yaml")])
         assert again.exit_code == 0, again.output
         assert (site / "out" / "days" / "2026-11-21.html").is_file()
+
+
+def test_a_read_only_store_is_one_line_naming_it(tmp_path: Path) -> None:
+    runner = CliRunner()
+    with tmpfs(tmp_path / "state", "8m") as state:
+        root = project(tmp_path, tmp_path / "out")
+        text = (root / "digest.yaml").read_text()
+        text = text.replace("store: .digest/store.sqlite", f"store: {state / 'store.sqlite'}")
+        (root / "digest.yaml").write_text(text)
+        assert runner.invoke(main, ["build", "-c", str(root / "digest.yaml")]).exit_code == 0
+        (root / "feeds" / "more.jsonl").write_text(
+            '{"title": "A new scaling law for read-only stores", "abstract": "Scaling law.", '
+            '"date": "2026-11-21"}\n'
+        )
+        (root / "digest.yaml").write_text(
+            text.replace("sources:\n", "sources:\n  - path: feeds/more.jsonl\n    name: more\n")
+        )
+        remount(state, "ro")
+        result = runner.invoke(main, ["build", "-c", str(root / "digest.yaml")])
+        assert result.exit_code == 1, result.output
+        [line] = [x for x in result.output.splitlines() if x.startswith("Error:")]
+        assert line == f"Error: {state / 'store.sqlite'}: attempt to write a readonly database"
+        remount(state, "rw")
+
+
+def test_a_disk_that_fills_up_during_a_send_stops_it_naming_the_log(tmp_path: Path) -> None:
+    from tests.smtp_server import Mailbox, Server
+    from tests.test_send import SERVED, configure, exactly_once
+
+    runner = CliRunner()
+    box = Mailbox()
+    with tmpfs(tmp_path / "state", "4m") as state, Server(box) as server:
+        root = project(tmp_path, tmp_path / "out")
+        text = (root / "digest.yaml").read_text()
+        (root / "digest.yaml").write_text(
+            text.replace("store: .digest/store.sqlite", f"store: {state / 'store.sqlite'}")
+        )
+        path = configure(root, server.port)
+        log = state / "store-deliveries.sqlite"
+        filler = state / "filler"
+
+        def fill() -> None:  # the disk fills up while the server takes the first message
+            with filler.open("wb") as fh, pytest.raises(OSError):
+                while True:
+                    fh.write(b"\0" * 65536)
+                    fh.flush()
+
+        box.on_data[1] = fill
+        result = runner.invoke(main, ["send", "-c", str(path)])
+        assert result.exit_code == 1, result.output
+        [line] = [x for x in result.output.splitlines() if x.startswith("Error:")]
+        assert line.startswith(f"Error: stopped: {log}: cannot record the delivery to ")
+        assert line.endswith("database or disk is full; a rerun sends to the rest")
+        assert len(box.messages) == 1
+        filler.unlink()
+        again = runner.invoke(main, ["send", "-c", str(path)])
+        assert again.exit_code == 0, again.output
+        exactly_once(box, SERVED)

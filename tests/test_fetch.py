@@ -552,3 +552,80 @@ def test_fetch_names_an_unknown_source(tmp_path: Path, server: Server) -> None:
     result = CliRunner().invoke(main, ["fetch", "-c", str(config), "--source", "nope"])
     assert result.exit_code == 1
     assert "no URL source named 'nope' (URL sources: a)" in result.output
+
+
+def test_parse_reads_a_url_as_a_source_and_keeps_no_cache(
+    server: Server, runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`digest parse URL` fetches it as a URL source would be (one request, a User-Agent) and
+    reads it by its detected format; nothing is left behind, in the folder or the temp dir."""
+    feed = (FEEDS / "arxiv-cs-lg.xml").read_bytes()
+    url = server.route("/rss/cs.LG", Reply(body=feed))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(main, ["parse", "--json", "--today", "2026-11-23", url])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 7 and {r["source"] for r in rows} == {"cs.LG"}
+    assert rows[0]["id"].startswith("26") and rows[0]["url"].startswith("https://arxiv.org/")
+    hits = server.hits("/rss/cs.LG")
+    assert len(hits) == 1 and hits[0].headers["User-Agent"].startswith("digest/")
+    assert list(tmp_path.iterdir()) == []
+    gone = server.route("/gone", Reply(status=404))
+    failed = runner.invoke(main, ["parse", gone])
+    assert failed.exit_code == 2
+    assert f"error: {gone}: HTTP 404 Not Found\n" in failed.output
+
+
+def hf_day(day: str, ids: list[str]) -> bytes:
+    """A /api/daily_papers answer for ``day``: each paper put on the list that day."""
+    return json.dumps([
+        {"paper": {"id": i, "title": f"Scaling laws, paper {i}", "summary": "A scaling law.",
+                   "publishedAt": f"{day}T00:00:00.000Z", "submittedOnDailyAt": f"{day}T10:00:00.000Z",
+                   "authors": [{"name": "Ada Lovelace"}], "upvotes": 3},
+         "publishedAt": f"{day}T00:00:00.000Z", "title": f"Scaling laws, paper {i}"}
+        for i in ids
+    ]).encode()  # fmt: skip
+
+
+def test_a_url_with_a_date_catches_up_on_the_days_a_run_missed(
+    server: Server, runner: CliRunner, tmp_path: Path
+) -> None:
+    """A URL with {date} is fetched for each day from the last one fetched (again: its list
+    may have grown) up to --today, at most catch_up_days of them; each day's papers are that
+    day's, and `digest sources` shows the latest day's fetch."""
+    days = {f"2026-11-{d}": [f"2611.{d}00{n}" for n in range(2)] for d in range(18, 27)}
+    for day, ids in days.items():
+        server.route(f"/api/daily_papers?date={day}", Reply(body=hf_day(day, ids),
+                     content_type="application/json", headers={"ETag": f'"{day}"'}))  # fmt: skip
+    template = server.url("/api/daily_papers?date={date}")
+    config = write_config(tmp_path, [{"url": template, "name": "hf", "catch_up_days": 3}])
+    result = run(runner, config, "collect", "--today", "2026-11-23")
+    assert result.exit_code == 0, result.output
+    asked = [r.path.split("=")[1] for r in server.requests]
+    assert asked == ["2026-11-21", "2026-11-22", "2026-11-23"]  # the first run: three days
+    assert "hf (2026-11-21): fetched" in result.output
+    # a day missed: from the last day fetched (asked again, a 304) up to today
+    result = run(runner, config, "collect", "--today", "2026-11-25")
+    assert result.exit_code == 0, result.output
+    asked = [r.path.split("=")[1] for r in server.requests][3:]
+    assert asked == ["2026-11-23", "2026-11-24", "2026-11-25"]
+    assert "hf (2026-11-23): unchanged" in result.output
+    dates = run(runner, config, "dates", "--json")
+    assert [json.loads(line) for line in dates.output.splitlines()] == [
+        {"date": f"2026-11-{d}", "papers": 2} for d in range(21, 26)
+    ]
+    rows = json.loads(run(runner, config, "sources", "--json").output.splitlines()[0])
+    assert rows["location"] == template and rows["fetch_status"] == "fetched"
+    # a week away: at most catch_up_days, the latest
+    run(runner, config, "collect", "--today", "2026-12-05")
+    assert [r.path.split("=")[1] for r in server.requests][6:] == [
+        "2026-12-03", "2026-12-04", "2026-12-05"
+    ]  # fmt: skip
+
+
+def test_a_url_may_hold_no_field_but_date(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"sources\[0\]\.url: the only field a URL may hold"):
+        config_from_text("sources:\n  - url: https://x.org/api?day={day}\n", tmp_path)
+    config = config_from_text("sources:\n  - url: https://x.org/api/daily_papers?date={date}\n",
+                              tmp_path)  # fmt: skip
+    assert config.sources[0].name == "daily_papers" and config.sources[0].dated

@@ -24,6 +24,11 @@ SEEDS = [
     (FIXTURES / "arxiv-api.xml").read_bytes()[:3000],
     (FIXTURES / "arxiv-rdf-old.xml").read_bytes()[:3000],
     (FIXTURES / "blog-atom.xml").read_bytes()[:3000],
+    (FIXTURES / "real" / "hf-daily-papers-2026-03-06.json").read_bytes()[:3000],
+    (FIXTURES / "real" / "arxiv-snapshot-array.json").read_bytes()[:3000],
+    (FIXTURES / "real" / "papers-jsonfeed-1.1.json").read_bytes()[:3000],
+    (FIXTURES / "real" / "cv-arxiv-daily.json").read_bytes()[:3000],
+    (FIXTURES / "real" / "arxiv-rdf-hep-ex-2021-07-08.xml").read_bytes()[:3000],
 ]
 
 
@@ -87,3 +92,23 @@ def test_found_by_the_fuzzer() -> None:
     )
     read_everything(b"\x00<feed xmlns='http://www.w3.org/2005/Atom'><entry><arxiv:comment>"
                     b"<x/></arxiv:comment></entry></feed>")  # fmt: skip
+
+
+@settings(max_examples=int(60 * SCALE), deadline=None)
+@given(st.text(max_size=200), st.sampled_from(["hf", "feed", "daily", "array"]))
+def test_hostile_text_in_every_field_of_the_json_shapes(text: str, shape: str) -> None:
+    import json
+
+    row = f"|**{text}**|**{text}x**|{text} et.al.|[{text}]({text})|{text}|\n"
+    document = {
+        "hf": [{"paper": {"id": text, "title": text + "x", "summary": text, "authors": [{"name": text}],
+                          "publishedAt": text, "submittedOnDailyAt": text, "upvotes": text},
+                "publishedAt": text}],
+        "feed": {"version": "https://jsonfeed.org/version/1.1", "items": [
+            {"id": text, "url": text, "title": text + "x", "content_html": text, "summary": text,
+             "date_published": text, "authors": [{"name": text}], "tags": [text]}]},
+        "daily": {text: {"2201.03814": row, text: row}},
+        "array": [{"id": text, "title": text + "x", "abstract": text, "authors": text,
+                   "versions": [{"version": "v1", "created": text}], "update_date": text}],
+    }[shape]  # fmt: skip
+    read_everything(json.dumps(document).encode("utf-8", "surrogatepass"))

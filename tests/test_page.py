@@ -114,6 +114,10 @@ def test_scraping_artefacts_fixed_and_text_otherwise_faithful() -> None:
         (12, 31, dt.date(2026, 11, 23), dt.date(2025, 12, 31)),  # not after today: last year
         (2, 29, dt.date(2026, 11, 23), dt.date(2024, 2, 29)),  # the last leap year
         (1, 1, dt.date(2027, 1, 1), dt.date(2027, 1, 1)),
+        # a page a few days ahead of today (time zones, a clock behind) is this year's
+        (1, 3, dt.date(2027, 1, 2), dt.date(2027, 1, 3)),
+        (1, 5, dt.date(2027, 1, 2), dt.date(2027, 1, 5)),
+        (1, 6, dt.date(2027, 1, 2), dt.date(2026, 1, 6)),  # past the few days: last year's
     ],
 )
 def test_year_less_dates(month: int, day: int, today: dt.date, expected: dt.date) -> None:
@@ -124,6 +128,30 @@ def test_date_line_resolves_against_today() -> None:
     page = b"new\n\nSubscribe\n\nDec 30\n\nA Title\n\nAn abstract. It has sentences.\n"
     papers, _ = read(page, today=dt.date(2027, 1, 2))
     assert papers[0].date == dt.date(2026, 12, 30)
+
+
+@pytest.mark.parametrize(
+    ("line", "today", "date", "warned"),
+    [
+        (b"Feb 29", dt.date(2026, 11, 23), dt.date(2024, 2, 29), "the last Feb 29 before today"),
+        (b"Feb 29", dt.date(2028, 3, 1), dt.date(2028, 2, 29), None),  # this year's
+        (b"Mar 13, 2024", dt.date(2026, 11, 23), dt.date(2024, 3, 13), "more than a year before"),
+        (b"Nov 20, 2026", dt.date(2026, 11, 23), dt.date(2026, 11, 20), None),
+        (b"Jan 3", dt.date(2027, 1, 2), dt.date(2027, 1, 3), None),
+    ],
+)
+def test_a_date_a_year_or_more_back_is_said(
+    line: bytes, today: dt.date, date: dt.date, warned: str | None
+) -> None:
+    page = b"new\n\n" + line + b"\n\nA Title\n\nAn abstract. It has sentences.\n"
+    papers, problems = read(page, today=today)
+    assert [p.date for p in papers] == [date]
+    warnings = [(p.message, p.line) for p in problems if p.kind == "warning"]
+    if warned is None:
+        assert warnings == []
+    else:
+        [(message, line_no)] = warnings
+        assert warned in message and str(date) in message and line_no == 3
 
 
 @pytest.mark.parametrize(

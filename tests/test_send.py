@@ -3,12 +3,15 @@ failures of every kind and reruns; in every case each subscriber ends with exact
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import email.policy
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -141,8 +144,14 @@ def test_the_cli_prints_a_summary_and_dry_run_writes_the_messages_it_would_send(
         out = tmp_path / "outbox"
         result = run(path, "--dry-run", "--out", str(out))
         assert result.exit_code == 0, result.output
-        assert "4 written, 1 skipped (1 with nothing in their topics), 0 failed" in result.output
+        assert (
+            f"4 written to {out}, 1 skipped (1 with nothing in their topics), 0 failed"
+            in result.output
+        )
+        # whom it passed over, and why
+        assert "  skipped dee@example.org: nothing in optimization that day\n" in result.output
         assert "site_url" not in result.output  # a dry run sends nobody a dead link
+        assert "unsubscribe_url" not in result.output
         written = sorted(p.name for p in out.iterdir())
         assert written == [f"{a}.eml" for a in SERVED]
         assert server.mailbox.messages == []  # nothing sent, nothing recorded
@@ -152,6 +161,20 @@ def test_the_cli_prints_a_summary_and_dry_run_writes_the_messages_it_would_send(
         # the sample's site_url is an example address: the letters' site links lead nowhere
         assert "site_url is https://example.org/digest/, an example address" in result.output
         exactly_once(server.mailbox)
+
+
+def test_a_real_send_without_an_unsubscribe_link_is_told_what_providers_need(
+    project: Path,
+) -> None:
+    with Server() as server:
+        path = configure(project, server.port)
+        path.write_text(path.read_text().replace("unsubscribe_url:", "no_unsubscribe_url:"))
+        warned = "email.unsubscribe_url is not set"
+        assert warned not in run(path, "--dry-run", "--out", str(project / "o")).output
+        result = run(path)
+        assert result.exit_code == 0 and warned in result.output
+        assert server.mailbox.counts() == {a: 1 for a in SERVED}
+        assert all("List-Unsubscribe" not in msg for _, msg in server.mailbox.parsed())
 
 
 @pytest.mark.parametrize(
@@ -256,8 +279,10 @@ def test_a_message_taken_then_the_connection_dropped_is_not_sent_twice(project: 
         assert "1 uncertain" in result.output
         with DeliveryLog(load_config(path).store) as log:
             assert log.status(DATE, second) == SENDING
-        again = run(path)
-        assert f"{second}: an earlier run stopped" in again.output
+        assert f"{second}: the whole message was sent, then: connection closed" in result.output
+        again = run(path)  # what is known is said again, from the record
+        assert f"{second}: the whole message was sent, then: connection closed" in again.output
+        assert "most likely delivered, so not sent again (--resend-uncertain" in again.output
         exactly_once(box)
         forced = send(load_config(path), resend_uncertain=True)
         assert forced.sent == [second]  # only when asked to
@@ -442,3 +467,179 @@ def test_send_mails_whatever_outputs_the_digest_builds(
         for body in (html, text):
             assert ("https://example.org/digest/days/" in body) == ("site" in outputs), eml.name
             assert "feeds/all.xml" not in body
+
+
+# -- internationalized addresses -----------------------------------------------------------------
+
+WORLD = [
+    PEOPLE[0],
+    {"email": "üser@example.net", "name": "Üser"},  # needs SMTPUTF8
+    {"email": "user@exämple.net", "name": "Ünder"},  # goes as user@xn--exmple-cua.net
+    *PEOPLE[1:],
+]
+
+
+@pytest.mark.parametrize("utf8", [True, False], ids=["smtputf8", "no-smtputf8"])
+def test_non_ascii_addresses_go_as_the_server_can_take_them_and_stop_nobody(
+    project: Path, utf8: bool
+) -> None:
+    with Server(enable_SMTPUTF8=utf8) as server:
+        path = configure(project, server.port, WORLD)
+        result = run(path)
+        box = server.mailbox
+    served = [*SERVED, "user@xn--exmple-cua.net"] + (["üser@example.net"] if utf8 else [])
+    assert box.counts() == {a: 1 for a in served}, result.output
+    for rcpt, raw in box.messages:  # UTF-8 headers read as UTF-8 (RFC 6532)
+        msg = email.message_from_string(raw.decode(), policy=email.policy.default)
+        assert msg["To"].addresses[0].addr_spec == rcpt
+    with DeliveryLog(load_config(path).store) as log:
+        counts = log.counts(DATE)
+    if utf8:
+        assert result.exit_code == 0, result.output
+        assert counts == {"sent": 6}
+        [(_, raw)] = [(r, d) for r, d in box.messages if r == "üser@example.net"]
+        assert "To: Üser <üser@example.net>".encode() in raw  # RFC 6532: UTF-8 as it is
+    else:
+        assert result.exit_code == 2, result.output
+        assert counts == {"sent": 5, "failed": 1}
+        assert (
+            "failed: üser@example.net: 127.0.0.1:" in result.output
+            and "does not offer SMTPUTF8, which this address needs" in result.output
+        )
+        assert "5 sent, 1 skipped (1 with nothing in their topics), 1 failed" in result.output
+
+
+def test_addresses_are_checked_as_rfc_6531_allows(tmp_path: Path) -> None:
+    from digest.config import split_address
+
+    for good in ("üser@example.net", "user@exämple.net", "Ünder <用户@例子.广告>"):
+        assert split_address(good) is not None, good
+    for bad in (
+        "user@☃.net",
+        "user@-exämple.net",
+        "us\x07er@example.org",
+        "user@exa\u0080mple.net",
+    ):
+        assert split_address(bad) is None, bad
+
+
+# -- a kill while the delivery log is made durable --------------------------------------------
+
+
+def _traced_send(path: Path, trace: Path, inject: int | None = None) -> int:
+    """``digest send`` under strace, its fsync/fdatasync and sendto calls written to
+    ``trace``; ``inject``: SIGKILL it at the start of its inject-th fsync or fdatasync."""
+    command = ["strace", "-f", "-qq", "-e", "trace=fsync,fdatasync,sendto", "-e", "signal=none",
+               "-o", str(trace)]  # fmt: skip
+    if inject is not None:
+        command += ["-e", f"inject=fsync,fdatasync:signal=SIGKILL:when={inject}"]
+    command += [sys.executable, "-m", "digest", "send", "-c", str(path)]
+    return subprocess.run(command, cwd=path.parent, capture_output=True, check=False).returncode
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or shutil.which("strace") is None
+    or subprocess.run(["strace", "-qq", "-o", os.devnull, "true"], check=False).returncode,
+    reason="needs strace and the right to trace",
+)  # fmt: skip
+def test_a_kill_while_the_log_is_synced_leaves_sending_only_for_a_message_sent_whole(
+    project: Path, tmp_path: Path
+) -> None:
+    """SIGKILL at the fsync that makes a delivery's record durable (strace injects it, so it
+    lands there every time): a record left at ``sending`` must be of a message whose end went
+    to the server. When that fsync came between the record and the end of the message (as it
+    did), a kill there left ``sending`` for a message never sent: not sent again, never got."""
+    people = [PEOPLE[1]]
+    with Server() as server:
+        path = configure(project, server.port, people)
+        log = load_config(path).store.with_name("store-deliveries.sqlite")
+        trace = tmp_path / "trace.txt"
+
+        def afresh() -> None:  # nothing sent yet, the store as it is
+            server.mailbox.messages.clear()
+            with contextlib.closing(sqlite3.connect(log)) as db, db:
+                db.execute("DELETE FROM deliveries")
+
+        assert run(path).exit_code == 0  # the store and the log made
+        afresh()
+        assert _traced_send(path, trace) == 0  # where the syncs are: those after DATA
+        calls = trace.read_text().splitlines()
+        data = next(i for i, call in enumerate(calls) if '"data\\r\\n"' in call.lower())
+        syncs = [i for i, call in enumerate(calls) if "sync(" in call]
+        before = sum(1 for i in syncs if i < data)
+        after = len(syncs) - before
+        assert after >= 2
+        for at in range(before + 1, before + min(after, 4) + 1):  # each sync of the message
+            afresh()
+            assert _traced_send(path, trace, inject=at) != 0, at
+            with contextlib.closing(sqlite3.connect(log)) as db:  # closed: the next one reads
+                left = dict(db.execute("SELECT address, status FROM deliveries").fetchall())
+            got = server.mailbox.counts()
+            assert left.get("bob@example.org") in (None, "sent") or got["bob@example.org"] == 1, (
+                f"killed at sync {at}: the record says {left}, the server got {got}"
+            )
+
+
+# -- which date, without --date ---------------------------------------------------------------
+
+
+def test_without_a_date_the_newest_date_not_yet_sent_goes_not_a_future_one(
+    project: Path,
+) -> None:
+    """One item dated in the future was the newest date for good: the first send mailed it,
+    and every later daily send found it sent already."""
+    future = project / "feeds" / "future.jsonl"
+    future.write_text(
+        '{"title": "A scaling law from the future", "abstract": "Scaling law.", '
+        '"date": "2027-06-01"}\n'
+    )
+    with Server() as server:
+        path = configure(project, server.port)
+        data = yaml.safe_load(path.read_text())
+        data["sources"].append({"path": "feeds/future.jsonl", "name": "future"})
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        # a collect today files a paper dated months ahead under today (test_collect); one
+        # collected by a machine whose clock ran ahead, or by an older digest, keeps its date
+        run_collect(load_config(path), dt.date(2027, 6, 1))
+        first = run(path, "--today", "2026-11-23")
+        assert first.exit_code == 0, first.output
+        assert "2026-11-20: the newest date not yet sent; 1 date(s) after today (2027-06-01)" in (
+            first.output
+        )
+        assert "2026-11-20: 4 sent" in first.output
+        exactly_once(server.mailbox)
+        again = run(path, "--today", "2026-11-23")  # a rerun: nothing newer
+        assert "2026-11-20: no newer date to send: the last date sent" in again.output
+        assert "0 sent, 5 skipped (4 already sent" in again.output
+        # the next day brings its papers: they go, not the future date, nor an older one
+        (project / "feeds" / "next.jsonl").write_text(
+            '{"title": "A reward model for the next day", "abstract": "Reinforcement learning '
+            'with a reward model.", "date": "2026-11-21"}\n'
+        )
+        data["sources"].append({"path": "feeds/next.jsonl", "name": "next"})
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        run_collect(load_config(path), dt.date(2026, 11, 24))
+        server.mailbox.messages.clear()
+        third = run(path, "--today", "2026-11-24")
+        assert "2026-11-21: the newest date not yet sent" in third.output, third.output
+        exactly_once(server.mailbox)  # those following rl, or every topic
+        assert all("2026-11-21" in m["Subject"] for _, m in server.mailbox.parsed())
+        assert run(path, "--date", "2027-06-01", "--dry-run").exit_code == 0  # when asked
+
+
+def test_the_date_to_send_by_the_rules() -> None:
+    from digest.pipeline import date_to_send
+
+    d = dt.date
+    days = [d(2026, 11, 18), d(2026, 11, 19), d(2026, 11, 20), d(2027, 1, 1)]
+    today = d(2026, 11, 21)
+    assert date_to_send(days, set(), today)[0] == d(2026, 11, 20)
+    assert date_to_send(days, {d(2026, 11, 20)}, today)[0] == d(2026, 11, 20)  # a rerun
+    assert date_to_send(days, {d(2027, 1, 1)}, today)[0] == d(2026, 11, 20)
+    assert date_to_send(days, {d(2026, 11, 18)}, today)[0] == d(2026, 11, 20)
+    # an older date never sent is not mailed after a newer one was
+    assert date_to_send(days[:2] + [d(2026, 11, 20)], {d(2026, 11, 19)}, today)[0] == d(
+        2026, 11, 20
+    )
+    assert date_to_send(days[:2], {d(2026, 11, 19)}, today)[0] == d(2026, 11, 19)
+    assert date_to_send([d(2027, 1, 1)], set(), today)[0] == d(2027, 1, 1)  # only future ones

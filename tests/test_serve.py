@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from digest.cli import main
 from digest.config import load_config
-from digest.preview import EVENTS, Preview, watched, with_reload
+from digest.preview import EVENTS, OVERLAY_ID, Preview, watched, with_reload
 from tests.helpers import parse_html
 
 TODAY = dt.date(2026, 11, 23)
@@ -139,17 +139,24 @@ def test_a_broken_template_is_said_and_the_last_good_build_stays_served(
     live: tuple[Preview, list[str]], project: Path
 ) -> None:
     preview, said = live
-    before = get(preview)
+    on_disk = (project / "output" / "index.html").read_bytes()
     override(project, "site/base.html", "{% block main %}", "{% block main %}{{ nothing.here(")
     assert preview.check() is True
     assert said[-1].startswith("not built: ") and "base.html" in said[-1]
     assert "\n" not in said[-1]
-    assert get(preview) == before
-    assert preview.builds.count == 1
+    # the files as they were; the pages served say why over them, and reload (a build counted)
+    assert (project / "output" / "index.html").read_bytes() == on_disk
+    assert preview.builds.count == 2
+    error = said[-1].removeprefix("not built: ")
+    assert get(preview) == with_reload(on_disk, 2, error)
+    [banner] = parse_html(get(preview)).find("div", id=OVERLAY_ID)
+    assert banner.attrs["role"] == "alert" and "base.html" in banner.text
     assert preview.check() is False  # said once, not at every check
     (project / "mine" / "site" / "base.html").unlink()  # back to the bundled template
     assert preview.check() is True
     assert said[-1].startswith("built in")
+    # the same files as before the error: still a build that reloads the pages, without it
+    assert preview.builds.count == 3 and get(preview) == with_reload(on_disk, 3)
 
 
 def test_a_broken_config_is_said_and_the_next_save_builds(
@@ -161,6 +168,7 @@ def test_a_broken_config_is_said_and_the_next_save_builds(
     config.write_text(good.replace("title: ML Paper Digest", "title: [unclosed"))
     assert preview.check() is True
     assert said[-1].startswith("not built: ") and "digest.yaml" in said[-1]
+    assert b"digest.yaml" in parse_html(get(preview)).find("div", id=OVERLAY_ID)[0].text.encode()
     assert preview.check() is False
     config.write_text(good.replace("title: ML Paper Digest", "title: Lab Digest"))
     assert preview.check() is True
@@ -338,3 +346,115 @@ def test_serve_open_hands_the_address_to_the_browser(project: Path, tmp_path: Pa
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(10)
+
+
+def test_the_error_banner_is_escaped_text() -> None:
+    page = with_reload(
+        b"<html><body><p>last good</p></body></html>", 4, '<script>alert(1)</script> & "x"'
+    )
+    tree = parse_html(page)
+    [banner] = tree.find("div", id=OVERLAY_ID)
+    assert '<script>alert(1)</script> & "x"' in banner.text
+    assert len(scripts(page)) == 1  # the reload script only
+    assert page.index(b"last good") < page.index(OVERLAY_ID.encode())
+
+
+# -- what a page of another site can get from the preview --------------------------------------
+
+
+def ask(port: int, path: str, host: str | None = "") -> tuple[int, bytes]:
+    """GET ``path`` with this Host header ("": the server's own; None: none at all)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.putrequest("GET", path, skip_host=True)
+        if host is not None:
+            connection.putheader("Host", host or f"127.0.0.1:{port}")
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_serve_answers_only_files_inside_the_output(
+    live: tuple[Preview, list[str]], project: Path
+) -> None:
+    preview, said = live
+    port = preview.httpd.server_port
+    out = project / "output"
+    (out / "leak").symlink_to(project / ".digest", target_is_directory=True)
+    (out / "config.txt").symlink_to(project / "digest.yaml")
+    (out / "latest.html").symlink_to(out / "index.html")  # a link that stays inside: fine
+    (out / ".hidden.txt").write_text("hidden")
+    (out / "days" / "notes").mkdir()  # a folder without an index
+    for path in ("/leak/store.sqlite", "/leak/", "/config.txt", "/.hidden.txt", "/%2e%2e/digest.yaml",
+                 "/..%2fdigest.yaml", "/%00", "/index.html%00.txt", "/days/notes/", "/%ff",
+                 "/.digest/store-deliveries.sqlite"):  # fmt: skip
+        status, body = ask(port, path)
+        assert status == 404, (path, status)
+        assert b"sqlite" not in body.lower() and b"topics:" not in body
+    assert ask(port, "/days/notes")[0] == 301  # then 404: no listing
+    assert ask(port, "/latest.html") == (200, get(preview, "index.html"))
+    assert ask(port, "/")[0] == 200
+    assert said[-1].startswith("built in")  # nothing raised, nothing said
+
+
+def test_serve_turns_away_requests_for_another_name(live: tuple[Preview, list[str]]) -> None:
+    """A page of evil.example whose name its DNS turns into 127.0.0.1 (DNS rebinding) sends
+    Host: evil.example:PORT; only the loopback names, with the port, are answered."""
+    preview, _ = live
+    port = preview.httpd.server_port
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"LOCALHOST:{port}"):
+        assert ask(port, "/", host)[0] == 200, host
+    for host in (f"evil.example:{port}", "evil.example", "127.0.0.1", f"127.0.0.1:{port + 1}",
+                 f"127.0.0.1.evil.example:{port}", None):  # fmt: skip
+        status, body = ask(port, "/", host)
+        assert status == 403 and b"ML Paper Digest" not in body, host
+
+
+def test_serve_refuses_a_folder_that_holds_the_config_or_state(
+    project: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --out . the build refused, but the server started all the same and served the
+    delivery log (every subscriber's address) and the config."""
+    monkeypatch.chdir(project)
+    config = str(project / "digest.yaml")
+    assert runner.invoke(main, ["build", "-c", config]).exit_code == 0
+    (project / "index.html").write_text("<p>a page beside the config</p>")
+    for args in (["--out", str(project)], ["--out", str(project), "--no-watch"],
+                 ["--out", ".", "--no-watch"]):  # fmt: skip
+        result = runner.invoke(main, ["serve", "-c", config, "--port", "0", *args])
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output.startswith(f"Error: not serving: {project} holds ")
+
+
+def test_idle_connections_are_closed_and_their_threads_bounded(
+    project: Path, runner: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import digest.preview as preview_module
+
+    assert runner.invoke(main, ["build", "-c", str(project / "digest.yaml")]).exit_code == 0
+    monkeypatch.setattr(preview_module._Handler, "timeout", 0.5)
+    monkeypatch.setattr(preview_module, "MAX_CONNECTIONS", 8)
+    httpd = preview_module.server(project / "output", 0)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    before = threading.active_count()
+    idle = []
+    try:
+        for _ in range(100):  # connections that never send a request
+            idle.append(socket.create_connection(("127.0.0.1", httpd.server_port), timeout=5))
+        time.sleep(0.3)
+        assert threading.active_count() <= before + 8
+        deadline = time.monotonic() + 5
+        while threading.active_count() > before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert threading.active_count() == before  # each closed after its idle timeout
+        status, page = ask(httpd.server_port, "/")
+        assert status == 200 and b"ML Paper Digest" in page
+    finally:
+        for sock in idle:
+            sock.close()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)

@@ -35,6 +35,8 @@ def test_the_wheel_ships_templates_and_starter_files(wheel: Path) -> None:
     for template in templates:
         assert f"digest/{template}" in names
     assert "digest/starter/digest.yaml" in names and "digest/starter/feeds/arxiv-cs-lg.xml" in names
+    for schedule in ("github.yml", "digest.cron", "digest.service", "digest.timer"):
+        assert f"digest/schedule/{schedule}" in names
 
 
 def test_init_then_build_from_the_installed_wheel(wheel: Path, tmp_path: Path) -> None:
@@ -57,6 +59,8 @@ def test_init_then_build_from_the_installed_wheel(wheel: Path, tmp_path: Path) -
     run("init", "my-digest", cwd=work)
     out = run("build", "--today", "2026-11-23", cwd=work / "my-digest")
     assert "1 date(s)" in out
+    run("init", "--schedule", "cron", cwd=work / "my-digest")
+    assert (work / "my-digest" / "digest.cron").is_file()
     where = subprocess.run([sys.executable, "-c", "import digest; print(digest.__file__)"],
                            cwd=work, env=env, capture_output=True, text=True).stdout  # fmt: skip
     assert where.startswith(str(site))
@@ -65,6 +69,8 @@ def test_init_then_build_from_the_installed_wheel(wheel: Path, tmp_path: Path) -
     # the built-in templates are found inside the installed package, to copy and edit
     listing = run("templates", cwd=work / "my-digest")
     assert f"built-in: {site / 'digest' / 'templates'}" in listing
+    config = work / "my-digest" / "digest.yaml"
+    config.write_text(config.read_text().replace("# templates: templates", "templates: templates"))
     run("templates", "copy", "site/day.html", cwd=work / "my-digest")
     copied = work / "my-digest" / "templates" / "site" / "day.html"
     assert copied.read_bytes() == (site / "digest" / "templates" / "site" / "day.html").read_bytes()

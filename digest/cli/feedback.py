@@ -18,7 +18,7 @@ def _feedback(verb: str, papers: tuple[str, ...], topic: str, config_path: str |
         click.echo(line)
 
 
-@main.command()
+@main.command(short_help="Teach a topic: these papers are examples of it.")
 @click.argument("papers", nargs=-1, required=True)
 @click.option("-t", "--topic", required=True, help="The topic the papers are about.")
 @config_option
@@ -34,7 +34,7 @@ def like(papers: tuple[str, ...], topic: str, config_path: str | None) -> None:
     _feedback("like", papers, topic, config_path)
 
 
-@main.command()
+@main.command(short_help="Teach a topic: these papers must not count for it.")
 @click.argument("papers", nargs=-1, required=True)
 @click.option("-t", "--topic", required=True, help="The topic the papers are not about.")
 @config_option

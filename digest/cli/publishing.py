@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .. import pipeline
-from ..config import is_example_url, split_address
+from ..config import find_config, is_example_url, split_address
 from ..errors import DigestError, PartialFailure
-from ..send import SendReport
 from . import (
     DATE,
     _config,
@@ -19,16 +19,22 @@ from . import (
     _progress,
     _report_problems,
     _stage_bar,
+    _verbose,
     _warn,
     config_option,
     main,
     offline_option,
+    print_check,
     today_option,
+    verbose_option,
 )
 from .reading import _print_fetched, print_collect_report
 
+if TYPE_CHECKING:
+    from ..send import SendReport
 
-@main.command()
+
+@main.command(short_help="Collect, rank and write the site, email, Markdown and feeds.")
 @config_option
 @today_option
 @click.option(
@@ -40,12 +46,27 @@ from .reading import _print_fetched, print_collect_report
     help="Read every input file again, rank and render every date again.",
 )
 @offline_option
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes that rank and render many dates (default: one per core, when there are "
+    "enough dates to be worth it; 1: none but this one).",
+)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Also remove the files manifest.json lists that no build this store recorded wrote "
+    "(kept otherwise: the pages of a lost or replaced store).",
+)
+@verbose_option
 def build(
     config_path: str | None,
     today: dt.datetime | None,
     out: str | None,
     force: bool,
     offline: bool,
+    workers: int | None,
+    prune: bool,
 ) -> None:
     """Fetch the URL sources, collect every source, rank each date and write the digest:
     Markdown, HTML email (with text and .eml twins), RSS feeds and a static site, listed in
@@ -60,27 +81,41 @@ def build(
     config = _config(config_path)
     report = pipeline.build(
         config, _day(today) or dt.date.today(), out=Path(out) if out else None, force=force,
-        offline=offline, bar=_stage_bar, fetched=_print_fetched,
+        offline=offline, workers=workers, prune=prune, bar=_stage_bar, fetched=_print_fetched,
     )  # fmt: skip
     errors = _report_problems(report.collected.sources)
-    print_collect_report(report.collected)
+    print_collect_report(report.collected, verbose=_verbose())
     for warning in report.warnings:
         _warn(warning)
+    if report.check is not None:
+        print_check(report.check)
+    if report.search:
+        click.echo(report.search)
     w = report.written
     stages = ", ".join(f"{stage} {seconds:.2f}" for stage, seconds in report.seconds.items())
     click.echo(
         f"{report.dates} date(s): {len(report.ranked)} ranked, "
         f"{len(report.rendered_dates)} rendered; "
         f"{len(w.written)} file(s) written, {w.unchanged + w.kept} unchanged, "
-        f"{len(w.removed)} removed -> {report.out} in {sum(report.seconds.values()):.2f} s "
+        f"{len(w.removed)} removed -> {_shown(report.out)} in {sum(report.seconds.values()):.2f} s "
         f"({stages})"
     )
+    if w.orphans:
+        _warn(pipeline.orphans_warning(w.orphans, report.out, config.store))
     if report.dates and (report.out / "index.html").is_file():  # not without the site
-        click.echo(f"open {report.out / 'index.html'}  (or: digest serve)")
+        click.echo(f"open {_shown(report.out / 'index.html')}  (or: digest serve)")
     _finish(errors, report.collected.sources)
 
 
-@main.command()
+def _shown(path: Path) -> Path:
+    """``path`` relative to the current folder when it is inside it (shorter to read)."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+@main.command(short_help="Preview on 127.0.0.1, rebuilt as you edit.")
 @config_option
 @click.option("-o", "--out", type=click.Path(file_okay=False), help="Folder to serve.")
 @click.option("-p", "--port", type=int, default=8000, show_default=True, help="Port (0: any free).")
@@ -122,18 +157,25 @@ def serve(
             folder, url, run, stop = live.out, live.url, live.run, live.close
             watching = f", watching {live.watching} file(s)"
         else:
-            folder = Path(out) if out else _config(config_path).output
+            config = None
+            if not out or config_path or find_config():
+                try:  # what the folder must not hold: the config's files and state
+                    config = _config(config_path)
+                except DigestError:
+                    if not out:
+                        raise
+            folder = Path(out) if out else config.output  # type: ignore[union-attr]
             if not (folder / "index.html").is_file():
                 raise DigestError(f"{folder}: nothing built yet; run `digest build` first")
-            server = preview.server(folder, port)
+            server = preview.server(folder, port, config=config)
             url = f"http://127.0.0.1:{server.server_port}/"
             run, stop, watching = server.serve_forever, server.server_close, ""
     except OSError as exc:
         raise DigestError(f"cannot serve on 127.0.0.1:{port}: {exc.strerror}") from None
-    click.echo(f"serving {folder} on {url}{watching} (Ctrl-C stops)")
-    if open_page:
-        _open(url)
-    try:
+    try:  # from the line that says it is served: a Ctrl-C then stops it cleanly
+        click.echo(f"serving {folder} on {url}{watching} (Ctrl-C stops)")
+        if open_page:
+            _open(url)
         run()
     except KeyboardInterrupt:
         pass
@@ -153,7 +195,9 @@ def _say_now(line: str) -> None:
     click.echo(f"{dt.datetime.now():%H:%M:%S} {line}")
 
 
-@main.group(invoke_without_command=True)
+@main.group(
+    invoke_without_command=True, short_help="List the built-in templates, or copy some to edit."
+)
 @config_option
 @click.pass_context
 def templates(ctx: click.Context, config_path: str | None) -> None:
@@ -182,7 +226,7 @@ def templates(ctx: click.Context, config_path: str | None) -> None:
             click.echo(f"  {t.name}" + ("   <- yours" if t.yours else ""))
 
 
-@templates.command("copy")
+@templates.command("copy", short_help="Copy built-in templates into your folder to edit.")
 @click.argument("names", nargs=-1, required=True)
 @click.pass_obj
 def templates_copy(config_path: str | None, names: tuple[str, ...]) -> None:
@@ -202,29 +246,84 @@ def templates_copy(config_path: str | None, names: tuple[str, ...]) -> None:
         click.echo(f"copied {where}" if copied else f"kept {where} (already yours)")
 
 
-@main.command()
+SCHEDULE_KINDS = ("cron", "github", "systemd")  # scaffold.SCHEDULES (loaded by init alone)
+
+
+@main.command(short_help="Start a new digest (and a daily schedule).")
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
-def init(directory: str) -> None:
-    """Start a new digest in DIRECTORY: a commented digest.yaml, a sample feed and an empty
-    templates/ folder for your overrides. Existing files are never overwritten.
+@click.option(
+    "--schedule",
+    type=click.Choice(SCHEDULE_KINDS),
+    help="Also write what runs it every day: a GitHub Actions workflow (build, publish on "
+    "GitHub Pages, send), a crontab line, or a systemd service and timer. In a folder that "
+    "has a digest.yaml already, only that.",
+)
+def init(directory: str, schedule: str | None) -> None:
+    """Start a new digest in DIRECTORY: a commented digest.yaml that sets only what differs
+    from the defaults (so it works from any folder), with a sample feed. Existing files are
+    never overwritten. --schedule writes the file that runs it every day, beside the config.
 
     \b
     Example:
-      digest init my-digest && cd my-digest && digest build
+      digest init my-digest && cd my-digest && digest serve
+      digest init --schedule github     # .github/workflows/digest.yml
+      digest init --schedule cron       # digest.cron: a crontab line
+      digest init --schedule systemd    # digest.service and digest.timer
     """
     from .. import scaffold
 
-    created = scaffold.create(Path(directory))
+    folder = Path(directory)
+    created = []
+    config = folder / "digest.yaml"
+    if not (schedule and config.exists()):
+        created += scaffold.create(folder)
+    if schedule:
+        output, state = "output", ".digest"
+        if config.exists():
+            loaded = _config(str(config))
+            output, state = _inside(loaded.output, loaded.root), _inside(loaded.state, loaded.root)
+        made = scaffold.schedule(folder, schedule, output=output, state=state)
+        kept = [folder / n for n in scaffold.SCHEDULES[schedule] if folder / n not in made]
+        for path in kept:
+            _warn(f"{path}: already there; kept as it is")
+        created += made
     for path in created:
         click.echo(f"created {path}")
-    click.echo(
-        f"next: cd {directory} && digest build   (or digest serve: build, preview, rebuild as you edit)"
-    )
+    here = folder.resolve() == Path.cwd().resolve()
+    go = "" if here else f"cd {directory} && "
+    if config in created:  # a new digest
+        click.echo(
+            f"next: {go}digest serve   (build, preview on http://127.0.0.1:8000/, rebuild as "
+            "you edit)\n      then put your topics and sources in digest.yaml; `digest check` "
+            "says how each topic fares"
+        )
+    if schedule:
+        click.echo(f"every day: {SCHEDULE_NEXT[schedule]}")
 
 
-@main.command()
+SCHEDULE_NEXT = {
+    "github": "push the folder to GitHub; .github/workflows/digest.yml says what to set "
+    "(Pages, site_url, the SMTP secret)",
+    "cron": "(crontab -l 2>/dev/null; cat digest.cron) | crontab -",
+    "systemd": "digest.service says how to install it with digest.timer (no root needed)",
+}
+
+
+def _inside(path: Path, root: Path) -> str:
+    """``path`` relative to ``root`` ('/'-separated) when it is inside it, else absolute."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+@main.command(short_help="Email the day's digest to the subscribers.")
 @config_option
-@click.option("--date", type=DATE, help="The date whose digest to send (default: the newest).")
+@click.option(
+    "--date",
+    type=DATE,
+    help="The date whose digest to send (default: the newest date not yet sent, not after today).",
+)
 @click.option("--dry-run", is_flag=True, help="Write the .eml files that would be sent; send none.")
 @click.option("--to", "to", metavar="ADDRESS", help="Send one copy to ADDRESS only, unrecorded.")
 @click.option(
@@ -238,6 +337,11 @@ def init(directory: str) -> None:
     is_flag=True,
     help="Also send to those an earlier run stopped on mid-message (they may get it twice).",
 )
+@click.option(
+    "--today",
+    type=DATE,
+    help="What counts as today: without --date, dates after it are not sent (default: today).",
+)
 def send(
     config_path: str | None,
     date: dt.datetime | None,
@@ -245,6 +349,7 @@ def send(
     to: str | None,
     out: str | None,
     resend_uncertain: bool,
+    today: dt.datetime | None,
 ) -> None:
     """Send the day's digest by email: each subscriber gets the topics they follow, exactly
     once. A rerun after a crash or a failure sends only to those not yet served. The SMTP
@@ -259,6 +364,12 @@ def send(
     config = _config(config_path)
     if to is not None and split_address(to) is None:
         raise click.BadParameter(f"not an email address: {to!r}", param_hint="--to")
+    if not dry_run and to is None and not config.email.unsubscribe_url:
+        _warn(
+            f"{config.file}: email.unsubscribe_url is not set: the letters carry no unsubscribe "
+            "link (List-Unsubscribe), which large mailbox providers require of bulk senders; "
+            'set it, e.g. unsubscribe_url: "https://example.org/unsubscribe?u={{ subscriber.id }}"'
+        )
     if not dry_run and is_example_url(config.site_url):
         _warn(
             f"{config.file}: site_url is {config.site_url}, an example address: the letters' "
@@ -274,17 +385,34 @@ def send(
             to=to,
             out=Path(out) if out else None,
             resend_uncertain=resend_uncertain,
+            today=_day(today),
             progress=progress,
         )
     _print_send_report(report)
 
 
+SKIPS_SHOWN = 50  # skipped addresses a dry run lists, at most
+
+
 def _print_send_report(report: SendReport) -> None:
-    """Who was sent what, who was skipped or failed; the exit status says whether all went."""
-    for address in report.uncertain:
+    """Who was sent what, who was skipped or failed; the exit status says whether all went.
+    A dry run says where it wrote, and whom it passed over and why."""
+    if report.chosen:
+        click.echo(f"{report.date}: {report.chosen} (--date chooses another)")
+    if report.dry_run:
+        for address, why in list(report.passed_over.items())[:SKIPS_SHOWN]:
+            click.echo(f"  skipped {address}: {why}")
+        if len(report.passed_over) > SKIPS_SHOWN:
+            click.echo(f"  ... and {len(report.passed_over) - SKIPS_SHOWN} more skipped")
+    for address, known in report.uncertain.items():
+        # what is known: the whole message went out, and no answer was recorded
+        what = known or (
+            "a run was stopped after the end of the message went to the server, before its "
+            "answer was recorded"
+        )
         _warn(
-            f"{address}: an earlier run stopped while the server was taking the message; "
-            "not sent again (--resend-uncertain sends it)"
+            f"{address}: {what}; most likely delivered, so not sent again "
+            "(--resend-uncertain sends it, with the same Message-ID)"
         )
     for address, reason in report.failed.items():
         click.secho(f"failed: {address}: {reason}", fg="red", err=True)
@@ -297,7 +425,7 @@ def _print_send_report(report: SendReport) -> None:
         )
         if n
     ]
-    verb = "written" if report.dry_run else "sent"
+    verb = f"written to {report.folder}" if report.dry_run else "sent"
     click.echo(
         f"{report.date}: {len(report.sent)} {verb}, {report.skipped} skipped"
         + (f" ({', '.join(skipped)})" if skipped else "")

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterable
+from typing import BinaryIO
 
 import click
+import orjson
 
 from .. import pipeline
 from ..config import Config
@@ -18,18 +21,24 @@ from . import (
     _config,
     _day,
     _finish,
+    _plural,
     _progress,
     _report_problems,
+    _stage_bar,
+    _verbose,
     _warn,
     config_option,
     format_option,
     main,
     offline_option,
+    plain_drops,
+    print_check,
     today_option,
+    verbose_option,
 )
 
 
-@main.command()
+@main.command(short_help="Print the papers of files, without the store.")
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per line.")
 @today_option
@@ -42,7 +51,7 @@ def parse(
     date: dt.datetime | None,
     fmt: str | None,
 ) -> None:
-    """Read SOURCE files (or globs) and print their papers, without touching the store.
+    """Read SOURCE files, globs or URLs and print their papers, without touching the store.
 
     Duplicates across the sources appear once. With --json each line is an object with id,
     title, abstract, date (YYYY-MM-DD), source, url (or null), authors, categories and extra:
@@ -51,18 +60,58 @@ def parse(
     \b
     Example:
       digest parse --json feeds/pages/*.txt | jq -r .title
+      digest parse https://rss.arxiv.org/rss/cs.CL
     """
     papers, stats = pipeline.parse(
         sources, _day(today) or dt.date.today(), date=_day(date), fmt=fmt
     )
     errors = _report_problems(stats)
-    out = sys.stdout
-    for paper in papers:
-        if as_json:
-            out.write(json.dumps(paper.to_json(), ensure_ascii=False) + "\n")
-        else:
+    for s in stats:
+        if s.dropped:
+            click.echo(f"  {s.name}: {s.read} read, {_dropped(s)}", err=True)
+    if as_json:
+        _write_json_lines(paper.to_json() for paper in papers)
+    else:
+        out = sys.stdout
+        for paper in papers:
             out.write(f"{paper.date}  {paper.id:<24}  {paper.title}\n")
     _finish(errors, stats)
+
+
+def _write_json_lines(objects: Iterable[dict[str, object]]) -> None:
+    """One JSON object a line on stdout, UTF-8: orjson, in blocks (``json.dumps`` took longer
+    than reading the papers); a value orjson refuses (a lone surrogate) by the standard
+    library, as before."""
+    out = sys.stdout
+    out.flush()
+    buffer = out.buffer if hasattr(out, "buffer") else None
+    block: list[bytes] = []
+    for obj in objects:
+        try:
+            line = orjson.dumps(obj)
+        except TypeError:
+            line = json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogateescape")
+        block.append(line)
+        if len(block) >= 1024:
+            _emit(buffer, block)
+            block = []
+    _emit(buffer, block)
+
+
+def _emit(buffer: BinaryIO | None, lines: list[bytes]) -> None:
+    if not lines:
+        return
+    data = b"\n".join(lines) + b"\n"
+    if buffer is not None:
+        buffer.write(data)
+    else:  # a text-only stream (click's test runner)
+        sys.stdout.write(data.decode("utf-8", "surrogateescape"))
+
+
+def _dropped(s: SourceStats) -> str:
+    """``3 dropped (2 record without a title, 1 ...)``: what a source left out, and why."""
+    reasons = "; ".join(plain_drops(s.drop_reasons))
+    return f"{s.dropped} dropped" + (f" ({reasons})" if reasons else "")
 
 
 def _fetch_line(result: FetchResult) -> str:
@@ -85,14 +134,31 @@ def _fetch_line(result: FetchResult) -> str:
 
 
 def _print_fetched(result: FetchResult) -> None:
-    click.secho(
-        f"  {result.name}: {_fetch_line(result)}", err=True, fg="red" if result.failed else None
-    )
+    name = f"{result.name} ({result.date})" if result.date else result.name
+    click.secho(f"  {name}: {_fetch_line(result)}", err=True, fg="red" if result.failed else None)
 
 
-def print_collect_report(report: CollectReport) -> None:
-    for day in report.dates:
+DATES_SHOWN = 14  # per-date lines of `digest collect` without -v (a backfill has hundreds)
+
+
+def print_dates(report: CollectReport, limit: int | None = None) -> None:
+    """A line per date the run touched: how many papers were new, how many already seen (the
+    newest ``limit`` dates, and a line for the rest)."""
+    dates = report.dates
+    if limit is not None and len(dates) > limit:
+        earlier = dates[:-limit]
+        click.echo(
+            f"{earlier[0].date} to {earlier[-1].date}: {len(earlier)} dates, "
+            f"{sum(d.new for d in earlier):,} new, {sum(d.seen for d in earlier):,} already seen "
+            "(-v: a line each)"
+        )
+        dates = dates[-limit:]
+    for day in dates:
         click.echo(f"{day.date}  {day.new:6d} new  {day.seen:6d} already seen")
+
+
+def print_sources(report: CollectReport) -> None:
+    """A line per source: read, new, already seen, merged, skipped (in plain words)."""
     for s in report.sources:
         unchanged = (
             f"{s.unchanged_inputs} file(s) unchanged since last read, not read again "
@@ -101,14 +167,49 @@ def print_collect_report(report: CollectReport) -> None:
         if s.unchanged_inputs and not (s.read or s.dropped):
             click.echo(f"  {s.name}: {unchanged}", err=True)
             continue
-        reasons = ", ".join(f"{n} {r}" for r, n in sorted(s.drop_reasons.items()))
         click.echo(
             f"  {s.name}: {s.read} read, {s.new} new, {s.seen} already seen, "
-            f"{s.duplicates} duplicates merged, {s.dropped} dropped"
-            + (f" ({reasons})" if reasons else "")
+            f"{s.duplicates} duplicates merged, {_dropped(s)}"
             + (f"; {unchanged}" if s.unchanged_inputs else ""),
             err=True,
         )
+
+
+def collect_summary(report: CollectReport) -> str:
+    """The collect in one line: the new papers and their dates, what was already seen, the
+    files not read again, what was skipped."""
+    new = sum(d.new for d in report.dates)
+    seen = sum(d.seen for d in report.dates)
+    sources = _plural(len(report.sources), "source")
+    if new:
+        dated = [d.date for d in report.dates if d.new]
+        span = (
+            f"on {dated[0]}"
+            if len(dated) == 1
+            else (f"on {len(dated)} dates, {dated[0]} to {dated[-1]}")
+        )
+        head = f"collected {_plural(new, 'new paper')} {span}, from {sources}"
+    else:
+        head = f"nothing new from {sources}"
+    more = [f"{seen:,} already seen"] if seen else []
+    unchanged = sum(s.unchanged_inputs for s in report.sources)
+    if unchanged:
+        more.append(f"{_plural(unchanged, 'file')} unchanged since last read")
+    drops: dict[str, int] = {}
+    for s in report.sources:
+        for reason, n in s.drop_reasons.items():
+            drops[reason] = drops.get(reason, 0) + n
+    more += plain_drops(drops)
+    return head + ("; " + "; ".join(more) if more else "")
+
+
+def print_collect_report(report: CollectReport, *, verbose: bool = True) -> None:
+    """The run report: with ``verbose``, a line per date and per source, else one line."""
+    if verbose:
+        print_dates(report)
+        print_sources(report)
+    else:
+        click.echo(collect_summary(report))
     for warning in report.warnings:
         _warn(warning)
 
@@ -127,11 +228,14 @@ def _collect(
             fetched=_print_fetched, force=force,
         )  # fmt: skip
     errors = _report_problems(report.sources)
-    print_collect_report(report)
+    print_dates(report, None if _verbose() else DATES_SHOWN)
+    print_sources(report)
+    for warning in report.warnings:
+        _warn(warning)
     _finish(errors, report.sources)
 
 
-@main.command()
+@main.command(short_help="Fetch and collect the sources into the store.")
 @config_option
 @today_option
 @click.option("--date", type=DATE, help="The date of undated pages.")
@@ -139,6 +243,7 @@ def _collect(
 @click.option(
     "--force", is_flag=True, help="Read every input file, even those unchanged since last read."
 )
+@verbose_option
 def collect(
     config_path: str | None,
     today: dt.datetime | None,
@@ -158,7 +263,33 @@ def collect(
     _collect(_config(config_path), _day(today), _day(date), offline, force)
 
 
-@main.command(name="fetch")
+@main.command(short_help="How each topic fares: papers matched, highlights, typos.")
+@config_option
+def check(config_path: str | None) -> None:
+    """Check the topics against the store: per topic, the papers it matched in the 7 and 30
+    days to the newest date, and its highlights that day. A topic that matched nothing in those
+    30 days is a warning, and so is a keyword that matched no paper in the store, with a "did
+    you mean" from the words the papers use (difusion -> diffusion); unknown keys of the config
+    get one too. Dates ranked for other topics are ranked first (a build then keeps them).
+    `digest build` ends with the same lines.
+
+    \b
+    Example:
+      digest check                      # after editing the topics of ./digest.yaml
+      digest check -c lab.yaml
+    """
+    config = _config(config_path)
+    report = pipeline.check(config, bar=_stage_bar)
+    if report.newest is None:
+        raise DigestError(f"{config.store}: no papers yet; run `digest build` first")
+    print_check(report)
+    found = len(report.warnings) + len(config.warnings)
+    click.echo(
+        f"{_plural(found, 'warning')}; see above" if found else "no warnings: every topic matched"
+    )
+
+
+@main.command(name="fetch", short_help="Download the URL sources into the cache.")
 @config_option
 @click.option(
     "-s", "--source", "names", multiple=True, help="Fetch only this source (by name); repeatable."
@@ -193,7 +324,7 @@ def fetch_command(config_path: str | None, names: tuple[str, ...]) -> None:
         raise PartialFailure(f"{len(failed)} of {len(results)} source(s) could not be fetched")
 
 
-@main.command(name="sources")
+@main.command(name="sources", short_help="The sources, their last fetch and collect.")
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source per line.")
 def sources_command(config_path: str | None, as_json: bool) -> None:
@@ -236,7 +367,7 @@ def sources_command(config_path: str | None, as_json: bool) -> None:
         click.echo(f"{'':<{width}}  {row['location']}")
 
 
-@main.command()
+@main.command(short_help="The dates in the store, with paper counts.")
 @config_option
 @click.option(
     "--json", "as_json", is_flag=True, help='One object per line: {"date": ..., "papers": N}.'
@@ -256,7 +387,7 @@ def dates(config_path: str | None, as_json: bool) -> None:
             click.echo(f"{day}  {count}")
 
 
-@main.command()
+@main.command(short_help="Score papers against the topics.")
 @click.argument("sources", nargs=-1)
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per paper per date.")

@@ -4,10 +4,16 @@ path and line, not raised, so that one run reports them all."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import math
 from pathlib import Path
 from typing import Any
 
 from .lines import KeyPath, key_path
+
+# the largest number a setting takes unless it declares its own ``maximum``: a weight of 1e308
+# made every score infinite, and .inf or .nan no comparison catches
+MAX_NUMBER = 1e9
 
 
 class Checker:
@@ -46,7 +52,9 @@ class Checker:
             if not isinstance(key, str):
                 self.fail(path + (key,), "keys must be strings")
             elif key not in known:
-                self.warn(path + (key,), f"unknown key (known: {', '.join(sorted(known))})")
+                close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]}?" if close else ""
+                self.warn(path + (key,), f"unknown key{hint} (known: {', '.join(sorted(known))})")
         return value
 
     def string(self, value: Any, path: KeyPath, *, required: bool = False) -> str | None:
@@ -66,6 +74,7 @@ class Checker:
         default: float,
         *,
         minimum: float = 0,
+        maximum: float = MAX_NUMBER,
         integer: bool = False,
     ) -> Any:
         if value is None:
@@ -77,8 +86,14 @@ class Checker:
                 f"expected {'a whole number' if integer else 'a number'}, got {kind_of(value)}",
             )
             return default
+        if not math.isfinite(value):
+            self.fail(path, f"expected a finite number, got {value}")
+            return default
         if value < minimum:
             self.fail(path, f"must be at least {minimum}, got {value}")
+            return default
+        if value > maximum:
+            self.fail(path, f"must be at most {maximum:,.0f}, got {value:g}")
             return default
         return value
 

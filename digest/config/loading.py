@@ -3,7 +3,10 @@ its declaration, every problem reported at once."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +31,25 @@ def validate(data: Any, lines: dict[KeyPath, int], root: Path, file: Path | None
     config = read_settings(c, Config, data, (), root=root, file=file)
     if config.store.is_relative_to(config.output):
         c.fail(("store",), "the store must not be inside the output folder (which is published)")
+    elif (why := config.output_problem()) is not None:
+        c.fail(("output",), why)
     if c.problems:
         raise ConfigError(c.problems, name)
     return dataclasses.replace(config, warnings=tuple(c.warnings))
+
+
+@contextlib.contextmanager
+def _no_collector() -> Iterator[None]:
+    """The cyclic garbage collector held off while a config is read: a big one makes a million
+    objects, each allocation counting towards a collection that walks them all again (a 7 MB
+    config took 15 s to parse with it, 1.6 s without); reading one leaves no cycles behind."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -59,13 +78,15 @@ def load_config(path: Path | str | None = None) -> Config:
         raise ConfigError(f"not UTF-8 text (byte {exc.start})", str(path)) from None
     except OSError as exc:
         raise ConfigError(f"cannot read: {exc.strerror}", str(path)) from None
-    data, lines = parse_yaml(text, str(path))
-    return validate(data, lines, path.parent.resolve(), path)
+    with _no_collector():
+        data, lines = parse_yaml(text, str(path))
+        return validate(data, lines, path.parent.resolve(), path)
 
 
 def config_from_text(text: str, root: Path, name: str = "<config>") -> Config:
-    data, lines = parse_yaml(text, name)
-    return validate(data, lines, root)
+    with _no_collector():
+        data, lines = parse_yaml(text, name)
+        return validate(data, lines, root)
 
 
 def is_example_url(url: str) -> bool:

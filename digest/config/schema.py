@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, TypeVar
 
-from .checks import Checker
+from .checks import MAX_NUMBER, Checker
 from .lines import KeyPath
 
 T = TypeVar("T")
@@ -135,7 +135,10 @@ def read_value(v: Value, cls: type, extra: set[str] | None = None) -> Any:
     if tp is bool:
         return c.flag(raw, path, v.default)
     if tp is int or tp is float:
-        number = c.number(raw, path, v.default, minimum=rules.get("minimum", 0), integer=tp is int)
+        number = c.number(
+            raw, path, v.default, minimum=rules.get("minimum", 0),
+            maximum=rules.get("maximum", MAX_NUMBER), integer=tp is int,
+        )  # fmt: skip
         return float(number) if tp is float else number
     if tp is dt.date:
         return c.date(raw, path)
@@ -206,7 +209,7 @@ def _rows(cls: type, prefix: str) -> Iterator[tuple[str, str, str, str]]:
 def sections() -> list[tuple[str, type, str]]:
     """Each part of the config the reference lists: (its heading, its dataclass, its key
     prefix)."""
-    from ..model import EmailSettings, Highlights, Ranking, Subscriber, Topic
+    from ..model import EmailSettings, Highlights, Ranking, SiteSettings, Subscriber, Topic
     from .settings import Config, FetchSettings, SmtpSettings, SourceSpec
 
     return [
@@ -215,6 +218,7 @@ def sections() -> list[tuple[str, type, str]]:
         ("each topic", Topic, "topics.NAME."),
         ("`highlights`", Highlights, "highlights."),
         ("`ranking`", Ranking, "ranking."),
+        ("`site`", SiteSettings, "site."),
         ("`email`", EmailSettings, "email."),
         ("`email.smtp`", SmtpSettings, "email.smtp."),
         ("each of `subscribers`", Subscriber, "subscribers[]."),

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import email.utils
+import os
 import re
+import unicodedata
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import idna
 import jinja2
 
 from .. import sources as formats
@@ -17,7 +21,7 @@ from ..model import OUTPUT_NAMES, Topic
 from .checks import Checker, kind_of
 from .lines import KeyPath
 from .schema import Value, declared, keys, kind, read_settings, read_value
-from .settings import FEEDBACK_FILE, SECURITY_PORTS, SmtpSettings, SourceSpec
+from .settings import DATE_FIELD, FEEDBACK_FILE, SECURITY_PORTS, SmtpSettings, SourceSpec
 
 
 def read_field(c: Checker, cls: type, name: str, raw: Any, path: KeyPath) -> Any:
@@ -36,23 +40,66 @@ def _path(v: Value) -> Path:
     return (v.c.root / text).resolve()
 
 
+# a templates folder holds a few templates: one far bigger is a mistake (``templates: /usr``
+# made every build hash all of /usr); render.env.folder_files holds the same line
+MAX_TEMPLATE_FILES = 1_000
+MAX_TEMPLATE_BYTES = 50 << 20
+
+
 @kind("folder")
 def _folder(v: Value) -> Path | None:
+    """The templates folder. One that is not there is a warning, not an error: the built-in
+    templates are used meanwhile (a config copied elsewhere still builds), and `digest
+    templates copy` makes it. One far bigger than templates are is refused."""
     text = v.c.string(v.raw, v.path)
     if not text:
         return None
-    if not (v.c.root / text).is_dir():
-        v.c.fail(v.path, f"no such folder: {text}")
-    return (v.c.root / text).resolve()
+    folder = v.c.root / text
+    if folder.exists() and not folder.is_dir():
+        v.c.fail(v.path, f"not a folder: {text}")
+    elif not folder.exists():
+        v.c.warn(
+            v.path,
+            f"no such folder: {text}; the built-in templates are used "
+            "(`digest templates copy NAME` puts one there to edit)",
+        )
+    elif _too_big(folder):
+        v.c.fail(
+            v.path,
+            f"{text} holds more than {MAX_TEMPLATE_FILES:,} files or {MAX_TEMPLATE_BYTES >> 20} MB: "
+            "point it at the folder of your templates (digest templates copy puts ours there)",
+        )
+    return folder.resolve()
+
+
+def _too_big(folder: Path) -> bool:
+    """Whether ``folder`` holds more than the files or bytes a templates folder may (counted
+    until either is passed, not through links to folders)."""
+    files = size = 0
+    for where, _, names in os.walk(folder):
+        for name in names:
+            try:
+                st = os.stat(os.path.join(where, name))
+            except OSError:
+                continue
+            files, size = files + 1, size + st.st_size
+            if files > MAX_TEMPLATE_FILES or size > MAX_TEMPLATE_BYTES:
+                return True
+    return False
 
 
 @kind("file")
 def _file(v: Value) -> Path | None:
+    return _existing(v, Path.is_file, "file")
+
+
+def _existing(v: Value, exists: Callable[[Path], bool], what: str) -> Path | None:
+    """A file or folder that must exist, relative to the config's folder (``None``: none)."""
     text = v.c.string(v.raw, v.path)
     if not text:
         return None
-    if not (v.c.root / text).is_file():
-        v.c.fail(v.path, f"no such file: {text}")
+    if not exists(v.c.root / text):
+        v.c.fail(v.path, f"no such {what}: {text}")
     return (v.c.root / text).resolve()
 
 
@@ -86,12 +133,16 @@ def _url(v: Value) -> str | None:
     if url is None:
         return None
     url = url.strip()
-    if (why := check_url(url)) is not None:
+    if (why := check_url(url.replace(DATE_FIELD, "2026-01-01"))) is not None:
         v.c.fail(v.path, why)
+        return None
+    if re.search(r"\{(?!date\})[^}]*\}", url):
+        v.c.fail(v.path, f"the only field a URL may hold is {DATE_FIELD}, got {url!r}")
         return None
     return url
 
 
+MAX_SIZE = 1 << 50  # a petabyte: a size beyond is a mistake
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]?i?b?)?\s*$", re.IGNORECASE)
 
 
@@ -101,13 +152,13 @@ def _size(v: Value) -> int:
     value = v.raw
     if value is None:
         return v.default  # type: ignore[no-any-return]
-    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_SIZE:
         return value
     match = _SIZE.match(value) if isinstance(value, str) else None
     if match:
         unit = (match[2] or "b").lower()[:1]
         number = float(match[1]) * {"b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[unit]
-        if number >= 1:
+        if 1 <= number <= MAX_SIZE:  # float("9" * 400) is infinite
             return int(number)
     v.c.fail(v.path, f"expected a size such as 20MB or a number of bytes, got {value!r}")
     return v.default  # type: ignore[no-any-return]
@@ -158,8 +209,15 @@ def split_address(text: str) -> tuple[str, str] | None:
         not local
         or "." not in domain.strip(".")
         or ".." in domain
-        or any(ch.isspace() or ch in '<>,;"\\' for ch in address)
+        or any(ch.isspace() or ch in '<>,;"\\' or not ch.isprintable() for ch in address)
     ):
+        return None
+    # RFC 6531: a local part may be UTF-8 (sent only where the server offers SMTPUTF8), a
+    # domain an internationalized name, sent in its ASCII form (IDNA); every domain's labels
+    # are checked as IDNA checks them (no label starting with "-", no broken "xn--" label)
+    try:
+        idna.encode(domain, uts46=True)
+    except (idna.IDNAError, UnicodeError):
         return None
     return name, address
 
@@ -174,7 +232,11 @@ def _address(v: Value) -> str:
         v.c.fail(v.path, f"expected an email address such as 'Name <me@example.org>', got {text!r}")
         return ""
     name, address = found
-    return email.utils.formataddr((name, address)) if name else address
+    if not name:
+        return address
+    if address.isascii():
+        return email.utils.formataddr((name, address))
+    return email.utils.formataddr((name, "x@x"))[: -len("<x@x>")] + f"<{address}>"
 
 
 @kind("template")
@@ -269,7 +331,7 @@ def url_name(url: str) -> str:
     query = urllib.parse.parse_qs(parts.query).get("search_query")
     if query and parts.path.rstrip("/").endswith("/api/query"):
         return "arxiv-" + re.sub(r"[^\w.]+", "-", query[0]).strip("-").lower()
-    segments = [s for s in parts.path.split("/") if s]
+    segments = [s for s in parts.path.split("/") if s and DATE_FIELD not in s]
     if segments:
         return re.sub(r"\.(?:xml|rss|atom|rdf|json|jsonl|txt|html?)$", "", segments[-1], flags=re.I)
     return parts.hostname or url
@@ -332,7 +394,7 @@ def _source(c: Checker, path: KeyPath, entry: Any) -> SourceSpec | None:
         pattern = c.string(entry.get("path"), (*path, "path"), required=True)
     fields = {
         name: read_field(c, SourceSpec, name, entry.get(name), (*path, name))
-        for name in ("max_pages", "format", "name", "date", "announce")
+        for name in ("max_pages", "format", "name", "date", "announce", "catch_up_days")
     }
     if pattern is None:
         return None
@@ -384,6 +446,8 @@ def _topics(v: Value) -> tuple[Topic, ...]:
             name = c.string(body.get("name"), (*path, "name"), required=True)
         if not name:
             continue
+        # one spelling of each accent: "é" typed as e and a combining accent is "é"
+        name = unicodedata.normalize("NFC", name)
         if not re.fullmatch(r"[\w][\w .+-]*", name):
             c.fail(path, f"topic name {name!r}: use letters, digits, spaces, '.', '+', '-' or '_'")
             continue

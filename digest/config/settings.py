@@ -9,18 +9,21 @@ README's config reference (:func:`.schema.reference`) are derived from them.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
+import glob
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..model import EmailSettings, Highlights, Ranking, Subscriber, Topic, setting
+from ..model import EmailSettings, Highlights, Ranking, SiteSettings, Subscriber, Topic, setting
 
 MB = 1 << 20
 DEFAULT_STORE = ".digest/store.sqlite"
 DEFAULT_OUTPUT = "output"
 FEEDBACK_FILE = "digest-feedback.tsv"  # beside the config: what digest like / unlike append
 SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
+DATE_FIELD = "{date}"  # in a source's URL: the day fetched, YYYY-MM-DD
 
 
 @dataclass(frozen=True)
@@ -39,8 +42,18 @@ class SourceSpec:
     announce: tuple[str, ...] = setting(
         (), "arXiv listings: which announce types are new papers (default: new, cross)"
     )
-    url: str | None = setting(None, "fetched before collecting (instead of path:)", kind="url")
+    url: str | None = setting(
+        None, "fetched before collecting (instead of path:); may hold {date}", kind="url"
+    )
     max_pages: int = setting(10, "arXiv API queries: paged up to this many pages", minimum=1)
+    catch_up_days: int = setting(
+        7, "a url: with {date}: the most days one build fetches, up to today", minimum=1
+    )
+
+    @property
+    def dated(self) -> bool:
+        """Whether the URL names a day (``{date}``): fetched once per day, missed days too."""
+        return self.url is not None and DATE_FIELD in self.url
 
     @property
     def options(self) -> Mapping[str, Any]:
@@ -141,6 +154,7 @@ class Config:
         None, "your templates, overriding ours file by file", kind="folder"
     )
     recent_days: int = setting(14, "dates the home page, topic pages and feeds cover", minimum=1)
+    site: SiteSettings = setting(SiteSettings(), "what the static site shows")
     email: EmailSettings = setting(EmailSettings(), "the email's headers")
     smtp: SmtpSettings | None = setting(
         None, "where digest send delivers", key="email.smtp", kind="smtp"
@@ -160,6 +174,30 @@ class Config:
     )
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
+    def output_problem(self, out: Path | None = None) -> str | None:
+        """Why ``out`` (default: the config's output folder) cannot be the output folder, or
+        ``None``: a build writes and publishes all of it, so it must hold neither the config,
+        the store and its state folder, the subscribers, the templates, nor a source file (the
+        built feeds would be read back as sources)."""
+        out = (out or self.output).resolve()
+        private = [
+            ("the store", self.store),
+            ("the state folder", self.state),
+            ("the config file", self.file),
+            ("the subscribers file", self.subscribers_file),
+            ("the templates folder", self.templates),
+        ]
+        for what, path in private:
+            if path is not None and path.resolve().is_relative_to(out):
+                return f"{out} holds {what} ({path}); give the output a folder of its own"
+        for spec in self.sources:
+            if spec.path and not spec.url and reaches_into(spec.path, self.root, out):
+                return (
+                    f"{out} holds the source {spec.path!r} ({spec.name}): built files would be "
+                    "read back as papers; give the output a folder of its own"
+                )
+        return None
+
     @property
     def state(self) -> Path:
         """The state folder (the store's): the fetch cache and other private files live here."""
@@ -173,3 +211,23 @@ class Config:
     def feedback(self) -> Path:
         """The feedback file beside the config (``digest like`` / ``digest unlike``)."""
         return self.root / FEEDBACK_FILE
+
+
+def reaches_into(pattern: str, root: Path, folder: Path) -> bool:
+    """Whether the source ``pattern`` (a file or a glob, relative to ``root``) can name a file
+    inside ``folder`` (resolved)."""
+    full = Path(pattern).expanduser()
+    parts = (full if full.is_absolute() else root / full).parts
+    fixed = next((i for i, p in enumerate(parts) if glob.has_magic(p)), len(parts))
+    start = Path(*parts[:fixed]).resolve()
+    if start.is_relative_to(folder):
+        return True
+    if not folder.is_relative_to(start):
+        return False
+    inside, rest = folder.relative_to(start).parts, parts[fixed:]
+    for at, part in enumerate(rest):
+        if part == "**" or at == len(inside):
+            return True  # the rest of the pattern goes on below the folder
+        if not fnmatch.fnmatchcase(inside[at], part):
+            return False
+    return False  # it names the folder or one above it, no file inside

@@ -7,6 +7,7 @@ import csv
 import hashlib
 import io
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,11 @@ class Subscribers:
                 fail("topics", "must not be empty (leave it out to follow every topic)")
             names = []
             for index, topic in enumerate(topics):
-                key = topic.strip().casefold() if isinstance(topic, str) else None
+                key = (
+                    unicodedata.normalize("NFC", topic.strip()).casefold()
+                    if isinstance(topic, str)
+                    else None
+                )
                 if key not in self.known:
                     known = ", ".join(sorted(self.known.values())) or "none configured"
                     fail(f"topics[{index}]", f"unknown topic {topic!r} (known: {known})")

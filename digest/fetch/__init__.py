@@ -17,6 +17,7 @@ Hosts are fetched in parallel, one thread per host, each host's sources one afte
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import queue
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Config, FetchSettings, SourceSpec
+from ..config.settings import DATE_FIELD
 from ..model import FetchResult
 from ..store import Store
 from .cache import Cache
@@ -261,10 +263,10 @@ def fetch_many(
             pool.submit(run_host, group)
         while len(results) < len(specs):
             result = finished.get()
-            results[result.name] = result
+            results[result.name, result.url] = result
             if done:
                 done(result)
-    return [results[s.name] for s in specs]
+    return [results[s.name, s.url or ""] for s in specs]
 
 
 # -- the stage: every URL source of a config, recorded in the store ------------------------------
@@ -274,14 +276,30 @@ def fetch_sources(
     config: Config,
     store: Store,
     *,
+    today: dt.date,
     offline: bool = False,
     names: Sequence[str] | None = None,
     done: Callable[[FetchResult], None] | None = None,
 ) -> list[FetchResult]:
     """Fetch the URL sources (those named, or all) into the cache and record each outcome in
-    the store; offline, point each at its newest cached copy instead. ``done`` hears of each
-    source as it finishes."""
-    specs = [s for s in config.sources if s.url and (names is None or s.name in names)]
+    the store; offline, point each at its newest cached copy instead. A URL with ``{date}`` is
+    fetched for each day from the last one fetched (again: its list may have grown) up to
+    ``today``, at most ``catch_up_days`` of them, so a missed run leaves no hole. ``done``
+    hears of each URL as it finishes."""
+    days: dict[tuple[str, str], dt.date] = {}  # (source, URL) -> the day its URL names
+    specs: list[SourceSpec] = []
+    for spec in config.sources:
+        if not spec.url or (names is not None and spec.name not in names):
+            continue
+        if not spec.dated:
+            specs.append(spec)
+            continue
+        for day in _days_to_fetch(spec, store, today):
+            url = spec.url.replace(DATE_FIELD, day.isoformat())
+            days[spec.name, url] = day
+            specs.append(dataclasses.replace(spec, url=url))
+    if not specs:
+        return []
     cache = Cache(config.cache)
     previous: dict[str, Previous] = {}
     for spec in specs:
@@ -290,19 +308,27 @@ def fetch_sources(
         previous[spec.url] = Previous(
             row.get("etag"), row.get("last_modified"), row.get("copy"), row.get("good")
         )
+
+    def dated(result: FetchResult) -> FetchResult:
+        day = days.get((result.name, result.url))
+        return result if day is None else dataclasses.replace(result, date=day)
+
     if offline:
-        results = [offline_result(s, cache, previous[s.url or ""]) for s in specs]
+        results = [dated(offline_result(s, cache, previous[s.url or ""])) for s in specs]
         for result in results:
             if done:
                 done(result)
         return results
 
     def record(result: FetchResult) -> None:
+        result = dated(result)
         store.record_fetch(
             result.url, result.name, result.status, error=result.error, etag=result.etag,
             last_modified=result.last_modified, copy=result.copy.key if result.copy else None,
             size=result.size, pages=result.pages,
         )  # fmt: skip
+        if result.date is not None and not result.failed:
+            _fetched_day(store, result.name, result.date)
         before = previous[result.url]
         keep = (result.copy.key if result.copy else before.copy, before.good)
         with contextlib.suppress(OSError):  # an old copy left behind costs only disk
@@ -310,9 +336,29 @@ def fetch_sources(
         if done:
             done(result)
 
-    return fetch_many(
+    fetched = fetch_many(
         specs, config.fetch, cache, previous, _known(store.path), config.site_url, record
     )
+    return [dated(result) for result in fetched]
+
+
+def _days_to_fetch(spec: SourceSpec, store: Store, today: dt.date) -> list[dt.date]:
+    """The days a URL with ``{date}`` is fetched for: from the last one fetched up to
+    ``today``, at most ``catch_up_days`` (the latest)."""
+    first = today - dt.timedelta(days=spec.catch_up_days - 1)
+    last = store.note(f"fetched-day:{spec.name}")
+    if last is not None:
+        with contextlib.suppress(ValueError):
+            first = max(first, dt.date.fromisoformat(last))
+    return [first + dt.timedelta(days=n) for n in range((today - first).days + 1)] or [today]
+
+
+def _fetched_day(store: Store, source: str, day: dt.date) -> None:
+    """Remember the latest day a source's dated URL was fetched for."""
+    key = f"fetched-day:{source}"
+    last = store.note(key)
+    if last is None or last < day.isoformat():
+        store.set_note(key, day.isoformat())
 
 
 def _known(path: Path) -> Known:
@@ -334,7 +380,11 @@ def source_status(config: Config) -> list[dict[str, object]]:
     with Store(config.store) as store:
         runs = store.last_source_runs()
         for spec in config.sources:
-            state = store.fetch_state(spec.url) if spec.url else None
+            url = spec.url
+            if url and spec.dated:  # the URL of the latest day fetched
+                day = store.note(f"fetched-day:{spec.name}")
+                url = url.replace(DATE_FIELD, day) if day else None
+            state = store.fetch_state(url) if url else None
             run = runs.get(spec.name)
             row: dict[str, object] = {
                 "name": spec.name,
@@ -350,8 +400,8 @@ def source_status(config: Config) -> list[dict[str, object]]:
                 "new": run[2] if run else None,
                 "errors": run[3] if run else None,
             }
-            if spec.url and state:
-                copy = cache.copy(spec.url, state["good"]) or cache.copy(spec.url, state["copy"])
+            if url and state:
+                copy = cache.copy(url, state["good"]) or cache.copy(url, state["copy"])
                 row["cached"] = copy.fetched.isoformat(timespec="seconds") if copy else None
             rows.append(row)
     return rows

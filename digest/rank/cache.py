@@ -17,6 +17,7 @@ from ..version import __version__
 from .history import profile_key
 from .profile import Profiles
 from .score import Ranker, rank_day
+from .tldr import VERSION as TLDR_VERSION
 
 SAVE_EVERY = 64  # ranked dates saved per transaction
 
@@ -60,8 +61,9 @@ class RankCache:
         self.settings = settings or Ranking()
         self.profiles = profiles
         self.base = cache_key(
-            __version__, CODEC, self.topics, rules, profile_key(self.topics, self.settings)
-        )
+            __version__, CODEC, TLDR_VERSION, self.topics, rules,
+            profile_key(self.topics, self.settings),
+        )  # fmt: skip
         self.versions = store.day_versions()
         self.ranked = store.ranked_keys()  # per date: (key, papers, highlights)
 

@@ -1,7 +1,7 @@
 """Rank: each date's papers scored against the topics, the highlights picked, a TL;DR each.
 
 Pure functions over model objects (no store, no sources, no disk), so dates can be ranked on
-other processes. The score, for a paper and a topic (see the README for how it was chosen):
+other processes. The score, for a paper and a topic (see docs/quality.md for how it was chosen):
 
     score(topic) = weight * (keywords + PROFILE * similarity) * community
 

@@ -9,6 +9,7 @@ topics, feeds), from the latest ranked dates and one line per older date.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,7 +29,7 @@ from ..model import (
     Topic,
 )
 from . import paths
-from .env import anchor, environment, safe_url, slugify, template_problems
+from .env import SLUG_MAX, anchor, environment, safe_url, slugify, template_problems
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class Site:
     templates_key: str = ""
     outputs: tuple[str, ...] | None = None  # the outputs built (None: every one)
     speedups: bool = True  # render with digest's Jinja speedups (the same bytes, sooner)
+    home_days: int = 7  # dates the home page shows: the latest in full, the others in short
+    search: bool = True  # a search page and box (digest.search.index_site makes its index)
 
     def builds(self, output: str) -> bool:
         """Whether this digest builds ``output`` (templates link to the site and the feeds only
@@ -58,16 +61,7 @@ class Site:
     @classmethod
     def make(cls, **fields: object) -> Site:
         site = cls(**fields)  # type: ignore[arg-type]
-        slugs: dict[str, str] = {}
-        taken = set(paths.RESERVED_SLUGS)
-        for topic in site.topics:
-            slug, n = slugify(topic.name), 2
-            base = slug
-            while slug in taken:
-                slug, n = f"{base}-{n}", n + 1
-            slugs[topic.name] = slug
-            taken.add(slug)
-        object.__setattr__(site, "slugs", slugs)
+        object.__setattr__(site, "slugs", topic_slugs([t.name for t in site.topics]))
         return site
 
     @property
@@ -97,6 +91,29 @@ class Site:
     @property
     def host(self) -> str:
         return self.site_url.split("://", 1)[-1].split("/", 1)[0]
+
+
+def topic_slugs(names: Sequence[str]) -> dict[str, str]:
+    """Each topic's slug (its pages' and feed's file name): :func:`~.env.slugify` of its name,
+    unless another topic's name (or a reserved name such as ``all``) gives the same; then each
+    of those names gets a hash of itself appended. So a slug depends on the set of names alone,
+    never on their order: adding, removing or moving a topic moves no other topic's URL (but
+    those of the names it collides with)."""
+    plain = {name: slugify(name) for name in names}
+    count: dict[str, int] = {}
+    for slug in plain.values():
+        count[slug] = count.get(slug, 0) + 1
+    taken = {s for s, n in count.items() if n == 1} - paths.RESERVED_SLUGS
+    slugs = {name: slug for name, slug in plain.items() if slug in taken}
+    for name in sorted(n for n in names if n not in slugs):
+        digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+        base = plain[name][: SLUG_MAX - 12].rstrip("-")
+        size = 6
+        while (slug := f"{base}-{digest[:size]}") in taken:  # a name spelt like a hashed one
+            size += 2
+        slugs[name] = slug
+        taken.add(slug)
+    return slugs
 
 
 Piece = bytes | memoryview  # UTF-8; a view into the blob a build kept them in (no copy)

@@ -90,18 +90,23 @@ def render(
     reader: Callable[[], Any],
     force: bool = False,
     workers: int | None = None,
+    prune: bool = False,
     progress: Callable[[str, int], AbstractContextManager[Callable[[int], None] | None]],
+    before_finish: Callable[[Writer, Rendering], None] | None = None,
 ) -> Rendering:
     """Render and write what changed of every date of ``rankings`` (date -> its ranking's key,
     papers, highlights), newest first in ``site.dates``, then the files that list many dates;
     record it all in ``store`` in one transaction. ``base``: the key of what every file is made
     from besides its date and templates (the config's topics, rules, title, links...);
-    ``progress(label, total)``: a context giving a function to call with each date done."""
+    ``progress(label, total)``: a context giving a function to call with each date done.
+    Files an earlier build listed and this one does not make are removed if the store recorded
+    a build writing them; the others are kept (``prune``: removed too)."""
     done = Rendering()
     dates = [info.date for info in site.dates]
     made_from = _made_from(store, site, done)
     plan = _DayPlan(site, base, made_from, rankings)
-    rows, todo = plan.sort(store.rendered(), writer, force)
+    before = store.rendered()
+    rows, todo = plan.sort(before, writer, force)
     jobs: list[Job] = [(d, tuple(n for n in keys if n not in kept)) for d, keys, kept in todo]
     done.workers = process_map.count(len(jobs), workers)
     made = process_map.ordered_map(
@@ -120,7 +125,9 @@ def render(
                 advance(1)
     summary = _Summary(store, site, base, made_from, rankings, done)
     summary_files, new_pieces = summary.render(writer, force, load)
-    done.written = writer.finish()
+    if before_finish is not None:
+        before_finish(writer, done)
+    done.written = writer.finish(lambda: _recorded(before, store.rendered_summary()), prune)
     with store.transaction():  # one commit for what this build rendered
         if new_pieces is not None:
             store.save_fragments(new_pieces, keep=summary.recent)
@@ -272,6 +279,21 @@ def _row(date: dt.date, keys: dict[str, str], files: Made) -> DatedRow:
     """What the store keeps of a date's files (:func:`_files` reads it back)."""
     packed = {name: [keys[name], [e.pack() for e in files[name]]] for name in keys}
     return date, "|".join(keys.values()), orjson.dumps(packed)
+
+
+def _recorded(
+    rendered: Mapping[dt.date, tuple[str, bytes]], summary: tuple[str, bytes] | None
+) -> set[str]:
+    """Every file the store records builds writing: each date's files and those that list
+    many dates, as last rendered."""
+    paths: set[str] = set()
+    for row in rendered.values():
+        files = _files(row)
+        if files is not None:
+            paths.update(e.path for e in _every_file(files[1]))
+    if summary is not None:
+        paths.update(Entry.unpack(r).path for r in orjson.loads(summary[1]))
+    return paths
 
 
 def _every_file(files: Files) -> list[Entry]:

@@ -19,18 +19,43 @@ from functools import lru_cache
 from typing import Any
 
 import css_inline
+import idna
 import jinja2.sandbox
 import markupsafe
 
-from ..model import RankedDay, ScoredPaper, Subscriber, Topic
+from ..model import EmailSettings, RankedDay, ScoredPaper, Subscriber, Topic
 from . import Output, Rendered, Site, paths, register
-from .env import one_line, strip_illegal
+from .env import one_line, shorten, strip_illegal
 
 BUDGET = 100_000  # bytes of HTML
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 _SUBJECT_ENV = jinja2.sandbox.SandboxedEnvironment(undefined=jinja2.StrictUndefined)
 
 Section = tuple[Topic, Sequence[ScoredPaper], int]
+
+
+def smtp_address(address: str) -> str:
+    """``address`` as SMTP and the headers carry it: an internationalized domain in its ASCII
+    form (IDNA A-labels: ``user@exämple.net`` -> ``user@xn--exmple-cua.net``), which every
+    server takes; the local part as it is (non-ASCII, it needs a server that offers SMTPUTF8).
+    Raises ``ValueError`` for a domain IDNA cannot encode (the config refuses those)."""
+    local, at, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    try:
+        return f"{local}{at}{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError as exc:
+        raise ValueError(f"{address}: not an internationalized domain: {exc}") from None
+
+
+def format_address(name: str, address: str) -> str:
+    """``Name <address>`` (``email.utils.formataddr``, which refuses a non-ASCII address: one
+    with a non-ASCII local part is written as it is, for a message sent with SMTPUTF8)."""
+    if address.isascii():
+        return email.utils.formataddr((name, address))
+    if not name:
+        return address
+    return email.utils.formataddr((name, "x@x"))[: -len("<x@x>")] + f"<{address}>"
 
 
 def recipient(address: str) -> Subscriber:
@@ -48,9 +73,23 @@ def _fields(subscriber: Subscriber, quote: bool = False) -> dict[str, Any]:
     return fields | {"topics": list(subscriber.topics or ())}
 
 
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 highlight``, ``3 highlights`` (``words``: the plural when it is not ``word + "s"``);
+    the subject template's ``plural`` filter: ``{{ highlights|length|plural("highlight") }}``."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
+_SUBJECT_ENV.filters["plural"] = plural
+# The default subject. The config's default before it said "1 highlights": a config that
+# still holds that default gets this one.
+DEFAULT_SUBJECT = EmailSettings.subject  # "1 highlight", "2 highlights"
+_OLD_DEFAULT_SUBJECT = "{{ title }} — {{ date }}: {{ highlights|length }} highlights"
+
+
 def subject(day: RankedDay, site: Site, subscriber: Subscriber) -> str:
     """The subject line from the config's ``email.subject`` template (sandboxed, one line)."""
-    template = _compiled(site.email.subject)
+    source = site.email.subject
+    template = _compiled(DEFAULT_SUBJECT if source == _OLD_DEFAULT_SUBJECT else source)
     text = template.render(
         title=site.title,
         date=day.date.isoformat(),
@@ -62,19 +101,51 @@ def subject(day: RankedDay, site: Site, subscriber: Subscriber) -> str:
 
 
 def sender(site: Site) -> str:
-    return site.email.sender or email.utils.formataddr(
-        (one_line(site.title), f"digest@{site.host}")
-    )
+    """The From header: the config's ``email.from``, else the title at ``digest@`` the site's
+    host (an internationalized domain in its ASCII form)."""
+    if site.email.sender:
+        name, address = email.utils.parseaddr(site.email.sender)
+        if address.isascii():
+            return site.email.sender
+        return format_address(name, smtp_address(address))
+    return format_address(one_line(site.title), smtp_address(f"digest@{site.host}"))
 
 
 def sections(day: RankedDay, site: Site, limit: int | None) -> list[Section]:
-    """Each topic's papers that are not highlights, with how many to list (``limit``: at most)."""
-    out = []
+    """Each topic's papers not listed above it (not highlights, not listed in full in an
+    earlier section), with how many to list (``limit``: at most)."""
+    return placement(day, site, limit)[0]
+
+
+def placement(
+    day: RankedDay, site: Site, limit: int | None
+) -> tuple[list[Section], dict[str, list[ScoredPaper]]]:
+    """(sections, refs): each paper is listed once in a letter, the highlights first, then in
+    the first topic section that lists it in full; ``refs`` holds, per topic, its papers listed
+    above, which its section only links to. A topic whose papers are all above keeps its
+    section, with those links only."""
+    listed = {s.paper.id for s in day.highlights}
+    out: list[Section] = []
+    refs: dict[str, list[ScoredPaper]] = {}
     for topic in site.topics:
-        rest = [s for s in day.sections.get(topic.name, ()) if not s.highlight]
-        if rest:
-            out.append((topic, rest, len(rest) if limit is None else min(limit, len(rest))))
-    return out
+        papers = day.sections.get(topic.name, ())
+        above = [s for s in papers if s.paper.id in listed]
+        rest = [s for s in papers if s.paper.id not in listed]
+        if not papers:
+            continue
+        shown = len(rest) if limit is None else min(limit, len(rest))
+        listed.update(s.paper.id for s in rest[:shown])
+        out.append((topic, rest, shown))
+        refs[topic.name] = above
+    return out, refs
+
+
+def preheader(day: RankedDay) -> str:
+    """What an inbox shows after the subject: the first highlights' titles, cut at a word."""
+    if not day.highlights:
+        n = len(day.papers)
+        return f"{n} new paper{'' if n == 1 else 's'}, none of them a highlight."
+    return shorten("; ".join(one_line(h.paper.title) for h in day.highlights[:3]), 150)
 
 
 def unsubscribe_url(site: Site, subscriber: Subscriber) -> str | None:
@@ -102,17 +173,17 @@ def render_bodies(day: RankedDay, site: Site, unsubscribe: str | None) -> tuple[
         "page": paths.email(day.date, "html"),
         "subject": subject(day, site, recipient(site.email.to or sender(site))),
         "unsubscribe": unsubscribe,
-        "preheader": "; ".join(one_line(h.paper.title)[:80] for h in day.highlights[:3]),
+        "preheader": preheader(day),
     }
     html_template = site.env.get_template("email/day.html")
 
     made: dict[tuple[int, ...], str] = {}  # by how many papers each section lists
 
     def html_for(limit: int | None) -> str:
-        listed = sections(day, site, limit)
-        key = tuple(shown for _, _, shown in listed)
+        listed, refs = placement(day, site, limit)
+        key = tuple((len(papers), shown) for _, papers, shown in listed)
         if key not in made:
-            raw = strip_illegal(html_template.render(context, sections=listed))
+            raw = strip_illegal(html_template.render(context, sections=listed, refs=refs))
             made[key] = _INLINER.inline(raw).rstrip("\n") + "\n"
         return made[key]
 
@@ -123,10 +194,9 @@ def render_bodies(day: RankedDay, site: Site, unsubscribe: str | None) -> tuple[
         limit = largest_fitting(lambda n: _size(html_for(n)), counts, BUDGET)
         html = html_for(limit)
     text_context = dict(context, page=paths.email(day.date, "txt"))
+    listed, refs = placement(day, site, limit)
     text = strip_illegal(
-        site.env.get_template("email/day.txt").render(
-            text_context, sections=sections(day, site, limit)
-        )
+        site.env.get_template("email/day.txt").render(text_context, sections=listed, refs=refs)
     )
     return html, text
 
@@ -231,7 +301,7 @@ def addressed(
 ) -> tuple[str, bytes]:
     """(Message-ID, ``.eml`` bytes) of bodies already :func:`filled` for the subscriber."""
     day, site = letter.day, letter.site
-    to = email.utils.formataddr((one_line(subscriber.name), subscriber.email))
+    to = format_address(one_line(subscriber.name), smtp_address(subscriber.email))
     ident = message_id(site, day.date, subscriber.email)
     title = subject(day, site, subscriber)
     return ident, message(day, site, title, html, text, to, ident, unsubscribe, sent)
@@ -311,12 +381,15 @@ def _header(name: str, value: str) -> bytes:
     it is, a long or non-ASCII one (a subject, a name) is folded once and remembered."""
     if len(name) + len(value) <= 76 and value.isascii() and value.isprintable():
         return f"{name}: {value}\r\n".encode()
-    return _folded(name, value)
+    # an address with a non-ASCII local part cannot be an encoded word: it goes as UTF-8
+    # (RFC 6532), in a message only a server offering SMTPUTF8 is given
+    utf8 = name in ("To", "From") and not value.rpartition("<")[2].isascii()
+    return _folded(name, value, utf8)
 
 
 @lru_cache(maxsize=1024)
-def _folded(name: str, value: str) -> bytes:
-    policy = email.policy.SMTP
+def _folded(name: str, value: str, utf8: bool = False) -> bytes:
+    policy = email.policy.SMTPUTF8 if utf8 else email.policy.SMTP
     return policy.fold_binary(name, policy.header_factory(name, value))
 
 

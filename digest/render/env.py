@@ -12,6 +12,7 @@ import hashlib
 import posixpath
 import re
 import secrets
+import stat
 import traceback
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
@@ -355,9 +356,33 @@ def templates_fingerprint(user_dir: Path | None) -> str:
     return h.hexdigest()
 
 
+# what a templates folder may hold: the built-in templates are 17 files and 40 KB; a folder far
+# beyond is a mistake (``templates: /usr`` hashed all of /usr on every build, a minute)
+MAX_TEMPLATE_FILES = 1_000
+MAX_TEMPLATE_BYTES = 50 << 20
+
+
 def folder_files(folder: Path) -> list[Path]:
-    """Every file below ``folder`` (a templates folder), sorted."""
-    return sorted(p for p in folder.rglob("*") if p.is_file())
+    """Every file below ``folder`` (a templates folder), sorted; more than
+    :data:`MAX_TEMPLATE_FILES` files or :data:`MAX_TEMPLATE_BYTES` bytes is refused (before
+    reading them)."""
+    found: list[Path] = []
+    size = 0
+    for path in folder.rglob("*"):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            continue
+        found.append(path)
+        size += st.st_size
+        if len(found) > MAX_TEMPLATE_FILES or size > MAX_TEMPLATE_BYTES:
+            raise TemplateProblem(
+                f"{folder}: a templates folder of more than {MAX_TEMPLATE_FILES:,} files or "
+                f"{MAX_TEMPLATE_BYTES >> 20} MB; point templates: at the folder of your templates"
+            )
+    return sorted(found)
 
 
 def template_closure(env: jinja2.Environment, names: Iterable[str]) -> set[str] | None:

@@ -2,6 +2,9 @@
 OPML file listing them. Valid by the W3C validator's rules: a guid that never changes for a
 paper, RFC 822 dates, ``atom:link rel="self"``, ``lastBuildDate`` from the newest item (the same
 input gives the same bytes), no XML-illegal characters (the environment strips them), no CDATA.
+Each feed links to its own page (a topic's feed to the topic's page) and names an XSL
+stylesheet (``feeds/feed.xsl``), with which a browser shows it as a page saying how to follow
+it; feed readers ignore it.
 """
 
 from __future__ import annotations
@@ -41,7 +44,12 @@ def feed_items(day: RankedDay, site: Site) -> dict[str, str]:
 
 
 def feed(
-    site: Site, path: str, title: str, description: str, recent: Sequence[DatePieces]
+    site: Site,
+    path: str,
+    title: str,
+    description: str,
+    recent: Sequence[DatePieces],
+    link: str | None = None,
 ) -> bytes:
     name = f"rss:{path}"
     dated = [(date, pieces[name]) for date, pieces in recent if name in pieces]
@@ -55,6 +63,7 @@ def feed(
         feed_title=title,
         description=description,
         self_url=site.site_url + path,
+        link=link or site.site_url,
         updated=dated[0][0] if dated else None,
     )
 
@@ -70,17 +79,24 @@ def summary_feeds(
                  f"The daily highlights of {site.title}", recent),
         )
     ]  # fmt: skip
-    listed = [(f"{site.title}: highlights", site.site_url + paths.FEED_ALL)]
+    # (title, feed URL, the URL of the page it follows)
+    listed = [(f"{site.title}: highlights", site.site_url + paths.FEED_ALL, site.site_url)]
     for topic in site.topics:
-        path = paths.topic_feed(site.slugs[topic.name])
+        slug = site.slugs[topic.name]
+        path = paths.topic_feed(slug)
         title = f"{site.title}: {topic.name}"
         description = topic.description or f"New papers on {topic.name}"
+        page = site.site_url + paths.topic_page(slug) if site.builds("site") else site.site_url
         out.append(
-            Rendered(path, "rss", feed(site, path, title, description, recent), topic=topic.name)
+            Rendered(
+                path, "rss", feed(site, path, title, description, recent, page), topic=topic.name
+            )
         )
-        listed.append((title, site.site_url + path))
+        listed.append((title, site.site_url + path, page))
     opml = render(site.env, "feeds/feeds.opml", site=site, page=paths.OPML, feeds=listed)
     out.append(Rendered(paths.OPML, "opml", opml.encode()))
+    style = render(site.env, "feeds/feed.xsl", site=site, page=paths.FEED_STYLE)
+    out.append(Rendered(paths.FEED_STYLE, "asset", style.encode()))
     return out
 
 

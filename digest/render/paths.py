@@ -11,6 +11,11 @@ STYLE = "style.css"
 FEED_ALL = "feeds/all.xml"
 RESERVED_SLUGS = frozenset({"all"})  # a topic named "All" must not write over FEED_ALL
 OPML = "feeds/feeds.opml"
+FEED_STYLE = "feeds/feed.xsl"  # how a browser shows a feed
+SUBSCRIBE = "subscribe.html"  # the site's page of feeds: how to subscribe
+SEARCH = "search.html"
+SEARCH_SCRIPT = "search.js"
+SEARCH_INDEX = "pagefind"  # the folder digest.search.index_site writes
 MARKDOWN_INDEX = "markdown/README.md"
 
 

@@ -65,8 +65,8 @@ def send(
         )  # fmt: skip
         delivery: Delivery
         if dry_run:
-            delivery = Outbox(out or config.store.parent / "outbox" / date.isoformat())
-            return deliver_all(items, delivery, report, progress)
+            report.folder = out or config.store.parent / "outbox" / date.isoformat()
+            return deliver_all(items, Outbox(report.folder), report, progress)
         from .smtp import Mailer, SmtpDelivery  # smtplib and ssl, for a real send alone
 
         assert config.smtp is not None

@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
+from .. import stopping
 from ..deliveries import SENDING, SENT, DeliveryLog
 from ..errors import DigestError
 from ..model import Highlights, Paper, Subscriber
@@ -40,11 +42,16 @@ class SendReport:
     sent: list[str] = field(default_factory=list)
     already: int = 0  # sent by an earlier run
     empty: int = 0  # nothing in their topics that day
-    uncertain: list[str] = field(default_factory=list)  # may have been taken: not resent
+    # may have been taken, so not sent (again): address -> what is known ("": a run stopped
+    # right at the end of the message)
+    uncertain: dict[str, str] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # address -> reason
     rendered: int = 0  # letters rendered (one per distinct topic set)
     dry_run: bool = False
     stopped: str | None = None  # why the run stopped early
+    passed_over: dict[str, str] = field(default_factory=dict)  # skipped address -> why
+    folder: Path | None = None  # a dry run's: where the .eml files are
+    chosen: str | None = None  # why this date, when none was given
 
     @property
     def skipped(self) -> int:
@@ -105,16 +112,22 @@ def outgoing(
     date = report.date
     for subscriber in recipients:
         if deliveries is not None:
-            status = deliveries.status(date, subscriber.key)
+            status, known = deliveries.record(date, subscriber.key) or (None, "")
             if status == SENT:
                 report.already += 1
+                report.passed_over[subscriber.email] = "already sent"
                 continue
             if status == SENDING and not resend_uncertain:
-                report.uncertain.append(subscriber.email)
+                report.uncertain[subscriber.email] = known
+                report.passed_over[subscriber.email] = known or (
+                    "an earlier run stopped while the server was taking the message"
+                )
                 continue
         made = letter_for(subscriber.topics)
         if made.empty and not send_empty:
             report.empty += 1
+            topics = ", ".join(subscriber.topics or ()) or "any topic"
+            report.passed_over[subscriber.email] = f"nothing in {topics} that day"
             continue
         ident = email_render.message_id(made.site, date, subscriber.email)
         yield Outgoing(
@@ -136,6 +149,7 @@ def deliver_all(
     pending = iter(items)
     try:
         for item in pending:
+            stopping.check()
             if progress:
                 progress(1)
             try:
@@ -147,7 +161,7 @@ def deliver_all(
             if status == SENT:
                 report.sent.append(item.address)
             elif status == SENDING:
-                report.uncertain.append(item.address)
+                report.uncertain[item.address] = reason
             else:
                 report.failed[item.address] = reason
     finally:

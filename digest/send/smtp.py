@@ -26,8 +26,11 @@ import ssl
 import time
 from collections.abc import Callable
 
+from .. import stopping
 from ..config import SmtpSettings
 from ..deliveries import FAILED, SENDING, SENT, DeliveryLog
+from ..errors import StoreError
+from ..render.email import smtp_address
 from .plan import Outgoing, SendError
 
 log = logging.getLogger(__name__)
@@ -145,33 +148,72 @@ class Mailer:
             self.conn.close()
             self.conn = None
 
-    def deliver(self, item: Outgoing, before_end: Callable[[], None]) -> None:
+    def _envelope(self, conn: smtplib.SMTP, address: str) -> tuple[str, str, list[str]]:
+        """(sender, recipient, MAIL FROM options) as this server takes them: domains in their
+        ASCII form; a non-ASCII local part only with SMTPUTF8 (RFC 6531), which the server must
+        offer, or this one address fails for good."""
+        sender = smtp_address(self.sender)
+        try:
+            rcpt = smtp_address(address)
+        except ValueError as exc:
+            raise Permanent(str(exc)) from None
+        if (sender + rcpt).isascii():
+            return sender, rcpt, []
+        if conn.has_extn("smtputf8"):
+            return sender, rcpt, ["SMTPUTF8"]
+        if not sender.isascii():
+            raise SendError(
+                f"{self.where} does not offer SMTPUTF8, which the sender {self.sender} needs "
+                "(its part before the @ is not ASCII); check email.from"
+            )
+        raise Permanent(
+            f"{self.where} does not offer SMTPUTF8, which this address needs (its part "
+            "before the @ is not ASCII)"
+        )
+
+    def deliver(
+        self, item: Outgoing, before_end: Callable[[], None], after_end: Callable[[], None]
+    ) -> None:
         """One attempt; raises :class:`Temporary` or :class:`Permanent`. ``before_end`` runs
-        after the whole message has been sent and before the ``.`` that ends it."""
+        when all of the message but its last piece has been sent: that piece and the ``.``
+        that ends the message then go in one write, with nothing in between that takes time
+        (nor a stop by a signal); ``after_end`` runs right after, while the server takes the
+        message."""
         conn = self.connect()
         try:
-            code, reply = conn.mail(self.sender)
+            sender, rcpt, options = self._envelope(conn, item.address)
+            code, reply = conn.mail(sender, options)
             if code >= 500:
                 raise SendError(
                     f"{self.where} refused the sender {self.sender}: {code} {_reply(reply)}; "
                     "check email.from"
                 )
             _check("MAIL FROM", code, reply, 250)
-            code, reply = conn.rcpt(item.address)
+            code, reply = conn.rcpt(rcpt)
             _check("RCPT TO", code, reply, 250, 251)
             code, reply = conn.docmd("data")
             _check("DATA", code, reply, 354)
             body = _LEADING_DOT.sub(b"..", item.data())
-            conn.send(body if body.endswith(b"\r\n") else body + b"\r\n")
-            before_end()
-            conn.send(b".\r\n")
+            body = body if body.endswith(b"\r\n") else body + b"\r\n"
+            last = body.rfind(b"\r\n", 0, len(body) - 2) + 2  # the last line
+            conn.send(body[:last])
+            with stopping.held():
+                before_end()
+                conn.send(body[last:] + b".\r\n")
+            after_end()
             code, reply = conn.getreply()
             _check("end of DATA", code, reply, 250)
         except Permanent:
             self._reset()
             raise
+        except UnicodeError as exc:  # a command this address cannot be written in
+            self._reset()
+            raise Permanent(f"cannot write this address in an SMTP command: {exc}") from None
         except (smtplib.SMTPException, OSError) as exc:
             raise Temporary(_describe(exc)) from None
+        except BaseException:  # the log failed, a stop: the message must not be ended later
+            self.drop()  # (a QUIT now would be read as a line of it)
+            raise
 
     def _reset(self) -> None:
         """End a refused transaction so the connection serves the next message."""
@@ -230,10 +272,14 @@ class SmtpDelivery:
         mailer, settings = self.mailer, self.mailer.settings
         ended = False
 
-        def end() -> None:
+        def end() -> None:  # the record survives a kill from here on, and the end goes next
             nonlocal ended
-            self._mark(item, SENDING)
+            self._mark(item, SENDING, durable=False)
             ended = True
+
+        def ended_now() -> None:  # ... and a power cut once this returns
+            if self.deliveries is not None:
+                self._store(self.deliveries.sync)
 
         reason, unreachable = "", False
         for attempt in range(settings.retries + 1):
@@ -243,12 +289,14 @@ class SmtpDelivery:
                 time.sleep(wait)
             try:
                 ended = False
-                mailer.deliver(item, end)
+                mailer.deliver(item, end, ended_now)
             except Temporary as exc:
                 mailer.drop()
                 reason, unreachable = str(exc), isinstance(exc, Unreachable)
                 if ended and not exc.answered:  # did the server take it? nobody can tell
-                    return SENDING, f"{reason} after the message was sent: not sent again"
+                    known = f"the whole message was sent, then: {reason}"
+                    self._mark(item, SENDING, known)
+                    return SENDING, known
                 if ended:  # refused, so certainly not delivered
                     self._mark(item, FAILED, reason)
                 continue
@@ -265,6 +313,20 @@ class SmtpDelivery:
         self._mark(item, FAILED, reason)
         return FAILED, reason
 
-    def _mark(self, item: Outgoing, status: str, reason: str = "") -> None:
+    def _mark(self, item: Outgoing, status: str, reason: str = "", durable: bool = True) -> None:
         if self.deliveries is not None:
-            self.deliveries.mark(self.date, item.key, status, item.message_id, reason)
+            log = self.deliveries
+            self._store(
+                lambda: log.mark(
+                    self.date, item.key, status, item.message_id, reason, durable=durable
+                )
+            )
+
+    @staticmethod
+    def _store(step: Callable[[], None]) -> None:
+        """A step of the delivery log; when it fails (a full disk, a read-only file), nothing
+        more can be sent exactly once: the run stops, naming the file."""
+        try:
+            step()
+        except StoreError as exc:
+            raise SendError(str(exc)) from None

@@ -3,6 +3,9 @@
 Each entry gives the id and version, title, abstract, authors, categories and primary category,
 published (v1) and updated dates, abs and PDF links, and the authors' comment. The paper's date is
 its v1 publication date.
+
+A response whose ``opensearch:totalResults`` is 0 found nothing: the reader says the query matched
+nothing (:data:`digest.sources.NOTHING_MATCHED`), which is not a changed layout.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ from typing import IO, Any
 
 from ..ids import abs_url, find_in_link
 from ..model import Paper, Problem
-from ..text import clean
-from . import Context, Format, Item, register
+from ..text import clean, more_authors
+from . import NOTHING_MATCHED, Context, Format, Item, register
 from .feed import _authors, read_feed, struct_date
 
 
@@ -36,6 +39,11 @@ def _links(entry: Any) -> tuple[str | None, str | None]:
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
     parsed, problems = read_feed(stream)
     yield from problems
+    total = _str(parsed.feed.get("opensearch_totalresults")).strip()
+    if total == "0" and not parsed.entries:
+        yield Problem("warning", f"{NOTHING_MATCHED} (opensearch:totalResults is 0)")
+        return
+    warned = False
     for number, entry in enumerate(parsed.entries, 1):
         found = find_in_link(entry.get("id"), entry.get("link"))
         title = clean(_str(entry.get("title")))
@@ -55,10 +63,13 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
             dict.get(entry, "updated_parsed")
         )  # not feedparser's get: see feed.entry_date
         date = published or updated
-        if date is None:
-            date, _ = ctx.fallback_date()
-        page, pdf = _links(entry)
         extra: dict[str, Any] = {}
+        if date is None:
+            date, warning = ctx.undated("entries have no date")
+            if not warned:
+                warned = True
+                yield warning
+        page, pdf = _links(entry)
         if version:
             extra["version"] = version
         if pdf:
@@ -80,13 +91,15 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
         ]
         if primary and primary not in categories:
             categories.insert(0, primary)
+        authors, more = _authors(entry)
+        more_authors(extra, more)
         yield Paper(
             id=arxiv_id,
             title=title,
             abstract=clean(_str(entry.get("summary"))),
             date=date,
             source=ctx.name,
-            authors=_authors(entry),
+            authors=authors,
             url=page or abs_url(arxiv_id),
             categories=tuple(dict.fromkeys(categories)),
             extra=extra,

@@ -1,11 +1,19 @@
 """RSS 2.0, RSS 1.0 (RDF) and Atom feeds, read with feedparser, arXiv's listing feeds included.
 
 arXiv listing items carry ``arXiv:ID ... Announce Type: new|cross|replace|replace-cross ...
-Abstract: ...`` in their description (the pre-2024 format put ``(arXiv:ID [cat] UPDATED)`` in the
-title instead). By default ``new`` and ``cross`` are new papers; the others are dropped as
-replacements. A source's ``announce: [...]`` option changes that.
+Abstract: ...`` in their description. The listings before 2024 (RSS 1.0/RDF, still in archives
+and mirrors) put it in the title instead: ``Title. (arXiv:1805.09166v1 [hep-ex] CROSS LISTED)``,
+``... UPDATED)`` or neither (new); the decoration is taken off the title, the bracketed category is
+the primary one, and the announce type is ``cross``, ``replace`` or ``new``. By default ``new``
+and ``cross`` are new papers; the others are dropped as replacements. A source's
+``announce: [...]`` option changes that.
 
-Summaries holding HTML are reduced to clean text.
+Authors of the old listings come as HTML links in ``dc:creator``, ending for big collaborations in
+``et al. (909 additional authors not shown)``: that is no name; ``extra["more_authors"]`` keeps
+the count. Summaries holding HTML are reduced to clean text.
+
+An arXiv listing with no items is a day without announcements (weekends, holidays): the reader
+says so (:data:`digest.sources.NO_ANNOUNCEMENT`) rather than leave an empty source unexplained.
 """
 
 from __future__ import annotations
@@ -21,8 +29,8 @@ from typing import IO, Any
 from ..errors import SourceError
 from ..ids import abs_url, find_in_link
 from ..model import Paper, Problem, title_id
-from ..text import author_names, clean, html_to_text
-from . import Context, Format, Item, register
+from ..text import authors_and_more, clean, html_to_text, more_authors
+from . import NO_ANNOUNCEMENT, Context, Format, Item, read_document, register
 
 DEFAULT_ANNOUNCE = ("new", "cross")
 
@@ -31,9 +39,13 @@ _ANNOUNCE = re.compile(
     re.DOTALL | re.IGNORECASE,
 )
 _OLD_TITLE = re.compile(
-    r"^(?P<title>.*?)\.?\s*\(arXiv:(?P<id>\S+?)(?:\s+\[(?P<cat>[^\]]+)\])?(?P<updated>\s+UPDATED)?\)\s*$",
-    re.DOTALL,
+    r"^(?P<title>.*?)\.?\s*\(arXiv:(?P<id>[^\s\[\]()]+)(?:\s+\[(?P<cat>[^\]]+)\])?"
+    r"(?:\s+(?P<kind>UPDATED|CROSS[\s-]*LISTED))?\s*\)\s*$",
+    re.DOTALL | re.IGNORECASE,
 )
+_OLD_KINDS = {"updated": "replace", "cross listed": "cross", "crosslisted": "cross"}
+_SKIP_DAYS = re.compile(rb"<skipDays>(.*?)</skipDays>", re.DOTALL | re.IGNORECASE)
+_DAY = re.compile(rb"<day>\s*(\w+)\s*</day>", re.IGNORECASE)
 
 
 _ENTRY_END = re.compile(rb"</(?:[\w-]+:)?(?:item|entry)\s*>", re.IGNORECASE)
@@ -99,7 +111,7 @@ def repair_utf8(data: bytes) -> tuple[bytes, int]:
 
 def read_feed(stream: IO[bytes]) -> tuple[Any, list[Problem]]:
     """Parse with feedparser; a feed that is not well-formed and yields nothing is an error."""
-    data = stream.read()
+    data = read_document(stream)
     if not data.strip():
         raise SourceError("empty file")
     data, replaced = repair_utf8(data)
@@ -140,6 +152,10 @@ def read_feed(stream: IO[bytes]) -> tuple[Any, list[Problem]]:
             )
     if not parsed.get("version") and not parsed.entries:
         raise SourceError("not an RSS or Atom feed")
+    skip = _SKIP_DAYS.search(data[:16384])
+    parsed["skip_days"] = (
+        [d.decode("ascii", "replace").capitalize() for d in _DAY.findall(skip[1])] if skip else []
+    )
     return parsed, problems
 
 
@@ -151,18 +167,45 @@ def _text(entry: Any, key: str) -> str:
     return clean(value)
 
 
-def _authors(entry: Any) -> tuple[str, ...]:
+def _authors(entry: Any) -> tuple[tuple[str, ...], int | None]:
+    """The entry's authors, and how many more it says were left out (see authors_and_more)."""
     names: list[str] = []
+    more = None
     for author in entry.get("authors") or ():
-        names.extend(author_names(html_to_text(author.get("name") or "")))
+        found, left = authors_and_more(html_to_text(author.get("name") or ""))
+        names.extend(found)
+        more = left if left is not None else more
     if not names and entry.get("author"):
-        names = list(author_names(html_to_text(entry["author"])))
-    return tuple(dict.fromkeys(names))
+        found, more = authors_and_more(html_to_text(entry["author"]))
+        names = list(found)
+    return tuple(dict.fromkeys(names)), more
+
+
+def _is_arxiv_listing(feed: Any) -> bool:
+    where = " ".join(str(feed.get(k) or "") for k in ("link", "title", "id")).lower()
+    return "arxiv.org" in where
+
+
+def _no_announcement(parsed: Any) -> Problem | None:
+    """Why an arXiv listing without items is empty: the feed's own day, and its skip days."""
+    if parsed.entries or not _is_arxiv_listing(parsed.feed):
+        return None
+    day = entry_date(parsed.feed)
+    skip = parsed.get("skip_days") or []
+    if day is None:
+        return Problem("warning", f"{NO_ANNOUNCEMENT}: the listing is empty")
+    weekday = day.strftime("%A")
+    why = "it announces nothing on " + " and ".join(skip) if weekday in skip else "a holiday?"
+    return Problem("warning", f"{NO_ANNOUNCEMENT} on {weekday} {day.isoformat()} ({why})")
 
 
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
     parsed, problems = read_feed(stream)
     yield from problems
+    empty = _no_announcement(parsed)
+    if empty is not None:
+        yield empty
+        return
     announce = tuple(ctx.options.get("announce") or DEFAULT_ANNOUNCE)
     feed_date = entry_date(parsed.feed)
     warned_date = False
@@ -181,15 +224,17 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
             if kind not in announce:
                 yield Problem("dropped", f"announce type {kind}", number)
                 continue
-        old = _OLD_TITLE.match(title)
+        old = _OLD_TITLE.match(title) if "arXiv:" in title or "arxiv:" in title else None
         if old and find_in_link("arXiv:" + old["id"]):
             title = old["title"].strip()
             found = find_in_link("arXiv:" + old["id"])
-            if old["updated"]:
-                extra["announce_type"] = "replace"
-                if "replace" not in announce:
-                    yield Problem("dropped", "announce type replace", number)
-                    continue
+            kind = _OLD_KINDS.get(" ".join((old["kind"] or "new").lower().split()), "new")
+            extra["announce_type"] = kind
+            if old["cat"]:
+                extra["primary_category"] = old["cat"].strip()
+            if kind not in announce:
+                yield Problem("dropped", f"announce type {kind}", number)
+                continue
         if not title:
             yield Problem("dropped", "entry without a title", number)
             continue
@@ -202,20 +247,24 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
             paper_id = title_id(title)
         date = entry_date(entry) or feed_date
         if date is None:
-            date, how = ctx.fallback_date()
+            date, warning = ctx.undated("entries have no date")
             if not warned_date:
                 warned_date = True
-                yield Problem("warning", f"entries have no date; using {how}, {date.isoformat()}")
+                yield warning
         categories = tuple(
             dict.fromkeys(t.get("term") for t in entry.get("tags") or () if t.get("term"))
         )
+        if not categories and extra.get("primary_category"):
+            categories = (extra["primary_category"],)
+        authors, more = _authors(entry)
+        more_authors(extra, more)
         yield Paper(
             id=paper_id,
             title=title,
             abstract=summary,
             date=date,
             source=ctx.name,
-            authors=_authors(entry),
+            authors=authors,
             url=link or (abs_url(paper_id) if found else None),
             categories=categories,
             extra=extra,

@@ -9,7 +9,8 @@ Two layouts exist in the wild:
   (``SubscribeLow Rank Matrix ...``) and no date line.
 
 CRLF, a BOM, non-breaking spaces and trailing whitespace are tolerated. A date line has no year:
-it is the most recent such date not after ``today``. An undated page takes the context's fallback
+it is the most recent such date not more than a few days after ``today`` (a warning when a leap
+day or a page saved long ago puts it more than a year back). An undated page takes the context's fallback
 date and says where it came from in a warning. Text is kept as scraped but for the artefacts
 listed in :data:`digest.text.ARTEFACTS`.
 """
@@ -19,13 +20,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import IO
 
 from ..errors import SourceError
 from ..model import Paper, Problem, title_id
 from ..text import clean, fix_artefacts
-from . import Context, Format, Item, register
+from . import Context, Format, Item, read_document, register
 
 _HEADER = re.compile(
     r"^(?:new|subscribe|daily papers|by\s*ak\b.*|get trending papers\b.*|trending papers)$",
@@ -43,16 +44,32 @@ _SENTENCE = re.compile(r"[.!?]\s+[A-Z(]")
 _TITLE_MAX = 400
 
 
+AHEAD_DAYS = 3  # a page may be dated this far past today (time zones, a clock behind)
+
+
 def resolve_month_day(month: int, day: int, today: dt.date) -> dt.date:
-    """The most recent ``month``/``day`` not after ``today`` (Feb 29 finds the last leap year)."""
-    for year in range(today.year, today.year - 9, -1):
+    """The most recent ``month``/``day`` not more than :data:`AHEAD_DAYS` after ``today`` (a
+    page of "Jan 3" read on Jan 2 is this year's, not last year's; Feb 29 finds the last leap
+    year)."""
+    latest = today + dt.timedelta(days=AHEAD_DAYS)
+    for year in range(latest.year, latest.year - 9, -1):
         try:
             candidate = dt.date(year, month, day)
         except ValueError:
             continue
-        if candidate <= today:
+        if candidate <= latest:
             return candidate
     raise ValueError(f"no such date: {calendar.month_abbr[month]} {day}")
+
+
+def _date_warning(date: dt.date, block: str, today: dt.date, year_given: bool) -> str | None:
+    """Why a page's date deserves a look: a leap day that sent it years back, or a date more
+    than a year before today (a page saved long ago, or a year guessed wrong)."""
+    if not year_given and (date.month, date.day) == (2, 29) and date.year != today.year:
+        return f"date line {block!r}: read as {date} (the last Feb 29 before today)"
+    if date < today - dt.timedelta(days=366):
+        return f"date line {block!r}: {date} is more than a year before today ({today})"
+    return None
 
 
 def decode(data: bytes) -> tuple[str, str | None]:
@@ -100,7 +117,7 @@ def _looks_like_prose(block: str) -> bool:
 
 
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
-    data = stream.read()
+    data = read_document(stream)
     if b"\x00" in data:
         raise SourceError("binary file (NUL bytes), not a text page")
     text, warning = decode(data)
@@ -108,8 +125,22 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
         yield Problem("warning", warning)
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
     blocks = _blocks(text)
+    date, index = yield from _header(blocks, ctx.today)
+    body = blocks[index:]
+    if not body:
+        raise SourceError("no papers found (only header lines)")
+    if date is None:
+        date, how = ctx.fallback_date()
+        yield Problem("warning", f"page has no date line; using {how}, {date.isoformat()}")
+    yield from _papers(body, date, ctx.name)
 
-    # Header: known header lines and at most one date line, in any order, before the first title.
+
+def _header(
+    blocks: list[tuple[int, str]], today: dt.date
+) -> Generator[Problem, None, tuple[dt.date | None, int]]:
+    """Known header lines and at most one date line, in any order, before the first title
+    (a title glued to "Subscribe" unglued in ``blocks``): yields its warnings, returns the
+    page's date (``None``: no date line) and the index of the first block of the body."""
     date: dt.date | None = None
     index = 0
     while index < len(blocks):
@@ -124,22 +155,22 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
                 if match["year"]:
                     date = dt.date(int(match["year"]), month, day)
                 else:
-                    date = resolve_month_day(month, day, ctx.today)
+                    date = resolve_month_day(month, day, today)
             except ValueError as exc:
                 raise SourceError(f"bad date line {block!r}: {exc}", line=line_no) from None
+            if why := _date_warning(date, block, today, bool(match["year"])):
+                yield Problem("warning", why, line_no)
             index += 1
             continue
         glued = _GLUED_SUBSCRIBE.match(block)
         if glued:
             blocks[index] = (line_no, block[glued.end() :])
         break
-    body = blocks[index:]
-    if not body:
-        raise SourceError("no papers found (only header lines)")
-    if date is None:
-        date, how = ctx.fallback_date()
-        yield Problem("warning", f"page has no date line; using {how}, {date.isoformat()}")
+    return date, index
 
+
+def _papers(body: list[tuple[int, str]], date: dt.date, source: str) -> Iterator[Item]:
+    """Title and abstract blocks in turn, resynchronised where one is missing."""
     i = 0
     while i < len(body):
         line_no, title = body[i]
@@ -167,13 +198,7 @@ def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
             yield Problem("dropped", "empty title", line_no)
             i += 2
             continue
-        yield Paper(
-            id=title_id(title),
-            title=title,
-            abstract=abstract,
-            date=date,
-            source=ctx.name,
-        )
+        yield Paper(id=title_id(title), title=title, abstract=abstract, date=date, source=source)
         i += 2
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,25 @@ from ..errors import StoreError
 from .schema import migrate
 
 BUSY_TIMEOUT_MS = 60_000
+
+
+class DamagedRow(ValueError):
+    """A value of the store that is not what its column holds (a damaged file, or one edited
+    by hand): said with the store's name and without the text it holds instead."""
+
+
+def iso_date(text: str) -> dt.date:
+    """A date column's value."""
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        shown = repr(text[:24] + "…" if isinstance(text, str) and len(text) > 24 else text)
+        raise DamagedRow(
+            f"a date column holds {shown}: the store is damaged (check it with PRAGMA "
+            "integrity_check, or restore it from a backup)"
+        ) from None
+
+
 CACHE_MB = 8  # the page cache of a connection; a collect that writes uses WRITE_CACHE_MB
 WRITE_CACHE_MB = 64
 
@@ -69,8 +89,11 @@ class Connection:
     def __enter__(self) -> Connection:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
         self.close()
+        # what went wrong in the store says which file: read-only, full, damaged
+        if isinstance(exc, sqlite3.Error | DamagedRow):
+            raise StoreError(f"{self.path}: {exc}") from None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from .base import Connection
+from .base import Connection, iso_date
 
 
 class Builds(Connection):
@@ -19,7 +19,7 @@ class Builds(Connection):
     def ranked_keys(self) -> dict[dt.date, tuple[str, int, int]]:
         """Per ranked date: (key, papers, highlights)."""
         return {
-            dt.date.fromisoformat(d): (k, n, h)
+            iso_date(d): (k, n, h)
             for d, k, n, h in self.db.execute("SELECT date, key, papers, highlights FROM ranked")
         }
 
@@ -71,10 +71,7 @@ class Builds(Connection):
 
     def _dated(self, table: str) -> dict[dt.date, tuple[str, bytes]]:
         """The rows of ``table`` (rendered or fragments: date, key, data) by date."""
-        return {
-            dt.date.fromisoformat(d): (k, data)
-            for d, k, data in self.db.execute(f"SELECT * FROM {table}")
-        }
+        return {iso_date(d): (k, data) for d, k, data in self.db.execute(f"SELECT * FROM {table}")}
 
     def save_fragments(
         self, rows: Iterable[tuple[dt.date, str, bytes]], keep: Iterable[dt.date]

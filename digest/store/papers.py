@@ -12,7 +12,7 @@ import orjson
 from ..errors import StoreError
 from ..model import Paper, merge, title_number
 from ..rows import new_paper
-from .base import Connection
+from .base import Connection, iso_date
 
 _COLUMNS = "id, title_key, title, abstract, authors, url, date, source, categories, extra"
 
@@ -41,7 +41,7 @@ def paper_from_row(row: Sequence[Any], date: dt.date | None = None) -> Paper:
     """The paper of a row of ``_COLUMNS`` (``date``: the row's, when the caller knows it)."""
     loads = orjson.loads
     return new_paper(
-        id=row[0], title=row[2], abstract=row[3], date=date or dt.date.fromisoformat(row[6]),
+        id=row[0], title=row[2], abstract=row[3], date=date or iso_date(row[6]),
         source=row[7], authors=tuple(loads(row[4])), url=row[5],
         categories=tuple(loads(row[8])), extra=loads(row[9]),
     )  # fmt: skip
@@ -165,12 +165,12 @@ class Papers(Connection):
             "GROUP BY date",
             (self._rowid_floor, self.run),
         )
-        return {dt.date.fromisoformat(d): n for d, n in rows}
+        return {iso_date(d): n for d, n in rows}
 
     def dates(self) -> list[tuple[dt.date, int]]:
         """Every date with papers, with how many, oldest first."""
         return [
-            (dt.date.fromisoformat(d), n)
+            (iso_date(d), n)
             for d, n in self.db.execute(
                 "SELECT date, papers FROM days WHERE papers > 0 ORDER BY date"
             )
@@ -187,7 +187,7 @@ class Papers(Connection):
         """Per date: (paper count, the run that last changed the date's papers), which changes
         whenever anything the date's outputs show may have changed."""
         return {
-            dt.date.fromisoformat(d): (n, run)
+            iso_date(d): (n, run)
             for d, n, run in self.db.execute("SELECT date, papers, run FROM days WHERE papers > 0")
         }
 
@@ -278,3 +278,12 @@ class Papers(Connection):
     def count(self) -> int:
         """How many papers the store holds."""
         return int(self.db.execute("SELECT count(*) FROM papers").fetchone()[0])
+
+    def newest_texts(self, limit: int) -> list[str]:
+        """The title and abstract (one string each) of the newest ``limit`` papers: the store's
+        own vocabulary, as its recent papers use it."""
+        return [
+            text for (text,) in self.db.execute(
+                "SELECT title || ' ' || abstract FROM papers ORDER BY date DESC LIMIT ?", (limit,)
+            )
+        ]  # fmt: skip

@@ -42,22 +42,13 @@ class Sources(Connection):
             "INSERT OR REPLACE INTO inputs VALUES (?, ?, ?, ?)", (source, path, fingerprint, papers)
         )
 
-    def quiet_runs(self, source: str) -> tuple[int, int]:
-        """How many of the source's latest runs in a row brought (nothing, nothing new)."""
-        empty = no_new = 0
-        counting_empty = True
-        for read, new in self.db.execute(
-            "SELECT read, new FROM source_runs WHERE source = ? ORDER BY run DESC LIMIT 100",
-            (source,),
-        ):
-            if new:
-                break
-            no_new += 1
-            if counting_empty and read == 0:
-                empty += 1
-            else:
-                counting_empty = False
-        return empty, no_new
+    def recent_runs(self, source: str, limit: int = 100) -> list[tuple[int, int, str]]:
+        """The source's latest runs, the newest first: (papers read, new, when it started)."""
+        return self.db.execute(
+            "SELECT s.read, s.new, r.started FROM source_runs s JOIN runs r ON r.id = s.run "
+            "WHERE s.source = ? ORDER BY s.run DESC LIMIT ?",
+            (source, limit),
+        ).fetchall()
 
     def fetch_state(self, url: str) -> dict[str, Any] | None:
         self.db.row_factory = sqlite3.Row

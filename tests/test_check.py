@@ -1,0 +1,187 @@
+"""Feedback on topics: `digest check` (and the same lines at the end of every build) says per
+topic what it matched lately, warns of a topic that matched nothing and of a keyword that
+matched no paper (with a "did you mean" from the store's own words); a config without sources,
+a date without papers and a misspelled key are each said with the fix."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from digest.check import MEMO, Suggestions, distance
+from digest.cli import main
+from digest.config import load_config
+from digest.pipeline import check
+from tests.helpers import build_project
+
+TODAY = ["--today", "2026-11-23"]
+
+
+def topics(project: Path, text: str) -> None:
+    """Replace the project's topics with ``text`` (YAML under ``topics:``)."""
+    config = project / "digest.yaml"
+    head = config.read_text().split("topics:")[0]
+    config.write_text(head + "topics:\n" + text)
+
+
+def warnings(output: str) -> list[str]:
+    return [line.removeprefix("warning: ") for line in output.splitlines() if "warning: " in line]
+
+
+def test_check_says_per_topic_what_it_matched_lately(runner: CliRunner, project: Path) -> None:
+    build_project(project)
+    result = runner.invoke(main, ["check", "-c", str(project / "digest.yaml")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        "topics: papers matched in the 7 / 30 days to 2026-11-20 (7 papers), highlights that day"
+    )
+    rows = {line.split("  ")[1].strip(): line for line in lines[1:6]}
+    assert list(rows) == ["scaling", "test-time compute", "optimization", "efficiency", "rl"]
+    assert re.search(r"scaling\s+2 / 2\s+2 highlights$", rows["scaling"])
+    assert re.search(r"optimization\s+0 / 0\s+-$", rows["optimization"])
+    # optimization matched 49 papers before, none in the newest 30 days: a warning
+    assert warnings(result.stderr) == [
+        "topic 'optimization' matched no paper in the 30 days to 2026-11-20 (7 papers); are its "
+        "keywords too narrow, or do the sources cover it?"
+    ]
+    assert lines[-1] == "1 warning; see above"
+
+
+def test_a_misspelled_keyword_gets_a_did_you_mean_from_the_store(
+    runner: CliRunner, project: Path
+) -> None:
+    topics(project, "  images:\n    keywords: [difusion modle, reinforcment lerning, zebra]\n")
+    result = runner.invoke(main, ["build", "-c", str(project / "digest.yaml"), *TODAY])
+    assert result.exit_code == 0, result.output
+    said = warnings(result.stderr)
+    assert (
+        "topic 'images': keyword 'difusion modle' matched no paper in the store (166 papers); "
+        "did you mean 'diffusion model'?"
+    ) in said
+    assert any("'reinforcment lerning'" in w and "'reinforcement learning'?" in w for w in said)
+    # a word no paper uses, with nothing close: new or rare, not a typo; listed with its topic
+    assert not [w for w in said if "zebra" in w]
+    assert re.search(
+        r"^  images\s+0 / 0\s+-\s+no paper in the store: difusion modle, reinforcment lerning, "
+        r"zebra$",
+        result.stdout,
+        re.M,
+    )
+    # the same from `digest check`, which ranks nothing again (the build kept the rankings)
+    checked = runner.invoke(main, ["check", "-c", str(project / "digest.yaml")])
+    assert warnings(checked.stderr) == said[-len(warnings(checked.stderr)) :]
+    assert "ranking" not in checked.output
+
+
+def test_an_edited_topic_is_checked_without_a_build(runner: CliRunner, project: Path) -> None:
+    build_project(project)
+    topics(project, "  rl: [reinforcement learning, RLHF, reward modle]\n")
+    result = runner.invoke(main, ["check", "-c", str(project / "digest.yaml")])
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"^  rl\s+1 / 1\s+1 highlight\s+no paper in the store: reward modle$", result.stdout, re.M
+    )
+    assert warnings(result.stderr) == [
+        "topic 'rl': keyword 'reward modle' matched no paper in the store (166 papers); "
+        "did you mean 'reward model'?"
+    ]
+
+
+def test_a_silent_keyword_is_found_in_a_date_added_later(runner: CliRunner, project: Path) -> None:
+    """What the last check found is remembered; a keyword it found nowhere is looked for in
+    the dates ranked since, old ones too."""
+    topics(project, "  animals: [scaling law, zebra]\n")
+    build_project(project)
+    config = load_config(project / "digest.yaml")
+    (first,) = check(config).topics
+    assert first.silent == (("zebra", None),)
+    with sqlite3.connect(config.store) as db:
+        assert json.loads(db.execute("SELECT value FROM meta WHERE key = ?", (MEMO,)).fetchone()[0])
+    late = {"id": "2601.00001", "title": "A zebra benchmark", "abstract": "Zebra crossings.",
+            "date": "2026-01-05"}  # fmt: skip
+    (project / "feeds" / "late.jsonl").write_text(json.dumps(late) + "\n")
+    text = (project / "digest.yaml").read_text()
+    (project / "digest.yaml").write_text(
+        text.replace("sources:\n", "sources:\n  - path: feeds/late.jsonl\n")
+    )
+    build_project(project)
+    (after,) = check(load_config(project / "digest.yaml")).topics
+    assert after.silent == ()
+
+
+def test_a_config_with_topics_and_no_sources_says_how_to_add_one(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    (tmp_path / "digest.yaml").write_text("topics:\n  rl: [reinforcement learning]\n")
+    for command in (["build", *TODAY], ["check"], ["collect"]):
+        result = runner.invoke(main, [*command[:1], "-c", str(tmp_path / "digest.yaml"),
+                                      *command[1:]])  # fmt: skip
+        assert result.exit_code == 1, result.output
+        assert result.output == (
+            "Error: digest.yaml: no sources to collect papers from; add a sources: list, with a "
+            "feed (- url: https://rss.arxiv.org/rss/cs.LG) or files (- path: feeds/*.xml)\n"
+        )
+    assert not (tmp_path / "output").exists()
+
+
+def test_check_before_any_build_says_to_build(runner: CliRunner, project: Path) -> None:
+    result = runner.invoke(main, ["check", "-c", str(project / "digest.yaml")])
+    assert result.exit_code == 1
+    assert "no papers yet; run `digest build` first" in result.output
+
+
+def test_rank_on_a_date_without_papers_says_so(runner: CliRunner, project: Path) -> None:
+    config = ["-c", str(project / "digest.yaml")]
+    result = runner.invoke(main, ["rank", *config])
+    assert result.exit_code == 1
+    assert "no papers yet; run `digest build` first" in result.output
+    build_project(project)
+    result = runner.invoke(main, ["rank", *config, "--date", "2020-01-01"])
+    assert result.exit_code == 1
+    assert result.output == "Error: no papers on 2020-01-01 in the store (newest: 2026-11-20)\n"
+    assert runner.invoke(main, ["rank", *config, "--date", "2026-11-20"]).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("yaml", "said"),
+    [
+        ("ouputs: [site]\n", "ouputs: unknown key; did you mean outputs? (known: "),
+        (
+            "topics:\n  a: {keywords: [x], exlude: [y]}\n",
+            "topics.a.exlude: unknown key; did you mean exclude?",
+        ),
+        ("email:\n  form: a@b.org\n", "email.form: unknown key; did you mean from?"),
+        ("colour: blue\n", "colour: unknown key (known: "),  # nothing close: the list only
+    ],
+)
+def test_an_unknown_key_gets_a_did_you_mean(tmp_path: Path, yaml: str, said: str) -> None:
+    (tmp_path / "digest.yaml").write_text(yaml)
+    [warning] = load_config(tmp_path / "digest.yaml").warnings
+    assert warning.startswith(said), warning
+
+
+class FakeStore:
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+
+    def newest_texts(self, limit: int) -> list[str]:
+        return self.texts[:limit]
+
+
+def test_suggestions_prefer_the_most_frequent_close_word() -> None:
+    words = ["We train a diffusion model.", "Models of diffusion.", "A model module mode."] * 3
+    suggest = Suggestions(FakeStore(words))  # type: ignore[arg-type]
+    assert suggest("modle") == "model"  # model, module and mode are one edit away
+    assert suggest("difusion Modles") == "diffusion models"
+    assert suggest("DIFUSION") == "DIFFUSION"
+    assert suggest("diffusion models") is None  # every word is used: not a typo
+    assert suggest("quokka") is None  # nothing close
+    assert suggest("/difusion/") is None
+    assert distance("modle", "model") == 1 and distance("difusion", "diffusion") == 1
+    assert distance("kitten", "sitting") == 3
