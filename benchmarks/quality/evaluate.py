@@ -333,7 +333,8 @@ def main() -> None:
     verdicts = []
     for s in sets:
         params = chosen[s.name]
-        print(f"\n### {s.name}: {len(s.papers)} papers, held out (parameters: {params})\n")
+        how = "the shipped defaults, not held out" if args.defaults else "held out"
+        print(f"\n### {s.name}: {len(s.papers)} papers, {how} (parameters: {params})\n")
         names = [t.name for t in s.topics]
         print("| system | " + " | ".join(names) + " | macro |")
         print("| --- |" + " --- |" * (len(names) + 1))
