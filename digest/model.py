@@ -517,7 +517,7 @@ class Highlights:
 @dataclass(frozen=True)
 class Ranking:
     """``ranking``: how keywords, each topic's learned profile and upvotes make one score
-    (see the README's Ranking section; the defaults were chosen by cross-validation)."""
+    (see the README's Ranking section; docs/quality.md measures them on held-out sets)."""
 
     history_days: int = setting(
         365,
