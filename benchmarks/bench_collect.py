@@ -5,7 +5,9 @@ and peak memory (max RSS). Stages: a plain ``json.loads`` loop over the file (th
 parsing into Paper objects, parsing plus de-duplication (what must stream), and storing (the
 whole collect into a new SQLite store; the rate counts only the time spent in the store).
 Targets (issue 2): parse + de-duplication >= 100k papers/s and < 300 MB peak on 1M papers;
-storing >= 50k papers/s.
+storing >= 50k papers/s. Then, whole commands as a user runs them (wall time, best of three):
+``digest parse --json FILE`` against a plain ``json.loads`` + ``json.dumps`` loop over the same
+file, both writing to /dev/null (issue 20: no slower than the loop).
 """
 
 from __future__ import annotations
@@ -76,6 +78,35 @@ def run_stage(stage: str, path: Path) -> dict:
     return json.loads(out.stdout)
 
 
+LOOP = r"""
+import json, sys
+write = sys.stdout.write
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        write(json.dumps(json.loads(line)) + "\n")
+"""
+
+
+def wall(command: list[str]) -> float:
+    """Best of three wall times of ``command``, its output to /dev/null."""
+    import time
+
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        subprocess.run(command, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def commands(n: int, path: Path) -> None:
+    loop = wall([sys.executable, "-c", LOOP, str(path)])
+    parse = wall([sys.executable, "-m", "digest", "parse", "--json", "--today", "2030-01-01",
+                  str(path)])  # fmt: skip
+    print(f"{n:>9} json loop {loop:.2f} s, digest parse --json {parse:.2f} s "
+          f"({parse / loop:.2f}x the loop)")  # fmt: skip
+
+
 def main(sizes: list[int]) -> None:
     print(
         f"{'corpus':>9} {'stage':<14} {'papers/s':>10} {'vs json.loads':>14} {'seconds':>8} {'peak MB':>8}"
@@ -96,6 +127,8 @@ def main(sizes: list[int]) -> None:
                 print(
                     f"{n:>9} {'(whole collect)':<14} {r['n'] / r['seconds']:>10,.0f} {'':>14} {r['seconds']:>8.2f}"
                 )
+    for n in sizes:
+        commands(n, corpus(n))
 
 
 if __name__ == "__main__":

@@ -63,7 +63,7 @@ def main() -> None:
     passed, failed = outcome(out)
     if failed or not passed:
         failures.append(out)
-    print(f"builds killed with SIGKILL: {kills}, corrupted or lost: "
+    print(f"builds on two workers killed (SIGKILL and SIGTERM in turn): {kills}, corrupted or lost: "
           f"{'0' if passed and not failed else 'SEE THE TEST OUTPUT'}  ({seconds:.0f} s)")  # fmt: skip
     out, seconds = pytest(CORPUS, {})
     passed, failed = outcome(out)

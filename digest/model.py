@@ -474,6 +474,18 @@ class RankedDay:
     highlights: tuple[ScoredPaper, ...]
     sections: Mapping[str, tuple[ScoredPaper, ...]]
     unmatched: tuple[ScoredPaper, ...]
+    # papers a section does not list, by topic ("" for the unmatched): set by
+    # digest.render.shown, which cuts what a date shows to ``site.section_papers`` a section
+    left_out: Mapping[str, int] = field(default_factory=dict)
+
+    def count(self, topic: str) -> int:
+        """The papers ``topic`` matched that day, listed or left out."""
+        return len(self.sections.get(topic, ())) + self.left_out.get(topic, 0)
+
+    @property
+    def unmatched_count(self) -> int:
+        """The papers no topic matched that day, listed or left out."""
+        return len(self.unmatched) + self.left_out.get("", 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -565,6 +577,12 @@ class SiteSettings:
     )
     search: bool = setting(
         True, "a search page over every paper (a Pagefind index of each month's day pages)"
+    )
+    section_papers: int = setting(
+        500,
+        "papers a topic section (and 'also new') of a date lists at most, best first, in every "
+        "output; the rest are counted (a day of 100,000 papers once made a 166 MB page)",
+        minimum=1,
     )
 
 

@@ -296,6 +296,7 @@ def site_of(
         outputs=config.outputs,
         home_days=config.site.home_days,
         search=config.site.search,
+        section_papers=config.site.section_papers,
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -52,6 +52,7 @@ class Site:
     speedups: bool = True  # render with digest's Jinja speedups (the same bytes, sooner)
     home_days: int = 7  # dates the home page shows: the latest in full, the others in short
     search: bool = True  # a search page and box (digest.search.index_site makes its index)
+    section_papers: int = 500  # papers a date's section lists at most (see shown)
 
     def builds(self, output: str) -> bool:
         """Whether this digest builds ``output`` (templates link to the site and the feeds only
@@ -154,8 +155,26 @@ def register(output: Output) -> Output:
     return output
 
 
+def shown(day: RankedDay, cap: int) -> RankedDay:
+    """``day`` as the outputs show it: each topic section and the papers no topic matched cut
+    to their best ``cap`` (``left_out`` counts the rest). The highlights and ``papers`` stay
+    whole (the counts a page gives are of every paper)."""
+    if all(len(p) <= cap for p in day.sections.values()) and len(day.unmatched) <= cap:
+        return day
+    left_out = {name: len(p) - cap for name, p in day.sections.items() if len(p) > cap}
+    if len(day.unmatched) > cap:
+        left_out[""] = len(day.unmatched) - cap
+    return replace(
+        day,
+        sections={name: p[:cap] for name, p in day.sections.items()},
+        unmatched=day.unmatched[:cap],
+        left_out=left_out,
+    )
+
+
 def render_day(day: RankedDay, site: Site, only: Collection[str] | None = None) -> list[Rendered]:
     """The files of ``day``: of every output, or of the outputs named in ``only``."""
+    day = shown(day, site.section_papers)
     with template_problems():
         return [
             f
@@ -168,6 +187,7 @@ def render_day(day: RankedDay, site: Site, only: Collection[str] | None = None) 
 def render_pieces(day: RankedDay, site: Site) -> dict[str, bytes]:
     """Every output's pieces of ``day`` for the summary files, by output and name, as the
     bytes they will be in their files."""
+    day = shown(day, site.section_papers)
     with template_problems():
         return {
             f"{o.name}/{name}": piece.encode()
@@ -202,6 +222,7 @@ def render_summary(
     """The files that list many dates: ``latest`` is the newest ranked date, ``recent`` the
     latest dates' pieces (:func:`render_pieces`), newest first."""
     files: list[Rendered] = []
+    latest = latest and shown(latest, site.section_papers)
     for o in built(site):
         if o.summary:
             with template_problems():
