@@ -529,23 +529,41 @@ class Highlights:
 @dataclass(frozen=True)
 class Ranking:
     """``ranking``: how keywords, each topic's learned profile and upvotes make one score
-    (see the README's Ranking section; docs/quality.md measures them on held-out sets)."""
+    (see the README's Ranking section; docs/quality.md measures them on held-out sets).
 
+    Profiles are opt-in: a topic learns one only when it has examples (``examples:`` or
+    ``digest like``), or for every topic with ``learn: true``. A topic without one ranks by
+    its keywords alone, as it did before profiles existed (held out, profiles learned from the
+    store alone do not beat keywords on every labelled set; with examples they do)."""
+
+    learn: bool = setting(
+        False,
+        "every topic learns a profile from the store, even one without examples "
+        "(a topic with examples or likes learns one either way)",
+    )
     history_days: int = setting(
         365,
         "a topic's profile learns from the papers of this many days up to the newest",
         minimum=1,
     )
     profile: float = setting(
-        1.0, "weight of the profile's similarity in the score; 0: keywords alone", minimum=0
+        1.0,
+        "weight of the profile's similarity in the score, for a topic that has a profile; "
+        "0: keywords alone, even with examples",
+        minimum=0,
     )
     examples: float = setting(1.0, "weight of a topic's examples in its profile", minimum=0)
     avoid: float = setting(1.0, "weight of the papers to avoid, pushing a profile away", minimum=0)
     upvotes: float = setting(
-        0.2,
-        "a paper's score grows by up to this share with its upvotes among the day's; 0: off",
+        0.0,
+        "a paper's score grows by up to this share with its upvotes among the day's "
+        "(e.g. 0.2); 0: off",
         minimum=0,
     )
+
+    def learns(self, topic: Topic) -> bool:
+        """Whether ``topic`` learns (and is scored against) a profile."""
+        return self.profile > 0 and (self.learn or bool(topic.examples))
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .deliveries import DeliveryLog
 from .errors import DigestError
-from .examples import among, as_arxiv_id, resolve
+from .examples import Lookup, among, as_arxiv_id, resolve
 from .model import (
     BuildReport,
     CheckReport,
@@ -42,9 +42,8 @@ from .model import (
 )
 from .rank import Detail, Ranker, rank_days
 from .rank.cache import RankCache, load_ranked
-from .rank.history import learn_from_papers, learn_from_store
+from .rank.history import Learned, learn_from_papers, learn_from_store, learning
 from .rank.keywords import Matcher
-from .rank.profile import Profiles
 from .render import Site
 from .render import cache as render_cache
 from .render.env import templates_fingerprint
@@ -206,35 +205,50 @@ def rank_sources(
     the ranked dates, the sources' statistics and warnings (examples not found)."""
     papers, stats = parse(paths, today, date=date, fmt=fmt)
     ranker = Ranker.compile(config.topics, papers=len(papers))
-    profiles, warnings = None, []
-    if config.ranking.profile > 0 and config.topics:
-        examples, avoid, warnings = resolve(config.topics, among(papers))
-        profiles = learn_from_papers(
-            papers, config.topics, config.ranking, ranker.matcher, examples, avoid
-        )
-    ranker = Ranker.compile(
-        config.topics, ranker.matcher, profiles=profiles, settings=config.ranking
+    examples, avoid, warnings = _resolve(config, among(papers))
+    profiles = learn_from_papers(
+        papers, config.topics, config.ranking, ranker.matcher, examples, avoid
     )
+    ranker = _ranker(config, ranker.matcher, Learned.of(profiles, avoid))
     days = rank_days(group_by_date(papers), ranker, config.highlights, tldrs=Detail.HIGHLIGHTS)
     return days, stats, warnings
 
 
-def store_profiles(
-    config: Config, store: Store, matcher: Matcher
-) -> tuple[Profiles | None, list[str]]:
-    """The topics' profiles learned from the store (kept there between builds), and warnings
-    (examples not found)."""
-    if config.ranking.profile <= 0 or not config.topics:
-        return None, []
-    examples, avoid, warnings = resolve(config.topics, store.find_papers)
+def _resolve(
+    config: Config, lookup: Lookup
+) -> tuple[dict[str, list[Paper]], dict[str, list[Paper]], list[str]]:
+    """The topics' examples and papers to avoid, found (:func:`.examples.resolve`); nothing is
+    looked up when no topic has any."""
+    if not any(t.examples or t.avoid for t in config.topics):
+        return {}, {}, []
+    return resolve(config.topics, lookup)
+
+
+def _ranker(
+    config: Config, matcher: Matcher | None, learned: Learned, papers: int | None = None
+) -> Ranker:
+    return Ranker.compile(
+        config.topics, matcher, papers, profiles=learned.profiles, settings=config.ranking,
+        avoid=learned.avoid,
+    )  # fmt: skip
+
+
+def store_profiles(config: Config, store: Store) -> tuple[Learned, list[str]]:
+    """What the topics learned: the profiles of those that learn one (with examples, or every
+    topic with ``ranking.learn``), learned from the store and kept there between builds, and
+    the papers to avoid; and warnings (examples not found). Without examples, likes or
+    ``ranking.learn`` nothing is read or learned: every topic ranks by its keywords alone."""
+    examples, avoid, warnings = _resolve(config, store.find_papers)
+    if not learning(config.topics, config.ranking):
+        return Learned.of(None, avoid), warnings
+    matcher = Ranker.compile(config.topics).matcher
     profiles = learn_from_store(store, config.topics, config.ranking, matcher, examples, avoid)
-    return profiles, warnings
+    return Learned.of(profiles, avoid), warnings
 
 
 def rank_store(config: Config, *, date: dt.date | None = None) -> tuple[list[RankedDay], list[str]]:
     """Rank the store's papers of ``date`` (default: of every date), each date on its own,
     with the profiles learned from the store. TL;DRs for the highlights only."""
-    ranker = Ranker.compile(config.topics)
     with Store(config.store) as store:
         known = [d for d, _ in store.dates()]
         if not known:
@@ -242,11 +256,9 @@ def rank_store(config: Config, *, date: dt.date | None = None) -> tuple[list[Ran
         if date is not None and date not in known:
             raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
         dates = [date] if date else known
-        profiles, warnings = store_profiles(config, store, ranker.matcher)
+        learned, warnings = store_profiles(config, store)
         days = {d: store.papers_on(d) for d in dates}
-    ranker = Ranker.compile(
-        config.topics, ranker.matcher, profiles=profiles, settings=config.ranking
-    )
+    ranker = _ranker(config, None, learned)
     return rank_days(days, ranker, config.highlights, tldrs=Detail.HIGHLIGHTS), warnings
 
 
@@ -341,8 +353,7 @@ def build(
             stale = ranks.stale(force)
             warnings: list[str] = []
             if stale:  # the profiles are learned only for a build that ranks
-                matcher = Ranker.compile(config.topics).matcher
-                ranks.profiles, warnings = store_profiles(config, store, matcher)
+                ranks.learned, warnings = store_profiles(config, store)
             if stale:
                 with bar("ranking", len(stale), "dates") as advance:
                     count = process_map.count(len(stale), workers)
@@ -415,8 +426,7 @@ def check(config: Config, *, workers: int | None = None, bar: Bar | None = None)
         )  # fmt: skip
         stale = ranks.stale()
         if stale:  # ranked as a build ranks them: with the profiles learned from the store
-            matcher = Ranker.compile(config.topics).matcher
-            ranks.profiles = store_profiles(config, store, matcher)[0]
+            ranks.learned = store_profiles(config, store)[0]
             with bar("ranking", len(stale), "dates") as advance:
                 count = process_map.count(len(stale), workers)
                 ranks.refresh(stale, workers=count, progress=advance)
@@ -502,13 +512,13 @@ def send(
                 sent = set() if to else log.dates()
             date, chosen = date_to_send(known, sent, today or dt.date.today())
         papers = store.papers_on(date)
-        profiles = store_profiles(config, store, Ranker.compile(config.topics).matcher)[0]
+        learned = store_profiles(config, store)[0]
     if not papers:
         raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
     report = sending.send(
         config, date, papers, lambda topics: site_of(config, topics), dry_run=dry_run, to=to,
         out=out, resend_uncertain=resend_uncertain, now=now, progress=progress,
-        profiles=profiles,
+        learned=learned,
     )  # fmt: skip
     report.chosen = chosen
     return report

@@ -112,6 +112,21 @@ def test_keywords_alone_when_the_profile_weight_is_zero() -> None:
     assert on["h2"].score > off["h2"].score  # a confident paper gains from its profile
 
 
+def test_a_paper_to_avoid_never_counts_without_profiles_either() -> None:
+    bio = Topic("bio", ("protein",))
+    plain = rank_day(DAY, papers(), Ranker.compile([TUNING, bio]), Highlights())
+    ranker = Ranker.compile([TUNING, bio], avoid={"tuning": ["h2"], "chess": ["h1"]})
+    assert ranker.profiles is None
+    day = rank_day(DAY, papers(), ranker, Highlights())
+    before = {s.paper.id: s.topics for s in plain.papers}
+    after = {s.paper.id: s.topics for s in day.papers}
+    assert before["h2"] and not after["h2"]  # its keywords match, but the user said no
+    assert {i: t for i, t in after.items() if i != "h2"} == {
+        i: t for i, t in before.items() if i != "h2"
+    }  # every other paper ranks as before (an unknown topic's avoid is ignored)
+    assert ranker.only(["tuning"]).avoided == {"h2": frozenset({0})}
+
+
 def test_an_example_lifts_papers_like_it_and_says_so() -> None:
     topic = Topic("bio", ("protein folding",))
     example = Paper(
@@ -290,14 +305,18 @@ def test_profiles_from_the_store_are_kept_and_learned_again_when_it_grows(tmp_pa
     config = Config(
         root=tmp_path, sources=(SourceSpec("a", str(first)),), store=tmp_path / "s.sqlite"
     )
+    learn = Ranking(learn=True)
     with Store(config.store) as store:
         collect(config, store, DAY)
         matcher = Ranker.compile([TUNING]).matcher
-        profiles = learn_from_store(store, [TUNING], Ranking(), matcher, {}, {})
+        # a topic without examples learns nothing by default: the store is not even counted
+        assert learn_from_store(store, [TUNING], Ranking(), matcher, {}, {}) is None
+        assert store.term_counts() == ({}, {})
+        profiles = learn_from_store(store, [TUNING], learn, matcher, {}, {})
         assert profiles is not None and profiles.profiles[0].learned == 4
         numbers, _df = store.term_counts()
         assert numbers["papers"] == len(SAMPLE_PAPERS) and numbers["upto"] == len(SAMPLE_PAPERS)
-        again = learn_from_store(store, [TUNING], Ranking(), matcher, {}, {})
+        again = learn_from_store(store, [TUNING], learn, matcher, {}, {})
         assert encode(again) == encode(profiles)  # kept, not learned again
         (tmp_path / "b.jsonl").write_text(json.dumps({
             "id": "2301.00100", "title": "Hyperparameter optimization of everything",
@@ -309,14 +328,23 @@ def test_profiles_from_the_store_are_kept_and_learned_again_when_it_grows(tmp_pa
         collect(grown, store, DAY)
         stats = term_stats(store)
         assert stats.papers == len(SAMPLE_PAPERS) + 1  # only the new paper counted on
-        later = learn_from_store(store, [TUNING], Ranking(), matcher, {}, {})
+        later = learn_from_store(store, [TUNING], learn, matcher, {}, {})
         assert later.profiles[0].learned == 5
-        assert learn_from_store(store, [TUNING], Ranking(profile=0), matcher, {}, {}) is None
+        off = Ranking(learn=True, profile=0)
+        assert learn_from_store(store, [TUNING], off, matcher, {}, {}) is None
+        # with examples, a topic learns one without ranking.learn, and only that topic
+        bio = Topic("bio", ("protein",))
+        liked = dataclasses.replace(TUNING, examples=("2301.00004",))
+        found = learn_from_store(store, [bio, liked], Ranking(), matcher, {}, {})
+        assert found is not None and found.profiles[0] is None
+        assert found.profiles[1] is not None and found.profiles[1].learned == 5
 
 
 def test_a_build_ranks_with_the_profiles_and_rank_json_says_why(project: Path) -> None:
     runner = CliRunner()
     config = str(project / "digest.yaml")
+    with open(config, "a") as f:
+        f.write("ranking:\n  learn: true\n")  # every topic learns, without examples
     result = runner.invoke(main, ["build", "-c", config, "--today", "2026-11-23"])
     assert result.exit_code == 0, result.output
     rows = [
@@ -330,3 +358,45 @@ def test_a_build_ranks_with_the_profiles_and_rank_json_says_why(project: Path) -
     assert all(r["tldr"] is None for r in rows if not r["highlight"])
     page = (project / "output" / "days" / "2026-08-12.html").read_text()
     assert "related: shares" in page
+
+
+# -- opt-in: a topic learns a profile only with examples (or ranking.learn) ------------------
+
+
+def _rank_json(runner: CliRunner, config: Path) -> dict[str, dict]:
+    args = ["rank", "--json", "-c", str(config), "--today", "2026-11-23"]
+    result = runner.invoke(main, [*args, str(config.parent / "feeds/pages/*.txt")])
+    assert result.exit_code == 0, result.output
+    return {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
+
+
+def test_only_a_topic_with_examples_learns_and_the_others_rank_by_keywords(project: Path) -> None:
+    runner = CliRunner()
+    config = project / "digest.yaml"
+    text = config.read_text()
+    default = _rank_json(runner, config)
+    config.write_text(text + "ranking:\n  profile: 0\n")
+    assert _rank_json(runner, config) == default  # the defaults: keywords alone
+    assert not any(r["related"] for r in default.values())
+    config.write_text(text)
+    liked = runner.invoke(
+        main, ["like", "Symbolic Discovery of Optimization Algorithms", "-t", "optimization",
+               "-c", str(config)],
+    )  # fmt: skip
+    assert liked.exit_code == 0, liked.output
+    learned = _rank_json(runner, config)
+    assert learned.keys() == default.keys()
+    changed = False
+    for pid, row in learned.items():
+        before = default[pid]["topics"]
+        others = {n: x for n, x in row["topics"].items() if n != "optimization"}
+        assert others == {n: x for n, x in before.items() if n != "optimization"}
+        assert set(row["related"]) <= {"optimization"}
+        changed |= row["topics"].get("optimization") != before.get("optimization")
+    assert changed  # the liked topic ranks with its profile
+    config.write_text(text + "ranking:\n  learn: true\n")
+    assert any(
+        set(r["related"]) - {"optimization"} or r["topics"] != default[i]["topics"]
+        for i, r in _rank_json(runner, config).items()
+        if "optimization" not in r["topics"]
+    )  # ranking.learn: every topic learns

@@ -14,8 +14,7 @@ from ..errors import StoreError
 from ..model import Highlights, Paper, RankedDay, Ranking, Topic, cache_key
 from ..rows import CODEC, decode_day, encode_day
 from ..version import __version__
-from .history import profile_key
-from .profile import Profiles
+from .history import Learned, profile_key
 from .score import Ranker, rank_day
 from .tldr import VERSION as TLDR_VERSION
 
@@ -52,14 +51,14 @@ class RankCache:
         rules: Highlights,
         reader: Callable[[], RankedRows],
         settings: Ranking | None = None,
-        profiles: Profiles | None = None,
+        learned: Learned | None = None,
     ) -> None:
         self.store = store
         self.topics = tuple(topics)
         self.rules = rules
         self.reader = reader
         self.settings = settings or Ranking()
-        self.profiles = profiles
+        self.learned = learned or Learned()  # set before ranking (see pipeline.build)
         self.base = cache_key(
             __version__, CODEC, TLDR_VERSION, self.topics, rules,
             profile_key(self.topics, self.settings),
@@ -91,7 +90,7 @@ class RankCache:
             _rank_stored, dates, workers=workers, init=_open,
             initargs=(
                 self.reader, self.topics, self.rules, papers,
-                self.store if workers <= 1 else None, self.settings, self.profiles,
+                self.store if workers <= 1 else None, self.settings, self.learned,
             ),
         )  # fmt: skip
         batch: list[RankedRow] = []
@@ -128,12 +127,15 @@ def _open(
     papers: int,
     store: RankedRows | None,
     settings: Ranking,
-    profiles: Profiles | None,
+    learned: Learned,
 ) -> None:
     """Set up a process to rank dates: its own store connection (``store`` in this process),
-    the topics compiled for how many papers it may rank, with their profiles."""
+    the topics compiled for how many papers it may rank, with their profiles and papers to
+    avoid."""
     global _WORKER
-    ranker = Ranker.compile(topics, papers=papers, profiles=profiles, settings=settings)
+    ranker = Ranker.compile(
+        topics, papers=papers, profiles=learned.profiles, settings=settings, avoid=learned.avoid
+    )
     _WORKER = (store or reader(), ranker, rules)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import orjson
@@ -19,6 +20,22 @@ from .profile import Profile, Profiles, Stems, TermStats, learn_all
 SAMPLE = 50_000  # the term statistics count about this many of the store's papers at most
 CHUNK = 10_000  # papers counted per transaction when the term statistics catch up
 CODEC = 1  # the kept profiles' format
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What a ranker takes from the topics' examples and the store: the profiles (None: every
+    topic ranks by its keywords alone) and, per topic name, the ids of the papers to avoid
+    (they never count for it, with or without a profile)."""
+
+    profiles: Profiles | None = None
+    avoid: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls, profiles: Profiles | None, avoid: Mapping[str, Sequence[Paper]] | None = None
+    ) -> Learned:
+        return cls(profiles, {n: frozenset(p.id for p in ps) for n, ps in (avoid or {}).items()})
 
 
 class HistoryRows(Protocol):
@@ -70,8 +87,10 @@ def learn_from_papers(
 ) -> Profiles | None:
     """The topics' profiles learned from the papers given (``digest rank FILES``: they are the
     history), as from a store: term statistics from about :data:`SAMPLE` of them, the
-    profiles from those of the last ``history_days`` days."""
-    if settings.profile <= 0 or not topics or not papers:
+    profiles from those of the last ``history_days`` days. None when no topic learns one
+    (:meth:`Ranking.learns`): nothing is counted then."""
+    learners = learning(topics, settings)
+    if not learners or not papers:
         return None
     stats = TermStats()
     stride = max(1, -(-len(papers) // SAMPLE))
@@ -80,9 +99,15 @@ def learn_from_papers(
     history = [p for p in papers if (newest - p.date).days < settings.history_days]
     history.sort(key=lambda p: p.date)  # the latest confident papers count when there are many
     return learn_all(
-        topics, history, matcher, stats, examples=examples, avoid=avoid,
+        topics, history, matcher, stats, examples=examples, avoid=avoid, learners=learners,
         example_weight=settings.examples, avoid_weight=settings.avoid,
     )  # fmt: skip
+
+
+def learning(topics: Sequence[Topic], settings: Ranking) -> list[str]:
+    """The names of the topics that learn a profile: those with examples (or every topic, with
+    ``ranking.learn``), none when ``ranking.profile`` is 0."""
+    return [t.name for t in topics if settings.learns(t)]
 
 
 def profile_key(topics: Sequence[Topic], settings: Ranking) -> str:
@@ -100,9 +125,10 @@ def learn_from_store(
     avoid: Mapping[str, Sequence[Paper]],
 ) -> Profiles | None:
     """The topics' profiles, learned from the store's last ``history_days`` days (kept in the
-    store, and learned again only when it or the topics changed); None when profiles are off
-    or the store is empty."""
-    if settings.profile <= 0 or not topics:
+    store, and learned again only when it or the topics changed); None when no topic learns
+    one (:meth:`Ranking.learns`: the store is not read then) or the store is empty."""
+    learners = learning(topics, settings)
+    if not learners:
         return None
     dates = store.dates()
     if not dates:
@@ -120,7 +146,7 @@ def learn_from_store(
     first = newest - dt.timedelta(days=settings.history_days - 1)
     history = store.history(first, newest)
     profiles = learn_all(
-        topics, history, matcher, stats, examples=examples, avoid=avoid,
+        topics, history, matcher, stats, examples=examples, avoid=avoid, learners=learners,
         example_weight=settings.examples, avoid_weight=settings.avoid,
     )  # fmt: skip
     store.keep_profiles(key, encode(profiles))

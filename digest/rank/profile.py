@@ -390,6 +390,10 @@ class Profiles:
         self._index()
         self._matrices()
 
+    def any(self) -> bool:
+        """Whether any topic has a profile."""
+        return any(p is not None for p in self.profiles)
+
     def __getstate__(self) -> dict[str, object]:
         return {"profiles": self.profiles, "vocabulary": self.vocabulary, "average": self.average}
 
@@ -586,21 +590,27 @@ def learn_all(
     *,
     examples: Mapping[str, Sequence[Paper]] | None = None,
     avoid: Mapping[str, Sequence[Paper]] | None = None,
+    learners: Collection[str] | None = None,
     **settings: float,
 ) -> Profiles:
-    """Every topic's profile from ``history`` (the store's window, or the files ranked), with
-    ``stats`` the term statistics (default: counted over ``history``), compiled for scoring."""
+    """The topics' profiles from ``history`` (the store's window, or the files ranked), with
+    ``stats`` the term statistics (default: counted over ``history``), compiled for scoring.
+    ``learners``: the names of the topics that learn one (default: every topic); the others
+    have none (``None`` in their place) and rank by their keywords alone."""
     stems = Stems()
     if stats is None:
         stats = TermStats()
         stats.add(((p.title, p.abstract) for p in history), stems)
     examples, avoid = examples or {}, avoid or {}
-    picked = confident_papers(topics, history, matcher)
+    chosen = [t for t in topics if learners is None or t.name in learners]
+    picked = dict(
+        zip([t.name for t in chosen], confident_papers(chosen, history, matcher), strict=True)
+    )
     vectors = Vectors(stems, stats.average)
     profiles = [
         learn(
             t,
-            found,
+            picked[t.name],
             stats,
             stems,
             examples.get(t.name, ()),
@@ -608,8 +618,10 @@ def learn_all(
             vectors=vectors,
             **settings,  # type: ignore[arg-type]
         )
-        for t, found in zip(topics, picked, strict=True)
+        if t.name in picked
+        else None
+        for t in topics
     ]
-    seen = [*history, *(p for ps in examples.values() for p in ps)]
-    wanted = {w for p in profiles for w in p.weights}
+    seen = [*history, *(p for t in chosen for p in examples.get(t.name, ()))]
+    wanted = {w for p in profiles if p is not None for w in p.weights}
     return Profiles(profiles, vocabulary(seen, stems, wanted), stats.average)

@@ -32,8 +32,8 @@ import gc
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from .. import workers as process_map
 from ..model import Highlights, Paper, RankedDay, Ranking, ScoredPaper, Topic
@@ -80,6 +80,8 @@ class Ranker:
     alone: Mapping[int, tuple[str]]  # keyword -> (its text,): what a topic matched by it alone
     profiles: Profiles | None = None  # the topics' learned profiles, in the topics' order
     settings: Ranking = DEFAULT_RANKING
+    avoid: Mapping[str, frozenset[str]] = field(default_factory=dict)  # topic -> paper ids
+    avoided: Mapping[str, frozenset[int]] = field(default_factory=dict)  # paper id -> topics
 
     @classmethod
     def compile(
@@ -90,11 +92,14 @@ class Ranker:
         *,
         profiles: Profiles | None = None,
         settings: Ranking = DEFAULT_RANKING,
+        avoid: Mapping[str, Collection[str]] | None = None,
     ) -> Ranker:
         """``matcher``: one already compiled over (at least) these topics' keywords;
         ``papers``: how many papers it will rank, when known (few are ranked sooner by a
         matcher that is quicker to build, see :data:`FEW_PAPERS`); ``profiles``: the topics'
-        learned profiles (:func:`.profile.learn_all`), none for keywords alone."""
+        learned profiles (:func:`.profile.learn_all`), none for keywords alone (a topic whose
+        profile is ``None`` ranks by its keywords alone); ``avoid``: per topic name, the ids
+        of the papers that never count for it (with or without profiles)."""
         few = papers is not None and papers < FEW_PAPERS
         keywords = [k for t in topics for k in (*t.keywords, *t.exclude)]
         matcher = matcher or Matcher(keywords, few)
@@ -115,8 +120,9 @@ class Ranker:
             {k: tuple(v) for k, v in vetoes.items()},
             tuple(order),
             {k: (text,) for k, text in enumerate(matcher.texts)},
-            profiles if settings.profile > 0 else None,
+            profiles if settings.profile > 0 and profiles and profiles.any() else None,
             settings,
+            *_avoided(topics, avoid or {}, profiles),
         )
 
     def only(self, names: Sequence[str]) -> Ranker:
@@ -129,7 +135,24 @@ class Ranker:
             self.matcher,
             profiles=self.profiles.subset(chosen) if self.profiles is not None else None,
             settings=self.settings,
+            avoid=self.avoid,
         )
+
+
+def _avoided(
+    topics: Sequence[Topic], avoid: Mapping[str, Collection[str]], profiles: Profiles | None
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[int]]]:
+    """The papers to avoid per topic name (those ``avoid`` names, for these topics), and per
+    paper id the places of the topics it must not count for (those the profiles avoid too)."""
+    places = {t.name: i for i, t in enumerate(topics)}
+    kept = {name: frozenset(ids) for name, ids in avoid.items() if name in places and ids}
+    by_paper: dict[str, set[int]] = {}
+    for name, ids in kept.items():
+        for pid in ids:
+            by_paper.setdefault(pid, set()).add(places[name])
+    for pid, ts in (profiles.avoided if profiles is not None else {}).items():
+        by_paper.setdefault(pid, set()).update(ts)
+    return kept, {pid: frozenset(ts) for pid, ts in by_paper.items() if ts}
 
 
 class _Saturation(dict[int, float]):
@@ -237,7 +260,7 @@ def _score(
     alone = ranker.alone
     profiles = ranker.profiles
     lift = ranker.settings.profile
-    avoided = profiles.avoided if profiles else None
+    avoided = ranker.avoided
     community = _community(papers, ranker.settings.upvotes)
     scored: list[ScoredPaper] = []
     keys: list[int] = []
