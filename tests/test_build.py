@@ -240,11 +240,6 @@ def test_a_new_day_renders_only_its_own_topic_sections_and_feed_items(
     from digest.render import unpack_pieces
     from digest.store import Store
 
-    # A date keeps the ranking of the build that first ranked it (the profiles the topics had
-    # learned then), while a fresh build learns from every date at once: this test is about
-    # rendering pieces, so both rank by keywords alone.
-    config = project / "digest.yaml"
-    config.write_text(config.read_text() + "ranking:\n  profile: 0\n")
     assert build_project(project).pieces == DAYS[::-1]  # newest first
     add_new_day(project)
     report = build_project(project)
