@@ -17,16 +17,15 @@ topic's. Ties break by upvotes (when a source gives them), then by id: determini
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import enum
-import gc
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from .. import collector
 from .. import workers as process_map
 from ..model import Highlights, Paper, RankedDay, ScoredPaper, Topic
 from ..rows import decode_day, encode_day, new_scored, unmatched
@@ -120,20 +119,6 @@ _SAT = _Saturation(1.0)
 _TITLE_SAT = _Saturation(TITLE)
 
 
-@contextlib.contextmanager
-def _without_gc() -> Iterator[None]:
-    """Ranking makes many small containers and no reference cycles, so the cyclic collector
-    finds nothing; but each of its passes walks the heap, which holds every paper: at 100k
-    papers it took a third of the ranking time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def rank_day(
     date: dt.date,
     papers: Sequence[Paper],
@@ -145,7 +130,7 @@ def rank_day(
 ) -> RankedDay:
     """Score one date's papers, pick its highlights, and give the papers ``tldrs`` names a
     TL;DR and those ``marks`` names the spans of their matched keywords (for bolding)."""
-    with _without_gc():
+    with collector.paused():
         hits = _mentions(papers, ranker.matcher)
         idf = _rarity(hits, len(papers))
         scored, keys, sections, unmatched_count = _score(papers, hits, idf, ranker)
@@ -368,13 +353,13 @@ def rank_days(
     items = [(d, list(p)) for d, p in (days.items() if isinstance(days, Mapping) else days)]
     count = process_map.count(len(items), workers)
     if count <= 1:
-        with _without_gc():
+        with collector.paused():
             return [rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks) for d, p in items]
     encoded = process_map.ordered_map(
         _rank_at, range(len(items)), workers=count, init=_share,
         initargs=(ranker, items, rules, tldrs, marks),
     )  # fmt: skip
-    with _without_gc():
+    with collector.paused():
         return [
             decode_day(date, papers, data)
             for (date, papers), data in zip(items, encoded, strict=True)
