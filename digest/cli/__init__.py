@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
+from .. import collector, stopping
 from .. import sources as sources_registry
-from .. import stopping
 from ..collect import Progress
 from ..config import Config, load_config
 from ..errors import DigestError, PartialFailure, brief
@@ -223,24 +223,14 @@ def main(ctx: click.Context, verbose: bool) -> None:
     """
     ctx.obj = {"verbose": verbose}
     if PROGRAM and ctx.invoked_subcommand != "serve":  # a long-lived server keeps the defaults
-        fewer_collections()
+        collector.fewer_collections()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
 
 
-# Python's cyclic collector counts allocations: a command that holds 100,000 papers ran a full
-# collection of every one of them again and again (a build of 100,000 papers on one date: 22 s,
-# 14 s with these thresholds; `digest parse --json` of 100,000 papers: 2.8 s, 2.2 s). The papers
-# make no cycles; a young collection every 100,000 allocations still frees what does.
-GC_THRESHOLDS = (100_000, 50, 100)
 PROGRAM = False  # run as the program (digest.__main__), not called in another's process
-
-
-def fewer_collections() -> None:
-    """Collect cycles less often for the rest of this one-command process."""
-    gc.set_threshold(*GC_THRESHOLDS)
 
 
 offline_option = click.option(

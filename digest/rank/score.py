@@ -25,16 +25,15 @@ topic's. Ties break by upvotes (when a source gives them), then by id: determini
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import enum
-import gc
 import itertools
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from .. import collector
 from .. import workers as process_map
 from ..model import Highlights, Paper, RankedDay, Ranking, ScoredPaper, Topic
 from ..rows import decode_day, encode_day, new_scored, unmatched
@@ -171,20 +170,6 @@ _SAT = _Saturation(1.0)
 _TITLE_SAT = _Saturation(TITLE)
 
 
-@contextlib.contextmanager
-def _without_gc() -> Iterator[None]:
-    """Ranking makes many small containers and no reference cycles, so the cyclic collector
-    finds nothing; but each of its passes walks the heap, which holds every paper: at 100k
-    papers it took a third of the ranking time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def rank_day(
     date: dt.date,
     papers: Sequence[Paper],
@@ -198,7 +183,7 @@ def rank_day(
     """Score one date's papers, pick its highlights, and give the papers ``tldrs`` names a
     TL;DR and those ``marks`` names the spans of their matched keywords (for bolding).
     ``similar``: the papers already scored against the profiles (many days at once)."""
-    with _without_gc():
+    with collector.paused():
         hits = _mentions(papers, ranker.matcher)
         idf = _rarity(hits, len(papers))
         scored, keys, sections, unmatched_count = _score(papers, hits, idf, ranker, similar)
@@ -468,7 +453,7 @@ def rank_days(
     items = [(d, list(p)) for d, p in (days.items() if isinstance(days, Mapping) else days)]
     count = process_map.count(len(items), workers)
     if count <= 1:
-        with _without_gc():
+        with collector.paused():
             if ranker.profiles is None:
                 return [rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks) for d, p in items]
             # every date's papers against the profiles at once: one product of matrices per
@@ -487,7 +472,7 @@ def rank_days(
         _rank_at, range(len(items)), workers=count, init=_share,
         initargs=(ranker, items, rules, tldrs, marks),
     )  # fmt: skip
-    with _without_gc():
+    with collector.paused():
         return [
             decode_day(date, papers, data)
             for (date, papers), data in zip(items, encoded, strict=True)
