@@ -303,6 +303,16 @@ class Topic:
     )
     description: str = setting("", "shown in the outputs (Markdown)")
     weight: float = setting(1.0, "multiplies the topic's scores", minimum=0)
+    examples: tuple[str, ...] = setting(
+        (),
+        "papers the topic is about: arXiv ids, titles, or files (BibTeX, CSL JSON, a list of ids)",
+        kind="examples",
+    )
+    avoid: tuple[str, ...] = setting(
+        (),
+        "papers the topic must not count (as examples:); they push its profile away",
+        kind="examples",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,6 +447,7 @@ class ScoredPaper:
     tldr: str | None = None
     title_marks: tuple[tuple[int, int], ...] = ()
     abstract_marks: tuple[tuple[int, int], ...] = ()
+    related: Mapping[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         """The public JSON form (``digest rank --json``): keep these keys stable."""
@@ -447,6 +458,7 @@ class ScoredPaper:
             "score": self.score,
             "topics": dict(self.topics),
             "matched": {k: list(v) for k, v in self.matched.items()},
+            "related": dict(self.related),
             "highlight": self.highlight,
             "tldr": self.tldr,
         }
@@ -512,6 +524,46 @@ class Highlights:
     total: int = setting(10, "highlights per date", minimum=0)
     per_topic: int = setting(3, "at most this many from one topic", minimum=1)
     min_score: float = setting(1.0, "below this score a paper is never a highlight", minimum=0)
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """``ranking``: how keywords, each topic's learned profile and upvotes make one score
+    (see the README's Ranking section; docs/quality.md measures them on held-out sets).
+
+    Profiles are opt-in: a topic learns one only when it has examples (``examples:`` or
+    ``digest like``), or for every topic with ``learn: true``. A topic without one ranks by
+    its keywords alone, as it did before profiles existed (held out, profiles learned from the
+    store alone do not beat keywords on every labelled set; with examples they do)."""
+
+    learn: bool = setting(
+        False,
+        "every topic learns a profile from the store, even one without examples "
+        "(a topic with examples or likes learns one either way)",
+    )
+    history_days: int = setting(
+        365,
+        "a topic's profile learns from the papers of this many days up to the newest",
+        minimum=1,
+    )
+    profile: float = setting(
+        1.0,
+        "weight of the profile's similarity in the score, for a topic that has a profile; "
+        "0: keywords alone, even with examples",
+        minimum=0,
+    )
+    examples: float = setting(1.0, "weight of a topic's examples in its profile", minimum=0)
+    avoid: float = setting(1.0, "weight of the papers to avoid, pushing a profile away", minimum=0)
+    upvotes: float = setting(
+        0.0,
+        "a paper's score grows by up to this share with its upvotes among the day's "
+        "(e.g. 0.2); 0: off",
+        minimum=0,
+    )
+
+    def learns(self, topic: Topic) -> bool:
+        """Whether ``topic`` learns (and is scored against) a profile."""
+        return self.profile > 0 and (self.learn or bool(topic.examples))
 
 
 @dataclass(frozen=True)
@@ -611,6 +663,7 @@ class BuildReport:
     workers: int = 1
     written: WriteReport = field(default_factory=WriteReport)
     seconds: Mapping[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # from ranking: a topic's example that was not found
     check: CheckReport | None = None  # the topics against the store, after the build
     search: str = ""  # what the search stage did (digest.search.SearchReport.describe)
 

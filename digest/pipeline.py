@@ -27,6 +27,7 @@ from .collect import Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .deliveries import DeliveryLog
 from .errors import DigestError
+from .examples import Lookup, among, as_arxiv_id, resolve
 from .model import (
     BuildReport,
     CheckReport,
@@ -41,6 +42,8 @@ from .model import (
 )
 from .rank import Detail, Ranker, rank_days
 from .rank.cache import RankCache, load_ranked
+from .rank.history import Learned, learn_from_papers, learn_from_store, learning
+from .rank.keywords import Matcher
 from .render import Site
 from .render import cache as render_cache
 from .render.env import templates_fingerprint
@@ -196,16 +199,56 @@ def rank_sources(
     *,
     date: dt.date | None = None,
     fmt: str | None = None,
-) -> tuple[list[RankedDay], list[SourceStats]]:
-    """Rank files without touching the store (``digest rank SOURCE...``)."""
+) -> tuple[list[RankedDay], list[SourceStats], list[str]]:
+    """Rank files without touching the store (``digest rank SOURCE...``): the papers given
+    are the history the topics' profiles learn from. TL;DRs for the highlights only. Returns
+    the ranked dates, the sources' statistics and warnings (examples not found)."""
     papers, stats = parse(paths, today, date=date, fmt=fmt)
-    ranker = Ranker.compile(config.topics)
-    return rank_days(group_by_date(papers), ranker, config.highlights, tldrs=Detail.ALL), stats
+    ranker = Ranker.compile(config.topics, papers=len(papers))
+    examples, avoid, warnings = _resolve(config, among(papers))
+    profiles = learn_from_papers(
+        papers, config.topics, config.ranking, ranker.matcher, examples, avoid
+    )
+    ranker = _ranker(config, ranker.matcher, Learned.of(profiles, avoid))
+    days = rank_days(group_by_date(papers), ranker, config.highlights, tldrs=Detail.HIGHLIGHTS)
+    return days, stats, warnings
 
 
-def rank_store(config: Config, *, date: dt.date | None = None) -> list[RankedDay]:
-    """Rank the store's papers of ``date`` (default: of every date), each date on its own."""
-    ranker = Ranker.compile(config.topics)
+def _resolve(
+    config: Config, lookup: Lookup
+) -> tuple[dict[str, list[Paper]], dict[str, list[Paper]], list[str]]:
+    """The topics' examples and papers to avoid, found (:func:`.examples.resolve`); nothing is
+    looked up when no topic has any."""
+    if not any(t.examples or t.avoid for t in config.topics):
+        return {}, {}, []
+    return resolve(config.topics, lookup)
+
+
+def _ranker(
+    config: Config, matcher: Matcher | None, learned: Learned, papers: int | None = None
+) -> Ranker:
+    return Ranker.compile(
+        config.topics, matcher, papers, profiles=learned.profiles, settings=config.ranking,
+        avoid=learned.avoid,
+    )  # fmt: skip
+
+
+def store_profiles(config: Config, store: Store) -> tuple[Learned, list[str]]:
+    """What the topics learned: the profiles of those that learn one (with examples, or every
+    topic with ``ranking.learn``), learned from the store and kept there between builds, and
+    the papers to avoid; and warnings (examples not found). Without examples, likes or
+    ``ranking.learn`` nothing is read or learned: every topic ranks by its keywords alone."""
+    examples, avoid, warnings = _resolve(config, store.find_papers)
+    if not learning(config.topics, config.ranking):
+        return Learned.of(None, avoid), warnings
+    matcher = Ranker.compile(config.topics).matcher
+    profiles = learn_from_store(store, config.topics, config.ranking, matcher, examples, avoid)
+    return Learned.of(profiles, avoid), warnings
+
+
+def rank_store(config: Config, *, date: dt.date | None = None) -> tuple[list[RankedDay], list[str]]:
+    """Rank the store's papers of ``date`` (default: of every date), each date on its own,
+    with the profiles learned from the store. TL;DRs for the highlights only."""
     with Store(config.store) as store:
         known = [d for d, _ in store.dates()]
         if not known:
@@ -213,8 +256,36 @@ def rank_store(config: Config, *, date: dt.date | None = None) -> list[RankedDay
         if date is not None and date not in known:
             raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
         dates = [date] if date else known
+        learned, warnings = store_profiles(config, store)
         days = {d: store.papers_on(d) for d in dates}
-    return rank_days(days, ranker, config.highlights, tldrs=Detail.ALL)
+    ranker = _ranker(config, None, learned)
+    return rank_days(days, ranker, config.highlights, tldrs=Detail.HIGHLIGHTS), warnings
+
+
+def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> list[str]:
+    """Append ``like`` or ``unlike`` lines for ``papers`` (arXiv ids or titles) and ``topic`` to
+    the feedback file beside the config (``digest like`` / ``digest unlike``); what to tell the
+    user, a line per paper."""
+    titles: dict[str, str] = {}
+    if config.store.is_file():
+        with Store(config.store) as store:
+            ids = [i for i in map(as_arxiv_id, papers) if i]
+            for found in store.find_papers(ids, []):
+                titles[found.id] = found.title
+    lines, said = [], []
+    for paper in papers:
+        key = as_arxiv_id(paper) or " ".join(paper.split())
+        title = titles.get(key, "")
+        lines.append(f"{verb}\t{topic}\t{key}\t{title}\n")
+        known = f" ({title})" if title else " (not in the store yet)" if key != paper else ""
+        said.append(f"{topic}: {'example' if verb == 'like' else 'to avoid'}: {key}{known}")
+    new = not config.feedback.exists()
+    with open(config.feedback, "a", encoding="utf-8") as f:
+        if new:
+            f.write("# digest like / unlike: verb, topic, paper (arXiv id or title), title\n")
+        f.writelines(lines)
+    said.append(f"written to {config.feedback}; the next build learns from it")
+    return said
 
 
 # -- build: collect -> rank -> render -> write -------------------------------------------------
@@ -276,9 +347,13 @@ def build(
         seconds = {"collect": time.perf_counter() - clock}
         with Store(config.store) as store:
             ranks = RankCache(
-                store, config.topics, config.highlights, functools.partial(Store.reader, store.path)
-            )
+                store, config.topics, config.highlights,
+                functools.partial(Store.reader, store.path), config.ranking,
+            )  # fmt: skip
             stale = ranks.stale(force)
+            warnings: list[str] = []
+            if stale:  # the profiles are learned only for a build that ranks
+                ranks.learned, warnings = store_profiles(config, store)
             if stale:
                 with bar("ranking", len(stale), "dates") as advance:
                     count = process_map.count(len(stale), workers)
@@ -310,6 +385,7 @@ def build(
         workers=done.workers,
         written=done.written,
         seconds=seconds,
+        warnings=tuple(warnings),
         check=checked,
         search=searched[0] if searched else "",
     )
@@ -345,10 +421,12 @@ def check(config: Config, *, workers: int | None = None, bar: Bar | None = None)
     bar = bar or _no_bar
     with Store(config.store) as store:
         ranks = RankCache(
-            store, config.topics, config.highlights, functools.partial(Store.reader, store.path)
-        )
+            store, config.topics, config.highlights,
+            functools.partial(Store.reader, store.path), config.ranking,
+        )  # fmt: skip
         stale = ranks.stale()
-        if stale:
+        if stale:  # ranked as a build ranks them: with the profiles learned from the store
+            ranks.learned = store_profiles(config, store)[0]
             with bar("ranking", len(stale), "dates") as advance:
                 count = process_map.count(len(stale), workers)
                 ranks.refresh(stale, workers=count, progress=advance)
@@ -434,11 +512,13 @@ def send(
                 sent = set() if to else log.dates()
             date, chosen = date_to_send(known, sent, today or dt.date.today())
         papers = store.papers_on(date)
+        learned = store_profiles(config, store)[0]
     if not papers:
         raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
     report = sending.send(
         config, date, papers, lambda topics: site_of(config, topics), dry_run=dry_run, to=to,
         out=out, resend_uncertain=resend_uncertain, now=now, progress=progress,
+        learned=learned,
     )  # fmt: skip
     report.chosen = chosen
     return report

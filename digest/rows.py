@@ -20,7 +20,7 @@ import orjson
 from .model import Paper, RankedDay, ScoredPaper
 
 _new = object.__new__
-CODEC = 2  # the ranked-date codec's version: part of the ranking's cache key
+CODEC = 3  # the ranked-date codec's version: part of the ranking's cache key
 
 
 def new_paper(
@@ -55,12 +55,14 @@ def new_scored(
     tldr: str | None,
     title_marks: tuple[tuple[int, int], ...],
     abstract_marks: tuple[tuple[int, int], ...],
+    related: Mapping[str, str],
 ) -> ScoredPaper:
     """A :class:`ScoredPaper`, every field given, without ``__init__``."""
     scored = _new(ScoredPaper)
     scored.__dict__.update(
         paper=paper, score=score, topic=topic, topics=topics, matched=matched,
         highlight=highlight, tldr=tldr, title_marks=title_marks, abstract_marks=abstract_marks,
+        related=related,
     )  # fmt: skip
     return scored
 
@@ -69,7 +71,7 @@ def unmatched(paper: Paper) -> ScoredPaper:
     """The scored paper of one no topic matched."""
     return new_scored(
         paper=paper, score=0.0, topic=None, topics={}, matched={}, highlight=False, tldr=None,
-        title_marks=(), abstract_marks=(),
+        title_marks=(), abstract_marks=(), related={},
     )  # fmt: skip
 
 
@@ -79,7 +81,7 @@ def encode_day(day: RankedDay) -> bytes:
     sorts nothing). :func:`decode_day` rejoins them with the date's papers."""
     rows = [
         (s.paper.id, s.score, s.topic, s.topics, s.matched, s.highlight, s.tldr, s.title_marks,
-         s.abstract_marks)
+         s.abstract_marks, s.related)
         for s in day.papers
     ]  # fmt: skip
     place = {id(s): i for i, s in enumerate(day.papers)}
@@ -103,7 +105,9 @@ def decode_day(date: dt.date, papers: Sequence[Paper], data: bytes) -> RankedDay
         raise ValueError(f"{date}: a ranking in another format")
     by_id = {p.id: p for p in papers}
     final: list[ScoredPaper] = []
-    for pid, score, topic, scores, matched, highlight, summary, tmarks, amarks in found["rows"]:
+    for pid, score, topic, scores, matched, highlight, summary, tmarks, amarks, related in found[
+        "rows"
+    ]:
         paper = by_id.get(pid)
         if paper is None:
             raise ValueError(f"{date}: ranked paper {pid} is not in the store")
@@ -111,7 +115,7 @@ def decode_day(date: dt.date, papers: Sequence[Paper], data: bytes) -> RankedDay
             paper=paper, score=score, topic=topic, topics=scores,
             matched={k: tuple(v) for k, v in matched.items()}, highlight=highlight,
             tldr=summary, title_marks=tuple(map(tuple, tmarks)),
-            abstract_marks=tuple(map(tuple, amarks)),
+            abstract_marks=tuple(map(tuple, amarks)), related=related,
         )  # fmt: skip
         final.append(scored)
     count = found["unmatched"]

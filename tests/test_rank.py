@@ -211,6 +211,7 @@ def test_rank_json_cli_with_sources(tmp_path: Path) -> None:
         "score",
         "topics",
         "matched",
+        "related",
         "highlight",
         "tldr",
     }
@@ -219,9 +220,13 @@ def test_rank_json_cli_with_sources(tmp_path: Path) -> None:
         day = [r for r in rows if r["date"] == date]
         assert [r["score"] for r in day] == sorted((r["score"] for r in day), reverse=True)
         assert sum(r["highlight"] for r in day) <= 10
-    for r in rows:
-        assert set(r["matched"]) == set(r["topics"]) and all(v > 0 for v in r["topics"].values())
+    for r in rows:  # every topic explained: by its keywords, or by the profile alone
+        assert set(r["matched"]) | set(r["related"]) == set(r["topics"])
+        assert not set(r["matched"]) & set(r["related"])
+        assert all(v > 0 for v in r["topics"].values())
         assert r["score"] == max(r["topics"].values(), default=0.0)
+        assert (r["tldr"] is not None) == r["highlight"]  # TL;DRs for the highlights alone
+    assert not any(r["related"] for r in rows)  # no examples: keywords alone
 
 
 def test_rank_from_the_store(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -240,4 +240,4 @@ offline_option = click.option(
 )
 
 
-from . import publishing, reading  # noqa: E402, F401  (each registers its commands)
+from . import feedback, publishing, reading  # noqa: E402, F401  (each registers its commands)

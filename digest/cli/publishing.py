@@ -85,6 +85,8 @@ def build(
     )  # fmt: skip
     errors = _report_problems(report.collected.sources)
     print_collect_report(report.collected, verbose=_verbose())
+    for warning in report.warnings:
+        _warn(warning)
     if report.check is not None:
         print_check(report.check)
     if report.search:

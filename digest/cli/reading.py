@@ -410,8 +410,9 @@ def rank(
 
     With SOURCE files it ranks them without touching the store (like `digest parse`);
     without, it ranks the store's papers per date. With --json each line is an object with
-    id, title, date, score, topics (topic -> score), matched (topic -> keywords), highlight
-    and tldr: a stable interface for scripts.
+    id, title, date, score, topics (topic -> score), matched (topic -> keywords), related
+    (topic -> why a paper no keyword matched counts), highlight and tldr (the highlights';
+    null for the others): a stable interface for scripts.
 
     \b
     Example:
@@ -422,12 +423,14 @@ def rank(
         raise DigestError(f"{config.file}: no topics to rank against; add a topics: section")
     stats: list[SourceStats] = []
     if sources:
-        days, stats = pipeline.rank_sources(
+        days, stats, warnings = pipeline.rank_sources(
             config, sources, _day(today) or dt.date.today(), date=_day(date), fmt=fmt
         )
     else:
-        days = pipeline.rank_store(config, date=_day(date))
+        days, warnings = pipeline.rank_store(config, date=_day(date))
     errors = _report_problems(stats)
+    for warning in warnings:
+        _warn(warning)
     for day in days:
         for scored in day.papers:
             if as_json:

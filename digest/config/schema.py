@@ -163,7 +163,7 @@ _KIND_TYPES = {
     "contact": "text", "format": "format name", "source-name": "text", "source-path": "glob",
     "keywords": "list of text", "topic-name": "text", "sources": "list", "topics": "mapping",
     "subscribers": "list", "subscribers-file": "file", "outputs": "list of names",
-    "smtp": "mapping",
+    "smtp": "mapping", "examples": "list of text",
 }  # fmt: skip
 
 
@@ -209,7 +209,7 @@ def _rows(cls: type, prefix: str) -> Iterator[tuple[str, str, str, str]]:
 def sections() -> list[tuple[str, type, str]]:
     """Each part of the config the reference lists: (its heading, its dataclass, its key
     prefix)."""
-    from ..model import EmailSettings, Highlights, SiteSettings, Subscriber, Topic
+    from ..model import EmailSettings, Highlights, Ranking, SiteSettings, Subscriber, Topic
     from .settings import Config, FetchSettings, SmtpSettings, SourceSpec
 
     return [
@@ -217,6 +217,7 @@ def sections() -> list[tuple[str, type, str]]:
         ("each of `sources`", SourceSpec, "sources[]."),
         ("each topic", Topic, "topics.NAME."),
         ("`highlights`", Highlights, "highlights."),
+        ("`ranking`", Ranking, "ranking."),
         ("`site`", SiteSettings, "site."),
         ("`email`", EmailSettings, "email."),
         ("`email.smtp`", SmtpSettings, "email.smtp."),

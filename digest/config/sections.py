@@ -21,7 +21,7 @@ from ..model import OUTPUT_NAMES, Topic
 from .checks import Checker, kind_of
 from .lines import KeyPath
 from .schema import Value, declared, keys, kind, read_settings, read_value
-from .settings import DATE_FIELD, SECURITY_PORTS, SmtpSettings, SourceSpec
+from .settings import DATE_FIELD, FEEDBACK_FILE, SECURITY_PORTS, SmtpSettings, SourceSpec
 
 
 def read_field(c: Checker, cls: type, name: str, raw: Any, path: KeyPath) -> Any:
@@ -456,7 +456,78 @@ def _topics(v: Value) -> tuple[Topic, ...]:
         seen.add(name.casefold())
         read = {
             key: read_field(c, Topic, key, body.get(key), (*path, key))
-            for key in ("keywords", "exclude", "description", "weight")
+            for key in ("keywords", "exclude", "description", "weight", "examples", "avoid")
         }
         topics.append(Topic(name=name, **read))
-    return tuple(topics)
+    return _with_feedback(c, tuple(topics))
+
+
+EXAMPLE_FILES = (".bib", ".json", ".txt", ".tsv", ".csv")  # an example ending so is a file
+
+
+@kind("examples")
+def _examples(v: Value) -> tuple[str, ...]:
+    """Papers by arXiv id, title, or a file (BibTeX, CSL JSON, a list): a file is made
+    absolute (relative to the config), and must exist."""
+    raw = v.raw
+    if isinstance(raw, list):  # an arXiv id written unquoted is a number to YAML: 2301.01234
+        raw = [_arxiv_number(x) if isinstance(x, float) else x for x in raw]
+    out = []
+    for index, entry in enumerate(v.c.strings(raw, v.path)):
+        if entry.lower().endswith(EXAMPLE_FILES) and "\n" not in entry:
+            file = v.c.root / entry
+            if not file.is_file():
+                v.c.fail((*v.path, index), f"no such file: {entry}")
+                continue
+            entry = str(file.resolve())
+        out.append(entry)
+    return tuple(out)
+
+
+def _arxiv_number(value: float) -> str:
+    """The arXiv id YAML read as a number: ids from 2015 on (YYMM >= 1501) have five digits
+    after the dot, older ones four (2301.1 was 2301.10000)."""
+    return f"{value:.5f}" if value >= 1501 else f"{value:.4f}"
+
+
+def _with_feedback(c: Checker, topics: tuple[Topic, ...]) -> tuple[Topic, ...]:
+    """The topics with what ``digest like`` and ``digest unlike`` wrote to the feedback file
+    beside the config: a liked paper joins the topic's examples, an unliked one its papers to
+    avoid (the later line about a paper wins)."""
+    file = c.root / FEEDBACK_FILE
+    if not topics or not file.is_file():
+        return topics
+    likes: dict[str, dict[str, bool]] = {}
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        c.warn((), f"{FEEDBACK_FILE}: cannot read: {exc}")
+        return topics
+    names = {t.name for t in topics}
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) < 3 or parts[0] not in ("like", "unlike") or not parts[2].strip():
+            c.warn((), f"{FEEDBACK_FILE} line {number}: expected like|unlike, topic, paper")
+            continue
+        if parts[1] not in names:
+            c.warn((), f"{FEEDBACK_FILE} line {number}: unknown topic {parts[1]!r}")
+            continue
+        wanted = likes.setdefault(parts[1], {})
+        wanted.pop(parts[2].strip(), None)
+        wanted[parts[2].strip()] = parts[0] == "like"
+    return tuple(
+        dataclasses.replace(
+            t,
+            examples=tuple(
+                dict.fromkeys([*t.examples, *(p for p, ok in likes[t.name].items() if ok)])
+            ),
+            avoid=tuple(
+                dict.fromkeys([*t.avoid, *(p for p, ok in likes[t.name].items() if not ok)])
+            ),
+        )
+        if t.name in likes
+        else t
+        for t in topics
+    )

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..model import EmailSettings, Highlights, SiteSettings, Subscriber, Topic, setting
+from ..model import EmailSettings, Highlights, Ranking, SiteSettings, Subscriber, Topic, setting
 
 MB = 1 << 20
 DEFAULT_STORE = ".digest/store.sqlite"
 DEFAULT_OUTPUT = "output"
+FEEDBACK_FILE = "digest-feedback.tsv"  # beside the config: what digest like / unlike append
 SECURITY_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 DATE_FIELD = "{date}"  # in a source's URL: the day fetched, YYYY-MM-DD
 
@@ -135,9 +136,14 @@ class Config:
     )
     output: Path = setting(Path(DEFAULT_OUTPUT), "where the digest is written", kind="path")
     topics: tuple[Topic, ...] = setting(
-        (), "name: keywords, or name: {keywords, exclude, description, weight}", kind="topics"
+        (),
+        "name: keywords, or name: {keywords, exclude, description, weight, examples, avoid}",
+        kind="topics",
     )
     highlights: Highlights = setting(Highlights(), "how each date's highlights are picked")
+    ranking: Ranking = setting(
+        Ranking(), "how keywords, learned profiles and upvotes make one score"
+    )
     title: str = setting("Paper digest", "the digest's name, in every output")
     site_url: str = setting(
         "https://example.org/digest/",
@@ -200,6 +206,11 @@ class Config:
     @property
     def cache(self) -> Path:
         return self.state / "cache"
+
+    @property
+    def feedback(self) -> Path:
+        """The feedback file beside the config (``digest like`` / ``digest unlike``)."""
+        return self.root / FEEDBACK_FILE
 
 
 def reaches_into(pattern: str, root: Path, folder: Path) -> bool:

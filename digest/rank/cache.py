@@ -11,9 +11,10 @@ from typing import Protocol
 
 from .. import workers as process_map
 from ..errors import StoreError
-from ..model import Highlights, Paper, RankedDay, Topic, cache_key
+from ..model import Highlights, Paper, RankedDay, Ranking, Topic, cache_key
 from ..rows import CODEC, decode_day, encode_day
 from ..version import __version__
+from .history import Learned, profile_key
 from .score import Ranker, rank_day
 from .tldr import VERSION as TLDR_VERSION
 
@@ -36,8 +37,12 @@ Progress = Callable[[int], None]
 
 
 class RankCache:
-    """The ranked dates of a store for a set of topics and highlight rules. ``reader`` opens
-    the store again read-only: in a worker process, each its own connection."""
+    """The ranked dates of a store for a set of topics, ranking settings and highlight rules.
+    ``reader`` opens the store again read-only: in a worker process, each its own connection.
+
+    A date's ranking is kept while its papers, the topics (examples included), the settings and
+    the rules are unchanged: the profiles a date was ranked with are those of the build that
+    ranked it, so a store that grows re-ranks only its new dates."""
 
     def __init__(
         self,
@@ -45,12 +50,19 @@ class RankCache:
         topics: Sequence[Topic],
         rules: Highlights,
         reader: Callable[[], RankedRows],
+        settings: Ranking | None = None,
+        learned: Learned | None = None,
     ) -> None:
         self.store = store
         self.topics = tuple(topics)
         self.rules = rules
         self.reader = reader
-        self.base = cache_key(__version__, CODEC, TLDR_VERSION, self.topics, rules)
+        self.settings = settings or Ranking()
+        self.learned = learned or Learned()  # set before ranking (see pipeline.build)
+        self.base = cache_key(
+            __version__, CODEC, TLDR_VERSION, self.topics, rules,
+            profile_key(self.topics, self.settings),
+        )  # fmt: skip
         self.versions = store.day_versions()
         self.ranked = store.ranked_keys()  # per date: (key, papers, highlights)
 
@@ -76,7 +88,10 @@ class RankCache:
         papers = sum(self.versions[d][0] for d in dates)
         made = process_map.ordered_map(
             _rank_stored, dates, workers=workers, init=_open,
-            initargs=(self.reader, self.topics, self.rules, papers, self.store if workers <= 1 else None),
+            initargs=(
+                self.reader, self.topics, self.rules, papers,
+                self.store if workers <= 1 else None, self.settings, self.learned,
+            ),
         )  # fmt: skip
         batch: list[RankedRow] = []
         for date, (count, highlights, data) in zip(dates, made, strict=True):
@@ -111,11 +126,17 @@ def _open(
     rules: Highlights,
     papers: int,
     store: RankedRows | None,
+    settings: Ranking,
+    learned: Learned,
 ) -> None:
     """Set up a process to rank dates: its own store connection (``store`` in this process),
-    the topics compiled for how many papers it may rank."""
+    the topics compiled for how many papers it may rank, with their profiles and papers to
+    avoid."""
     global _WORKER
-    _WORKER = (store or reader(), Ranker.compile(topics, papers=papers), rules)
+    ranker = Ranker.compile(
+        topics, papers=papers, profiles=learned.profiles, settings=settings, avoid=learned.avoid
+    )
+    _WORKER = (store or reader(), ranker, rules)
 
 
 def _rank_stored(date: dt.date) -> tuple[int, int, bytes]:

@@ -3,13 +3,21 @@
 Pure functions over model objects (no store, no sources, no disk), so dates can be ranked on
 other processes. The score, for a paper and a topic (see docs/quality.md for how it was chosen):
 
-    score(topic) = weight * sum over the topic's keywords k that match of
-                   idf(k) * (TITLE * sat(tf_title(k)) + sat(tf_abstract(k)))
+    score(topic) = weight * (keywords + PROFILE * similarity) * community
 
+    keywords = sum over the topic's keywords k that match of
+               idf(k) * (TITLE * sat(tf_title(k)) + sat(tf_abstract(k)))
     sat(tf) = tf * (K1 + 1) / (tf + K1)                  repeated mentions saturate
     idf(k)  = F + (1 - F) * bm25_idf(df(k)) / bm25_idf(1)  1 for a keyword in one paper of the
                                                          day, F = 0.5 for one in every paper
     bm25_idf(n) = ln(1 + (N - n + 0.5) / (n + 0.5))      N papers that day, df: how many match k
+
+    similarity: the paper against the topic's learned profile (:mod:`.profile`), about 1 for a
+                paper like those the keywords match with confidence; a paper no keyword matches
+                counts for the topic whose profile it is most like, when it reaches
+                profile.RELATED there with profile.SHARED terms in common (it is then
+                "related" to that topic)
+    community = 1 + UPVOTES * ln(1 + upvotes) / ln(1 + the day's most upvotes)
 
 A match of an exclusion vetoes the topic for that paper (score 0). A paper's score is its best
 topic's. Ties break by upvotes (when a source gives them), then by id: deterministic.
@@ -22,14 +30,15 @@ import enum
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from .. import collector
 from .. import workers as process_map
-from ..model import Highlights, Paper, RankedDay, ScoredPaper, Topic
+from ..model import Highlights, Paper, RankedDay, Ranking, ScoredPaper, Topic
 from ..rows import decode_day, encode_day, new_scored, unmatched
 from .keywords import FEW_PAPERS, Matcher
+from .profile import Profiles, Similar
 from .tldr import tldr
 
 TITLE = 2.0  # a title mention counts this many abstract mentions
@@ -37,6 +46,7 @@ K1 = 3.0  # saturation: 1 mention -> 1.0, 2 -> 1.6, 5 -> 2.5, never more than 4 
 IDF_FLOOR = 0.5  # a keyword in every paper of the day still counts half (chosen by measurement)
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 DEFAULT_RULES = Highlights()
+DEFAULT_RANKING = Ranking()
 
 
 class Detail(enum.IntEnum):
@@ -67,14 +77,28 @@ class Ranker:
     vetoes: Mapping[int, tuple[int, ...]]
     order: tuple[Mapping[int, int], ...]  # per topic: keyword -> its place in the config
     alone: Mapping[int, tuple[str]]  # keyword -> (its text,): what a topic matched by it alone
+    profiles: Profiles | None = None  # the topics' learned profiles, in the topics' order
+    settings: Ranking = DEFAULT_RANKING
+    avoid: Mapping[str, frozenset[str]] = field(default_factory=dict)  # topic -> paper ids
+    avoided: Mapping[str, frozenset[int]] = field(default_factory=dict)  # paper id -> topics
 
     @classmethod
     def compile(
-        cls, topics: Sequence[Topic], matcher: Matcher | None = None, papers: int | None = None
+        cls,
+        topics: Sequence[Topic],
+        matcher: Matcher | None = None,
+        papers: int | None = None,
+        *,
+        profiles: Profiles | None = None,
+        settings: Ranking = DEFAULT_RANKING,
+        avoid: Mapping[str, Collection[str]] | None = None,
     ) -> Ranker:
         """``matcher``: one already compiled over (at least) these topics' keywords;
         ``papers``: how many papers it will rank, when known (few are ranked sooner by a
-        matcher that is quicker to build, see :data:`FEW_PAPERS`)."""
+        matcher that is quicker to build, see :data:`FEW_PAPERS`); ``profiles``: the topics'
+        learned profiles (:func:`.profile.learn_all`), none for keywords alone (a topic whose
+        profile is ``None`` ranks by its keywords alone); ``avoid``: per topic name, the ids
+        of the papers that never count for it (with or without profiles)."""
         few = papers is not None and papers < FEW_PAPERS
         keywords = [k for t in topics for k in (*t.keywords, *t.exclude)]
         matcher = matcher or Matcher(keywords, few)
@@ -95,12 +119,39 @@ class Ranker:
             {k: tuple(v) for k, v in vetoes.items()},
             tuple(order),
             {k: (text,) for k, text in enumerate(matcher.texts)},
+            profiles if settings.profile > 0 and profiles and profiles.any() else None,
+            settings,
+            *_avoided(topics, avoid or {}, profiles),
         )
 
     def only(self, names: Sequence[str]) -> Ranker:
-        """The ranker of some of the topics, on the same compiled matcher (a keyword's weight
-        depends on that keyword alone, so the scores are those of a ranker compiled anew)."""
-        return Ranker.compile([t for t in self.topics if t.name in names], self.matcher)
+        """The ranker of some of the topics, on the same compiled matcher and profiles (a
+        keyword's weight depends on that keyword alone, a profile on its topic alone, so the
+        scores are those of a ranker compiled anew)."""
+        chosen = [i for i, t in enumerate(self.topics) if t.name in names]
+        return Ranker.compile(
+            [self.topics[i] for i in chosen],
+            self.matcher,
+            profiles=self.profiles.subset(chosen) if self.profiles is not None else None,
+            settings=self.settings,
+            avoid=self.avoid,
+        )
+
+
+def _avoided(
+    topics: Sequence[Topic], avoid: Mapping[str, Collection[str]], profiles: Profiles | None
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[int]]]:
+    """The papers to avoid per topic name (those ``avoid`` names, for these topics), and per
+    paper id the places of the topics it must not count for (those the profiles avoid too)."""
+    places = {t.name: i for i, t in enumerate(topics)}
+    kept = {name: frozenset(ids) for name, ids in avoid.items() if name in places and ids}
+    by_paper: dict[str, set[int]] = {}
+    for name, ids in kept.items():
+        for pid in ids:
+            by_paper.setdefault(pid, set()).add(places[name])
+    for pid, ts in (profiles.avoided if profiles is not None else {}).items():
+        by_paper.setdefault(pid, set()).update(ts)
+    return kept, {pid: frozenset(ts) for pid, ts in by_paper.items() if ts}
 
 
 class _Saturation(dict[int, float]):
@@ -127,13 +178,15 @@ def rank_day(
     *,
     tldrs: Detail = Detail.MATCHED,
     marks: Detail = Detail.MATCHED,
+    similar: Similar | None = None,
 ) -> RankedDay:
     """Score one date's papers, pick its highlights, and give the papers ``tldrs`` names a
-    TL;DR and those ``marks`` names the spans of their matched keywords (for bolding)."""
+    TL;DR and those ``marks`` names the spans of their matched keywords (for bolding).
+    ``similar``: the papers already scored against the profiles (many days at once)."""
     with collector.paused():
         hits = _mentions(papers, ranker.matcher)
         idf = _rarity(hits, len(papers))
-        scored, keys, sections, unmatched_count = _score(papers, hits, idf, ranker)
+        scored, keys, sections, unmatched_count = _score(papers, hits, idf, ranker, similar)
         return _assemble(date, scored, keys, sections, unmatched_count, ranker, rules, tldrs, marks)
 
 
@@ -167,7 +220,11 @@ def _rarity(hits: list[dict[int, float]], n: int) -> dict[int, float]:
 
 
 def _score(
-    papers: Sequence[Paper], hits: list[dict[int, float]], idf: dict[int, float], ranker: Ranker
+    papers: Sequence[Paper],
+    hits: list[dict[int, float]],
+    idf: dict[int, float],
+    ranker: Ranker,
+    similar: Similar | None = None,
 ) -> tuple[list[ScoredPaper], list[int], list[list[int]], int]:
     """Every paper scored against every topic: the scored papers, in the papers' order; each
     one's sort key; each topic's section as sort keys; how many papers no topic matched.
@@ -186,13 +243,22 @@ def _score(
     uses, vetoes, texts, order = ranker.uses, ranker.vetoes, ranker.matcher.texts, ranker.order
     veto_words = frozenset(vetoes)
     alone = ranker.alone
+    profiles = ranker.profiles
+    lift = ranker.settings.profile
+    avoided = ranker.avoided
+    community = _community(papers, ranker.settings.upvotes)
     scored: list[ScoredPaper] = []
     keys: list[int] = []
     sections: list[list[int]] = [[] for _ in names]
     unmatched_count = 0  # papers no topic matched: they sort last
     last = THOUSANDTHS * n
-    for paper, found, at in zip(papers, hits, place, strict=True):
-        if not found:
+    if similar is None and profiles is not None:
+        similar = profiles.score(papers)
+    first = similar.base if similar is not None else 0
+    lifted: list[tuple[int, int, dict[str, str], str]] = []
+    for index, (paper, found, at) in enumerate(zip(papers, hits, place, strict=True)):
+        candidates = similar.candidates.get(first + index) if similar else None
+        if not found and candidates is None:
             scored.append(unmatched(paper))
             keys.append(last + at)
             unmatched_count += 1
@@ -202,8 +268,10 @@ def _score(
             if veto_words and not veto_words.isdisjoint(found)
             else None
         )
+        if avoided and paper.id in avoided:  # a paper to avoid: never the topic's
+            vetoed = (vetoed or set()) | avoided[paper.id]
         totals: dict[int, float] = {}
-        words: dict[int, list[int]] = {}
+        words: dict[int, list[int] | None] = {}
         for k in sorted(found):
             if k not in uses:
                 continue  # an exclusion only
@@ -217,17 +285,30 @@ def _score(
                 else:
                     totals[t] = contribution
                     words[t] = [k]
+        if similar is not None:
+            row = similar.rows[first + index]
+            for t in totals:
+                totals[t] += lift * row[t]
+            t = candidates  # the topic its profile is most like: counts without keywords
+            if t is not None and t not in totals and (vetoed is None or t not in vetoed):
+                totals[t] = lift * row[t]
+                words[t] = None
+        boost = community[index] if community else 1.0
         topic_scores: dict[str, float] = {}
         matched: dict[str, tuple[str, ...]] = {}
+        related: dict[str, str] = {}
         best, best_milli = None, 0
         base = last + at
         for t in sorted(totals):
-            milli = int(totals[t] * weights[t] * 1000 + 0.5)  # the score in thousandths
+            milli = int(totals[t] * weights[t] * boost * 1000 + 0.5)  # the score in thousandths
             if milli > 0:
                 name = names[t]
                 topic_scores[name] = milli / 1000
                 ks = words[t]
-                if len(ks) == 1:
+                if ks is None:  # lifted by the profile alone: why, once every paper is scored
+                    related[name] = ""
+                    lifted.append((first + index, t, related, name))
+                elif len(ks) == 1:
                     matched[name] = alone[ks[0]]
                 else:
                     ks.sort(key=order[t].__getitem__)
@@ -238,11 +319,30 @@ def _score(
         made = new_scored(
             paper=paper, score=best_milli / 1000, topic=best, topics=topic_scores,
             matched=matched, highlight=False, tldr=None, title_marks=(), abstract_marks=(),
+            related=related,
         )  # fmt: skip
         scored.append(made)
         unmatched_count += not topic_scores
         keys.append(base - best_milli * n)
+    if lifted:
+        why = profiles.explain(similar, [(i, t) for i, t, _, _ in lifted])  # type: ignore[union-attr, arg-type]
+        for (_, _, related, name), reason in zip(lifted, why, strict=True):
+            related[name] = reason
     return scored, keys, sections, unmatched_count
+
+
+def _community(papers: Sequence[Paper], weight: float) -> list[float] | None:
+    """Each paper's community factor among the day's papers: ``1 + weight * ln(1 + upvotes) /
+    ln(1 + the day's most upvotes)``, from 1 to ``1 + weight``; None when no paper of the day
+    has upvotes (or the weight is 0)."""
+    if weight <= 0:
+        return None
+    votes = [p.upvotes for p in papers]
+    most = max(votes, default=0)
+    if most <= 0:
+        return None
+    top = math.log1p(most)
+    return [1.0 + weight * math.log1p(max(v, 0)) / top for v in votes]
 
 
 def _assemble(
@@ -354,7 +454,20 @@ def rank_days(
     count = process_map.count(len(items), workers)
     if count <= 1:
         with collector.paused():
-            return [rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks) for d, p in items]
+            if ranker.profiles is None:
+                return [rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks) for d, p in items]
+            # every date's papers against the profiles at once: one product of matrices per
+            # few thousand papers, not per date
+            similar = ranker.profiles.score([paper for _, p in items for paper in p])
+            out, start = [], 0
+            for d, p in items:
+                out.append(
+                    rank_day(
+                        d, p, ranker, rules, tldrs=tldrs, marks=marks, similar=similar.at(start)
+                    )
+                )
+                start += len(p)
+            return out
     encoded = process_map.ordered_map(
         _rank_at, range(len(items)), workers=count, init=_share,
         initargs=(ranker, items, rules, tldrs, marks),

@@ -14,6 +14,7 @@ from ..deliveries import DeliveryLog
 from ..errors import DigestError
 from ..model import Paper, Topic
 from ..rank import Ranker
+from ..rank.history import Learned
 from ..render import Site
 from ..render import email as email_render
 from .outbox import Outbox, outbox_name
@@ -42,14 +43,20 @@ def send(
     resend_uncertain: bool = False,
     now: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    learned: Learned | None = None,
 ) -> SendReport:
     """The date's digest (its ``papers``) to every subscriber, each with the topics they
     follow, exactly once. ``site(topics)``: what the letters know of the digest. ``to``: one
     copy to that address, recorded nowhere (a preview); ``dry_run``: write the ``.eml`` files
-    into ``out`` instead of sending."""
+    into ``out`` instead of sending; ``learned``: the topics' learned profiles and papers to
+    avoid."""
     check(config, dry_run=dry_run, to=to)
     report = SendReport(date, dry_run=dry_run)
-    ranker = Ranker.compile(config.topics, papers=len(papers))
+    learned = learned or Learned()
+    ranker = Ranker.compile(
+        config.topics, papers=len(papers), profiles=learned.profiles, settings=config.ranking,
+        avoid=learned.avoid,
+    )  # fmt: skip
     letters = Letters(date, papers, ranker, config.highlights, lambda r: site(r.topics), report)
     recipients = [email_render.recipient(to)] if to else config.subscribers
     with DeliveryLog(config.store) as deliveries:

@@ -30,6 +30,16 @@ class Builds(Connection):
                 [(d.isoformat(), k, n, h, data) for d, k, n, h, data in rows],
             )
 
+    def kept_profiles(self) -> tuple[str, bytes] | None:
+        """(key, data) of the topics' profiles the last build learned."""
+        key, data = self.note("profiles.key"), self.note("profiles")
+        return None if key is None or data is None else (key, data.encode())
+
+    def keep_profiles(self, key: str, data: bytes) -> None:
+        with self.transaction():
+            self.set_note("profiles.key", key)
+            self.set_note("profiles", data.decode())
+
     def rendered(self) -> dict[dt.date, tuple[str, bytes]]:
         """Per date: (key, files) of the date's files last rendered."""
         return self._dated("rendered")

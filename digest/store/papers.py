@@ -4,7 +4,7 @@ collects bring them again."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -209,6 +209,71 @@ class Papers(Connection):
                 "SELECT source FROM sightings WHERE paper_id = ? ORDER BY date, source", (paper_id,)
             )
         ]  # fmt: skip
+
+    def history(self, first: dt.date, last: dt.date) -> list[Paper]:
+        """The papers first seen from ``first`` to ``last``, oldest first, with their id, title,
+        abstract and date only (what the topics learn from: lighter to read and to keep)."""
+        rows = self.db.execute(
+            "SELECT id, title, abstract, date FROM papers WHERE date BETWEEN ? AND ? "
+            "ORDER BY date, rowid",
+            (first.isoformat(), last.isoformat()),
+        )
+        dates: dict[str, dt.date] = {}
+        return [
+            new_paper(
+                id=i,
+                title=t,
+                abstract=a,
+                date=dates.get(d) or dates.setdefault(d, dt.date.fromisoformat(d)),
+                source="",
+                authors=(),
+                url=None,
+                categories=(),
+                extra={},
+            )
+            for i, t, a, d in rows
+        ]
+
+    def find_papers(self, ids: Sequence[str], titles: Sequence[str]) -> list[Paper]:
+        """The papers with these ids, and those with these titles (as :func:`title_number`
+        identifies a title)."""
+        rows = list(self._existing("id", ids).values())
+        rows += self._existing("title_key", [title_number(t) for t in titles]).values()
+        return [paper_from_row(r) for r in rows]
+
+    def last_rowid(self) -> int:
+        """The rowid of the paper stored last (papers are never deleted)."""
+        return int(self.db.execute("SELECT max(rowid) FROM papers").fetchone()[0] or 0)
+
+    def texts_at(self, rowids: Sequence[int]) -> Iterator[tuple[str, str]]:
+        """(title, abstract) of the papers with these rowids (those that exist)."""
+        for start in range(0, len(rowids), 500):
+            chunk = rowids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            yield from self.db.execute(
+                f"SELECT title, abstract FROM papers WHERE rowid IN ({marks})", chunk
+            )
+
+    def term_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """The term statistics kept: their numbers (``upto``: the last rowid counted,
+        ``stride``, ``papers``, ``length``) and stem -> papers counted holding it."""
+        numbers = {
+            key[len("terms.") :]: int(value)
+            for key, value in self.db.execute(
+                "SELECT key, value FROM meta WHERE key LIKE 'terms.%'"
+            )
+        }
+        return numbers, dict(self.db.execute("SELECT stem, df FROM terms"))
+
+    def add_term_counts(self, numbers: Mapping[str, int], df: Mapping[str, int]) -> None:
+        """Add counts to the term statistics, and keep their new ``numbers``."""
+        with self.transaction():
+            self.db.executemany(
+                "INSERT INTO terms VALUES (?, ?) ON CONFLICT DO UPDATE SET df = df + excluded.df",
+                df.items(),
+            )
+            for key, value in numbers.items():
+                self.set_note(f"terms.{key}", str(value))
 
     def count(self) -> int:
         """How many papers the store holds."""

@@ -1,0 +1,203 @@
+"""A topic's examples and papers to avoid, found: each entry of ``examples:`` / ``avoid:`` is
+an arXiv id, a title, or a file — BibTeX or CSL JSON as Zotero exports them, or a list of ids
+or titles, one a line. A file's entry that carries an abstract is a paper even when the store
+has never seen it; any other is looked up (by arXiv id, else by title) among the papers known.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .model import Paper, Topic, title_id
+
+ARXIV_ID = re.compile(
+    r"(?:arxiv[:./]\s*|abs/|pdf/)?(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?",
+    re.IGNORECASE,
+)
+_BIB_ENTRY = re.compile(r"@\s*(\w+)\s*\{", re.IGNORECASE)
+_BIB_FIELD = re.compile(r"(\w+)\s*=\s*", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One paper asked for: its arXiv id and title when known, and an abstract when the file
+    gave one (so the paper can count without the store); ``origin`` names the entry."""
+
+    origin: str
+    arxiv_id: str | None = None
+    title: str | None = None
+    abstract: str | None = None
+
+
+def arxiv_id(text: str) -> str | None:
+    """The arXiv id (without version) in an id, an arXiv URL or a DOI 10.48550/arXiv.ID."""
+    match = ARXIV_ID.search(text.strip())
+    return match[1] if match else None
+
+
+def as_arxiv_id(text: str) -> str | None:
+    """The arXiv id (without version) when ``text`` is one (or an arXiv URL), else None."""
+    match = ARXIV_ID.fullmatch(
+        text.strip().removeprefix("https://").removeprefix("http://").removeprefix("arxiv.org/")
+    )
+    return match[1] if match else None
+
+
+def _clean(text: str) -> str:
+    return " ".join(re.sub(r"[{}\\]", "", text).split())
+
+
+def _bib_value(text: str, at: int) -> tuple[str, int]:
+    """A BibTeX field's value starting at ``at`` ({...}, "..." or a bare word), and where it
+    ends."""
+    if at < len(text) and text[at] == "{":
+        depth, i = 0, at
+        while i < len(text):
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            if depth == 0:
+                return text[at + 1 : i], i + 1
+            i += 1
+        return text[at + 1 :], len(text)
+    if at < len(text) and text[at] == '"':
+        end = text.find('"', at + 1)
+        end = len(text) if end < 0 else end
+        return text[at + 1 : end], end + 1
+    match = re.match(r"[^,}\s]+", text[at:])
+    return (match[0], at + match.end()) if match else ("", at)
+
+
+def parse_bibtex(text: str, origin: str) -> list[Wanted]:
+    out = []
+    starts = [m.end() for m in _BIB_ENTRY.finditer(text)]
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        body = text[start:end]
+        fields: dict[str, str] = {}
+        at = body.find(",") + 1
+        while True:
+            match = _BIB_FIELD.search(body, at)
+            if not match:
+                break
+            value, at = _bib_value(body, match.end())
+            fields.setdefault(match[1].lower(), value)
+        found = next(
+            (arxiv_id(fields[k]) for k in ("eprint", "doi", "url", "journal", "number")
+             if k in fields and arxiv_id(fields[k])),
+            None,
+        )  # fmt: skip
+        title = _clean(fields.get("title", "")) or None
+        if found or title:
+            abstract = _clean(fields.get("abstract", "")) or None
+            out.append(Wanted(f"{origin}: {title or found}", found, title, abstract))
+    return out
+
+
+def parse_csl(data: object, origin: str) -> list[Wanted]:
+    items = data if isinstance(data, list) else [data]
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        found = next(
+            (arxiv_id(str(item[k])) for k in ("number", "DOI", "URL", "id", "archive_location")
+             if item.get(k) and arxiv_id(str(item[k]))),
+            None,
+        )  # fmt: skip
+        title = _clean(str(item.get("title") or "")) or None
+        if found or title:
+            abstract = _clean(str(item.get("abstract") or "")) or None
+            out.append(Wanted(f"{origin}: {title or found}", found, title, abstract))
+    return out
+
+
+def parse_entry(entry: str) -> tuple[list[Wanted], str | None]:
+    """The papers one entry asks for, and a problem (an unreadable file), if any."""
+    path = Path(entry)
+    if path.is_absolute():
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            return [], f"{entry}: cannot read: {exc}"
+        name = path.name
+        if path.suffix.lower() == ".bib" or text.lstrip().startswith("@"):
+            return parse_bibtex(text, name), None
+        if path.suffix.lower() == ".json":
+            try:
+                return parse_csl(json.loads(text), name), None
+            except ValueError as exc:
+                return [], f"{entry}: not JSON: {exc}"
+        lines = [line.split("\t")[0].strip() for line in text.splitlines()]
+        return [
+            w for line in lines if line and not line.startswith("#") for w, _ in [_one(line, name)]
+        ], None
+    return [_one(entry, None)[0]], None
+
+
+def _one(text: str, origin: str | None) -> tuple[Wanted, None]:
+    found = as_arxiv_id(text)
+    where = f"{origin}: {text}" if origin else text
+    return (Wanted(where, arxiv_id=found) if found else Wanted(where, title=text.strip())), None
+
+
+Lookup = Callable[[Sequence[str], Sequence[str]], list[Paper]]  # (ids, titles) -> papers found
+
+
+def resolve(
+    topics: Iterable[Topic], lookup: Lookup
+) -> tuple[dict[str, list[Paper]], dict[str, list[Paper]], list[str]]:
+    """Each topic's examples and papers to avoid, as papers, and one warning per entry that
+    could not be found (or read). ``lookup`` finds papers by arXiv id and by title."""
+    asked: dict[tuple[str, str], list[Wanted]] = {}
+    warnings: list[str] = []
+    for topic in topics:
+        for kind, entries in (("examples", topic.examples), ("avoid", topic.avoid)):
+            for entry in entries:
+                wanted, problem = parse_entry(entry)
+                if problem:
+                    warnings.append(f"topics.{topic.name}.{kind}: {problem}")
+                asked.setdefault((topic.name, kind), []).extend(wanted)
+    every = [w for ws in asked.values() for w in ws]
+    titles = sorted({w.title for w in every if w.title})
+    # an entry that is no arXiv id may still be a paper's id (``title:...``): asked both ways
+    known = lookup(sorted({w.arxiv_id for w in every if w.arxiv_id} | set(titles)), titles)
+    by_id = {p.id: p for p in known}
+    by_title = {title_id(p.title): p for p in known}
+    examples: dict[str, list[Paper]] = {}
+    avoid: dict[str, list[Paper]] = {}
+    for (name, kind), wanted in asked.items():
+        found: list[Paper] = []
+        for w in wanted:
+            paper = (
+                by_id.get(w.arxiv_id or "")
+                or by_id.get(w.title or "")
+                or (by_title.get(title_id(w.title)) if w.title else None)
+            )
+            if paper is None and w.title and w.abstract:
+                paper = Paper(
+                    w.arxiv_id or title_id(w.title), w.title, w.abstract, dt.date.min, "examples"
+                )
+            if paper is None:
+                warnings.append(
+                    f"topics.{name}.{kind}: {w.origin}: not found among the papers known"
+                )
+                continue
+            found.append(paper)
+        (examples if kind == "examples" else avoid)[name] = list({p.id: p for p in found}.values())
+    return examples, avoid, warnings
+
+
+def among(papers: Sequence[Paper]) -> Lookup:
+    """A lookup over the papers given (``digest rank FILES``)."""
+    by_id = {p.id: p for p in papers}
+    by_title = {title_id(p.title): p for p in papers}
+
+    def find(ids: Sequence[str], titles: Sequence[str]) -> list[Paper]:
+        out = [by_id[i] for i in ids if i in by_id]
+        out += [by_title[title_id(t)] for t in titles if title_id(t) in by_title]
+        return out
+
+    return find

@@ -1,0 +1,627 @@
+"""What each topic learns from the papers it has matched: a profile of characteristic terms.
+
+Keywords have high precision and low recall: a paper on Gaussian-process optimization of
+black-box functions never says "Bayesian optimization". A topic's profile is pseudo-relevance
+feedback (Rocchio): the papers of the history that match the topic's keywords with confidence
+(a keyword in the title, or two distinct keywords) give its characteristic stemmed terms, each
+weighted against the whole store's term statistics; the user's examples join them with a
+weight, the papers to avoid push them away. A paper is then scored against the profile by a
+sparse dot product, so a relevant paper that never uses a keyword can rank, and one that
+mentions a keyword once in passing, with none of the topic's vocabulary, ranks lower.
+
+For a topic, with ``v(d)`` a paper's term vector (BM25's saturated, length-normalised term
+frequency, a title mention counting twice, the vector scaled to length 1)::
+
+    profile(w) = idf(w) * ( Q * q(w)  +  mean over confident papers F of v(d)(w)
+                            + E * mean over examples of v(e)(w)  -  A * mean over avoids of v(a)(w) )
+
+    q(w) = 1 for a stem of the topic's keywords (the vector scaled to length 1)
+    idf(w) = ln(1 + (N - df(w) + 0.5) / (df(w) + 0.5))     N papers in the term statistics
+
+The profile keeps its :data:`TERMS` heaviest positive terms (each in :data:`MIN_DOCS` confident
+papers at least, when there are four or more), none in more than :data:`COMMON` of all papers. A paper's similarity is ``sum over w of profile(w) * v'(d)(w)``
+(``v'`` unscaled), divided by the median similarity of the confident papers: about 1 for a
+paper like those the topic already matches, 0 for one that shares none of its terms. The ranker
+(:mod:`.score`) combines it with the keyword score.
+
+Everything here is pure: the caller gives the papers (the store's history, or the files being
+ranked) and the term statistics; :mod:`.profiles` keeps them in the store between builds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import operator
+import re
+import statistics
+from array import array
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import ahocorasick_rs
+import numpy as np
+import snowballstemmer
+
+from ..model import Paper, Topic
+from .keywords import Matcher
+
+TERMS = 20  # terms a profile keeps
+Q = 3.0  # weight of the keywords' own terms in the profile
+EXAMPLES = 1.0  # weight of the examples' mean vector
+AVOID = 1.0  # weight of the avoided papers' mean vector (subtracted)
+K1, B = 1.2, 0.75  # BM25's term-frequency saturation and length normalisation
+_K2 = K1 + 1
+_FIRST = operator.itemgetter(0)
+_DAY = dt.date(2000, 1, 1)
+CHUNK = 512  # papers scored at once (a chunk's term counts: CHUNK x terms floats)
+RELATED = 0.5  # a paper no keyword matches counts for a topic from this similarity on
+TITLE = 2  # a title mention counts this many abstract mentions (the scorer reads it twice)
+SHARED = 3  # a paper no keyword matches must hold this many of a profile's terms to count
+REASONS = 4  # terms a reason names
+LIKE = 0.6  # "like <example>": the share of the shared terms' weight one example must hold
+MOST = 1000  # a profile learns from the latest this many confident papers
+SHOWN = 200  # the words shown for a profile's terms: those of this many of its papers
+COMMON = 0.5  # a term in more than this share of the papers is left out
+MIN_DOCS = 1  # a term must be in this many confident papers (when there are at least 4)
+
+# Words that carry no topic: English function words and the boilerplate of abstracts.
+STOPWORDS = frozenset(
+    """a about above after again against all also although am among an and any are as at be
+    because been before being below between both but by can could did do does doing down
+    during each either et etc few for from further had has have having he her here hers him
+    his how however i if in into is it its itself just may me might more most much must my no
+    nor not now of off on once only or other our ours out over own per same she should so some
+    such than that the their theirs them then there these they this those through thus to too
+    under until up upon us very via was we were what when where whether which while who whom
+    why will with within without would yet you your also al eg ie vs paper papers propose
+    proposes proposed present presents show shows shown demonstrate demonstrates result
+    results approach approaches method methods novel new using use used uses based existing
+    furthermore moreover therefore work works study studies introduce introduces achieve
+    achieves achieved significantly respectively well often many several various first second
+    one two three different""".split()  # noqa: SIM905
+)
+
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+# what the term automaton reads: word characters in lower case, any other character a space
+_WORDS = bytes(
+    (c | 0x20 if 65 <= c <= 90 else c)
+    if (48 <= c <= 57 or 65 <= c <= 90 or 97 <= c <= 122 or c == 95 or c >= 128)
+    else 32
+    for c in range(256)
+)
+_HAS_LETTER = re.compile(rb"[a-z\x80-\xff]")
+
+
+def words_of(text: str) -> list[bytes]:
+    """A text's words: runs of letters, digits and ``_``, in lower case, as bytes (UTF-8)."""
+    data = text.encode("ascii") if text.isascii() else text.lower().encode("utf-8", "replace")
+    return data.translate(_WORDS).split()
+
+
+class Stems(dict[bytes, str]):
+    """word -> stem (Snowball English), ``""`` for a word that is no term: a function word,
+    a number, one character. Each distinct word stemmed once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stem = snowballstemmer.stemmer("english").stemWord
+
+    def __missing__(self, word: bytes) -> str:
+        text = word.decode("utf-8", "replace")
+        stem = (
+            ""
+            if len(word) < 2 or text in STOPWORDS or not _HAS_LETTER.search(word)
+            else self._stem(text)
+        )
+        self[word] = stem
+        return stem
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Stems, ())
+
+
+@dataclass
+class TermStats:
+    """Document frequencies of stems over a set of papers (the store, or the files ranked):
+    ``papers`` counted, ``df`` stem -> papers holding it, ``length`` their total characters
+    (a paper's length, for BM25, is its title's and abstract's characters)."""
+
+    papers: int = 0
+    length: int = 0
+    df: Counter[str] = field(default_factory=Counter)
+
+    def add(self, papers: Iterable[tuple[str, str]], stems: Stems | None = None) -> None:
+        """Count (title, abstract) pairs in."""
+        stems = stems or Stems()
+        get = stems.__getitem__
+        df = self.df
+        n = length = 0
+        for title, abstract in papers:
+            words = words_of(title + " " + abstract)
+            length += len(title) + len(abstract)
+            df.update(set(map(get, set(words))))
+            n += 1
+        df.pop("", None)
+        self.papers += n
+        self.length += length
+
+    def merge(self, other: TermStats) -> None:
+        self.papers += other.papers
+        self.length += other.length
+        self.df.update(other.df)
+
+    @property
+    def average(self) -> float:
+        """Average characters per paper."""
+        return self.length / self.papers if self.papers else 1000.0
+
+    def idf(self, stem: str) -> float:
+        n, d = max(self.papers, 1), self.df.get(stem, 0)
+        return math.log(1 + (n - d + 0.5) / (d + 0.5))
+
+
+def bag(paper: Paper, stems: Stems) -> tuple[dict[str, int], int]:
+    """A paper's stems with their weighted counts (a title mention counts :data:`TITLE`), and
+    its length (characters)."""
+    counts: dict[str, int] = {}
+    for words, weight in ((paper.abstract, 1), (paper.title, TITLE)):
+        for word, n in Counter(words_of(words)).items():
+            stem = stems[word]
+            if stem:
+                counts[stem] = counts.get(stem, 0) + weight * n
+    return counts, len(paper.title) + len(paper.abstract)
+
+
+def saturate(tf: float, length: float, average: float) -> float:
+    """BM25's term-frequency factor."""
+    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
+
+
+class Vectors(dict[str, tuple[dict[str, float], float]]):
+    """paper id -> (its saturated term frequencies, their length): each paper's computed once
+    for every topic that learns from it."""
+
+    def __init__(self, stems: Stems, average: float) -> None:
+        super().__init__()
+        self.stems = stems
+        self.average = average
+
+    def of(self, paper: Paper) -> tuple[dict[str, float], float]:
+        found = self.get(paper.id)
+        if found is None:
+            counts, length = bag(paper, self.stems)
+            v = {w: saturate(tf, length, self.average) for w, tf in counts.items()}
+            found = self[paper.id] = (v, math.sqrt(sum(x * x for x in v.values())) or 1.0)
+        return found
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One topic's profile: its terms and weights, the word to show for each term, the
+    similarity of a typical confident paper (``scale``), how many papers it learned from,
+    each example's title with its terms (for "like <example>") and the ids of the papers to
+    avoid."""
+
+    topic: str
+    weights: Mapping[str, float]
+    words: Mapping[str, str]
+    scale: float
+    learned: int = 0
+    examples: tuple[tuple[str, frozenset[str]], ...] = ()
+    avoid: frozenset[str] = frozenset()  # the ids of the papers to avoid: never the topic's
+
+
+def keyword_stems(topic: Topic, stems: Stems) -> list[str]:
+    """The stems of a topic's keywords (regular expressions have none)."""
+    out: list[str] = []
+    for keyword in topic.keywords:
+        k = keyword.strip()
+        if len(k) > 2 and k.startswith("/") and k.endswith("/"):
+            continue
+        out.extend(s for s in map(stems.__getitem__, words_of(k)) if s)
+    return list(dict.fromkeys(out))
+
+
+def learn(
+    topic: Topic,
+    confident: Sequence[Paper],
+    stats: TermStats,
+    stems: Stems,
+    examples: Sequence[Paper] = (),
+    avoid: Sequence[Paper] = (),
+    *,
+    terms: int | None = None,
+    q: float | None = None,
+    example_weight: float = EXAMPLES,
+    avoid_weight: float = AVOID,
+    vectors: Vectors | None = None,
+) -> Profile:
+    """A topic's profile from its confident papers (the :data:`MOST` latest count), examples
+    and papers to avoid (see the module's docstring); ``terms`` and ``q`` default to
+    :data:`TERMS` and :data:`Q`."""
+    terms = TERMS if terms is None else terms
+    q = Q if q is None else q
+    vectors = vectors if vectors is not None else Vectors(stems, stats.average)
+    total: dict[str, float] = {}
+    docs: Counter[str] = Counter()
+
+    def mean(papers: Sequence[Paper], weight: float) -> None:
+        for p in papers:
+            v, norm = vectors.of(p)
+            share = weight / norm / len(papers)
+            for w, x in v.items():
+                total[w] = total.get(w, 0.0) + x * share
+            docs.update(v.keys())  # an iterable: counted in C
+
+    avoided = frozenset(p.id for p in avoid)
+    confident = [p for p in confident if p.id not in avoided][-MOST:]
+    mean(confident, 1.0)
+    if len(confident) >= 4:
+        for w in [w for w in total if docs[w] < MIN_DOCS]:
+            del total[w]
+    mean(examples, example_weight)
+    mean(avoid, -avoid_weight)
+    asked = keyword_stems(topic, stems)
+    for w in asked:
+        total[w] = total.get(w, 0.0) + q / math.sqrt(len(asked))
+    common = COMMON * stats.papers  # a term in more papers than this tells no topic
+    weighted = {
+        w: x * stats.idf(w) for w, x in total.items() if x > 0 and stats.df.get(w, 0) <= common
+    }
+    kept = dict(sorted(weighted.items(), key=lambda kv: (-kv[1], kv[0]))[:terms])
+    shown = _shown(kept, topic, [*examples, *confident[-SHOWN:]], stems)
+    sims = sorted(
+        sum(kept[w] * x for w, x in vectors.of(p)[0].items() if w in kept)
+        for p in (confident or examples)
+    )
+    typical = statistics.median(sims) if sims else 0.0
+    if typical <= 0:  # nothing to learn from yet: one mention of the heaviest term
+        typical = max(kept.values(), default=1.0) * saturate(1, 1, 1)
+    marks = tuple((e.title, frozenset(w for w in vectors.of(e)[0] if w in kept)) for e in examples)
+    return Profile(topic.name, kept, shown, typical, len(confident), marks, avoided)
+
+
+def _shown(
+    kept: Mapping[str, float], topic: Topic, papers: Sequence[Paper], stems: Stems
+) -> dict[str, str]:
+    """The word to show for each term: the one the topic's keywords use, else the one the
+    papers use most (the shortest on a tie)."""
+    seen: dict[str, Counter[bytes]] = {}
+    for keyword in topic.keywords:
+        for word in words_of(keyword):
+            if stems[word] in kept:
+                seen.setdefault(stems[word], Counter())[word] += 1000
+    for p in papers:
+        for word in words_of(p.title + " " + p.abstract):
+            if stems[word] in kept:
+                seen.setdefault(stems[word], Counter())[word] += 1
+    return {w: _word(w, seen.get(w)) for w in kept}
+
+
+def _word(stem: str, seen: Counter[bytes] | None) -> str:
+    if not seen:
+        return stem
+    return min(seen.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))[0].decode(
+        "utf-8", "replace"
+    )
+
+
+# -- scoring many papers: one pass of an automaton over every profile's words -------------------
+
+
+@dataclass
+class Similar:
+    """Papers against the profiles: per paper, its similarity to each topic (a list, by
+    topic); and per paper (by its place) the topic its profile is most like, when the paper
+    reaches :data:`RELATED` there with :data:`SHARED` terms shared (it may then count for
+    that topic without its keywords)."""
+
+    rows: list[list[float]]
+    candidates: dict[int, int]
+    saturated: list[np.ndarray] = field(default_factory=list)  # by chunk of CHUNK papers
+    base: int = 0  # the place of the first paper of the day being ranked
+
+    def at(self, base: int) -> Similar:
+        """The same papers, read from ``base`` on (one day of many scored at once)."""
+        return Similar(self.rows, self.candidates, self.saturated, base)
+
+
+class Profiles:
+    """The profiles of a ranker's topics, compiled to score papers fast: one Aho-Corasick pass
+    over a paper's words finds every profile term (by each word the history used for it), and
+    each term adds its weight to the topics whose profile holds it.
+
+    ``profiles``: one per topic (``None`` for a topic without one), in the ranker's order;
+    ``vocabulary``: term -> the words that stem to it (only the profiles' terms are needed).
+    """
+
+    def __init__(
+        self,
+        profiles: Sequence[Profile | None],
+        vocabulary: Mapping[str, Iterable[bytes]],
+        average: float,
+    ) -> None:
+        self.profiles = tuple(profiles)
+        self.average = average
+        self.vocabulary = {
+            w: tuple(sorted(set(vocabulary.get(w, ()))))
+            for p in self.profiles
+            if p is not None
+            for w in p.weights
+        }
+        terms = sorted(self.vocabulary)
+        self.terms = tuple(terms)
+        number = {w: i for i, w in enumerate(terms)}
+        self.uses: list[tuple[tuple[int, float], ...]] = [() for _ in terms]
+        for t, p in enumerate(self.profiles):
+            if p is None:
+                continue
+            for w, x in p.weights.items():
+                self.uses[number[w]] += ((t, x / p.scale),)
+        patterns: list[bytes] = []
+        payloads: list[int] = []
+        for i, w in enumerate(terms):
+            for word in self.vocabulary[w]:
+                patterns.append(b" " + word + b" ")
+                payloads.append(i)
+        # Every pattern starts with " ": with so few start bytes the automaton would first
+        # look for them with memchr and stop at every space (as keywords.py explains); three
+        # patterns that cannot occur (a haystack holds no control character) turn that off.
+        for never in (b"\x00\x01", b"\x02\x03", b"\x04\x05"):
+            patterns.append(never)
+            payloads.append(-1)
+        self._payloads = payloads
+        self._terms_of = np.array(payloads, dtype=np.int_)
+        self._automaton = (
+            ahocorasick_rs.BytesAhoCorasick(
+                patterns, implementation=ahocorasick_rs.Implementation.DFA
+            )
+            if len(patterns) > 3
+            else None
+        )
+        self._k1 = K1 * (1 - B)
+        self._k1b = K1 * B / average
+        self.avoided: dict[str, set[int]] = {}  # paper id -> the topics it must not count for
+        for t, p in enumerate(self.profiles):
+            for pid in p.avoid if p is not None else ():
+                self.avoided.setdefault(pid, set()).add(t)
+        self._index()
+        self._matrices()
+
+    def any(self) -> bool:
+        """Whether any topic has a profile."""
+        return any(p is not None for p in self.profiles)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"profiles": self.profiles, "vocabulary": self.vocabulary, "average": self.average}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(state["profiles"], state["vocabulary"], state["average"])  # type: ignore[misc, arg-type]
+
+    def _index(self) -> None:
+        """Per topic: its terms by weight (for reasons) and as a set (to count shared ones)."""
+        number = {w: i for i, w in enumerate(self.terms)}
+        self.order: list[tuple[int, ...]] = []
+        self.members: list[frozenset[int]] = []
+        for p in self.profiles:
+            ranked = sorted(p.weights.items(), key=lambda kv: (-kv[1], kv[0])) if p else []
+            self.order.append(tuple(number[w] for w, _ in ranked))
+            self.members.append(frozenset(self.order[-1]))
+
+    def _matrices(self) -> None:
+        """The profiles as matrices: term x topic weights (each divided by the topic's
+        scale), and which terms each topic holds."""
+        weights = np.zeros((len(self.terms), len(self.profiles)))
+        for i, use in enumerate(self.uses):
+            for t, x in use:
+                weights[i, t] = x
+        self._weights = weights
+        self._words = [  # per topic: the word shown for each term (by the term's number)
+            [p.words.get(w, w) if p else w for w in self.terms] for p in self.profiles
+        ]
+
+    def score(self, papers: Sequence[Paper]) -> Similar:
+        """Every paper's similarity to every topic (see :class:`Similar`), by chunks of
+        :data:`CHUNK` papers: the terms found by the automaton are counted in C (``map``,
+        ``bincount``), and scored by one product of matrices."""
+        similar = Similar([], {})
+        for start in range(0, len(papers), CHUNK):
+            self._score_chunk(papers[start : start + CHUNK], start, similar)
+        return similar
+
+    def _score_chunk(self, papers: Sequence[Paper], offset: int, similar: Similar) -> None:
+        n, count, topics = len(papers), len(self.terms), len(self.profiles)
+        if self._automaton is None or not n:
+            similar.rows.extend([[0.0] * topics for _ in papers])
+            similar.saturated.append(np.zeros((n, count)))
+            return
+        find = self._automaton.find_matches_as_indexes
+        found: array[int] = array("l")  # the patterns found, paper after paper
+        per_paper: list[int] = []
+        for p in papers:
+            # the title twice (a title mention counts TITLE = 2), then the abstract
+            text = f" {p.title} {p.title} {p.abstract} "
+            raw = (
+                text.encode("ascii") if text.isascii() else text.lower().encode("utf-8", "replace")
+            )
+            before = len(found)
+            found.extend(map(_FIRST, find(raw.translate(_WORDS), overlapping=True)))  # in C
+            per_paper.append(len(found) - before)
+        cells = (
+            np.repeat(np.arange(n) * count, per_paper)
+            + self._terms_of[np.frombuffer(found, dtype=np.int_)]
+        )
+        tf = np.bincount(cells, minlength=n * count).reshape(n, count)
+        lengths = np.array([len(p.title) + len(p.abstract) for p in papers], dtype=np.float64)
+        norm = (self._k1 + self._k1b * lengths)[:, None]
+        saturated = tf * _K2 / (tf + norm)
+        sims = saturated @ self._weights
+        similar.rows.extend(sims.tolist())
+        similar.saturated.append(saturated)
+        # the topic each paper is most like, when it reaches RELATED with SHARED terms
+        best = sims.argmax(axis=1)
+        ks = np.flatnonzero(sims[np.arange(n), best] >= RELATED)
+        ts = best[ks]
+        shared = ((tf[ks] > 0) & (self._weights[:, ts].T > 0)).sum(axis=1)
+        for k, t in zip(ks[shared >= SHARED].tolist(), ts[shared >= SHARED].tolist(), strict=True):
+            similar.candidates[offset + k] = t
+
+    def explain(self, similar: Similar, pairs: Sequence[tuple[int, int]]) -> list[str]:
+        """Why each (paper, topic) of ``pairs`` counts by the profile alone: ``like <example
+        title>``, else ``shares a, b, c with your <topic> papers``, the terms it shares with
+        the topic by their part of its similarity, the heaviest :data:`REASONS`."""
+        if not pairs:
+            return []
+        chunks = similar.saturated
+        rows = np.stack([chunks[k // CHUNK][k % CHUNK] for k, _ in pairs])
+        ts = [t for _, t in pairs]
+        part = rows * self._weights[:, ts].T
+        top = np.argsort(-part, axis=1, kind="stable")[:, :REASONS]
+        keep = np.take_along_axis(part, top, axis=1) > 0
+        words = self._words
+        out = []
+        for t, best, kept in zip(ts, top.tolist(), keep.tolist(), strict=True):
+            terms = [i for i, ok in zip(best, kept, strict=True) if ok]
+            out.append(
+                self._like(t, terms)
+                or f"shares {', '.join([words[t][i] for i in terms])} "
+                f"with your {self.profiles[t].topic} papers"  # type: ignore[union-attr]
+            )
+        return out
+
+    def scores(self, title: str, abstract: str) -> tuple[dict[int, float], dict[int, str]]:
+        """One paper's similarity to each topic (those above 0), and the topics it may reach
+        by its profile alone, with why: :meth:`score` for one paper."""
+        similar = self.score([Paper("-", title, abstract, _DAY, "-")])
+        lifted = [(0, similar.candidates[0])] if 0 in similar.candidates else []
+        why = dict(zip([t for _, t in lifted], self.explain(similar, lifted), strict=True))
+        return {t: x for t, x in enumerate(similar.rows[0]) if x}, why
+
+    def subset(self, chosen: Sequence[int]) -> Profiles:
+        """The profiles of some of the topics (by their places), on the same automaton."""
+        other = object.__new__(Profiles)
+        other.__dict__.update(self.__dict__)
+        other.profiles = tuple(self.profiles[i] for i in chosen)
+        renumber = {old: new for new, old in enumerate(chosen)}
+        other.uses = [tuple((renumber[t], x) for t, x in use if t in renumber) for use in self.uses]
+        other.avoided = {
+            pid: {renumber[t] for t in ts if t in renumber} for pid, ts in self.avoided.items()
+        }
+        other._index()
+        other._matrices()
+        return other
+
+    def shared(self, t: int, found: Mapping[int, int]) -> int:
+        """How many terms of topic ``t``'s profile a paper holds."""
+        return len(self.members[t].intersection(found))
+
+    def _like(self, t: int, shared: Sequence[int]) -> str | None:
+        """``like <title>`` of the example a paper is most like: the one whose terms carry
+        :data:`LIKE` of the weight of those it shares with topic ``t`` (``shared``)."""
+        profile = self.profiles[t]
+        if profile is None or not profile.examples or not shared:
+            return None
+        weights = profile.weights
+        terms = {self.terms[i] for i in shared}
+        whole = sum(weights[w] for w in terms)
+        best, share = None, 0.0
+        for title, ts in profile.examples:
+            part = sum(weights[w] for w in terms & ts)
+            if part > share:
+                best, share = title, part
+        return f"like {best}" if share >= LIKE * whole and best is not None else None
+
+
+def vocabulary(
+    papers: Iterable[Paper], stems: Stems, wanted: Collection[str]
+) -> dict[str, set[bytes]]:
+    """term -> the words that stem to it in ``papers``, for the ``wanted`` terms."""
+    out: dict[str, set[bytes]] = {}
+    seen: set[bytes] = set()
+    for p in papers:
+        seen.update(words_of(p.title + " " + p.abstract))
+    for word in seen:
+        stem = stems[word]
+        if stem in wanted:
+            out.setdefault(stem, set()).add(word)
+    return out
+
+
+def confident_papers(
+    topics: Sequence[Topic], papers: Iterable[Paper], matcher: Matcher
+) -> list[list[Paper]]:
+    """Per topic, the papers that match it with confidence (one of its keywords in the title,
+    or two distinct keywords) and whose exclusions do not veto it."""
+    index = matcher.index
+    counts: dict[int, list[int]] = {}  # keyword -> the topics it counts for
+    vetoes: dict[int, list[int]] = {}  # keyword -> the topics it vetoes
+    for t, topic in enumerate(topics):
+        for k in dict.fromkeys(index[k.strip()] for k in topic.keywords):
+            counts.setdefault(k, []).append(t)
+        for k in dict.fromkeys(index[k.strip()] for k in topic.exclude):
+            vetoes.setdefault(k, []).append(t)
+    out: list[list[Paper]] = [[] for _ in topics]
+    for paper in papers:
+        in_title, in_abstract = matcher.count_pair(paper.title, paper.abstract)
+        if not in_title and len(in_abstract) < 2:
+            continue
+        distinct: dict[int, int] = {}
+        sure: set[int] = set()
+        vetoed: set[int] = set()
+        for k in {*in_title, *in_abstract}:
+            for t in counts.get(k, ()):
+                distinct[t] = distinct.get(t, 0) + 1
+                if k in in_title:
+                    sure.add(t)
+            vetoed.update(vetoes.get(k, ()))
+        sure.update(t for t, n in distinct.items() if n >= 2)
+        for t in sure - vetoed:
+            out[t].append(paper)
+    return out
+
+
+def learn_all(
+    topics: Sequence[Topic],
+    history: Sequence[Paper],
+    matcher: Matcher,
+    stats: TermStats | None = None,
+    *,
+    examples: Mapping[str, Sequence[Paper]] | None = None,
+    avoid: Mapping[str, Sequence[Paper]] | None = None,
+    learners: Collection[str] | None = None,
+    **settings: float,
+) -> Profiles:
+    """The topics' profiles from ``history`` (the store's window, or the files ranked), with
+    ``stats`` the term statistics (default: counted over ``history``), compiled for scoring.
+    ``learners``: the names of the topics that learn one (default: every topic); the others
+    have none (``None`` in their place) and rank by their keywords alone."""
+    stems = Stems()
+    if stats is None:
+        stats = TermStats()
+        stats.add(((p.title, p.abstract) for p in history), stems)
+    examples, avoid = examples or {}, avoid or {}
+    chosen = [t for t in topics if learners is None or t.name in learners]
+    picked = dict(
+        zip([t.name for t in chosen], confident_papers(chosen, history, matcher), strict=True)
+    )
+    vectors = Vectors(stems, stats.average)
+    profiles = [
+        learn(
+            t,
+            picked[t.name],
+            stats,
+            stems,
+            examples.get(t.name, ()),
+            avoid.get(t.name, ()),
+            vectors=vectors,
+            **settings,  # type: ignore[arg-type]
+        )
+        if t.name in picked
+        else None
+        for t in topics
+    ]
+    seen = [*history, *(p for t in chosen for p in examples.get(t.name, ()))]
+    wanted = {w for p in profiles if p is not None for w in p.weights}
+    return Profiles(profiles, vocabulary(seen, stems, wanted), stats.average)

@@ -1,0 +1,402 @@
+"""Topics that learn: profiles from the papers their keywords match, examples, papers to avoid,
+feedback from the terminal, upvotes, and the reasons every pick carries."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from digest.cli import main
+from digest.config import config_from_text, load_config
+from digest.examples import among, parse_entry, resolve
+from digest.model import Highlights, Paper, Ranking, ScoredPaper, Topic
+from digest.rank import Ranker, rank_day, rank_days
+from digest.rank.history import decode, encode, learn_from_store, term_stats
+from digest.rank.profile import learn_all
+from digest.rows import decode_day, encode_day, new_scored
+from digest.store import Store
+
+DAY = dt.date(2026, 11, 20)
+TUNING = Topic("tuning", ("hyperparameter optimization", "Bayesian optimization"))
+SAMPLE_PAPERS = [
+    ("h1", "Hyperparameter optimization with multi-fidelity bandits",
+     "We tune hyperparameters of deep networks with successive halving and a Gaussian process "
+     "surrogate; the acquisition function picks configurations under a budget."),
+    ("h2", "Bayesian optimization for hyperparameter optimization at scale",
+     "A Gaussian process surrogate with an expected improvement acquisition function searches "
+     "the hyperparameter space of black-box training runs."),
+    ("h3", "Fast hyperparameter optimization by early stopping",
+     "Learning curves predict which configurations to stop; a surrogate model and an "
+     "acquisition function choose the next hyperparameters."),
+    ("h4", "Population-based Bayesian optimization",
+     "We combine a Gaussian process surrogate, an acquisition function and population-based "
+     "search for black-box hyperparameter tuning."),
+    ("g", "Global optimization of expensive black-box functions",
+     "We place a Gaussian process surrogate over an expensive black-box function, such as the "
+     "hyperparameters of a network, and maximize an acquisition function to choose which "
+     "configurations to evaluate next, with regret guarantees."),
+    ("x", "Graph neural networks for molecules",
+     "Message passing over atoms predicts molecular properties; we mention hyperparameter "
+     "optimization once, in passing, as future work."),
+    ("y", "A survey of protein language models",
+     "Protein sequences are modelled with transformers trained on evolutionary data."),
+    ("z", "Sparse attention for long documents",
+     "Attention over long documents is made sparse by local windows and global tokens."),
+]  # fmt: skip
+
+
+FILLER = [  # the rest of a day: papers on other things
+    (f"f{n}", f"{subject} for {task}", f"We study {subject.lower()} for {task} and report {what}.")
+    for n, (subject, (task, what)) in enumerate(
+        (s, tw)
+        for s in ("Diffusion models", "Contrastive learning", "Speech recognition", "Robot control")
+        for tw in (
+            ("images", "sharper samples"),
+            ("video", "longer clips"),
+            ("text", "fewer errors"),
+        )
+    )
+]
+
+
+def papers(rows: list[tuple[str, str, str]] = SAMPLE_PAPERS + FILLER, **extra: dict) -> list[Paper]:
+    return [Paper(i, t, a, DAY, "test", extra=extra.get(i, {})) for i, t, a in rows]
+
+
+def ranked(ps: list[Paper], topics: list[Topic], settings: Ranking | None = None, **given):
+    ranker = Ranker.compile(topics)
+    profiles = learn_all(topics, ps, ranker.matcher, **given)
+    ranker = Ranker.compile(
+        topics, ranker.matcher, profiles=profiles, settings=settings or Ranking()
+    )
+    return rank_day(DAY, ps, ranker, Highlights())
+
+
+def test_a_paper_without_keywords_ranks_by_the_profile_and_says_why() -> None:
+    day = ranked(papers(), [TUNING])
+    by_id = {s.paper.id: s for s in day.papers}
+    related = by_id["g"]
+    assert "tuning" in related.topics and "tuning" not in related.matched
+    why = related.related["tuning"]
+    assert why.startswith("shares ") and why.endswith(" with your tuning papers")
+    assert 3 <= len(why.removeprefix("shares ").split(" with ")[0].split(", ")) <= 4
+    assert "black" in why or "gaussian" in why or "acquisition" in why
+    # every topic is explained by its keywords or by the profile, never both
+    for s in day.papers:
+        assert set(s.matched) | set(s.related) == set(s.topics)
+        assert not set(s.matched) & set(s.related)
+    # the passing mention ranks below every paper about the topic that uses its keywords,
+    # and gains little from the profile (it shares little else with them)
+    plain = rank_day(DAY, papers(), Ranker.compile([TUNING]), Highlights())
+    before = {s.paper.id: s.score for s in plain.papers}
+    assert min(by_id[h].score for h in ("h1", "h2", "h3", "h4")) > by_id["x"].score > 0
+    gain = {i: by_id[i].score - before[i] for i in ("h1", "h2", "h3", "h4", "x")}
+    assert gain["x"] < min(gain[h] for h in ("h1", "h2", "h3", "h4"))
+    assert not by_id["y"].topics and not by_id["z"].topics
+
+
+def test_keywords_alone_when_the_profile_weight_is_zero() -> None:
+    on = {s.paper.id: s for s in ranked(papers(), [TUNING]).papers}
+    off = {s.paper.id: s for s in ranked(papers(), [TUNING], Ranking(profile=0)).papers}
+    plain = {
+        s.paper.id: s
+        for s in rank_day(DAY, papers(), Ranker.compile([TUNING]), Highlights()).papers
+    }
+    assert {i: s.score for i, s in off.items()} == {i: s.score for i, s in plain.items()}
+    assert not off["g"].topics and on["g"].topics
+    assert on["h2"].score > off["h2"].score  # a confident paper gains from its profile
+
+
+def test_a_paper_to_avoid_never_counts_without_profiles_either() -> None:
+    bio = Topic("bio", ("protein",))
+    plain = rank_day(DAY, papers(), Ranker.compile([TUNING, bio]), Highlights())
+    ranker = Ranker.compile([TUNING, bio], avoid={"tuning": ["h2"], "chess": ["h1"]})
+    assert ranker.profiles is None
+    day = rank_day(DAY, papers(), ranker, Highlights())
+    before = {s.paper.id: s.topics for s in plain.papers}
+    after = {s.paper.id: s.topics for s in day.papers}
+    assert before["h2"] and not after["h2"]  # its keywords match, but the user said no
+    assert {i: t for i, t in after.items() if i != "h2"} == {
+        i: t for i, t in before.items() if i != "h2"
+    }  # every other paper ranks as before (an unknown topic's avoid is ignored)
+    assert ranker.only(["tuning"]).avoided == {"h2": frozenset({0})}
+
+
+def test_an_example_lifts_papers_like_it_and_says_so() -> None:
+    topic = Topic("bio", ("protein folding",))
+    example = Paper(
+        "e1", "Protein language models learn evolutionary structure",
+        "Transformers trained on protein sequences and evolutionary data model protein "
+        "structure; language models of proteins scale with data.", DAY, "test",
+    )  # fmt: skip
+    day = ranked(papers(), [topic], examples={"bio": [example]})
+    by_id = {s.paper.id: s for s in day.papers}
+    assert by_id["y"].related["bio"] == "like Protein language models learn evolutionary structure"
+    assert not ranked(papers(), [topic]).papers[0].topics  # without the example: nothing
+
+
+def test_a_paper_to_avoid_never_counts_and_pushes_the_profile_away() -> None:
+    avoid = [p for p in papers() if p.id == "h2"]
+    day = ranked(papers(), [TUNING], avoid={"tuning": avoid})
+    by_id = {s.paper.id: s for s in day.papers}
+    assert not by_id["h2"].topics  # its keywords match, but the user said no
+    assert "tuning" in by_id["h1"].topics
+
+
+def test_upvotes_lift_a_paper_by_a_bounded_share_and_weight_zero_turns_them_off() -> None:
+    rows = [
+        ("a", "Hyperparameter optimization A", "x y z"),
+        ("b", "Hyperparameter optimization B", "x y z"),
+    ]
+    ps = papers(rows, a={"upvotes": 1}, b={"upvotes": 100})
+    topic = [TUNING]
+    plain = {s.paper.id: s.score for s in ranked(ps, topic, Ranking(upvotes=0)).papers}
+    voted = {s.paper.id: s.score for s in ranked(ps, topic, Ranking(upvotes=0.2)).papers}
+    assert plain["a"] == plain["b"]
+    assert voted["b"] == pytest.approx(plain["b"] * 1.2, abs=0.002)  # the day's most: + 20%
+    assert plain["a"] < voted["a"] < voted["b"]
+    assert voted["a"] == pytest.approx(plain["a"] * (1 + 0.2 * 0.693 / 4.615), abs=0.002)
+
+
+def test_a_scored_paper_round_trips_through_the_codec_with_every_field() -> None:
+    names = {f.name for f in dataclasses.fields(ScoredPaper)}
+    assert set(new_scored.__kwdefaults__ or {}) | set(new_scored.__code__.co_varnames[:0]) <= names
+    assert set(new_scored.__annotations__) - {"return"} == names
+    day = ranked(papers(), [TUNING, Topic("bio", ("protein",))])
+    again = decode_day(DAY, papers(), encode_day(day))
+    assert again == day
+    assert any(s.related for s in again.papers)
+
+
+def test_profiles_survive_pickling_and_the_store_codec() -> None:
+    import pickle
+
+    ranker = Ranker.compile([TUNING])
+    profiles = learn_all([TUNING], papers(), ranker.matcher)
+    for copy in (pickle.loads(pickle.dumps(profiles)), decode(encode(profiles))):
+        a = Ranker.compile([TUNING], ranker.matcher, profiles=profiles)
+        b = Ranker.compile([TUNING], ranker.matcher, profiles=copy)
+        assert rank_day(DAY, papers(), a) == rank_day(DAY, papers(), b)
+
+
+def test_many_dates_at_once_equal_one_by_one_and_only_equals_compiled_anew() -> None:
+    days = {DAY: papers(), DAY + dt.timedelta(days=1): papers()[:5]}
+    bio = Topic("bio", ("protein",))
+    ranker = Ranker.compile([TUNING, bio])
+    profiles = learn_all([TUNING, bio], papers(), ranker.matcher)
+    ranker = Ranker.compile([TUNING, bio], ranker.matcher, profiles=profiles)
+    together = rank_days(days, ranker, workers=1)
+    alone = [rank_day(d, ps, ranker) for d, ps in days.items()]
+    assert together == alone
+    assert rank_days(days, ranker, workers=2) == alone
+    only = ranker.only(["tuning"])
+    fresh = Ranker.compile([TUNING], profiles=learn_all([TUNING], papers(), ranker.matcher))
+    assert rank_day(DAY, papers(), only) == rank_day(DAY, papers(), fresh)
+
+
+# -- examples: ids, titles, BibTeX, CSL JSON, lists ---------------------------------------------
+
+
+def test_examples_from_bibtex_csl_json_and_a_list(tmp_path: Path) -> None:
+    bib = tmp_path / "mine.bib"
+    bib.write_text(
+        "@article{a, title = {Global Optimization of Expensive {Black-Box} Functions},\n"
+        "  eprint = {2301.00001}, archivePrefix = {arXiv}}\n"
+        '@misc{b, title = "A paper the store never saw", abstract = {Gaussian process '
+        "surrogates and acquisition functions.}}\n"
+        "@misc{c, title = {Nowhere to be found}}\n"
+    )
+    csl = tmp_path / "zotero.json"
+    csl.write_text(json.dumps([
+        {"id": "x", "title": "Whatever", "URL": "http://arxiv.org/abs/2301.00002v2"},
+        {"title": "Fast hyperparameter optimization by early stopping"},
+    ]))  # fmt: skip
+    ids = tmp_path / "ids.txt"
+    ids.write_text("# mine\n2301.00003\narXiv:2301.00004v1\n")
+    wanted = [w for e in (bib, csl, ids) for w in parse_entry(str(e))[0]]
+    assert [w.arxiv_id for w in wanted] == [
+        "2301.00001",
+        None,
+        None,
+        "2301.00002",
+        None,
+        "2301.00003",
+        "2301.00004",
+    ]
+    assert wanted[0].title == "Global Optimization of Expensive Black-Box Functions"
+    assert wanted[1].abstract == "Gaussian process surrogates and acquisition functions."
+    known = [
+        *papers(),
+        Paper("2301.00002", "From the store", "An abstract.", DAY, "test"),
+    ]
+    topic = Topic("tuning", ("x",), examples=(str(bib), str(csl), "h1", "2301.00003"))
+    examples, avoid, warnings = resolve([topic], among(known))
+    found = [p.title for p in examples["tuning"]]
+    assert found == [
+        "Global optimization of expensive black-box functions",  # by its title
+        "A paper the store never saw",  # the file gave its abstract
+        "From the store",  # by the arXiv id in its URL
+        "Fast hyperparameter optimization by early stopping",  # by its title
+        "Hyperparameter optimization with multi-fidelity bandits",  # by its id
+    ]  # fmt: skip
+    assert len(warnings) == 2 and all("not found among the papers known" in w for w in warnings)
+    assert any("Nowhere to be found" in w for w in warnings) and avoid == {}
+
+
+def test_config_examples_avoid_and_ranking_are_checked(tmp_path: Path) -> None:
+    config = config_from_text(
+        "topics:\n  t:\n    keywords: [a]\n    examples: [2301.00001, 'A title']\n"
+        "    avoid: [2301.00002]\nranking:\n  history_days: 30\n  upvotes: 0\n",
+        tmp_path,
+    )
+    assert config.topics[0].examples == ("2301.00001", "A title")
+    assert config.topics[0].avoid == ("2301.00002",)
+    assert config.ranking == Ranking(history_days=30, upvotes=0.0)
+    with pytest.raises(Exception, match=r"topics\.t\.examples\[0\]: no such file: mine\.bib"):
+        config_from_text("topics:\n  t:\n    keywords: [a]\n    examples: [mine.bib]\n", tmp_path)
+    with pytest.raises(Exception, match=r"ranking\.profile: must be at least 0"):
+        config_from_text("topics:\n  t: [a]\nranking:\n  profile: -1\n", tmp_path)
+
+
+# -- feedback from the terminal --------------------------------------------------------------
+
+
+def test_like_and_unlike_append_to_the_feedback_file_the_config_reads(tmp_path: Path) -> None:
+    (tmp_path / "digest.yaml").write_text("topics:\n  tuning: [hyperparameter]\n  bio: [protein]\n")
+    runner = CliRunner()
+    config = str(tmp_path / "digest.yaml")
+    result = runner.invoke(main, ["like", "2301.00001", "A title", "-t", "tuning", "-c", config])
+    assert result.exit_code == 0, result.output
+    assert "tuning: example: 2301.00001" in result.output
+    result = runner.invoke(
+        main, ["unlike", "https://arxiv.org/abs/2301.00009v3", "-t", "bio", "-c", config]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        runner.invoke(main, ["unlike", "2301.00001", "-t", "tuning", "-c", config]).exit_code == 0
+    )
+    lines = (tmp_path / "digest-feedback.tsv").read_text().splitlines()
+    assert lines[0].startswith("#") and len(lines) == 5
+    loaded = {t.name: t for t in load_config(config).topics}
+    assert loaded["tuning"].examples == ("A title",)  # the later unlike undid the like
+    assert loaded["tuning"].avoid == ("2301.00001",)
+    assert loaded["bio"].avoid == ("2301.00009",)
+    bad = runner.invoke(main, ["like", "2301.00001", "-t", "chess", "-c", config])
+    assert bad.exit_code == 1 and "unknown topic 'chess'" in bad.output
+
+
+# -- the store: term statistics counted on, profiles kept ------------------------------------
+
+
+def test_profiles_from_the_store_are_kept_and_learned_again_when_it_grows(tmp_path: Path) -> None:
+    from digest.collect import collect
+    from digest.config import Config, SourceSpec
+
+    first = tmp_path / "a.jsonl"
+    first.write_text("".join(
+        json.dumps({"id": f"2301.0000{n}", "title": t, "abstract": a, "date": "2026-11-19"}) + "\n"
+        for n, (_, t, a) in enumerate(SAMPLE_PAPERS)
+    ))  # fmt: skip
+    config = Config(
+        root=tmp_path, sources=(SourceSpec("a", str(first)),), store=tmp_path / "s.sqlite"
+    )
+    learn = Ranking(learn=True)
+    with Store(config.store) as store:
+        collect(config, store, DAY)
+        matcher = Ranker.compile([TUNING]).matcher
+        # a topic without examples learns nothing by default: the store is not even counted
+        assert learn_from_store(store, [TUNING], Ranking(), matcher, {}, {}) is None
+        assert store.term_counts() == ({}, {})
+        profiles = learn_from_store(store, [TUNING], learn, matcher, {}, {})
+        assert profiles is not None and profiles.profiles[0].learned == 4
+        numbers, _df = store.term_counts()
+        assert numbers["papers"] == len(SAMPLE_PAPERS) and numbers["upto"] == len(SAMPLE_PAPERS)
+        again = learn_from_store(store, [TUNING], learn, matcher, {}, {})
+        assert encode(again) == encode(profiles)  # kept, not learned again
+        (tmp_path / "b.jsonl").write_text(json.dumps({
+            "id": "2301.00100", "title": "Hyperparameter optimization of everything",
+            "abstract": "A Gaussian process surrogate tunes everything.", "date": "2026-11-20",
+        }) + "\n")  # fmt: skip
+        grown = dataclasses.replace(
+            config, sources=(*config.sources, SourceSpec("b", str(tmp_path / "b.jsonl")))
+        )
+        collect(grown, store, DAY)
+        stats = term_stats(store)
+        assert stats.papers == len(SAMPLE_PAPERS) + 1  # only the new paper counted on
+        later = learn_from_store(store, [TUNING], learn, matcher, {}, {})
+        assert later.profiles[0].learned == 5
+        off = Ranking(learn=True, profile=0)
+        assert learn_from_store(store, [TUNING], off, matcher, {}, {}) is None
+        # with examples, a topic learns one without ranking.learn, and only that topic
+        bio = Topic("bio", ("protein",))
+        liked = dataclasses.replace(TUNING, examples=("2301.00004",))
+        found = learn_from_store(store, [bio, liked], Ranking(), matcher, {}, {})
+        assert found is not None and found.profiles[0] is None
+        assert found.profiles[1] is not None and found.profiles[1].learned == 5
+
+
+def test_a_build_ranks_with_the_profiles_and_rank_json_says_why(project: Path) -> None:
+    runner = CliRunner()
+    config = str(project / "digest.yaml")
+    with open(config, "a") as f:
+        f.write("ranking:\n  learn: true\n")  # every topic learns, without examples
+    result = runner.invoke(main, ["build", "-c", config, "--today", "2026-11-23"])
+    assert result.exit_code == 0, result.output
+    rows = [
+        json.loads(x)
+        for x in runner.invoke(main, ["rank", "--json", "-c", config]).stdout.splitlines()
+    ]
+    lifted = [r for r in rows if r["related"]]
+    assert lifted and all(
+        v.startswith(("shares ", "like ")) for r in lifted for v in r["related"].values()
+    )
+    assert all(r["tldr"] is None for r in rows if not r["highlight"])
+    page = (project / "output" / "days" / "2026-08-12.html").read_text()
+    assert "related: shares" in page
+
+
+# -- opt-in: a topic learns a profile only with examples (or ranking.learn) ------------------
+
+
+def _rank_json(runner: CliRunner, config: Path) -> dict[str, dict]:
+    args = ["rank", "--json", "-c", str(config), "--today", "2026-11-23"]
+    result = runner.invoke(main, [*args, str(config.parent / "feeds/pages/*.txt")])
+    assert result.exit_code == 0, result.output
+    return {r["id"]: r for r in map(json.loads, result.stdout.splitlines())}
+
+
+def test_only_a_topic_with_examples_learns_and_the_others_rank_by_keywords(project: Path) -> None:
+    runner = CliRunner()
+    config = project / "digest.yaml"
+    text = config.read_text()
+    default = _rank_json(runner, config)
+    config.write_text(text + "ranking:\n  profile: 0\n")
+    assert _rank_json(runner, config) == default  # the defaults: keywords alone
+    assert not any(r["related"] for r in default.values())
+    config.write_text(text)
+    liked = runner.invoke(
+        main, ["like", "Symbolic Discovery of Optimization Algorithms", "-t", "optimization",
+               "-c", str(config)],
+    )  # fmt: skip
+    assert liked.exit_code == 0, liked.output
+    learned = _rank_json(runner, config)
+    assert learned.keys() == default.keys()
+    changed = False
+    for pid, row in learned.items():
+        before = default[pid]["topics"]
+        others = {n: x for n, x in row["topics"].items() if n != "optimization"}
+        assert others == {n: x for n, x in before.items() if n != "optimization"}
+        assert set(row["related"]) <= {"optimization"}
+        changed |= row["topics"].get("optimization") != before.get("optimization")
+    assert changed  # the liked topic ranks with its profile
+    config.write_text(text + "ranking:\n  learn: true\n")
+    assert any(
+        set(r["related"]) - {"optimization"} or r["topics"] != default[i]["topics"]
+        for i, r in _rank_json(runner, config).items()
+        if "optimization" not in r["topics"]
+    )  # ranking.learn: every topic learns
