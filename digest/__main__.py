@@ -20,9 +20,6 @@ def start() -> None:
         sys.exit(128 + stop.signum)
     finally:
         gc.enable()
-    from . import cli
-
-    cli.PROGRAM = True  # this process is one command's: it may tune the collector
     run()
 
 

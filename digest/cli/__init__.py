@@ -46,6 +46,13 @@ today_option = click.option(
 FIRST = ("init", "build", "check", "serve", "send", "templates")
 
 
+def _stopped(stop: Stopped) -> DigestError:
+    """The one line a stop signal ends a command with, and its exit status (128 + signal)."""
+    error = DigestError(f"stopped by {stop.name}; what was done is kept, run again")
+    error.exit_code = 128 + stop.signum
+    return error
+
+
 class _Group(click.Group):
     """Shows unexpected errors as one line unless ``--verbose``."""
 
@@ -53,15 +60,19 @@ class _Group(click.Group):
         names = super().list_commands(ctx)
         return [n for n in FIRST if n in names] + [n for n in names if n not in FIRST]
 
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except Stopped as stop:  # while the options are read: click would say "Aborted!", 1
+            raise _stopped(stop) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Stopped as stop:  # SIGTERM, SIGHUP, Ctrl-C: everything on the way out has run
-            error = DigestError(f"stopped by {stop.name}; what was done is kept, run again")
-            error.exit_code = 128 + stop.signum
-            raise error from None
+            raise _stopped(stop) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
         except BrokenPipeError:  # `digest parse --json ... | head`: the reader has had enough
@@ -202,6 +213,8 @@ def run() -> None:
     the garbage collector's sight (``gc.freeze``), so that its collections, and the last one at
     exit, no longer walk them (about 30 ms of a daily build's 0.4 s; forked workers share them
     untouched too)."""
+    global PROGRAM
+    PROGRAM = True  # this process is one command's: it may tune the collector
     gc.freeze()
     stopping.install()
     main()
@@ -230,7 +243,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
     )
 
 
-PROGRAM = False  # run as the program (digest.__main__), not called in another's process
+PROGRAM = False  # run as the program (run), not called in another's process
 
 
 offline_option = click.option(
