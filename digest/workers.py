@@ -106,8 +106,15 @@ def ordered_map(
 
 
 def _kill(pool: Any) -> None:
-    """Kill a pool's workers at once (SIGKILL: they ignore the polite signals) and let it go."""
+    """Kill a pool's workers at once (SIGKILL: they ignore the polite signals) and let it go.
+    Every child process this one started, not only those the pool lists: a stop that lands
+    between a worker's fork and the pool's note of it left one the pool did not know, waiting
+    for tasks, and the build waiting for it at exit, for ever (a campaign under load found it)."""
+    import multiprocessing
+
     processes = list((getattr(pool, "_processes", None) or {}).values())
+    known = {id(p) for p in processes}
+    processes += [p for p in multiprocessing.active_children() if id(p) not in known]
     for process in processes:
         with contextlib.suppress(Exception):
             process.kill()
