@@ -389,8 +389,6 @@ def template_closure(env: jinja2.Environment, names: Iterable[str]) -> set[str] 
     """``names`` and every template they extend, include or import, and so on; ``None`` when
     that cannot be known without rendering (a template named by an expression, or one that does
     not read or parse: rendering it will say what is wrong)."""
-    import jinja2.meta  # here: a build whose templates did not change has them from its store
-
     seen: set[str] = set()
     waiting = list(names)
     while waiting:
@@ -404,14 +402,33 @@ def template_closure(env: jinja2.Environment, names: Iterable[str]) -> set[str] 
             continue  # "ignore missing", or a mistake that rendering reports
         except UnicodeDecodeError:
             return None
-        try:
-            found = list(jinja2.meta.find_referenced_templates(env.parse(source)))
-        except jinja2.TemplateSyntaxError:
+        found = _referenced(source)
+        if found is None:
             return None
-        if None in found:
-            return None
-        waiting += found  # type: ignore[arg-type]
+        waiting += found
     return seen
+
+
+@lru_cache(maxsize=256)
+def _referenced(source: str) -> tuple[str, ...] | None:
+    """The templates ``source`` extends, includes or imports by name; ``None`` when one is named
+    by an expression or the source does not parse. Kept by source: parsing is most of the time
+    of finding a closure, and `digest serve` (or any process that builds more than once) asks
+    again for templates that did not change."""
+    import jinja2.meta
+
+    try:
+        found = list(jinja2.meta.find_referenced_templates(_PARSER.parse(source)))
+    except jinja2.TemplateSyntaxError:
+        return None
+    if None in found:
+        return None
+    return tuple(found)  # type: ignore[arg-type]
+
+
+# Parses only (the settings that change what a template refers to are Jinja's defaults, as in
+# every environment of :func:`environment`).
+_PARSER = jinja2.Environment(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 def templates_digest(env: jinja2.Environment, names: set[str]) -> str:
