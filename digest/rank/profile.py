@@ -39,13 +39,16 @@ from array import array
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import ahocorasick_rs
-import numpy as np
 import snowballstemmer
 
 from ..model import Paper, Topic
 from .keywords import Matcher
+
+if TYPE_CHECKING:
+    import numpy as np
 
 TERMS = 20  # terms a profile keeps
 Q = 3.0  # weight of the keywords' own terms in the profile
@@ -343,6 +346,8 @@ class Profiles:
         vocabulary: Mapping[str, Iterable[bytes]],
         average: float,
     ) -> None:
+        import numpy as np  # here: numpy loads only for a topic with a profile
+
         self.profiles = tuple(profiles)
         self.average = average
         self.vocabulary = {
@@ -413,6 +418,8 @@ class Profiles:
     def _matrices(self) -> None:
         """The profiles as matrices: term x topic weights (each divided by the topic's
         scale), and which terms each topic holds."""
+        import numpy as np  # here: numpy loads only for a topic with a profile
+
         weights = np.zeros((len(self.terms), len(self.profiles)))
         for i, use in enumerate(self.uses):
             for t, x in use:
@@ -432,6 +439,8 @@ class Profiles:
         return similar
 
     def _score_chunk(self, papers: Sequence[Paper], offset: int, similar: Similar) -> None:
+        import numpy as np  # here: numpy loads only for a topic with a profile
+
         n, count, topics = len(papers), len(self.terms), len(self.profiles)
         if self._automaton is None or not n:
             similar.rows.extend([[0.0] * topics for _ in papers])
@@ -472,6 +481,8 @@ class Profiles:
         """Why each (paper, topic) of ``pairs`` counts by the profile alone: ``like <example
         title>``, else ``shares a, b, c with your <topic> papers``, the terms it shares with
         the topic by their part of its similarity, the heaviest :data:`REASONS`."""
+        import numpy as np  # here: numpy loads only for a topic with a profile
+
         if not pairs:
             return []
         chunks = similar.saturated
