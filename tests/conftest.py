@@ -50,7 +50,19 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    """A copy of the bundled default: config and sample feeds, in a temporary folder."""
+    """A copy of the bundled default: config and sample feeds, in a temporary folder; without
+    the site's search index (Pagefind took a fifth of the suite's time; the tests of search
+    take :func:`searched_project`)."""
+    shutil.copytree(FEEDS, tmp_path / "feeds")
+    config = (ROOT / "digest.yaml").read_text()
+    assert "\nsite:" not in config
+    (tmp_path / "digest.yaml").write_text(config + "\nsite:\n  search: false\n")
+    return tmp_path
+
+
+@pytest.fixture
+def searched_project(tmp_path: Path) -> Path:
+    """The bundled default as it is, search index and all."""
     shutil.copytree(FEEDS, tmp_path / "feeds")
     shutil.copy(ROOT / "digest.yaml", tmp_path / "digest.yaml")
     return tmp_path

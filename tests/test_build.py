@@ -82,7 +82,8 @@ def stable(rel: str, data: bytes) -> bytes:
     return manifest_text(found["generator"], kept)
 
 
-def test_sample_build_matches_the_golden_files(project: Path, update_golden: bool) -> None:
+def test_sample_build_matches_the_golden_files(searched_project: Path, update_golden: bool) -> None:
+    project = searched_project
     build_project(project)
     out = project / "output"
     made = {p.relative_to(out).as_posix(): p for g in GOLDEN_GLOBS for p in out.glob(g)}
@@ -202,7 +203,10 @@ def add_new_day(project: Path) -> None:
     config.write_text(config.read_text().replace("sources:\n", new, 1))
 
 
-def test_adding_a_day_rewrites_only_that_day_and_the_pages_that_list_it(project: Path) -> None:
+def test_adding_a_day_rewrites_only_that_day_and_the_pages_that_list_it(
+    searched_project: Path,
+) -> None:
+    project = searched_project
     build_project(project)
     before = files(project / "output")
     add_new_day(project)
