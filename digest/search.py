@@ -39,6 +39,12 @@ GLOB = "days/{month}-*.html"  # the pages of a month's index: each date's page h
 FOLDER = paths.SEARCH_INDEX  # in the output: the indexes, one folder per month
 MONTHS = "months.json"  # in the index folder: the months indexed, newest first
 TIMEOUT = 600  # seconds for one month's index: about 2 s for 4,000 papers on one core
+# Pagefind's own search interfaces, written into every index: digest's search page loads
+# ``pagefind.js`` alone (and what it fetches), so these are removed, 418 KB of a month's 676 KB.
+UNUSED = (
+    "pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pagefind-modular-ui.css",
+    "pagefind-component-ui.js", "pagefind-component-ui.css", "pagefind-highlight.js",
+)  # fmt: skip
 _COUNT = re.compile(r"Indexed (\d+) (page|word)s?")
 _MONTH = re.compile(r"\A\d{4}-\d{2}\Z")
 
@@ -139,6 +145,8 @@ def _index_month(
             last = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             return f"pagefind failed on {month}: {last[0]}"
         counts = {kind: int(n) for n, kind in _COUNT.findall(done.stdout)}
+        for name in UNUSED:
+            (new / name).unlink(missing_ok=True)
         files = [p for p in new.rglob("*") if p.is_file()]
         size = sum(p.stat().st_size for p in files)
         for p in [new, *new.rglob("*")]:  # as the writer's files: readable by the web server

@@ -40,6 +40,8 @@ def test_each_month_has_its_index_and_only_the_months_asked_for_are_made_again(
     for month in MONTHS:
         assert (index / month / "pagefind-entry.json").is_file()
         assert (index / month / "pagefind.js").is_file()
+        assert not [name for name in search.UNUSED if (index / month / name).exists()]
+        assert search.UNUSED[0] not in (built / "search.js").read_text()  # loads pagefind.js
     kept = {m: (index / m / "pagefind-entry.json").stat().st_ino for m in MONTHS}
     same = search.index_site(built, months=["2026-08"])  # made again: the same files, kept
     assert same.indexed and same.months == ("2026-08",) and same.pages == 2
