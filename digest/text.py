@@ -114,17 +114,20 @@ def more_authors(extra: dict[str, object], more: int | None) -> None:
 #   "runx2014each"  -> "run—each"   (&#x2014; em dash; x2013 en dash likewise), only glued to letters
 #   "32times"       -> "32×"        ($32\times$ lost its backslash), only right after a digit
 #   "10sim100"      -> "10∼100"     ($10\sim100$), only between digits
-ARTEFACTS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"(?<=[A-Za-z])x2014(?=[A-Za-z ])"), "\u2014"),
-    (re.compile(r"(?<=[A-Za-z])x2013(?=[A-Za-z ])"), "\u2013"),
-    (re.compile(r"(?<=\d)sim(?=\d)"), "\u223c"),
-    (re.compile(r"(?<=\d)times\b"), "\u00d7"),
+# Each with a word every match holds: most texts hold none of them, and a substring test is
+# some thirty times faster than a search with a look-behind.
+ARTEFACTS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("x2014", re.compile(r"(?<=[A-Za-z])x2014(?=[A-Za-z ])"), "\u2014"),
+    ("x2013", re.compile(r"(?<=[A-Za-z])x2013(?=[A-Za-z ])"), "\u2013"),
+    ("sim", re.compile(r"(?<=\d)sim(?=\d)"), "\u223c"),
+    ("times", re.compile(r"(?<=\d)times\b"), "\u00d7"),
 )
 
 
 def fix_artefacts(text: str) -> str:
-    for pattern, replacement in ARTEFACTS:
-        text = pattern.sub(replacement, text)
+    for word, pattern, replacement in ARTEFACTS:
+        if word in text:
+            text = pattern.sub(replacement, text)
     return text
 
 
