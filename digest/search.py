@@ -135,9 +135,11 @@ def _index_month(
 ) -> tuple[int, int, int, int] | str:
     """One month's index put in place: (pages, words, files, bytes), or why it could not be."""
     new = Path(tempfile.mkdtemp(prefix=".pagefind-new-", dir=out))
+    pages = Path(tempfile.mkdtemp(prefix=".pagefind-pages-", dir=out))
     try:
+        _stage(sorted(out.glob(GLOB.format(month=month))), pages / "days")
         done = subprocess.run(
-            [str(binary), "--site", str(out), "--glob", GLOB.format(month=month),
+            [str(binary), "--site", str(pages), "--glob", GLOB.format(month=month),
              "--output-path", str(new), "--force-language", "en"],
             capture_output=True, text=True, timeout=timeout, check=False,
         )  # fmt: skip
@@ -159,6 +161,21 @@ def _index_month(
         return f"pagefind took more than {timeout:.0f} s on {month}"
     finally:
         shutil.rmtree(new, ignore_errors=True)
+        shutil.rmtree(pages, ignore_errors=True)
+
+
+def _stage(files: list[Path], folder: Path) -> None:
+    """The month's day pages linked into a folder of their own, in order of date. Pagefind
+    numbers pages in the order the folder lists them, and the index (its file names too)
+    follows: where a file system lists files in the order they were made (tmpfs), a month
+    rendered on two workers, or in part, came out with another index than the same pages
+    rendered in one go."""
+    folder.mkdir()
+    for file in files:
+        try:
+            os.link(file, folder / file.name)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(file, folder / file.name)
 
 
 def _write_if_changed(target: Path, data: bytes) -> None:
