@@ -225,7 +225,8 @@ def test_one_host_is_paced_other_hosts_are_not_held_up(server: Server, tmp_path:
     assert result.exit_code == 0, result.output
     [first], [second], [third] = server.hits("/a"), server.hits("/b"), server.hits("/c")
     assert second.at - first.at >= 0.95
-    assert third.at - first.at < 0.9
+    assert third.at < second.at  # not held up by the first host's interval (a loaded machine
+    # made a fixed bound on it flaky)
 
 
 def test_arxiv_is_paced_at_3_seconds_by_default() -> None:
