@@ -428,10 +428,12 @@ class Profiles:
         ``bincount``), and scored by one product of matrices."""
         similar = Similar([], {})
         for start in range(0, len(papers), CHUNK):
-            self._score_chunk(papers[start : start + CHUNK], start, similar)
+            self.score_chunk(papers[start : start + CHUNK], start, similar)
         return similar
 
-    def _score_chunk(self, papers: Sequence[Paper], offset: int, similar: Similar) -> None:
+    def score_chunk(self, papers: Sequence[Paper], offset: int, similar: Similar) -> None:
+        """Score ``papers`` (at most :data:`CHUNK`), the day's from place ``offset`` on, into
+        ``similar`` (which holds those before them): :meth:`score` a chunk at a time."""
         n, count, topics = len(papers), len(self.terms), len(self.profiles)
         if self._automaton is None or not n:
             similar.rows.extend([[0.0] * topics for _ in papers])
