@@ -12,7 +12,8 @@ dataclass's fields).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -204,6 +205,68 @@ def decode_day(date: dt.date, papers: Sequence[Paper], data: bytes) -> RankedDay
         highlights=tuple(final[i] for i in head["highlights"]),
         sections={name: tuple([final[i] for i in at]) for name, at in head["sections"].items()},
         unmatched=tuple(final[len(final) - count :]) if count else (),
+    )
+
+
+class Every(Sequence[ScoredPaper]):
+    """Every paper of a ranked date read with :func:`decode_shown`: its count at once, the
+    papers themselves (``papers()``) the first time one is asked for."""
+
+    def __init__(self, count: int, papers: Callable[[], Sequence[ScoredPaper]]) -> None:
+        self._count = count
+        self._papers = papers
+        self._read: Sequence[ScoredPaper] | None = None
+
+    def _all(self) -> Sequence[ScoredPaper]:
+        if self._read is None:
+            self._read = self._papers()
+        return self._read
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, at):  # type: ignore[no-untyped-def, override]
+        return self._all()[at]
+
+    def __iter__(self) -> Iterator[ScoredPaper]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def decode_shown(
+    date: dt.date,
+    data: bytes,
+    cap: int,
+    fetch: Callable[[Sequence[str]], Iterable[Paper]],
+    every: Callable[[], Sequence[Paper]],
+) -> RankedDay:
+    """A ranked date as the outputs show it (:func:`digest.render.shown`): each section and
+    the papers no topic matched cut to their best ``cap`` (``left_out`` counts the rest), the
+    highlights whole; of the rows only those lines parsed, and of the papers only those
+    fetched (``fetch(ids)``: the papers with these ids). ``papers`` holds every paper, read
+    (``every()``: the date's papers) the first time one is asked for."""
+    head, lines = _head(date, data)
+    n, count = head["papers"], head["unmatched"]
+    sections = {name: at[:cap] for name, at in head["sections"].items()}
+    unmatched = range(n - count, n - count + min(count, cap))
+    wanted = sorted({*head["highlights"], *itertools.chain(*sections.values()), *unmatched})
+    rows = {i: orjson.loads(lines[i]) for i in wanted}
+    by_id = {p.id: p for p in fetch([rows[i][0] for i in wanted])}
+    scored = {i: _scored(date, rows[i], by_id.get(rows[i][0])) for i in wanted}
+    left_out = {name: len(at) - cap for name, at in head["sections"].items() if len(at) > cap}
+    if count > cap:
+        left_out[""] = count - cap
+    return RankedDay(
+        date=date,
+        papers=Every(n, lambda: decode_day(date, every(), data).papers),
+        highlights=tuple(scored[i] for i in head["highlights"]),
+        sections={name: tuple([scored[i] for i in at]) for name, at in sections.items()},
+        unmatched=tuple(scored[i] for i in unmatched),
+        left_out=left_out,
     )
 
 

@@ -1,8 +1,10 @@
-"""A date of 100,000 papers is ranked without holding its papers: the same bytes as ranking it
-whole."""
+"""A date of 100,000 papers is ranked without holding its papers, and read back for the outputs
+only as far as they show it (``site.section_papers``): the same bytes and the same files as
+ranking and reading it whole."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
@@ -14,7 +16,8 @@ from digest.model import Highlights, Paper, RankedDay, Ranking, Topic
 from digest.rank import Detail, Ranker, rank_day
 from digest.rank.profile import CHUNK, learn_all
 from digest.rank.score import rank_encoded
-from digest.rows import day_matches, decode_day, encode_day
+from digest.render import Site, render_day, shown
+from digest.rows import day_matches, decode_day, decode_shown, encode_day
 
 from .conftest import ROOT, TODAY
 from .test_profile import DAY, FILLER, SAMPLE_PAPERS, TUNING
@@ -86,6 +89,40 @@ def test_a_date_whose_papers_left_the_store_while_it_was_ranked_is_not_saved() -
     ranker = Ranker.compile([TUNING])
     with pytest.raises(ValueError, match="left the store"):
         rank_encoded(DAY, lambda ids: read(ids) if ids is None else [], ranker)
+
+
+def test_a_date_read_as_the_outputs_show_it_renders_as_the_whole_ranking() -> None:
+    _, papers, ranker = rankers()[2]
+    day = rank_day(DAY, papers, ranker, Highlights(total=4))
+    assert max(len(s) for s in day.sections.values()) > 3 and len(day.unmatched) > 3
+    data = encode_day(day)
+    site = Site.make(title="t", site_url="https://example.org/", topics=ranker.topics)
+    fetched: list[list[str]] = []
+    whole: list[int] = []
+
+    def fetch(ids: Sequence[str]) -> list[Paper]:
+        fetched.append(list(ids))
+        return [p for p in papers if p.id in set(ids)]
+
+    def every() -> list[Paper]:
+        whole.append(1)
+        return papers
+
+    topics = [t.name for t in ranker.topics]
+    for cap in (1, 3, 10_000):
+        read = decode_shown(DAY, data, cap, fetch, every)
+        assert len(fetched.pop()) <= len(day.highlights) + cap * (len(day.sections) + 1)
+        expected = shown(day, cap)
+        assert read.left_out == expected.left_out
+        assert read.highlights == expected.highlights
+        assert read.sections == expected.sections and read.unmatched == expected.unmatched
+        assert [read.count(t) for t in topics] == [day.count(t) for t in topics]
+        assert read.unmatched_count == day.unmatched_count
+        site = dataclasses.replace(site, section_papers=cap)
+        assert _files(render_day(read, site)) == _files(render_day(day, site))
+        assert len(read.papers) == len(day.papers) and not whole  # counted, not read
+        assert tuple(read.papers) == day.papers and read.papers[-1] == day.papers[-1]
+        assert whole.pop() and not whole and not fetched  # read once, when asked for
 
 
 def test_check_reads_a_date_as_it_was_ranked() -> None:

@@ -6,13 +6,14 @@ only through :class:`RankedRows`, so ranking stays free of the store's code."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol
 
 from .. import workers as process_map
 from ..errors import StoreError
 from ..model import Highlights, Paper, RankedDay, Ranking, Topic, cache_key
-from ..rows import CODEC, decode_day
+from ..rows import CODEC, decode_day, decode_shown
 from ..version import __version__
 from .history import Learned, profile_key
 from .score import Ranker, rank_encoded
@@ -111,12 +112,18 @@ class RankCache:
         return load_ranked(self.store, date)
 
 
-def load_ranked(store: RankedRows, date: dt.date) -> RankedDay:
-    """A date's ranking as a build last made it, with its papers from ``store``."""
+def load_ranked(store: RankedRows, date: dt.date, cap: int | None = None) -> RankedDay:
+    """A date's ranking as a build last made it, with its papers from ``store``; with a
+    ``cap``, as the outputs show it (:func:`digest.rows.decode_shown`): each section's best
+    ``cap`` papers read, and every paper only if asked for."""
     found = store.ranked(date)
     if found is None:
         raise StoreError(f"{date}: not ranked")
-    return decode_day(date, store.papers_on(date), found[1])
+    if cap is None:
+        return decode_day(date, store.papers_on(date), found[1])
+    return decode_shown(
+        date, found[1], cap, store.papers_with, functools.partial(store.papers_on, date)
+    )
 
 
 _WORKER: tuple[RankedRows, Ranker, Highlights] | None = None
