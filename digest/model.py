@@ -12,7 +12,7 @@ import hashlib
 import re
 import unicodedata
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -470,12 +470,13 @@ class RankedDay:
     topic (every matched paper, by that topic's score) and the papers no topic matched."""
 
     date: dt.date
-    papers: tuple[ScoredPaper, ...]
+    papers: Sequence[ScoredPaper]  # a tuple (read for the outputs: read when first asked for)
     highlights: tuple[ScoredPaper, ...]
     sections: Mapping[str, tuple[ScoredPaper, ...]]
     unmatched: tuple[ScoredPaper, ...]
     # papers a section does not list, by topic ("" for the unmatched): set by
     # digest.render.shown, which cuts what a date shows to ``site.section_papers`` a section
+    # (or by digest.rows.decode_shown, which reads a ranked date only that far)
     left_out: Mapping[str, int] = field(default_factory=dict)
 
     def count(self, topic: str) -> int:

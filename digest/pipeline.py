@@ -475,7 +475,8 @@ def _render(
         config.outputs, config.site,
     )  # fmt: skip
     return render_cache.render(
-        store, site, Writer(out), base=base, rankings=ranked, load=load_ranked,
+        store, site, Writer(out), base=base, rankings=ranked,
+        load=functools.partial(load_ranked, cap=config.site.section_papers),
         reader=functools.partial(Store.reader, store.path), force=force, workers=workers,
         prune=prune, progress=lambda label, total: bar(label, total, "dates"),
         before_finish=before_finish,

@@ -6,16 +6,17 @@ only through :class:`RankedRows`, so ranking stays free of the store's code."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol
 
 from .. import workers as process_map
 from ..errors import StoreError
 from ..model import Highlights, Paper, RankedDay, Ranking, Topic, cache_key
-from ..rows import CODEC, decode_day, encode_day
+from ..rows import CODEC, decode_day, decode_shown
 from ..version import __version__
 from .history import Learned, profile_key
-from .score import Ranker, rank_day
+from .score import Ranker, rank_encoded
 from .tldr import VERSION as TLDR_VERSION
 
 SAVE_EVERY = 64  # ranked dates saved per transaction
@@ -31,6 +32,8 @@ class RankedRows(Protocol):
     def ranked(self, date: dt.date) -> tuple[str, bytes] | None: ...
     def save_ranked(self, rows: Iterable[RankedRow]) -> None: ...
     def papers_on(self, date: dt.date) -> list[Paper]: ...
+    def each_paper_on(self, date: dt.date) -> Iterator[Paper]: ...
+    def papers_with(self, ids: Sequence[str]) -> Iterator[Paper]: ...
 
 
 Progress = Callable[[int], None]
@@ -109,12 +112,18 @@ class RankCache:
         return load_ranked(self.store, date)
 
 
-def load_ranked(store: RankedRows, date: dt.date) -> RankedDay:
-    """A date's ranking as a build last made it, with its papers from ``store``."""
+def load_ranked(store: RankedRows, date: dt.date, cap: int | None = None) -> RankedDay:
+    """A date's ranking as a build last made it, with its papers from ``store``; with a
+    ``cap``, as the outputs show it (:func:`digest.rows.decode_shown`): each section's best
+    ``cap`` papers read, and every paper only if asked for."""
     found = store.ranked(date)
     if found is None:
         raise StoreError(f"{date}: not ranked")
-    return decode_day(date, store.papers_on(date), found[1])
+    if cap is None:
+        return decode_day(date, store.papers_on(date), found[1])
+    return decode_shown(
+        date, found[1], cap, store.papers_with, functools.partial(store.papers_on, date)
+    )
 
 
 _WORKER: tuple[RankedRows, Ranker, Highlights] | None = None
@@ -140,8 +149,12 @@ def _open(
 
 
 def _rank_stored(date: dt.date) -> tuple[int, int, bytes]:
-    """A date ranked from the store: (papers, highlights, the ranking encoded)."""
+    """A date ranked from the store: (papers, highlights, the ranking encoded). Its papers are
+    read as ranking goes, not held (a date may have 100,000)."""
     assert _WORKER is not None
     store, ranker, rules = _WORKER
-    day = rank_day(date, store.papers_on(date), ranker, rules)
-    return len(day.papers), len(day.highlights), encode_day(day)
+
+    def read(ids: Sequence[str] | None) -> Iterable[Paper]:
+        return store.each_paper_on(date) if ids is None else store.papers_with(ids)
+
+    return rank_encoded(date, read, ranker, rules)

@@ -435,10 +435,12 @@ class Profiles:
         ``bincount``), and scored by one product of matrices."""
         similar = Similar([], {})
         for start in range(0, len(papers), CHUNK):
-            self._score_chunk(papers[start : start + CHUNK], start, similar)
+            self.score_chunk(papers[start : start + CHUNK], start, similar)
         return similar
 
-    def _score_chunk(self, papers: Sequence[Paper], offset: int, similar: Similar) -> None:
+    def score_chunk(self, papers: Sequence[Paper], offset: int, similar: Similar) -> None:
+        """Score ``papers`` (at most :data:`CHUNK`), the day's from place ``offset`` on, into
+        ``similar`` (which holds those before them): :meth:`score` a chunk at a time."""
         import numpy as np  # here: numpy loads only for a topic with a profile
 
         n, count, topics = len(papers), len(self.terms), len(self.profiles)

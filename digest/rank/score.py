@@ -30,15 +30,23 @@ import enum
 import itertools
 import math
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from .. import collector
 from .. import workers as process_map
 from ..model import Highlights, Paper, RankedDay, Ranking, ScoredPaper, Topic
-from ..rows import decode_day, encode_day, new_scored, unmatched
+from ..rows import (
+    decode_day,
+    encode_day,
+    encode_ranked,
+    encode_row,
+    new_scored,
+    unmatched,
+    unmatched_row,
+)
 from .keywords import FEW_PAPERS, Matcher
-from .profile import Profiles, Similar
+from .profile import CHUNK, Profiles, Similar
 from .tldr import tldr
 
 TITLE = 2.0  # a title mention counts this many abstract mentions
@@ -184,19 +192,125 @@ def rank_day(
     TL;DR and those ``marks`` names the spans of their matched keywords (for bolding).
     ``similar``: the papers already scored against the profiles (many days at once)."""
     with collector.paused():
-        hits = _mentions(papers, ranker.matcher)
-        idf = _rarity(hits, len(papers))
-        scored, keys, sections, unmatched_count = _score(papers, hits, idf, ranker, similar)
-        return _assemble(date, scored, keys, sections, unmatched_count, ranker, rules, tldrs, marks)
+        scores = _Scores(_read(papers, ranker, similar), ranker)
+        return _assemble(date, papers, scores, ranker, rules, tldrs, marks)
 
 
-def _mentions(papers: Sequence[Paper], matcher: Matcher) -> list[dict[int, float]]:
-    """Each paper's keywords, with the weight of their mentions before idf:
-    ``TITLE * sat(tf in the title) + sat(tf in the abstract)``."""
-    count_pair = matcher.count_pair
+Read = Callable[[Sequence[str] | None], Iterable[Paper]]
+
+
+def rank_encoded(
+    date: dt.date,
+    read: Read,
+    ranker: Ranker,
+    rules: Highlights = DEFAULT_RULES,
+    *,
+    tldrs: Detail = Detail.MATCHED,
+    marks: Detail = Detail.MATCHED,
+) -> tuple[int, int, bytes]:
+    """:func:`rank_day` of a date's papers, encoded (:func:`~digest.rows.encode_day`, the same
+    bytes), without holding the papers: ``read(None)`` gives every paper of the date (each
+    id once), ``read(ids)`` those with these ids, in any order. The papers are read once to
+    score them, keeping what ranking found of each, and those that get a TL;DR or marks once
+    more. Returns (papers, highlights, the ranking encoded)."""
+    with collector.paused():
+        scores = _Scores(_read(read(None), ranker, None), ranker)
+        ids, fields, n = scores.ids, scores.fields, len(scores.ids)
+        order = sorted(scores.keys)
+        at = [scores.places[key % n] for key in order]  # each paper's index, in rank order
+        chosen = _pick_highlights(
+            ((f[0], f[1]) if (f := fields[i]) is not None else (0.0, None) for i in at), rules
+        )
+        highlight = {at[c] for c in chosen}
+        most = max(tldrs, marks)
+        wanted = [
+            i for i in range(n)
+            if i in highlight or most is Detail.ALL or (most is Detail.MATCHED and fields[i])
+        ]  # fmt: skip
+        done: dict[int, tuple[bool, str | None, Marks, Marks]] = {}
+        where = {ids[i]: i for i in wanted}
+        matcher = ranker.matcher
+        for paper in read([ids[i] for i in wanted]):
+            i = where.pop(paper.id, -1)
+            if i >= 0:
+                s = _finish(_scored(paper, fields[i]), i in highlight, tldrs, marks, matcher)
+                done[i] = (s.highlight, s.tldr, s.title_marks, s.abstract_marks)
+        if where:
+            raise ValueError(f"{date}: papers left the store while it was ranked")
+        rank_of = [0] * n  # tie place -> place in rank order
+        for position, key in enumerate(order):
+            rank_of[key % n] = position
+        encoded = encode_ranked(
+            chosen,
+            {
+                name: [rank_of[key % n] for key in sorted(section)]
+                for name, section in zip(scores.names, scores.sections, strict=True)
+            },
+            scores.unmatched,
+            n,
+            (_row(ids[i], fields[i], done.get(i)) for i in at),
+        )
+        return n, len(chosen), encoded
+
+
+Marks = tuple[tuple[int, int], ...]
+Fields = tuple[float, str | None, dict[str, float], dict[str, tuple[str, ...]], dict[str, str]]
+
+
+def _scored(paper: Paper, fields: Fields | None) -> ScoredPaper:
+    """A scored paper before highlights, TL;DRs and marks, from what :class:`_Scores` found
+    (``None``: no topic matched it)."""
+    if fields is None:
+        return unmatched(paper)
+    score, topic, topics, matched, related = fields
+    return new_scored(
+        paper=paper, score=score, topic=topic, topics=topics, matched=matched, highlight=False,
+        tldr=None, title_marks=(), abstract_marks=(), related=related,
+    )  # fmt: skip
+
+
+def _row(
+    pid: str, fields: Fields | None, done: tuple[bool, str | None, Marks, Marks] | None
+) -> bytes:
+    """:func:`~digest.rows.scored_row` of a paper without the paper: what :class:`_Scores`
+    found, and ``done``, what :func:`_finish` added (highlight, TL;DR, marks)."""
+    if fields is None and done is None:
+        return unmatched_row(pid)
+    score, topic, topics, matched, related = fields or (0.0, None, {}, {}, {})
+    highlight, tldr, title_marks, abstract_marks = done or (False, None, (), ())
+    return encode_row(
+        id=pid, score=score, topic=topic, topics=topics, matched=matched, highlight=highlight,
+        tldr=tldr, title_marks=title_marks, abstract_marks=abstract_marks, related=related,
+    )  # fmt: skip
+
+
+@dataclass
+class _Read:
+    """What ranking keeps of a date's papers, read once: their ids, upvotes, keywords (with
+    the weight of their mentions before idf) and similarity to the profiles."""
+
+    ids: list[str]
+    votes: list[int]
+    hits: list[dict[int, float]]
+    similar: Similar | None
+
+
+def _read(papers: Iterable[Paper], ranker: Ranker, similar: Similar | None) -> _Read:
+    """Each paper's keywords, with the weight of their mentions before idf: ``TITLE *
+    sat(tf in the title) + sat(tf in the abstract)``; and, unless ``similar`` already holds
+    them, its similarity to the profiles (a chunk of papers at a time)."""
+    count_pair = ranker.matcher.count_pair
     title_sat, sat = _TITLE_SAT, _SAT
+    ids: list[str] = []
+    votes: list[int] = []
     hits: list[dict[int, float]] = []
+    profiles = ranker.profiles if similar is None else None
+    if profiles is not None:
+        similar = Similar([], {})
+    chunk: list[Paper] = []
     for paper in papers:
+        ids.append(paper.id)
+        votes.append(paper.upvotes)
         in_title, in_abstract = count_pair(paper.title, paper.abstract)
         if in_title:
             found = {k: title_sat[tf] for k, tf in in_title.items()}
@@ -205,7 +319,14 @@ def _mentions(papers: Sequence[Paper], matcher: Matcher) -> list[dict[int, float
         else:
             found = {k: sat[tf] for k, tf in in_abstract.items()}
         hits.append(found)
-    return hits
+        if profiles is not None:
+            chunk.append(paper)
+            if len(chunk) == CHUNK:
+                profiles.score_chunk(chunk, len(ids) - CHUNK, similar)  # type: ignore[arg-type]
+                chunk = []
+    if profiles is not None and chunk:
+        profiles.score_chunk(chunk, len(ids) - len(chunk), similar)  # type: ignore[arg-type]
+    return _Read(ids, votes, hits, similar)
 
 
 def _rarity(hits: list[dict[int, float]], n: int) -> dict[int, float]:
@@ -219,125 +340,125 @@ def _rarity(hits: list[dict[int, float]], n: int) -> dict[int, float]:
     }
 
 
-def _score(
-    papers: Sequence[Paper],
-    hits: list[dict[int, float]],
-    idf: dict[int, float],
-    ranker: Ranker,
-    similar: Similar | None = None,
-) -> tuple[list[ScoredPaper], list[int], list[list[int]], int]:
-    """Every paper scored against every topic: the scored papers, in the papers' order; each
-    one's sort key; each topic's section as sort keys; how many papers no topic matched.
+class _Scores:
+    """Every paper of a date scored against every topic: ``fields``, what each paper's scored
+    paper holds before highlights, TL;DRs and marks (``None``: no topic matched it), in the
+    papers' order; ``keys``, each one's sort key; ``sections``, each topic's section as sort
+    keys; ``places``, the papers' indices in tie order; ``unmatched``, how many papers no topic
+    matched.
 
     The order of a date and of each section is defined here and nowhere else: by score, ties
     by upvotes, then id. Each paper's place in that tie order makes a sort key one integer,
-    ``(THOUSANDTHS - score in thousandths) * n + place``, and a sort key names its paper
-    (``key % n``). One loop of locals, for speed: this runs once per paper per date."""
-    n = len(papers)
-    places = sorted(range(n), key=[(-p.upvotes, p.id) for p in papers].__getitem__)
-    place = [0] * n
-    for position, i in enumerate(places):
-        place[i] = position
-    names = [t.name for t in ranker.topics]
-    weights = [t.weight for t in ranker.topics]
-    uses, vetoes, texts, order = ranker.uses, ranker.vetoes, ranker.matcher.texts, ranker.order
-    veto_words = frozenset(vetoes)
-    alone = ranker.alone
-    profiles = ranker.profiles
-    lift = ranker.settings.profile
-    avoided = ranker.avoided
-    community = _community(papers, ranker.settings.upvotes)
-    scored: list[ScoredPaper] = []
-    keys: list[int] = []
-    sections: list[list[int]] = [[] for _ in names]
-    unmatched_count = 0  # papers no topic matched: they sort last
-    last = THOUSANDTHS * n
-    if similar is None and profiles is not None:
-        similar = profiles.score(papers)
-    first = similar.base if similar is not None else 0
-    lifted: list[tuple[int, int, dict[str, str], str]] = []
-    for index, (paper, found, at) in enumerate(zip(papers, hits, place, strict=True)):
-        candidates = similar.candidates.get(first + index) if similar else None
-        if not found and candidates is None:
-            scored.append(unmatched(paper))
-            keys.append(last + at)
-            unmatched_count += 1
-            continue
-        vetoed = (
-            {t for k in found if k in vetoes for t in vetoes[k]}
-            if veto_words and not veto_words.isdisjoint(found)
-            else None
+    ``(THOUSANDTHS - score in thousandths) * n + place``, and a sort key names its paper's
+    place (``key % n``). One loop of locals, for speed: this runs once per paper per date."""
+
+    def __init__(self, read: _Read, ranker: Ranker) -> None:
+        ids, votes, hits, similar = read.ids, read.votes, read.hits, read.similar
+        idf = _rarity(hits, len(ids))
+        n = len(ids)
+        places = sorted(
+            range(n), key=[(-v, pid) for v, pid in zip(votes, ids, strict=True)].__getitem__
         )
-        if avoided and paper.id in avoided:  # a paper to avoid: never the topic's
-            vetoed = (vetoed or set()) | avoided[paper.id]
-        totals: dict[int, float] = {}
-        words: dict[int, list[int] | None] = {}
-        for k in sorted(found):
-            if k not in uses:
-                continue  # an exclusion only
-            contribution = idf[k] * found[k]
-            for t in uses[k]:
-                if vetoed is not None and t in vetoed:
-                    continue
-                if t in totals:
-                    totals[t] += contribution
-                    words[t].append(k)
-                else:
-                    totals[t] = contribution
-                    words[t] = [k]
-        if similar is not None:
-            row = similar.rows[first + index]
-            for t in totals:
-                totals[t] += lift * row[t]
-            t = candidates  # the topic its profile is most like: counts without keywords
-            if t is not None and t not in totals and (vetoed is None or t not in vetoed):
-                totals[t] = lift * row[t]
-                words[t] = None
-        boost = community[index] if community else 1.0
-        topic_scores: dict[str, float] = {}
-        matched: dict[str, tuple[str, ...]] = {}
-        related: dict[str, str] = {}
-        best, best_milli = None, 0
-        base = last + at
-        for t in sorted(totals):
-            milli = int(totals[t] * weights[t] * boost * 1000 + 0.5)  # the score in thousandths
-            if milli > 0:
-                name = names[t]
-                topic_scores[name] = milli / 1000
-                ks = words[t]
-                if ks is None:  # lifted by the profile alone: why, once every paper is scored
-                    related[name] = ""
-                    lifted.append((first + index, t, related, name))
-                elif len(ks) == 1:
-                    matched[name] = alone[ks[0]]
-                else:
-                    ks.sort(key=order[t].__getitem__)
-                    matched[name] = tuple([texts[k] for k in ks])
-                sections[t].append(base - milli * n)
-                if milli > best_milli:
-                    best, best_milli = name, milli
-        made = new_scored(
-            paper=paper, score=best_milli / 1000, topic=best, topics=topic_scores,
-            matched=matched, highlight=False, tldr=None, title_marks=(), abstract_marks=(),
-            related=related,
-        )  # fmt: skip
-        scored.append(made)
-        unmatched_count += not topic_scores
-        keys.append(base - best_milli * n)
-    if lifted:
-        why = profiles.explain(similar, [(i, t) for i, t, _, _ in lifted])  # type: ignore[union-attr, arg-type]
-        for (_, _, related, name), reason in zip(lifted, why, strict=True):
-            related[name] = reason
-    return scored, keys, sections, unmatched_count
+        place = [0] * n
+        for position, i in enumerate(places):
+            place[i] = position
+        names = [t.name for t in ranker.topics]
+        weights = [t.weight for t in ranker.topics]
+        uses, vetoes, texts, order = ranker.uses, ranker.vetoes, ranker.matcher.texts, ranker.order
+        veto_words = frozenset(vetoes)
+        alone = ranker.alone
+        profiles = ranker.profiles
+        lift = ranker.settings.profile
+        avoided = ranker.avoided
+        community = _community(votes, ranker.settings.upvotes)
+        scored: list[Fields | None] = []
+        keys: list[int] = []
+        sections: list[list[int]] = [[] for _ in names]
+        unmatched_count = 0  # papers no topic matched: they sort last
+        last = THOUSANDTHS * n
+        first = similar.base if similar is not None else 0
+        lifted: list[tuple[int, int, dict[str, str], str]] = []
+        for index, (found, at) in enumerate(zip(hits, place, strict=True)):
+            candidates = similar.candidates.get(first + index) if similar else None
+            if not found and candidates is None:
+                scored.append(None)
+                keys.append(last + at)
+                unmatched_count += 1
+                continue
+            vetoed = (
+                {t for k in found if k in vetoes for t in vetoes[k]}
+                if veto_words and not veto_words.isdisjoint(found)
+                else None
+            )
+            if avoided and ids[index] in avoided:  # a paper to avoid: never the topic's
+                vetoed = (vetoed or set()) | avoided[ids[index]]
+            totals: dict[int, float] = {}
+            words: dict[int, list[int] | None] = {}
+            for k in sorted(found):
+                if k not in uses:
+                    continue  # an exclusion only
+                contribution = idf[k] * found[k]
+                for t in uses[k]:
+                    if vetoed is not None and t in vetoed:
+                        continue
+                    if t in totals:
+                        totals[t] += contribution
+                        words[t].append(k)
+                    else:
+                        totals[t] = contribution
+                        words[t] = [k]
+            if similar is not None:
+                row = similar.rows[first + index]
+                for t in totals:
+                    totals[t] += lift * row[t]
+                t = candidates  # the topic its profile is most like: counts without keywords
+                if t is not None and t not in totals and (vetoed is None or t not in vetoed):
+                    totals[t] = lift * row[t]
+                    words[t] = None
+            boost = community[index] if community else 1.0
+            topic_scores: dict[str, float] = {}
+            matched: dict[str, tuple[str, ...]] = {}
+            related: dict[str, str] = {}
+            best, best_milli = None, 0
+            base = last + at
+            for t in sorted(totals):
+                milli = int(totals[t] * weights[t] * boost * 1000 + 0.5)  # the score in thousandths
+                if milli > 0:
+                    name = names[t]
+                    topic_scores[name] = milli / 1000
+                    ks = words[t]
+                    if ks is None:  # lifted by the profile alone: why, once every paper is scored
+                        related[name] = ""
+                        lifted.append((first + index, t, related, name))
+                    elif len(ks) == 1:
+                        matched[name] = alone[ks[0]]
+                    else:
+                        ks.sort(key=order[t].__getitem__)
+                        matched[name] = tuple([texts[k] for k in ks])
+                    sections[t].append(base - milli * n)
+                    if milli > best_milli:
+                        best, best_milli = name, milli
+            if topic_scores:
+                scored.append((best_milli / 1000, best, topic_scores, matched, related))
+            else:
+                scored.append(None)
+                unmatched_count += 1
+            keys.append(base - best_milli * n)
+        if lifted:
+            why = profiles.explain(similar, [(i, t) for i, t, _, _ in lifted])  # type: ignore[union-attr, arg-type]
+            for (_, _, related, name), reason in zip(lifted, why, strict=True):
+                related[name] = reason
+        self.ids, self.names = ids, names
+        self.fields, self.keys, self.sections, self.places = scored, keys, sections, places
+        self.unmatched = unmatched_count
 
 
-def _community(papers: Sequence[Paper], weight: float) -> list[float] | None:
+def _community(votes: Sequence[int], weight: float) -> list[float] | None:
     """Each paper's community factor among the day's papers: ``1 + weight * ln(1 + upvotes) /
     ln(1 + the day's most upvotes)``, from 1 to ``1 + weight``; None when no paper of the day
     has upvotes (or the weight is 0)."""
     if weight <= 0:
         return None
-    votes = [p.upvotes for p in papers]
     most = max(votes, default=0)
     if most <= 0:
         return None
@@ -347,21 +468,19 @@ def _community(papers: Sequence[Paper], weight: float) -> list[float] | None:
 
 def _assemble(
     date: dt.date,
-    scored: list[ScoredPaper],
-    keys: list[int],
-    sections: list[list[int]],
-    unmatched_count: int,
+    papers: Sequence[Paper],
+    scores: _Scores,
     ranker: Ranker,
     rules: Highlights,
     tldrs: Detail,
     marks: Detail,
 ) -> RankedDay:
     """The date in rank order, its highlights picked, TL;DRs and marks added where asked."""
-    n = len(scored)
-    order = sorted(keys)
-    by_key = dict(zip(keys, scored, strict=True))
-    final = [by_key[key] for key in order]
-    chosen = _pick_highlights(final, rules)
+    n = len(papers)
+    order = sorted(scores.keys)
+    fields, places = scores.fields, scores.places
+    final = [_scored(papers[i], fields[i]) for i in (places[key % n] for key in order)]
+    chosen = _pick_highlights(((s.score, s.topic) for s in final), rules)
     matcher = ranker.matcher
     if tldrs >= Detail.MATCHED or marks >= Detail.MATCHED:
         picked = set(chosen)
@@ -372,31 +491,31 @@ def _assemble(
     by_place: list[ScoredPaper] = final[:1] * n
     for s, key in zip(final, order, strict=True):
         by_place[key % n] = s
-    names = [t.name for t in ranker.topics]
+    unmatched_count = scores.unmatched
     return RankedDay(
         date=date,
         papers=tuple(final),
         highlights=tuple(final[at] for at in chosen),
         sections={
             name: tuple([by_place[key % n] for key in sorted(section)])
-            for name, section in zip(names, sections, strict=True)
+            for name, section in zip(scores.names, scores.sections, strict=True)
         },
         unmatched=tuple(final[n - unmatched_count :]) if unmatched_count else (),
     )
 
 
-def _pick_highlights(ordered: Sequence[ScoredPaper], rules: Highlights) -> list[int]:
+def _pick_highlights(ordered: Iterable[tuple[float, str | None]], rules: Highlights) -> list[int]:
     """The top ``total`` papers at or above ``min_score``, each under its best topic, at most
-    ``per_topic`` from one topic; ``ordered`` is already in rank order (ties broken). Their
-    places in ``ordered``."""
+    ``per_topic`` from one topic; ``ordered``: each paper's (score, best topic), already in rank
+    order (ties broken). Their places in ``ordered``."""
     chosen: list[int] = []
     per_topic: dict[str, int] = {}
-    for at, s in enumerate(ordered):
-        if len(chosen) >= rules.total or s.score < rules.min_score:
+    for at, (score, topic) in enumerate(ordered):
+        if len(chosen) >= rules.total or score < rules.min_score:
             break
-        if s.topic is None or per_topic.get(s.topic, 0) >= rules.per_topic:
+        if topic is None or per_topic.get(topic, 0) >= rules.per_topic:
             continue
-        per_topic[s.topic] = per_topic.get(s.topic, 0) + 1
+        per_topic[topic] = per_topic.get(topic, 0) + 1
         chosen.append(at)
     return chosen
 

@@ -178,10 +178,27 @@ class Papers(Connection):
 
     def papers_on(self, date: dt.date) -> list[Paper]:
         """The papers first seen on ``date``, in a stable order (first stored first)."""
+        return list(self.each_paper_on(date))
+
+    def each_paper_on(self, date: dt.date) -> Iterator[Paper]:
+        """:meth:`papers_on` one at a time, as the rows are read (a date of 100,000 papers is
+        not held at once)."""
         rows = self.db.execute(
             f"SELECT {_COLUMNS} FROM papers WHERE date = ? ORDER BY rowid", (date.isoformat(),)
         )
-        return [paper_from_row(r, date) for r in rows]
+        for row in rows:
+            yield paper_from_row(row, date)
+
+    def papers_with(self, ids: Sequence[str]) -> Iterator[Paper]:
+        """The papers with these ids (those in the store), in no set order, a few hundred
+        read at a time."""
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT {_COLUMNS} FROM papers WHERE id IN ({marks})", chunk
+            ):
+                yield paper_from_row(row)
 
     def day_versions(self) -> dict[dt.date, tuple[int, int]]:
         """Per date: (paper count, the run that last changed the date's papers), which changes
