@@ -31,8 +31,8 @@ CAMPAIGNS = ["tests/test_campaigns.py"]  # sends, send kills, links, serve, futu
 def pytest(tests: list[str], env: dict[str, str]) -> tuple[str, float]:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-         "--hypothesis-show-statistics", *tests],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "0",
+         "--hypothesis-show-statistics", *tests],  # in one process, as timed before
         cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, check=False,
     )  # fmt: skip
     return done.stdout + done.stderr, time.monotonic() - started
