@@ -57,6 +57,17 @@ def store_state(root: Path) -> tuple[int, int]:
     return papers, rendered
 
 
+def add_source(root: Path, title: str) -> None:
+    """A source of one new paper (dated 2026-11-21) added to the project's config."""
+    (root / "feeds" / "more.jsonl").write_text(
+        f'{{"title": "{title}", "abstract": "Scaling law.", "date": "2026-11-21"}}\n'
+    )
+    text = (root / "digest.yaml").read_text()
+    (root / "digest.yaml").write_text(
+        text.replace("sources:\n", "sources:\n  - path: feeds/more.jsonl\n    name: more\n")
+    )
+
+
 def files(out: Path) -> dict[str, bytes]:
     return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
@@ -90,14 +101,7 @@ def test_a_read_only_output_keeps_the_old_site_and_the_store(tmp_path: Path) -> 
         assert runner.invoke(main, ["build", "-c", str(root / "digest.yaml")]).exit_code == 0
         before = files(site / "out")
         papers, rendered = store_state(root)
-        (root / "feeds" / "more.jsonl").write_text(
-            '{"title": "A new scaling law for read-only disks", "abstract": "Scaling law.", '
-            '"date": "2026-11-21"}\n'
-        )
-        text = (root / "digest.yaml").read_text()
-        (root / "digest.yaml").write_text(
-            text.replace("sources:\n", "sources:\n  - path: feeds/more.jsonl\n    name: more\n")
-        )
+        add_source(root, "A new scaling law for read-only disks")
         remount(site, "ro")
         result = runner.invoke(main, ["build", "-c", str(root / "digest.yaml")])
         assert result.exit_code == 1, result.output
@@ -120,13 +124,7 @@ def test_a_read_only_store_is_one_line_naming_it(tmp_path: Path) -> None:
         text = text.replace("store: .digest/store.sqlite", f"store: {state / 'store.sqlite'}")
         (root / "digest.yaml").write_text(text)
         assert runner.invoke(main, ["build", "-c", str(root / "digest.yaml")]).exit_code == 0
-        (root / "feeds" / "more.jsonl").write_text(
-            '{"title": "A new scaling law for read-only stores", "abstract": "Scaling law.", '
-            '"date": "2026-11-21"}\n'
-        )
-        (root / "digest.yaml").write_text(
-            text.replace("sources:\n", "sources:\n  - path: feeds/more.jsonl\n    name: more\n")
-        )
+        add_source(root, "A new scaling law for read-only stores")
         remount(state, "ro")
         result = runner.invoke(main, ["build", "-c", str(root / "digest.yaml")])
         assert result.exit_code == 1, result.output
