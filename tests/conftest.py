@@ -32,6 +32,9 @@ def read(
     return [i for i in items if isinstance(i, Paper)], [i for i in items if isinstance(i, Problem)]
 
 
+_RAM_DISK = pytest.StashKey[str]()  # the folder pytest_configure made, removed at the end
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """The tests' folders on a RAM disk where there is one (Linux's /dev/shm), unless
     ``--basetemp`` names another: every commit of the store and every file the writer puts in
@@ -51,9 +54,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     folder = config.stash.get(_RAM_DISK, None)
     if folder is not None:
         shutil.rmtree(folder, ignore_errors=True)
-
-
-_RAM_DISK = pytest.StashKey[str]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
