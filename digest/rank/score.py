@@ -66,10 +66,11 @@ class Detail(enum.IntEnum):
     MATCHED = 2
     ALL = 3
 
-    def wanted(self, scored: ScoredPaper, highlight: bool) -> bool:
+    def wanted(self, matched: bool, highlight: bool) -> bool:
+        """Whether a paper gets it: ``matched``, whether a topic matched the paper."""
         return (
             self is Detail.ALL
-            or (self is Detail.MATCHED and bool(scored.topics))
+            or (self is Detail.MATCHED and matched)
             or (self is not Detail.NONE and highlight)
         )
 
@@ -222,11 +223,13 @@ def rank_encoded(
             ((f[0], f[1]) if (f := fields[i]) is not None else (0.0, None) for i in at), rules
         )
         highlight = {at[c] for c in chosen}
-        most = max(tldrs, marks)
-        wanted = [
-            i for i in range(n)
-            if i in highlight or most is Detail.ALL or (most is Detail.MATCHED and fields[i])
-        ]  # fmt: skip
+
+        def changed(i: int) -> bool:  # by _finish, so read again
+            found = fields[i]
+            matched = found is not None and bool(found[2])  # its topics
+            return i in highlight or tldrs.wanted(matched, False) or marks.wanted(matched, False)
+
+        wanted = [i for i in range(n) if changed(i)]
         done: dict[int, tuple[bool, str | None, Marks, Marks]] = {}
         where = {ids[i]: i for i in wanted}
         matcher = ranker.matcher
@@ -523,16 +526,17 @@ def _pick_highlights(ordered: Iterable[tuple[float, str | None]], rules: Highlig
 def _finish(
     s: ScoredPaper, highlight: bool, tldrs: Detail, marks: Detail, matcher: Matcher
 ) -> ScoredPaper:
-    if not highlight and not tldrs.wanted(s, False) and not marks.wanted(s, False):
+    matched = bool(s.topics)
+    if not highlight and not tldrs.wanted(matched, False) and not marks.wanted(matched, False):
         return s
     title_marks: tuple[tuple[int, int], ...] = ()
     abstract_marks: tuple[tuple[int, int], ...] = ()
-    if s.matched and marks.wanted(s, highlight):
+    if s.matched and marks.wanted(matched, highlight):
         index = matcher.index
         keywords = {index[k] for ks in s.matched.values() for k in ks}
         title_marks = tuple(matcher.spans(s.paper.title, keywords))
         abstract_marks = tuple(matcher.spans(s.paper.abstract, keywords))
-    summary = tldr(s.paper.abstract, abstract_marks) if tldrs.wanted(s, highlight) else None
+    summary = tldr(s.paper.abstract, abstract_marks) if tldrs.wanted(matched, highlight) else None
     return replace(
         s, highlight=highlight, tldr=summary, title_marks=title_marks, abstract_marks=abstract_marks
     )
