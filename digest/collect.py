@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol, TypeVar
 
 from . import inputs, stopping
 from . import sources as formats
@@ -442,6 +443,18 @@ def _undated_warnings(name: str, undated: list[tuple[str, re.Match[str]]]) -> li
     ]
 
 
+class PaperList(Protocol):
+    """Where :func:`parse_sources` puts the papers: a list, or :class:`~digest.rows.PaperLines`."""
+
+    def __len__(self) -> int: ...
+    def append(self, paper: Paper, /) -> None: ...
+    def __getitem__(self, place: int, /) -> Paper: ...
+    def __setitem__(self, place: int, paper: Paper, /) -> None: ...
+
+
+L = TypeVar("L", bound=PaperList)
+
+
 def parse_sources(
     specs: Sequence[SourceSpec],
     root: Path,
@@ -449,12 +462,15 @@ def parse_sources(
     date: dt.date | None = None,
     progress: Progress | None = None,
     fetched: Mapping[str, Sequence[FetchResult]] | None = None,
-) -> tuple[list[Paper], list[SourceStats]]:
+    *,
+    into: Callable[[], L] = list,  # type: ignore[assignment]
+) -> tuple[L, list[SourceStats]]:
     """Read sources without a store: every paper once (duplicates merged), in order of first
-    appearance, and a report per source. Holds the merged papers in memory. URL sources are
+    appearance, and a report per source. Holds the merged papers in memory, in a list or what
+    ``into`` makes (:class:`~digest.rows.PaperLines`: as their JSON lines). URL sources are
     read from the copies ``fetched`` names (by source name)."""
     deduper = Deduper()
-    papers: list[Paper] = []
+    papers = into()
     stats = []
     reading = Reading(root, today, date, progress, copies=False)  # no store, no earlier copy
     for spec in specs:

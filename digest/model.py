@@ -254,6 +254,22 @@ class Paper:
             "extra": dict(self.extra),
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Paper:
+        """The paper :meth:`to_json` gave, read back (a value of ``extra`` comes back as JSON
+        has it: a date as its ISO text, a tuple as a list)."""
+        return cls(
+            id=data["id"],
+            title=data["title"],
+            abstract=data["abstract"],
+            date=dt.date.fromisoformat(data["date"]),
+            source=data["source"],
+            authors=tuple(data["authors"]),
+            url=data["url"],
+            categories=tuple(data["categories"]),
+            extra=dict(data["extra"]),
+        )
+
 
 def merge(old: Paper, new: Paper) -> Paper:
     """One paper from two sightings: the earliest date, the first title, and the gaps filled.

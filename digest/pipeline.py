@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from . import inputs
 from . import workers as process_map
 from .check import check_topics
-from .collect import Progress, collect, group_by_date, parse_sources
+from .collect import L, Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .deliveries import DeliveryLog
 from .errors import DigestError
@@ -107,14 +107,16 @@ def parse(
     fmt: str | None = None,
     progress: Progress | None = None,
     fetched: Fetched | None = None,
-) -> tuple[list[Paper], list[SourceStats]]:
-    """Read files and URLs without touching the store (``digest parse``). URLs are fetched as
+    into: Callable[[], L] = list,  # type: ignore[assignment]
+) -> tuple[L, list[SourceStats]]:
+    """Read files and URLs without touching the store (``digest parse``), the papers in a list
+    or what ``into`` makes (see :func:`~digest.collect.parse_sources`). URLs are fetched as
     URL sources are (timeouts, retries, a size cap, a pause between requests to one host), into
     a cache that is removed after; ``fetched`` hears of each."""
     specs = specs_for_paths(paths, fmt=fmt)
     urls = [spec for spec in specs if spec.url]
     if not urls:
-        return parse_sources(specs, Path.cwd(), today, date, progress)
+        return parse_sources(specs, Path.cwd(), today, date, progress, into=into)
     import tempfile
 
     from . import fetch
@@ -125,7 +127,7 @@ def parse(
             urls, FetchSettings(), fetch.Cache(Path(folder)), {}, done=fetched
         )
         by_name = {r.name: [r] for r in results}
-        return parse_sources(specs, Path.cwd(), today, date, progress, by_name)
+        return parse_sources(specs, Path.cwd(), today, date, progress, by_name, into=into)
 
 
 def fetch_only(

@@ -9,12 +9,12 @@ from collections.abc import Iterable
 from typing import BinaryIO
 
 import click
-import orjson
 
 from .. import pipeline
 from ..config import Config
 from ..errors import DigestError, PartialFailure
 from ..model import CollectReport, FetchResult, SourceStats
+from ..rows import PaperLines
 from ..text import size as size_text
 from . import (
     DATE,
@@ -62,15 +62,17 @@ def parse(
       digest parse --json feeds/pages/*.txt | jq -r .title
       digest parse https://rss.arxiv.org/rss/cs.CL
     """
-    papers, stats = pipeline.parse(
-        sources, _day(today) or dt.date.today(), date=_day(date), fmt=fmt
-    )
+    day, since = _day(today) or dt.date.today(), _day(date)
+    if as_json:
+        lines, stats = pipeline.parse(sources, day, date=since, fmt=fmt, into=PaperLines)
+    else:
+        papers, stats = pipeline.parse(sources, day, date=since, fmt=fmt)
     errors = _report_problems(stats)
     for s in stats:
         if s.dropped:
             click.echo(f"  {s.name}: {s.read} read, {_dropped(s)}", err=True)
     if as_json:
-        _write_json_lines(paper.to_json() for paper in papers)
+        _write_chunks(lines.chunks())
     else:
         out = sys.stdout
         for paper in papers:
@@ -78,34 +80,17 @@ def parse(
     _finish(errors, stats)
 
 
-def _write_json_lines(objects: Iterable[dict[str, object]]) -> None:
-    """One JSON object a line on stdout, UTF-8: orjson, in blocks (``json.dumps`` took longer
-    than reading the papers); a value orjson refuses (a lone surrogate) by the standard
-    library, as before."""
+def _write_chunks(chunks: Iterable[bytes]) -> None:
+    """Bytes of UTF-8 text on stdout: to its binary buffer, or, for a text-only stream (click's
+    test runner), decoded."""
     out = sys.stdout
     out.flush()
-    buffer = out.buffer if hasattr(out, "buffer") else None
-    block: list[bytes] = []
-    for obj in objects:
-        try:
-            line = orjson.dumps(obj)
-        except TypeError:
-            line = json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogateescape")
-        block.append(line)
-        if len(block) >= 1024:
-            _emit(buffer, block)
-            block = []
-    _emit(buffer, block)
-
-
-def _emit(buffer: BinaryIO | None, lines: list[bytes]) -> None:
-    if not lines:
-        return
-    data = b"\n".join(lines) + b"\n"
-    if buffer is not None:
-        buffer.write(data)
-    else:  # a text-only stream (click's test runner)
-        sys.stdout.write(data.decode("utf-8", "surrogateescape"))
+    buffer: BinaryIO | None = getattr(out, "buffer", None)
+    for chunk in chunks:
+        if buffer is not None:
+            buffer.write(chunk)
+        else:
+            out.write(chunk.decode("utf-8", "surrogateescape"))
 
 
 def _dropped(s: SourceStats) -> str:
