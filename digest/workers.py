@@ -43,6 +43,15 @@ WINDOW = 4  # tasks under way per worker: results not yet taken wait in memory
 MAX_CHUNK = 16  # items per task: fewer round trips between processes, a small result each
 
 
+def cores() -> int:
+    """The cores this process may run on (at most :data:`MAX_WORKERS`)."""
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        usable = os.cpu_count() or 1
+    return max(1, min(usable, MAX_WORKERS))
+
+
 def count(items: int, requested: int | None = None) -> int:
     """How many worker processes for ``items`` items: ``requested`` if given (1: none, this
     process does the work), else one per core when there are enough items and processes can

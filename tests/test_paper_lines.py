@@ -17,6 +17,7 @@ from digest.collect import parse_sources
 from digest.config import SourceSpec
 from digest.model import Paper, merge
 from digest.rows import PaperLines, paper_line
+from digest.sources import known_formats
 
 from .conftest import PAGES, TODAY
 
@@ -102,3 +103,77 @@ def test_parse_sources_into_lines_gives_the_bytes_of_the_list(
     assert stats_lines == stats
     assert b"".join(lines.chunks()) == as_lines(papers)
     assert {p.date for p in papers} == {dt.date(2025, 1, 2)}
+
+
+def test_a_large_json_lines_file_read_in_parts_gives_what_one_reading_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``digest parse --json`` reads a large JSON Lines file in parts on worker processes: the
+    same lines, merged the same way, with the same report (line numbers counted from the
+    file's start), whichever part a duplicate or a bad line falls in."""
+    from digest import collect, workers
+
+    rng = random.Random(3)
+    lines = []
+    for n in range(600):
+        kind = rng.random()
+        if kind < 0.1 and n > 10:  # a paper seen before, by id, with upvotes
+            m = rng.randrange(n)
+            lines.append(json.dumps({"id": f"2611.{m:05d}", "title": f"Paper {m}", "upvotes": n}))
+        elif kind < 0.15 and n > 10:  # a title-only sighting of an earlier paper
+            m = rng.randrange(n)
+            lines.append(json.dumps({"title": f"paper  {m}.", "abstract": f"Seen again {n}"}))
+        elif kind < 0.18:
+            lines.append('{"id": "broken", "title": ')  # not JSON
+        elif kind < 0.2:
+            lines.append(json.dumps({"id": f"2611.{n:05d}", "abstract": "no title"}))
+        elif kind < 0.25:  # no date: the file's own date
+            lines.append(json.dumps({"title": f"Undated {n}", "abstract": "x"}))
+        else:
+            record = {
+                "id": f"2611.{n:05d}", "title": f"Paper {n}", "abstract": f"About {n} \u00e9",
+                "authors": "A. One, B. Two and C. Three", "update_date": "2026-11-20",
+            }  # fmt: skip
+            lines.append(json.dumps(record))
+    dump = tmp_path / "dump-2026-11-02.jsonl"
+    dump.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    other = tmp_path / "first.jsonl"  # a source read before: the dump's papers merge into it
+    other.write_text(json.dumps({"id": "2611.00007", "title": "Paper 7", "upvotes": 999}) + "\n")
+    specs = [SourceSpec("first", str(other)), SourceSpec("dump", str(dump))]
+
+    papers, stats = parse_sources(specs, tmp_path, TODAY)
+    monkeypatch.setattr(rows, "LINES_BLOCK", 64)
+    monkeypatch.setattr(collect, "SPLIT_BYTES", 1000)
+    for parts in (2, 3):
+        monkeypatch.setattr(workers, "cores", lambda parts=parts: parts)
+        lines_read, stats_read = parse_sources(specs, tmp_path, TODAY, into=PaperLines)
+        folder = lines_read.folder()
+        assert len(list(folder.iterdir())) == parts  # it was read in parts
+        assert stats_read == stats
+        assert b"".join(lines_read.chunks()) == as_lines(papers)
+        lines_read.close()
+        assert not folder.exists()
+    dump_stats = stats[1]
+    assert dump_stats.duplicates > 50 and dump_stats.dropped > 5 and dump_stats.errors
+    assert all(f"{dump.name}:" in e and "not JSON" in e for e in dump_stats.errors)
+    assert [w for w in dump_stats.warnings if "date in its file name" in w]
+    assert papers[0].extra["upvotes"] == 999
+
+
+def test_a_large_file_of_no_paper_read_in_parts_is_still_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from digest import collect, workers
+
+    dump = tmp_path / "other.jsonl"
+    dump.write_text("".join(json.dumps({"name": f"n{n}", "x": n}) + "\n" for n in range(200)))
+    monkeypatch.setattr(collect, "SPLIT_BYTES", 1000)
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    lines, stats = parse_sources([SourceSpec("other", str(dump))], tmp_path, TODAY, into=PaperLines)
+    assert len(lines) == 0
+    assert len(list(lines.folder().iterdir())) == 2  # read in two parts
+    assert stats[0].errors == (
+        f"{dump.name}: 200 entries, none of them a paper (record without a title, read as "
+        f"jsonl); digest reads: {known_formats()}",
+    )
+    lines.close()

@@ -72,7 +72,10 @@ def parse(
         if s.dropped:
             click.echo(f"  {s.name}: {s.read} read, {_dropped(s)}", err=True)
     if as_json:
-        _write_chunks(lines.chunks())
+        try:
+            _write_chunks(lines.chunks())
+        finally:
+            lines.close()
     else:
         out = sys.stdout
         for paper in papers:

@@ -64,7 +64,8 @@ class Context:
 
     ``date`` is a date given by the user (``--date`` or the source's ``date:``), ``file_date`` the
     input's modification date, ``today`` the run's today (dates without a year resolve to the most
-    recent one not after it).
+    recent one not after it). ``first_line``: the number of the stream's first line (a span
+    of a file read on its own, see :func:`digest.inputs.line_spans`, starts further on).
     """
 
     name: str
@@ -73,6 +74,7 @@ class Context:
     date: dt.date | None = None
     file_date: dt.date | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    first_line: int = 1
 
     def fallback_date(self) -> tuple[dt.date, str]:
         """The date of an undated input, and where it came from (for the warning): the given

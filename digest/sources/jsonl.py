@@ -156,7 +156,7 @@ def _lines(stream: IO[bytes]) -> Iterator[bytes | None]:
 def parse(stream: IO[bytes], ctx: Context) -> Iterator[Item]:
     undated = Undated(ctx, "records have no date")
     loads = orjson.loads
-    for number, line in enumerate(_lines(stream), 1):
+    for number, line in enumerate(_lines(stream), ctx.first_line):
         if line is None:
             yield Problem("error", f"a line over {MAX_LINE >> 20} MB; skipped", number)
             continue
