@@ -15,7 +15,7 @@ import functools
 import os
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,7 +40,7 @@ from .model import (
     Topic,
     cache_key,
 )
-from .rank import Detail, Ranker, rank_days
+from .rank import Detail, Ranker, rank_days, rank_days_json
 from .rank.cache import RankCache, load_ranked
 from .rank.history import Learned, learn_from_papers, learn_from_store, learning
 from .rank.keywords import Matcher
@@ -201,10 +201,13 @@ def rank_sources(
     *,
     date: dt.date | None = None,
     fmt: str | None = None,
-) -> tuple[list[RankedDay], list[SourceStats], list[str]]:
+    as_json: bool = False,
+) -> tuple[Ranked, list[SourceStats], list[str]]:
     """Rank files without touching the store (``digest rank SOURCE...``): the papers given
-    are the history the topics' profiles learn from. TL;DRs for the highlights only. Returns
-    the ranked dates, the sources' statistics and warnings (examples not found)."""
+    are the history the topics' profiles learn from. TL;DRs for the highlights only, and the
+    keyword spans only for them (their TL;DRs are chosen by them; nothing shows spans).
+    Returns the ranked dates (``as_json``: their lines of ``digest rank --json``), the
+    sources' statistics and warnings (examples not found)."""
     papers, stats = parse(paths, today, date=date, fmt=fmt)
     ranker = Ranker.compile(config.topics, papers=len(papers))
     examples, avoid, warnings = _resolve(config, among(papers))
@@ -212,8 +215,21 @@ def rank_sources(
         papers, config.topics, config.ranking, ranker.matcher, examples, avoid
     )
     ranker = _ranker(config, ranker.matcher, Learned.of(profiles, avoid))
-    days = rank_days(group_by_date(papers), ranker, config.highlights, tldrs=Detail.HIGHLIGHTS)
-    return days, stats, warnings
+    return _ranked(config, group_by_date(papers), ranker, as_json), stats, warnings
+
+
+Ranked = list[RankedDay] | Iterator[bytes]
+
+
+def _ranked(
+    config: Config, days: dict[dt.date, list[Paper]], ranker: Ranker, as_json: bool
+) -> Ranked:
+    """The dates ranked, or with ``as_json`` their lines of ``digest rank --json``."""
+    if as_json:
+        return rank_days_json(days, ranker, config.highlights)
+    return rank_days(
+        days, ranker, config.highlights, tldrs=Detail.HIGHLIGHTS, marks=Detail.HIGHLIGHTS
+    )
 
 
 def _resolve(
@@ -248,9 +264,12 @@ def store_profiles(config: Config, store: Store) -> tuple[Learned, list[str]]:
     return Learned.of(profiles, avoid), warnings
 
 
-def rank_store(config: Config, *, date: dt.date | None = None) -> tuple[list[RankedDay], list[str]]:
+def rank_store(
+    config: Config, *, date: dt.date | None = None, as_json: bool = False
+) -> tuple[Ranked, list[str]]:
     """Rank the store's papers of ``date`` (default: of every date), each date on its own,
-    with the profiles learned from the store. TL;DRs for the highlights only."""
+    with the profiles learned from the store. TL;DRs and keyword spans for the highlights
+    only."""
     with Store(config.store) as store:
         known = [d for d, _ in store.dates()]
         if not known:
@@ -261,7 +280,7 @@ def rank_store(config: Config, *, date: dt.date | None = None) -> tuple[list[Ran
         learned, warnings = store_profiles(config, store)
         days = {d: store.papers_on(d) for d in dates}
     ranker = _ranker(config, None, learned)
-    return rank_days(days, ranker, config.highlights, tldrs=Detail.HIGHLIGHTS), warnings
+    return _ranked(config, days, ranker, as_json), warnings
 
 
 def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> list[str]:

@@ -12,7 +12,7 @@ from digest.cli import main
 from digest.collect import group_by_date, parse_sources
 from digest.config import Highlights, config_from_text
 from digest.model import Paper, Topic
-from digest.rank import Ranker, rank_day, rank_days
+from digest.rank import Detail, Ranker, rank_day, rank_days, rank_days_json
 from digest.rank.tldr import readable, sentences, tldr
 
 from .conftest import FEEDS, PAGES, ROOT, TODAY
@@ -176,6 +176,23 @@ def test_parallel_ranking_equals_serial() -> None:
     parallel = rank_days(group_by_date(papers), ranker, config.highlights, workers=2)
     assert serial == parallel
     assert rank_days(group_by_date(papers), ranker, config.highlights, workers=3) == serial
+
+
+def test_rank_json_lines_are_the_ranked_papers_json_on_one_process_or_many() -> None:
+    """``digest rank --json`` prints lines its workers make (rank_days_json): they must be the
+    ranked papers' JSON, best first, dates in order, as rank_days ranks them."""
+    config = config_from_text((ROOT / "digest.yaml").read_text(), ROOT)
+    papers, _ = parse_sources(config.sources, ROOT, TODAY)
+    days = group_by_date(papers)
+    ranker = Ranker.compile(config.topics)
+    ranked = rank_days(
+        days, ranker, config.highlights, tldrs=Detail.HIGHLIGHTS, marks=Detail.HIGHLIGHTS
+    )
+    expected = [s.to_json() for day in ranked for s in day.papers]
+    assert any(r["tldr"] for r in expected) and len(days) > 1
+    for workers in (1, 2):
+        lines = b"".join(rank_days_json(days, ranker, config.highlights, workers=workers))
+        assert [json.loads(line) for line in lines.splitlines()] == expected
 
 
 def test_parallel_ranking_where_processes_cannot_fork(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -412,20 +412,21 @@ def rank(
     stats: list[SourceStats] = []
     if sources:
         days, stats, warnings = pipeline.rank_sources(
-            config, sources, _day(today) or dt.date.today(), date=_day(date), fmt=fmt
-        )
+            config, sources, _day(today) or dt.date.today(), date=_day(date), fmt=fmt,
+            as_json=as_json,
+        )  # fmt: skip
     else:
-        days, warnings = pipeline.rank_store(config, date=_day(date))
+        days, warnings = pipeline.rank_store(config, date=_day(date), as_json=as_json)
     errors = _report_problems(stats)
     for warning in warnings:
         _warn(warning)
-    for day in days:
-        for scored in day.papers:
-            if as_json:
-                click.echo(json.dumps(scored.to_json(), ensure_ascii=False))
-            else:
+    if isinstance(days, list):
+        for day in days:
+            for scored in day.papers:
                 star = "*" if scored.highlight else " "
                 click.echo(
                     f"{day.date} {star} {scored.score:7.3f}  {scored.topic or '-':<16.16}  {scored.paper.title}"
                 )
+    else:  # the lines of --json, as they are ranked
+        _write_chunks(days)
     _finish(errors, stats)

@@ -30,8 +30,10 @@ import enum
 import itertools
 import math
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+
+import orjson
 
 from .. import collector
 from .. import workers as process_map
@@ -561,6 +563,19 @@ def _rank_at(index: int) -> bytes:
     return encode_day(rank_day(date, papers, ranker, rules, tldrs=tldrs, marks=marks))
 
 
+def _lines_at(index: int) -> bytes:
+    """The date at ``index`` of the shared dates, ranked, as ``digest rank --json``'s lines."""
+    assert _SHARED is not None
+    ranker, items, rules, tldrs, marks = _SHARED
+    date, papers = items[index]
+    return json_lines(rank_day(date, papers, ranker, rules, tldrs=tldrs, marks=marks))
+
+
+def json_lines(day: RankedDay) -> bytes:
+    """A ranked date as ``digest rank --json`` prints it: a line per paper, best first."""
+    return b"".join([orjson.dumps(s.to_json()) + b"\n" for s in day.papers])
+
+
 def rank_days(
     days: Mapping[dt.date, Sequence[Paper]] | Iterable[tuple[dt.date, Sequence[Paper]]],
     ranker: Ranker,
@@ -576,21 +591,7 @@ def rank_days(
     items = [(d, list(p)) for d, p in (days.items() if isinstance(days, Mapping) else days)]
     count = process_map.count(len(items), workers)
     if count <= 1:
-        with collector.paused():
-            if ranker.profiles is None:
-                return [rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks) for d, p in items]
-            # every date's papers against the profiles at once: one product of matrices per
-            # few thousand papers, not per date
-            similar = ranker.profiles.score([paper for _, p in items for paper in p])
-            out, start = [], 0
-            for d, p in items:
-                out.append(
-                    rank_day(
-                        d, p, ranker, rules, tldrs=tldrs, marks=marks, similar=similar.at(start)
-                    )
-                )
-                start += len(p)
-            return out
+        return list(_rank_here(items, ranker, rules, tldrs, marks))
     encoded = process_map.ordered_map(
         _rank_at, range(len(items)), workers=count, init=_share,
         initargs=(ranker, items, rules, tldrs, marks),
@@ -600,3 +601,44 @@ def rank_days(
             decode_day(date, papers, data)
             for (date, papers), data in zip(items, encoded, strict=True)
         ]
+
+
+def rank_days_json(
+    days: Mapping[dt.date, Sequence[Paper]],
+    ranker: Ranker,
+    rules: Highlights = DEFAULT_RULES,
+    *,
+    tldrs: Detail = Detail.HIGHLIGHTS,
+    marks: Detail = Detail.HIGHLIGHTS,
+    workers: int | None = None,
+) -> Iterator[bytes]:
+    """:func:`rank_days`, each date as ``digest rank --json``'s lines (:func:`json_lines`),
+    made where the date is ranked: on many dates the workers send back the lines, and nothing
+    is decoded here (decoding 100,000 ranked papers to print them took 1.2 s)."""
+    items = [(d, list(p)) for d, p in days.items()]
+    count = process_map.count(len(items), workers)
+    if count <= 1:
+        yield from map(json_lines, _rank_here(items, ranker, rules, tldrs, marks))
+        return
+    yield from process_map.ordered_map(
+        _lines_at, range(len(items)), workers=count, init=_share,
+        initargs=(ranker, items, rules, tldrs, marks),
+    )  # fmt: skip
+
+
+def _rank_here(
+    items: Dates, ranker: Ranker, rules: Highlights, tldrs: Detail, marks: Detail
+) -> Iterator[RankedDay]:
+    """The dates ranked in this process, in order."""
+    with collector.paused():
+        if ranker.profiles is None:
+            for d, p in items:
+                yield rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks)
+            return
+        # every date's papers against the profiles at once: one product of matrices per few
+        # thousand papers, not per date
+        similar = ranker.profiles.score([paper for _, p in items for paper in p])
+        start = 0
+        for d, p in items:
+            yield rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks, similar=similar.at(start))
+            start += len(p)
