@@ -35,13 +35,12 @@ from .model import (
     DateInfo,
     FetchResult,
     Paper,
-    RankedDay,
     SourceStats,
     Topic,
     cache_key,
 )
-from .rank import Detail, Ranker, rank_days, rank_days_json
-from .rank.cache import RankCache, load_ranked
+from .rank import Ranker, rank_days_lines
+from .rank.cache import RankCache, load_ranked, stored_lines
 from .rank.history import Learned, learn_from_papers, learn_from_store, learning
 from .rank.keywords import Matcher
 from .render import Site
@@ -201,13 +200,14 @@ def rank_sources(
     *,
     date: dt.date | None = None,
     fmt: str | None = None,
-    as_json: bool = False,
-) -> tuple[Ranked, list[SourceStats], list[str]]:
+    form: str = "json",
+) -> tuple[Iterator[bytes], list[SourceStats], list[str]]:
     """Rank files without touching the store (``digest rank SOURCE...``): the papers given
     are the history the topics' profiles learn from. TL;DRs for the highlights only, and the
     keyword spans only for them (their TL;DRs are chosen by them; nothing shows spans).
-    Returns the ranked dates (``as_json``: their lines of ``digest rank --json``), the
-    sources' statistics and warnings (examples not found)."""
+    Returns the ranked dates as the lines ``digest rank`` prints (``form``: ``json`` or
+    ``text``, see :data:`~digest.rank.score.LINES`), the sources' statistics and warnings
+    (examples not found)."""
     papers, stats = parse(paths, today, date=date, fmt=fmt)
     ranker = Ranker.compile(config.topics, papers=len(papers))
     examples, avoid, warnings = _resolve(config, among(papers))
@@ -215,21 +215,8 @@ def rank_sources(
         papers, config.topics, config.ranking, ranker.matcher, examples, avoid
     )
     ranker = _ranker(config, ranker.matcher, Learned.of(profiles, avoid))
-    return _ranked(config, group_by_date(papers), ranker, as_json), stats, warnings
-
-
-Ranked = list[RankedDay] | Iterator[bytes]
-
-
-def _ranked(
-    config: Config, days: dict[dt.date, list[Paper]], ranker: Ranker, as_json: bool
-) -> Ranked:
-    """The dates ranked, or with ``as_json`` their lines of ``digest rank --json``."""
-    if as_json:
-        return rank_days_json(days, ranker, config.highlights)
-    return rank_days(
-        days, ranker, config.highlights, tldrs=Detail.HIGHLIGHTS, marks=Detail.HIGHLIGHTS
-    )
+    lines = rank_days_lines(group_by_date(papers), ranker, config.highlights, form=form)
+    return lines, stats, warnings
 
 
 def _resolve(
@@ -265,22 +252,25 @@ def store_profiles(config: Config, store: Store) -> tuple[Learned, list[str]]:
 
 
 def rank_store(
-    config: Config, *, date: dt.date | None = None, as_json: bool = False
-) -> tuple[Ranked, list[str]]:
+    config: Config, *, date: dt.date | None = None, form: str = "json"
+) -> tuple[Iterator[bytes], list[str]]:
     """Rank the store's papers of ``date`` (default: of every date), each date on its own,
-    with the profiles learned from the store. TL;DRs and keyword spans for the highlights
-    only."""
+    with the profiles learned from the store; TL;DRs and keyword spans for the highlights
+    only. Returns the lines ``digest rank`` prints (``form``: ``json`` or ``text``), made a
+    date at a time as they are read (by worker processes on many dates), and warnings."""
     with Store(config.store) as store:
-        known = [d for d, _ in store.dates()]
-        if not known:
+        counts = dict(store.dates())
+        if not counts:
             raise DigestError(f"{config.store}: no papers yet; run `digest build` first")
-        if date is not None and date not in known:
-            raise DigestError(f"no papers on {date} in the store (newest: {known[-1]})")
-        dates = [date] if date else known
+        if date is not None and date not in counts:
+            raise DigestError(f"no papers on {date} in the store (newest: {max(counts)})")
+        dates = [date] if date else sorted(counts)
         learned, warnings = store_profiles(config, store)
-        days = {d: store.papers_on(d) for d in dates}
-    ranker = _ranker(config, None, learned)
-    return _ranked(config, days, ranker, as_json), warnings
+    lines = stored_lines(
+        functools.partial(Store.reader, config.store), dates, config.topics, config.highlights,
+        config.ranking, learned, papers=max(counts[d] for d in dates), form=form,
+    )  # fmt: skip
+    return lines, warnings
 
 
 def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> list[str]:

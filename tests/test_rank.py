@@ -12,7 +12,7 @@ from digest.cli import main
 from digest.collect import group_by_date, parse_sources
 from digest.config import Highlights, config_from_text
 from digest.model import Paper, Topic
-from digest.rank import Detail, Ranker, rank_day, rank_days, rank_days_json
+from digest.rank import Detail, Ranker, rank_day, rank_days, rank_days_lines
 from digest.rank.tldr import readable, sentences, tldr
 
 from .conftest import FEEDS, PAGES, ROOT, TODAY
@@ -178,9 +178,9 @@ def test_parallel_ranking_equals_serial() -> None:
     assert rank_days(group_by_date(papers), ranker, config.highlights, workers=3) == serial
 
 
-def test_rank_json_lines_are_the_ranked_papers_json_on_one_process_or_many() -> None:
-    """``digest rank --json`` prints lines its workers make (rank_days_json): they must be the
-    ranked papers' JSON, best first, dates in order, as rank_days ranks them."""
+def test_rank_lines_are_the_ranked_papers_on_one_process_or_many() -> None:
+    """``digest rank [--json]`` prints lines its workers make (rank_days_lines): they must be
+    the ranked papers' JSON (or text), best first, dates in order, as rank_days ranks them."""
     config = config_from_text((ROOT / "digest.yaml").read_text(), ROOT)
     papers, _ = parse_sources(config.sources, ROOT, TODAY)
     days = group_by_date(papers)
@@ -189,10 +189,20 @@ def test_rank_json_lines_are_the_ranked_papers_json_on_one_process_or_many() -> 
         days, ranker, config.highlights, tldrs=Detail.HIGHLIGHTS, marks=Detail.HIGHLIGHTS
     )
     expected = [s.to_json() for day in ranked for s in day.papers]
+    text = [
+        f"{day.date} {'*' if s.highlight else ' '} {s.score:7.3f}  {s.topic or '-':<16.16}  "
+        f"{s.paper.title}"
+        for day in ranked
+        for s in day.papers
+    ]
     assert any(r["tldr"] for r in expected) and len(days) > 1
     for workers in (1, 2):
-        lines = b"".join(rank_days_json(days, ranker, config.highlights, workers=workers))
+        lines = b"".join(rank_days_lines(days, ranker, config.highlights, workers=workers))
         assert [json.loads(line) for line in lines.splitlines()] == expected
+        lines = b"".join(
+            rank_days_lines(days, ranker, config.highlights, form="text", workers=workers)
+        )
+        assert lines.decode().splitlines() == text
 
 
 def test_parallel_ranking_where_processes_cannot_fork(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -254,6 +264,36 @@ def test_rank_from_the_store(project: Path, monkeypatch: pytest.MonkeyPatch) -> 
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert {r["date"] for r in rows} == {"2026-11-20"} and len(rows) == 7
     assert rows[0]["highlight"] and rows[0]["tldr"]
+
+
+def test_rank_of_the_whole_store_is_each_date_ranked_in_order(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --date, every date of the store, read and ranked a date at a time (on workers
+    when there are many): the same papers, scores and TL;DRs as ranking the store's papers
+    at once, in date order; and the text form is the same ranking."""
+    from digest.config import load_config
+    from digest.store import Store
+
+    monkeypatch.chdir(project)
+    runner = CliRunner()
+    assert runner.invoke(main, ["collect", "--today", "2026-11-23"]).exit_code == 0
+    config = load_config(project / "digest.yaml")
+    with Store(config.store) as store:
+        days = {d: store.papers_on(d) for d, _ in store.dates()}
+    ranked = rank_days(
+        days, Ranker.compile(config.topics), config.highlights, tldrs=Detail.HIGHLIGHTS,
+        marks=Detail.HIGHLIGHTS, workers=1,
+    )  # fmt: skip
+    assert len(ranked) > 2
+    monkeypatch.setattr("digest.workers.MIN_ITEMS", 2)  # workers, even for a few dates
+    result = runner.invoke(main, ["rank", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert rows == [s.to_json() for day in ranked for s in day.papers]
+    text = runner.invoke(main, ["rank"]).stdout.splitlines()
+    assert [line.split()[0] for line in text] == [r["date"] for r in rows]
+    assert all(line.endswith(r["title"]) for line, r in zip(text, rows, strict=True))
 
 
 def test_rank_needs_topics(tmp_path: Path) -> None:

@@ -410,23 +410,16 @@ def rank(
     if not config.topics:
         raise DigestError(f"{config.file}: no topics to rank against; add a topics: section")
     stats: list[SourceStats] = []
+    form = "json" if as_json else "text"
     if sources:
-        days, stats, warnings = pipeline.rank_sources(
+        lines, stats, warnings = pipeline.rank_sources(
             config, sources, _day(today) or dt.date.today(), date=_day(date), fmt=fmt,
-            as_json=as_json,
+            form=form,
         )  # fmt: skip
     else:
-        days, warnings = pipeline.rank_store(config, date=_day(date), as_json=as_json)
+        lines, warnings = pipeline.rank_store(config, date=_day(date), form=form)
     errors = _report_problems(stats)
     for warning in warnings:
         _warn(warning)
-    if isinstance(days, list):
-        for day in days:
-            for scored in day.papers:
-                star = "*" if scored.highlight else " "
-                click.echo(
-                    f"{day.date} {star} {scored.score:7.3f}  {scored.topic or '-':<16.16}  {scored.paper.title}"
-                )
-    else:  # the lines of --json, as they are ranked
-        _write_chunks(days)
+    _write_chunks(lines)  # as the dates are ranked
     _finish(errors, stats)

@@ -6,6 +6,6 @@ highlights), :mod:`.tldr` (the sentence that states a paper's contribution) and 
 (which dates a build must rank again, and what it keeps of the others).
 """
 
-from .score import Detail, Ranker, rank_day, rank_days, rank_days_json
+from .score import Detail, Ranker, rank_day, rank_days, rank_days_lines
 
-__all__ = ["Detail", "Ranker", "rank_day", "rank_days", "rank_days_json"]
+__all__ = ["Detail", "Ranker", "rank_day", "rank_days", "rank_days_lines"]

@@ -16,7 +16,7 @@ from ..model import Highlights, Paper, RankedDay, Ranking, Topic, cache_key
 from ..rows import CODEC, decode_day, decode_shown
 from ..version import __version__
 from .history import Learned, profile_key
-from .score import Ranker, rank_encoded
+from .score import LINES, Detail, Ranker, rank_day, rank_encoded
 from .tldr import VERSION as TLDR_VERSION
 
 SAVE_EVERY = 64  # ranked dates saved per transaction
@@ -158,3 +158,37 @@ def _rank_stored(date: dt.date) -> tuple[int, int, bytes]:
         return store.each_paper_on(date) if ids is None else store.papers_with(ids)
 
     return rank_encoded(date, read, ranker, rules)
+
+
+def stored_lines(
+    reader: Callable[[], RankedRows],
+    dates: Sequence[dt.date],
+    topics: Sequence[Topic],
+    rules: Highlights,
+    settings: Ranking,
+    learned: Learned,
+    *,
+    papers: int,
+    form: str,
+    workers: int | None = None,
+) -> Iterator[bytes]:
+    """The store's ``dates`` ranked (TL;DRs and keyword spans for the highlights), each as the
+    lines ``digest rank`` prints (:data:`~digest.rank.score.LINES`), in date order. Each worker
+    reads one date's papers at a time from its own connection, so a whole store is ranked
+    without holding it (``digest rank`` without ``--date`` loaded every paper first)."""
+    yield from process_map.ordered_map(
+        functools.partial(_lines_stored, form), dates,
+        workers=process_map.count(len(dates), workers), init=_open,
+        initargs=(reader, tuple(topics), rules, papers, None, settings, learned),
+    )  # fmt: skip
+
+
+def _lines_stored(form: str, date: dt.date) -> bytes:
+    """A date of the store ranked, as lines of ``form``."""
+    assert _WORKER is not None
+    store, ranker, rules = _WORKER
+    day = rank_day(
+        date, store.papers_on(date), ranker, rules, tldrs=Detail.HIGHLIGHTS,
+        marks=Detail.HIGHLIGHTS,
+    )  # fmt: skip
+    return LINES[form](day)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 import itertools
 import math
 from collections import Counter
@@ -563,17 +564,30 @@ def _rank_at(index: int) -> bytes:
     return encode_day(rank_day(date, papers, ranker, rules, tldrs=tldrs, marks=marks))
 
 
-def _lines_at(index: int) -> bytes:
-    """The date at ``index`` of the shared dates, ranked, as ``digest rank --json``'s lines."""
+def _lines_at(form: str, index: int) -> bytes:
+    """The date at ``index`` of the shared dates, ranked, as lines of ``form``."""
     assert _SHARED is not None
     ranker, items, rules, tldrs, marks = _SHARED
     date, papers = items[index]
-    return json_lines(rank_day(date, papers, ranker, rules, tldrs=tldrs, marks=marks))
+    return LINES[form](rank_day(date, papers, ranker, rules, tldrs=tldrs, marks=marks))
 
 
 def json_lines(day: RankedDay) -> bytes:
     """A ranked date as ``digest rank --json`` prints it: a line per paper, best first."""
     return b"".join([orjson.dumps(s.to_json()) + b"\n" for s in day.papers])
+
+
+def text_lines(day: RankedDay) -> bytes:
+    """A ranked date as ``digest rank`` prints it: date, a star for a highlight, score, topic
+    and title, a line per paper, best first."""
+    return "".join(
+        f"{day.date} {'*' if s.highlight else ' '} {s.score:7.3f}  {s.topic or '-':<16.16}  "
+        f"{s.paper.title}\n"
+        for s in day.papers
+    ).encode("utf-8", "surrogateescape")
+
+
+LINES: dict[str, Callable[[RankedDay], bytes]] = {"json": json_lines, "text": text_lines}
 
 
 def rank_days(
@@ -603,25 +617,27 @@ def rank_days(
         ]
 
 
-def rank_days_json(
+def rank_days_lines(
     days: Mapping[dt.date, Sequence[Paper]],
     ranker: Ranker,
     rules: Highlights = DEFAULT_RULES,
     *,
+    form: str = "json",
     tldrs: Detail = Detail.HIGHLIGHTS,
     marks: Detail = Detail.HIGHLIGHTS,
     workers: int | None = None,
 ) -> Iterator[bytes]:
-    """:func:`rank_days`, each date as ``digest rank --json``'s lines (:func:`json_lines`),
-    made where the date is ranked: on many dates the workers send back the lines, and nothing
-    is decoded here (decoding 100,000 ranked papers to print them took 1.2 s)."""
+    """:func:`rank_days`, each date as the lines ``digest rank`` prints (:data:`LINES`:
+    ``json`` or ``text``), made where the date is ranked: on many dates the workers send back
+    the lines, and nothing is decoded here (decoding 100,000 ranked papers to print them took
+    1.2 s)."""
     items = [(d, list(p)) for d, p in days.items()]
     count = process_map.count(len(items), workers)
     if count <= 1:
-        yield from map(json_lines, _rank_here(items, ranker, rules, tldrs, marks))
+        yield from map(LINES[form], _rank_here(items, ranker, rules, tldrs, marks))
         return
     yield from process_map.ordered_map(
-        _lines_at, range(len(items)), workers=count, init=_share,
+        functools.partial(_lines_at, form), range(len(items)), workers=count, init=_share,
         initargs=(ranker, items, rules, tldrs, marks),
     )  # fmt: skip
 
