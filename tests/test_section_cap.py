@@ -51,6 +51,12 @@ def test_sections_list_their_best_papers_up_to_the_cap_and_count_the_rest(
     text = (out / "email" / f"{DATE}.txt").read_text()
     for name, n in over.items():
         assert f"{name.upper()} ({n} papers)" in text
+    # the letter does not send readers to the site for papers the site does not list
+    letter = parse_html((out / "email" / f"{DATE}.html").read_bytes())
+    said = [p.text for p in letter.find("p", class_="muted") if "more" in p.text]
+    assert said and all(t.endswith(", not listed: a section lists its best 1.") for t in said), said
+    assert not any(t.endswith("more on the site.") for t in said)
+    assert text.count("not listed: a section lists its best 1") >= len(said)
 
 
 def test_a_cap_no_section_reaches_changes_no_byte(project: Path, tmp_path: Path) -> None:
