@@ -14,12 +14,13 @@ import hashlib
 import json
 import logging
 import re
+import shutil
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import BinaryIO, Protocol, TypeVar
 
 from . import inputs, stopping, workers
 from . import sources as formats
@@ -593,22 +594,32 @@ def _splitter(deduper: Deduper, papers: PaperLines) -> Split:
         if cores < 2 or reading.progress is not None or item.span is not None:
             return False
         try:
-            if item.path.stat().st_size < SPLIT_BYTES:
-                return False
+            size = item.path.stat().st_size
         except OSError:
             return False  # reading it says what is wrong
+        if size < SPLIT_BYTES:
+            return False
         fmt = _format(spec, item)
         if fmt.name != "jsonl":
             return False
-        spans = inputs.line_spans(item.path, cores)
         folder = papers.folder()
+        if shutil.disk_usage(folder).free < 2 * size:
+            return False  # no room for the lines: read here, in one go
+        spans = inputs.line_spans(item.path, cores)
         jobs = [
             _Part(spec, replace(item, span=span), reading.root, reading.today, reading.date,
                   str(folder / f"{len(papers)}-{n}.jsonl"))
             for n, span in enumerate(spans)
         ]  # fmt: skip
+        try:  # every part read before any is taken: a part that fails leaves nothing taken
+            parts = list(workers.ordered_map(_read_part, jobs, workers=len(jobs)))
+        except _SpillError as exc:
+            log.debug("reading %s in one go: %s", item.where, exc)
+            for job in jobs:
+                Path(job.lines).unlink(missing_ok=True)
+            return False
         counts = _InputCounts()
-        for part in workers.ordered_map(_read_part, jobs, workers=len(jobs)):
+        for part in parts:
             tally.absorb(part.tally)
             counts.add(part.counts)
             if part.undated and not any(where == item.where for where, _ in undated):
@@ -662,6 +673,10 @@ class _PartRead:
     undated: str | None
 
 
+class _SpillError(Exception):
+    """A part's lines could not be written (a full disk): the file is read in one go instead."""
+
+
 def _read_part(part: _Part) -> _PartRead:
     """A worker's reading of a span of a JSON Lines file."""
     assert part.input.span is not None
@@ -676,7 +691,11 @@ def _read_part(part: _Part) -> _PartRead:
     titles: list[bytes] = []
     at = 0
     block: list[bytes] = []  # written 512 lines at a time: a write a line took 0.4 s in 100k
-    with open(part.lines, "wb", buffering=0) as out:
+    try:
+        out = open(part.lines, "wb")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise _SpillError(f"{part.lines}: {exc.strerror}") from None
+    with out:
         try:
             for paper in _read_stream(
                 part.spec, item, formats.get("jsonl"), reading, tally, undated, counts
@@ -688,19 +707,26 @@ def _read_part(part: _Part) -> _PartRead:
                 ids.append(paper.id)
                 titles.append(normalize_title(paper.title))
                 if len(block) == 512:
-                    block.append(b"")
-                    out.write(b"\n".join(block))
+                    _spill(out, block)
                     block = []
+        except _SpillError:
+            raise
         except Exception as exc:
             _failed(item, exc, tally)
             counts.errors += 1
-        if block:
-            block.append(b"")
-            out.write(b"\n".join(block))
+        _spill(out, block)
     return _PartRead(
         part.lines, starts.tobytes(), "\n".join(ids), b"\n".join(titles), tally, counts,
         undated[0][1].string if undated else None,
     )  # fmt: skip
+
+
+def _spill(out: BinaryIO, lines: list[bytes]) -> None:
+    if lines:
+        try:
+            out.write(b"\n".join([*lines, b""]))
+        except OSError as exc:
+            raise _SpillError(f"{out.name}: {exc.strerror}") from None
 
 
 class _Batch:

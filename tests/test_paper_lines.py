@@ -177,3 +177,42 @@ def test_a_large_file_of_no_paper_read_in_parts_is_still_an_error(
         f"jsonl); digest reads: {known_formats()}",
     )
     lines.close()
+
+
+def test_a_file_whose_parts_cannot_be_written_is_read_in_one_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parts' lines wait in a temporary folder as large as the output: with too little
+    room it is not tried, and a part that cannot write (a disk filling up) loses nothing:
+    the file is read in one go."""
+    from collections import namedtuple
+
+    from digest import collect, workers
+
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(
+        "".join(json.dumps({"id": f"2611.{n:05d}", "title": f"T {n}"}) + "\n" for n in range(300))
+    )
+    specs = [SourceSpec("dump", str(dump))]
+    papers, stats = parse_sources(specs, tmp_path, TODAY)
+    monkeypatch.setattr(collect, "SPLIT_BYTES", 1000)
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+
+    def full(out: object, lines: list[bytes]) -> None:
+        raise collect._SpillError("No space left on device")
+
+    monkeypatch.setattr(collect, "_spill", full)
+    lines, stats_read = parse_sources(specs, tmp_path, TODAY, into=PaperLines)
+    assert stats_read == stats and b"".join(lines.chunks()) == as_lines(papers)
+    assert not list(lines.folder().iterdir())  # the parts written were removed
+    lines.close()
+
+    monkeypatch.undo()
+    monkeypatch.setattr(collect, "SPLIT_BYTES", 1000)
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(collect.shutil, "disk_usage", lambda path: usage(10**6, 10**6 - 100, 100))
+    lines, stats_read = parse_sources(specs, tmp_path, TODAY, into=PaperLines)
+    assert stats_read == stats and b"".join(lines.chunks()) == as_lines(papers)
+    assert not list(lines.folder().iterdir())  # not tried
+    lines.close()
