@@ -141,7 +141,9 @@ def line_spans(path: Path, parts: int) -> list[tuple[int, int]]:
     with open(path, "rb") as f:
         for k in range(1, parts):
             f.seek(max(size * k // parts - 1, cuts[-1]))
-            f.readline()  # to the start of the next line
+            # to the start of the next line, a megabyte at a time (a line may be 1 GB)
+            while (piece := f.readline(READ_BUFFER)) and not piece.endswith(b"\n"):
+                pass
             if f.tell() >= size:
                 break
             if f.tell() > cuts[-1]:

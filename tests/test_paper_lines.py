@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import random
 from pathlib import Path
@@ -216,3 +217,19 @@ def test_a_file_whose_parts_cannot_be_written_is_read_in_one_go(
     assert stats_read == stats and b"".join(lines.chunks()) == as_lines(papers)
     assert not list(lines.folder().iterdir())  # not tried
     lines.close()
+
+
+def test_a_file_is_cut_at_line_starts_without_holding_a_long_line(tmp_path: Path) -> None:
+    from digest import inputs
+
+    path = tmp_path / "lines.jsonl"
+    long = b"x" * (3 * inputs.READ_BUFFER)  # a line longer than what is read at a time
+    path.write_bytes(b"a\n" + long + b"\nb\nc\n" + b"d" * 100 + b"\n")
+    data = path.read_bytes()
+    for parts in (1, 2, 3, 5, 40):
+        spans = inputs.line_spans(path, parts)
+        assert spans[0][0] == 0 and spans[-1][1] == len(data)
+        assert all(a < b and (a == 0 or data[a - 1 : a] == b"\n") for a, b in spans)
+        assert all(b == c for (_, b), (c, _) in itertools.pairwise(spans))
+        for a, _ in spans:
+            assert inputs.lines_before(path, a) == data[:a].count(b"\n")
