@@ -131,6 +131,13 @@ def _kill(pool: Any) -> None:
         with contextlib.suppress(Exception):
             process.join(5)
     pool.shutdown(wait=False, cancel_futures=True)
+    # Its thread, which finds the workers gone, is let finish (a few seconds at most) rather
+    # than run on while the interpreter closes the pool's pipes under it at exit (a stopped
+    # build's last line was once followed by "OSError: [Errno 9] Bad file descriptor").
+    thread = getattr(pool, "_executor_manager_thread", None)
+    if thread is not None:
+        with contextlib.suppress(Exception):
+            thread.join(5)
 
 
 # -- on a worker --------------------------------------------------------------------------------
