@@ -560,13 +560,7 @@ def parse_sources(
         tally = _Tally(spec.name)
         found = (fetched or {}).get(spec.name, ())
         for paper in read_source(spec, reading, tally, fetched=found):
-            slot, duplicate = deduper.see(paper)
-            if duplicate:
-                tally.duplicates += 1
-                papers[slot] = merge(papers[slot], paper)
-            else:
-                tally.new += 1
-                papers.append(paper)
+            _keep(paper, deduper, papers, tally)
         stats.append(tally.freeze(today))
     return papers, stats
 
@@ -611,39 +605,75 @@ def _splitter(deduper: Deduper, papers: PaperLines) -> Split:
                   str(folder / f"{len(papers)}-{n}.jsonl"))
             for n, span in enumerate(spans)
         ]  # fmt: skip
-        try:  # every part read before any is taken: a part that fails leaves nothing taken
-            parts = list(workers.ordered_map(_read_part, jobs, workers=len(jobs)))
-        except _SpillError as exc:
-            log.debug("reading %s in one go: %s", item.where, exc)
-            for job in jobs:
-                Path(job.lines).unlink(missing_ok=True)
-            return False
         counts = _InputCounts()
-        for part in parts:
-            tally.absorb(part.tally)
-            counts.add(part.counts)
-            if part.undated and not any(where == item.where for where, _ in undated):
-                fell_back = formats.UNDATED.match(part.undated)
-                if fell_back:
-                    undated.append((item.where, fell_back))
-            papers.add_file(Path(part.lines), array.array("Q", part.starts))
-            if not part.ids:
-                continue
-            see, adopt = deduper.see_key, papers.adopt
-            for line, (id, title) in enumerate(
-                zip(part.ids.split("\n"), part.titles.split(b"\n"), strict=True)
-            ):
-                slot, duplicate = see(id, hash(title))
-                if duplicate:
-                    tally.duplicates += 1
-                    papers[slot] = merge(papers[slot], papers.file_paper(line))
-                else:
-                    tally.new += 1
-                    adopt(line)
+        taken = 0
+        try:
+            for part in workers.ordered_map(_read_part, jobs, workers=len(jobs)):
+                _take_part(part, item, deduper, papers, tally, counts, undated)
+                taken += 1
+        except _SpillError as exc:  # a disk filling up: the parts not taken are read here
+            log.debug("%s: parts %d and on read in this process: %s", item.where, taken + 1, exc)
+            for job in jobs[taken:]:
+                Path(job.lines).unlink(missing_ok=True)
+                assert job.input.span is not None
+                first = inputs.lines_before(item.path, job.input.span[0]) + 1
+                said = any(where == item.where for where, _ in undated)
+                before = len(undated)
+                for paper in _read_stream(
+                    spec, replace(job.input, first_line=first), fmt, reading, tally, undated,
+                    counts,
+                ):  # fmt: skip
+                    _keep(paper, deduper, papers, tally)
+                if said:  # the reader's fallback date was said for this file already
+                    del undated[before:]
         _input_read(item, fmt, tally, counts)
         return True
 
     return split
+
+
+def _take_part(
+    part: _PartRead,
+    item: _Input,
+    deduper: Deduper,
+    papers: PaperLines,
+    tally: _Tally,
+    counts: _InputCounts,
+    undated: list[tuple[str, re.Match[str]]],
+) -> None:
+    """A part a worker read, taken in: its problems and counts, its papers de-duplicated in
+    order (a new one adopted from its file, a duplicate merged into its first sighting)."""
+    tally.absorb(part.tally)
+    counts.add(part.counts)
+    if part.undated and not any(where == item.where for where, _ in undated):
+        fell_back = formats.UNDATED.match(part.undated)
+        if fell_back:
+            undated.append((item.where, fell_back))
+    papers.add_file(Path(part.lines), array.array("Q", part.starts))
+    if not part.ids:
+        return
+    see, adopt = deduper.see_key, papers.adopt
+    for line, (id, title) in enumerate(
+        zip(part.ids.split("\n"), part.titles.split(b"\n"), strict=True)
+    ):
+        slot, duplicate = see(id, hash(title))
+        if duplicate:
+            tally.duplicates += 1
+            papers[slot] = merge(papers[slot], papers.file_paper(line))
+        else:
+            tally.new += 1
+            adopt(line)
+
+
+def _keep(paper: Paper, deduper: Deduper, papers: PaperList, tally: _Tally) -> None:
+    """A paper read without a store, kept once: merged into its first sighting, if any."""
+    slot, duplicate = deduper.see(paper)
+    if duplicate:
+        tally.duplicates += 1
+        papers[slot] = merge(papers[slot], paper)
+    else:
+        tally.new += 1
+        papers.append(paper)
 
 
 @dataclass(frozen=True)

@@ -55,19 +55,25 @@ _COMPACT = (",", ":")  # as orjson writes
 
 def paper_line(paper: Paper) -> bytes:
     """A paper's public JSON form (:meth:`Paper.to_json`) as one line of UTF-8, without its
-    newline: orjson, and the standard library for a value orjson refuses (a lone surrogate)."""
-    data = paper.to_json()
+    newline: orjson, and the standard library for a value orjson refuses (a lone surrogate).
+    The date and tuples go to orjson as they are (it writes them as ``to_json`` has them):
+    building ``to_json``'s copies took a third of the time."""
     try:
-        return orjson.dumps(data)
+        return orjson.dumps(
+            {
+                "id": paper.id, "title": paper.title, "abstract": paper.abstract,
+                "date": paper.date, "source": paper.source, "url": paper.url,
+                "authors": paper.authors, "categories": paper.categories, "extra": paper.extra,
+            }
+        )  # fmt: skip
     except TypeError:
+        data = paper.to_json()
         try:  # bytes a file name or page kept undecoded: written back as they were
             return json.dumps(data, ensure_ascii=False, separators=_COMPACT).encode(
                 "utf-8", "surrogateescape"
             )
-        except UnicodeEncodeError:
-            return json.dumps(data, separators=_COMPACT).encode(
-                "ascii"
-            )  # any other: as \\ud800 escapes
+        except UnicodeEncodeError:  # any other surrogate: as \\ud800 escapes
+            return json.dumps(data, separators=_COMPACT).encode("ascii")
 
 
 LINES_BLOCK = 512  # papers per block of :class:`PaperLines`

@@ -9,6 +9,7 @@ import itertools
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -180,33 +181,41 @@ def test_a_large_file_of_no_paper_read_in_parts_is_still_an_error(
     lines.close()
 
 
-def test_a_file_whose_parts_cannot_be_written_is_read_in_one_go(
+def test_parts_that_cannot_be_written_are_read_here_and_lose_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The parts' lines wait in a temporary folder as large as the output: with too little
     room it is not tried, and a part that cannot write (a disk filling up) loses nothing:
-    the file is read in one go."""
+    the parts from it on are read in this process, with the same result and report."""
     from collections import namedtuple
 
     from digest import collect, workers
 
     dump = tmp_path / "dump.jsonl"
-    dump.write_text(
-        "".join(json.dumps({"id": f"2611.{n:05d}", "title": f"T {n}"}) + "\n" for n in range(300))
-    )
+    records = [{"id": f"2611.{n % 250:05d}", "title": f"T {n % 250}", "upvotes": n}
+               for n in range(300)]  # fmt: skip
+    records[120] = {"title": "undated"}
+    records[200] = {"title": "undated too"}
+    dump.write_text("".join(json.dumps(r) + "\n" for r in records) + "not json\n")
     specs = [SourceSpec("dump", str(dump))]
     papers, stats = parse_sources(specs, tmp_path, TODAY)
+    assert stats[0].duplicates == 50 and stats[0].errors and stats[0].warnings
     monkeypatch.setattr(collect, "SPLIT_BYTES", 1000)
-    monkeypatch.setattr(workers, "cores", lambda: 2)
+    spill = collect._spill
+    for failing in ("-0.jsonl", "-1.jsonl", "-2.jsonl"):  # the first, a middle, the last part
 
-    def full(out: object, lines: list[bytes]) -> None:
-        raise collect._SpillError("No space left on device")
+        def full(out: Any, lines: list[bytes], failing: str = failing) -> None:
+            if out.name.endswith(failing):
+                raise collect._SpillError("No space left on device")
+            spill(out, lines)
 
-    monkeypatch.setattr(collect, "_spill", full)
-    lines, stats_read = parse_sources(specs, tmp_path, TODAY, into=PaperLines)
-    assert stats_read == stats and b"".join(lines.chunks()) == as_lines(papers)
-    assert not list(lines.folder().iterdir())  # the parts written were removed
-    lines.close()
+        monkeypatch.setattr(collect, "_spill", full)
+        monkeypatch.setattr(workers, "cores", lambda: 3)
+        lines, stats_read = parse_sources(specs, tmp_path, TODAY, into=PaperLines)
+        assert stats_read == stats and b"".join(lines.chunks()) == as_lines(papers)
+        kept = sorted(p.name.rsplit("-", 1)[1] for p in lines.folder().iterdir())
+        assert kept == [f"{n}.jsonl" for n in range(int(failing[1]))]  # the parts taken
+        lines.close()
 
     monkeypatch.undo()
     monkeypatch.setattr(collect, "SPLIT_BYTES", 1000)
