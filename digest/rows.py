@@ -16,7 +16,9 @@ import bisect
 import datetime as dt
 import itertools
 import json
+import shutil
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -77,6 +79,23 @@ def paper_line(paper: Paper) -> bytes:
 
 
 LINES_BLOCK = 512  # papers per block of :class:`PaperLines`
+FOLDER_PREFIX = "digest-parse-lines-"  # PaperLines' temporary folders
+STALE_SECONDS = 24 * 3600  # a folder untouched this long was left by a run that was killed
+
+
+def _remove_stale(parent: Path, prefix: str, age: float) -> None:
+    """Remove the folders named ``prefix...`` in ``parent`` untouched for ``age`` seconds."""
+    now = time.time()
+    try:
+        found = list(parent.glob(prefix + "*"))
+    except OSError:
+        return
+    for folder in found:
+        try:
+            if folder.is_dir() and now - folder.stat().st_mtime > age:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
 
 
 class PaperLines:
@@ -143,9 +162,11 @@ class PaperLines:
     # -- lines that worker processes wrote ------------------------------------------------------
 
     def folder(self) -> Path:
-        """A temporary folder for line files, removed by :meth:`close`."""
+        """A temporary folder for line files, removed by :meth:`close` (or at exit). Those
+        a killed run left (as large as its output) are removed once a day old."""
         if self._folder is None:
-            self._folder = tempfile.TemporaryDirectory(prefix="digest-parse-")
+            _remove_stale(Path(tempfile.gettempdir()), FOLDER_PREFIX, STALE_SECONDS)
+            self._folder = tempfile.TemporaryDirectory(prefix=FOLDER_PREFIX)
         return Path(self._folder.name)
 
     def add_file(self, path: Path, starts: array.array[int]) -> None:

@@ -242,3 +242,27 @@ def test_a_file_is_cut_at_line_starts_without_holding_a_long_line(tmp_path: Path
         assert all(b == c for (_, b), (c, _) in itertools.pairwise(spans))
         for a, _ in spans:
             assert inputs.lines_before(path, a) == data[:a].count(b"\n")
+
+
+def test_folders_a_killed_run_left_are_removed_once_a_day_old(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    old = tmp_path / f"{rows.FOLDER_PREFIX}killed"
+    fresh = tmp_path / f"{rows.FOLDER_PREFIX}running"
+    other = tmp_path / "someone-else"
+    for folder in (old, fresh, other):
+        folder.mkdir()
+        (folder / "0-0.jsonl").write_bytes(b"{}\n")
+    two_days = os.stat(old).st_mtime - 2 * 24 * 3600
+    os.utime(old, (two_days, two_days))
+    os.utime(other, (two_days, two_days))
+    held = PaperLines()
+    mine = held.folder()
+    assert mine.parent == tmp_path and mine.exists()
+    assert not old.exists() and fresh.exists() and other.exists()
+    held.close()
+    assert not mine.exists()
