@@ -37,7 +37,7 @@ from .model import (
     merge,
     normalize_title,
 )
-from .rows import PaperLines, paper_line
+from .paper_lines import PaperLines, paper_line
 from .store import WRITE_CACHE_MB, Store
 from .version import __version__
 
@@ -525,7 +525,7 @@ def _undated_warnings(name: str, undated: list[tuple[str, re.Match[str]]]) -> li
 
 
 class PaperList(Protocol):
-    """Where :func:`parse_sources` puts the papers: a list, or :class:`~digest.rows.PaperLines`."""
+    """Where :func:`parse_sources` puts the papers: a list, or :class:`~digest.paper_lines.PaperLines`."""
 
     def __len__(self) -> int: ...
     def append(self, paper: Paper, /) -> None: ...
@@ -548,7 +548,7 @@ def parse_sources(
 ) -> tuple[L, list[SourceStats]]:
     """Read sources without a store: every paper once (duplicates merged), in order of first
     appearance, and a report per source. Holds the merged papers in memory, in a list or what
-    ``into`` makes (:class:`~digest.rows.PaperLines`: as their JSON lines). URL sources are
+    ``into`` makes (:class:`~digest.paper_lines.PaperLines`: as their JSON lines). URL sources are
     read from the copies ``fetched`` names (by source name)."""
     deduper = Deduper()
     papers = into()

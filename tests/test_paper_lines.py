@@ -1,4 +1,4 @@
-"""``digest parse --json`` holds its papers as JSON lines (rows.PaperLines): what it prints must
+"""``digest parse --json`` holds its papers as JSON lines (paper_lines.PaperLines): what it prints must
 be what the papers themselves give, duplicates merged in place, across blocks."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from typing import Any
 import orjson
 import pytest
 
-from digest import rows
+from digest import paper_lines
 from digest.collect import parse_sources
 from digest.config import SourceSpec
 from digest.model import Paper, merge
-from digest.rows import PaperLines, paper_line
+from digest.paper_lines import PaperLines, paper_line
 from digest.sources import known_formats
 
 from .conftest import PAGES, TODAY
@@ -53,7 +53,7 @@ def test_json_form_reads_back_to_the_same_paper() -> None:
 def test_appends_and_replacements_print_as_a_list_of_papers_would(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(rows, "LINES_BLOCK", 4)  # many blocks, a last one part full
+    monkeypatch.setattr(paper_lines, "LINES_BLOCK", 4)  # many blocks, a last one part full
     rng = random.Random(5)
     held, expected = PaperLines(), []
     for n in range(30):
@@ -100,7 +100,7 @@ def test_parse_sources_into_lines_gives_the_bytes_of_the_list(
     specs = [SourceSpec("pages", str(PAGES / "*.txt")), SourceSpec("dump", str(dump))]
     papers, stats = parse_sources(specs, tmp_path, TODAY)
     assert stats[1].duplicates == len(listed) > 100
-    monkeypatch.setattr(rows, "LINES_BLOCK", 16)
+    monkeypatch.setattr(paper_lines, "LINES_BLOCK", 16)
     lines, stats_lines = parse_sources(specs, tmp_path, TODAY, into=PaperLines)
     assert stats_lines == stats
     assert b"".join(lines.chunks()) == as_lines(papers)
@@ -144,7 +144,7 @@ def test_a_large_json_lines_file_read_in_parts_gives_what_one_reading_gives(
     specs = [SourceSpec("first", str(other)), SourceSpec("dump", str(dump))]
 
     papers, stats = parse_sources(specs, tmp_path, TODAY)
-    monkeypatch.setattr(rows, "LINES_BLOCK", 64)
+    monkeypatch.setattr(paper_lines, "LINES_BLOCK", 64)
     monkeypatch.setattr(collect, "SPLIT_BYTES", 1000)
     for parts in (2, 3):
         monkeypatch.setattr(workers, "cores", lambda parts=parts: parts)
@@ -251,8 +251,8 @@ def test_folders_a_killed_run_left_are_removed_once_a_day_old(
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    old = tmp_path / f"{rows.FOLDER_PREFIX}killed"
-    fresh = tmp_path / f"{rows.FOLDER_PREFIX}running"
+    old = tmp_path / f"{paper_lines.FOLDER_PREFIX}killed"
+    fresh = tmp_path / f"{paper_lines.FOLDER_PREFIX}running"
     other = tmp_path / "someone-else"
     for folder in (old, fresh, other):
         folder.mkdir()

@@ -14,7 +14,7 @@ from .. import pipeline
 from ..config import Config
 from ..errors import DigestError, PartialFailure
 from ..model import CollectReport, FetchResult, SourceStats
-from ..rows import PaperLines
+from ..paper_lines import PaperLines
 from ..text import size as size_text
 from . import (
     DATE,
