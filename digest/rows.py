@@ -244,20 +244,27 @@ def decode_shown(
     fetch: Callable[[Sequence[str]], Iterable[Paper]],
     every: Callable[[], Sequence[Paper]],
 ) -> RankedDay:
-    """A ranked date as the outputs show it (:func:`digest.render.shown`): each section and
-    the papers no topic matched cut to their best ``cap`` (``left_out`` counts the rest), the
-    highlights whole; of the rows only those lines parsed, and of the papers only those
+    """A ranked date as the outputs show it (:func:`digest.render.shown`): each section cut
+    to its best ``cap`` and its highlights, the papers no topic matched to their best ``cap``
+    (``left_out`` counts the rest), the highlights whole; of the rows only those lines parsed, and of the papers only those
     fetched (``fetch(ids)``: the papers with these ids). ``papers`` holds every paper, read
     (``every()``: the date's papers) the first time one is asked for."""
     head, lines = _head(date, data)
     n, count = head["papers"], head["unmatched"]
-    sections = {name: at[:cap] for name, at in head["sections"].items()}
+    high = set(head["highlights"])  # a section keeps those too (shown above it, linked to)
+    sections = {
+        name: at[:cap] + [i for i in at[cap:] if i in high] for name, at in head["sections"].items()
+    }
     unmatched = range(n - count, n - count + min(count, cap))
     wanted = sorted({*head["highlights"], *itertools.chain(*sections.values()), *unmatched})
     rows = {i: orjson.loads(lines[i]) for i in wanted}
     by_id = {p.id: p for p in fetch([rows[i][0] for i in wanted])}
     scored = {i: _scored(date, rows[i], by_id.get(rows[i][0])) for i in wanted}
-    left_out = {name: len(at) - cap for name, at in head["sections"].items() if len(at) > cap}
+    left_out = {
+        name: len(at) - len(sections[name])
+        for name, at in head["sections"].items()
+        if len(at) > len(sections[name])
+    }
     if count > cap:
         left_out[""] = count - cap
     return RankedDay(

@@ -156,20 +156,25 @@ def register(output: Output) -> Output:
 
 
 def shown(day: RankedDay, cap: int) -> RankedDay:
-    """``day`` as the outputs show it: each topic section and the papers no topic matched cut
-    to their best ``cap`` (``left_out`` counts the rest). The highlights and ``papers`` stay
-    whole (the counts a page gives are of every paper)."""
-    if all(len(p) <= cap for p in day.sections.values()) and len(day.unmatched) <= cap:
+    """``day`` as the outputs show it: each topic section cut to its best ``cap`` papers and
+    its highlights (shown above it, which it links to), the papers no topic matched to their
+    best ``cap``; ``left_out`` counts the rest. The highlights and ``papers`` stay whole (the
+    counts a page gives are of every paper). A day already cut (:func:`digest.rows.decode_shown`)
+    comes back as it is."""
+    sections = {
+        name: p if len(p) <= cap else p[:cap] + tuple(s for s in p[cap:] if s.highlight)
+        for name, p in day.sections.items()
+    }
+    unmatched = day.unmatched[:cap]
+    cut = {name: len(p) - len(sections[name]) for name, p in day.sections.items()}
+    cut[""] = len(day.unmatched) - len(unmatched)
+    if not any(cut.values()):
         return day
-    left_out = {name: len(p) - cap for name, p in day.sections.items() if len(p) > cap}
-    if len(day.unmatched) > cap:
-        left_out[""] = len(day.unmatched) - cap
-    return replace(
-        day,
-        sections={name: p[:cap] for name, p in day.sections.items()},
-        unmatched=day.unmatched[:cap],
-        left_out=left_out,
-    )
+    left_out = dict(day.left_out)
+    for name, n in cut.items():
+        if n:
+            left_out[name] = left_out.get(name, 0) + n
+    return replace(day, sections=sections, unmatched=unmatched, left_out=left_out)
 
 
 def render_day(day: RankedDay, site: Site, only: Collection[str] | None = None) -> list[Rendered]:
