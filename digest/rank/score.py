@@ -556,20 +556,30 @@ def _share(ranker: Ranker, items: Dates, rules: Highlights, tldrs: Detail, marks
     _SHARED = (ranker, items, rules, tldrs, marks)
 
 
-def _rank_at(index: int) -> bytes:
-    """The date at ``index`` of the shared dates, ranked and encoded (papers named by id)."""
+def _encoded_at(encode: Callable[[RankedDay], bytes], index: int) -> bytes:
+    """The date at ``index`` of the shared dates, ranked and encoded by ``encode`` (the codec,
+    :func:`encode_day`, or the lines ``digest rank`` prints)."""
     assert _SHARED is not None
     ranker, items, rules, tldrs, marks = _SHARED
     date, papers = items[index]
-    return encode_day(rank_day(date, papers, ranker, rules, tldrs=tldrs, marks=marks))
+    return encode(rank_day(date, papers, ranker, rules, tldrs=tldrs, marks=marks))
 
 
-def _lines_at(form: str, index: int) -> bytes:
-    """The date at ``index`` of the shared dates, ranked, as lines of ``form``."""
-    assert _SHARED is not None
-    ranker, items, rules, tldrs, marks = _SHARED
-    date, papers = items[index]
-    return LINES[form](rank_day(date, papers, ranker, rules, tldrs=tldrs, marks=marks))
+def _on_workers(
+    items: Dates,
+    ranker: Ranker,
+    rules: Highlights,
+    tldrs: Detail,
+    marks: Detail,
+    workers: int,
+    encode: Callable[[RankedDay], bytes],
+) -> Iterator[bytes]:
+    """The dates ranked on ``workers`` processes that inherit them, each sent back encoded by
+    ``encode`` (a function of this module's level: it goes to them pickled), in order."""
+    return process_map.ordered_map(
+        functools.partial(_encoded_at, encode), range(len(items)), workers=workers,
+        init=_share, initargs=(ranker, items, rules, tldrs, marks),
+    )  # fmt: skip
 
 
 def json_lines(day: RankedDay) -> bytes:
@@ -606,10 +616,7 @@ def rank_days(
     count = process_map.count(len(items), workers)
     if count <= 1:
         return list(_rank_here(items, ranker, rules, tldrs, marks))
-    encoded = process_map.ordered_map(
-        _rank_at, range(len(items)), workers=count, init=_share,
-        initargs=(ranker, items, rules, tldrs, marks),
-    )  # fmt: skip
+    encoded = _on_workers(items, ranker, rules, tldrs, marks, count, encode_day)
     with collector.paused():
         return [
             decode_day(date, papers, data)
@@ -636,10 +643,7 @@ def rank_days_lines(
     if count <= 1:
         yield from map(LINES[form], _rank_here(items, ranker, rules, tldrs, marks))
         return
-    yield from process_map.ordered_map(
-        functools.partial(_lines_at, form), range(len(items)), workers=count, init=_share,
-        initargs=(ranker, items, rules, tldrs, marks),
-    )  # fmt: skip
+    yield from _on_workers(items, ranker, rules, tldrs, marks, count, LINES[form])
 
 
 def _rank_here(
