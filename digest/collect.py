@@ -37,7 +37,7 @@ from .model import (
     merge,
     normalize_title,
 )
-from .paper_lines import PaperLines, paper_line
+from .paper_lines import LINES_BLOCK, PaperLines, paper_line
 from .store import WRITE_CACHE_MB, Store
 from .version import __version__
 
@@ -616,14 +616,11 @@ def _splitter(deduper: Deduper, papers: PaperLines) -> Split:
             log.debug("%s: parts %d and on read in this process: %s", item.where, taken + 1, exc)
             for job in jobs[taken:]:
                 Path(job.lines).unlink(missing_ok=True)
-                assert job.input.span is not None
-                first = inputs.lines_before(item.path, job.input.span[0]) + 1
                 said = any(where == item.where for where, _ in undated)
                 before = len(undated)
                 for paper in _read_stream(
-                    spec, replace(job.input, first_line=first), fmt, reading, tally, undated,
-                    counts,
-                ):  # fmt: skip
+                    spec, _numbered(job.input), fmt, reading, tally, undated, counts
+                ):
                     _keep(paper, deduper, papers, tally)
                 if said:  # the reader's fallback date was said for this file already
                     del undated[before:]
@@ -704,24 +701,28 @@ class _PartRead:
     undated: str | None
 
 
+def _numbered(span: _Input) -> _Input:
+    """A span of an input with the number of its first line (counted from the file's start:
+    problems name lines as one reading of the file would)."""
+    assert span.span is not None
+    return replace(span, first_line=inputs.lines_before(span.path, span.span[0]) + 1)
+
+
 class _SpillError(Exception):
     """A part's lines could not be written (a full disk): the file is read in one go instead."""
 
 
 def _read_part(part: _Part) -> _PartRead:
     """A worker's reading of a span of a JSON Lines file."""
-    assert part.input.span is not None
     tally, counts = _Tally(part.spec.name), _InputCounts()
     undated: list[tuple[str, re.Match[str]]] = []
-    item = replace(
-        part.input, first_line=inputs.lines_before(part.input.path, part.input.span[0]) + 1
-    )
+    item = _numbered(part.input)
     reading = Reading(part.root, part.today, part.date, copies=False)
     starts = array.array("Q", [0])
     ids: list[str] = []
     titles: list[bytes] = []
     at = 0
-    block: list[bytes] = []  # written 512 lines at a time: a write a line took 0.4 s in 100k
+    block: list[bytes] = []  # written a block at a time: a write a line took 0.4 s in 100k
     try:
         out = open(part.lines, "wb")  # noqa: SIM115 - closed below
     except OSError as exc:
@@ -737,7 +738,7 @@ def _read_part(part: _Part) -> _PartRead:
                 starts.append(at)
                 ids.append(paper.id)
                 titles.append(normalize_title(paper.title))
-                if len(block) == 512:
+                if len(block) == LINES_BLOCK:
                     _spill(out, block)
                     block = []
         except _SpillError:
