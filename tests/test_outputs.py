@@ -8,6 +8,7 @@ import email.policy
 import email.utils
 import os
 import posixpath
+import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
@@ -234,6 +235,24 @@ def test_the_markdown_readme_shows_the_latest_highlights_and_every_date(out: Pat
     assert listed == [link(li).text for li in latest.find("ol")[0].children if li.tag == "li"]
     assert listed and readme.find("a")[0].attrs["href"] == days[-1].name
     assert any(a.attrs["href"] == SITE for a in readme.find("a"))
+
+
+def test_each_markdown_section_lists_its_papers_one_item_each(out: Path) -> None:
+    """A topic's section in a date's Markdown is a list with an item per paper, as many as
+    its heading counts (none left out in the sample), each item one paper's link."""
+    import markdown
+
+    for day in sorted((out / "markdown").glob("2*.md")):
+        text = day.read_text()
+        sections = re.findall(r"^## (.+) \((\d+)\)\n\n((?:- .*\n)+)", text, re.M)
+        assert sections, day.name
+        for name, count, items in sections:
+            html = parse_html(markdown.markdown(items))
+            listed = [li for li in html.find("li")]
+            assert len(listed) == int(count), (day.name, name)
+            for li in listed:  # one paper each: one "Why:"
+                text = "".join(e.text for e in walk(li) if e.text)
+                assert text.count("Why:") == 1, (day.name, name, text)
 
 
 def walk(element: Element) -> Iterator[Element]:
