@@ -569,6 +569,15 @@ class Ranking:
         "0: keywords alone, even with examples",
         minimum=0,
     )
+    words: float = setting(
+        1.0,
+        "weight of the words of a topic's keywords, each matched on its own; 0: off "
+        "(a paper no keyword matches then counts only by its profile)",
+        minimum=0,
+    )
+    description: float = setting(
+        1.0, "weight of the words of a topic's description; 0: off", minimum=0
+    )
     examples: float = setting(1.0, "weight of a topic's examples in its profile", minimum=0)
     avoid: float = setting(1.0, "weight of the papers to avoid, pushing a profile away", minimum=0)
     upvotes: float = setting(

@@ -44,8 +44,19 @@ def test_check_says_per_topic_what_it_matched_lately(runner: CliRunner, project:
     rows = {line.split("  ")[1].strip(): line for line in lines[1:6]}
     assert list(rows) == ["scaling", "test-time compute", "optimization", "efficiency", "rl"]
     assert re.search(r"scaling\s+2 / 2\s+2 highlights$", rows["scaling"])
+    # optimization's keywords match none of the newest 30 days' papers; one has all the
+    # words of "learning rate", apart, and counts by them
+    assert re.search(r"optimization\s+1 / 1\s+-$", rows["optimization"])
+    assert warnings(result.stderr) == []
+    # keywords alone, optimization matched 49 papers before, none in the newest 30 days: a
+    # warning
+    config = project / "digest.yaml"
+    config.write_text(config.read_text() + "ranking:\n  words: 0\n")
+    result = runner.invoke(main, ["check", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    rows = {line.split("  ")[1].strip(): line for line in lines[1:6]}
     assert re.search(r"optimization\s+0 / 0\s+-$", rows["optimization"])
-    # optimization matched 49 papers before, none in the newest 30 days: a warning
     assert warnings(result.stderr) == [
         "topic 'optimization' matched no paper in the 30 days to 2026-11-20 (7 papers); are its "
         "keywords too narrow, or do the sources cover it?"

@@ -101,11 +101,17 @@ def test_a_paper_without_keywords_ranks_by_the_profile_and_says_why() -> None:
 
 
 def test_keywords_alone_when_the_profile_weight_is_zero() -> None:
-    on = {s.paper.id: s for s in ranked(papers(), [TUNING]).papers}
-    off = {s.paper.id: s for s in ranked(papers(), [TUNING], Ranking(profile=0)).papers}
+    words_off = Ranking(words=0, description=0)
+    on = {s.paper.id: s for s in ranked(papers(), [TUNING], words_off).papers}
+    off = {
+        s.paper.id: s
+        for s in ranked(papers(), [TUNING], dataclasses.replace(words_off, profile=0)).papers
+    }
     plain = {
         s.paper.id: s
-        for s in rank_day(DAY, papers(), Ranker.compile([TUNING]), Highlights()).papers
+        for s in rank_day(
+            DAY, papers(), Ranker.compile([TUNING], settings=words_off), Highlights()
+        ).papers
     }
     assert {i: s.score for i, s in off.items()} == {i: s.score for i, s in plain.items()}
     assert not off["g"].topics and on["g"].topics
@@ -376,8 +382,9 @@ def test_only_a_topic_with_examples_learns_and_the_others_rank_by_keywords(proje
     text = config.read_text()
     default = _rank_json(runner, config)
     config.write_text(text + "ranking:\n  profile: 0\n")
-    assert _rank_json(runner, config) == default  # the defaults: keywords alone
-    assert not any(r["related"] for r in default.values())
+    assert _rank_json(runner, config) == default  # the defaults: no profile
+    related = [v for r in default.values() for v in r["related"].values()]
+    assert related and all(v.endswith(" keywords") for v in related)  # only by their words
     config.write_text(text)
     liked = runner.invoke(
         main, ["like", "Symbolic Discovery of Optimization Algorithms", "-t", "optimization",
@@ -391,7 +398,9 @@ def test_only_a_topic_with_examples_learns_and_the_others_rank_by_keywords(proje
         before = default[pid]["topics"]
         others = {n: x for n, x in row["topics"].items() if n != "optimization"}
         assert others == {n: x for n, x in before.items() if n != "optimization"}
-        assert set(row["related"]) <= {"optimization"}
+        assert {n: v for n, v in row["related"].items() if n != "optimization"} == {
+            n: v for n, v in default[pid]["related"].items() if n != "optimization"
+        }
         changed |= row["topics"].get("optimization") != before.get("optimization")
     assert changed  # the liked topic ranks with its profile
     config.write_text(text + "ranking:\n  learn: true\n")

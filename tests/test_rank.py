@@ -247,13 +247,19 @@ def test_rank_json_cli_with_sources(tmp_path: Path) -> None:
         day = [r for r in rows if r["date"] == date]
         assert [r["score"] for r in day] == sorted((r["score"] for r in day), reverse=True)
         assert sum(r["highlight"] for r in day) <= 10
-    for r in rows:  # every topic explained: by its keywords, or by the profile alone
+    for r in rows:  # every topic explained: by its keywords, or by its words alone
         assert set(r["matched"]) | set(r["related"]) == set(r["topics"])
         assert not set(r["matched"]) & set(r["related"])
         assert all(v > 0 for v in r["topics"].values())
         assert r["score"] == max(r["topics"].values(), default=0.0)
         assert (r["tldr"] is not None) == r["highlight"]  # TL;DRs for the highlights alone
-    assert not any(r["related"] for r in rows)  # no examples: keywords alone
+    # no examples, no profile: a paper no keyword matched counts by the words of one of the
+    # topic's keywords, all in it apart, and says which
+    why = [(t, v) for r in rows for t, v in r["related"].items()]
+    assert why and all(
+        v.startswith("shares ") and v.endswith(f" with your {t} keywords") for t, v in why
+    )
+    assert all(max(r["topics"][t] for t in r["related"]) <= 2 for r in rows if r["related"])
 
 
 def test_rank_from_the_store(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -143,7 +143,7 @@ class Keyword:
     regex: re.Pattern[str] | None = None
 
 
-def _is_acronym(word: str) -> bool:
+def is_acronym(word: str) -> bool:
     letters = [c for c in word if c.isalpha()]
     return len(letters) >= 2 and all(c.isupper() for c in letters)
 
@@ -157,7 +157,7 @@ def compile_keyword(text: str, keys: WordKeys) -> Keyword:
         raise ValueError(f"keyword {text!r} has no words")
 
     def form_of(ws: list[str]) -> Form:
-        return tuple(("acronym", w) if _is_acronym(w) else ("key", keys[w]) for w in ws)
+        return tuple(("acronym", w) if is_acronym(w) else ("key", keys[w]) for w in ws)
 
     forms = {form_of(words): tuple(words)}
     if "-" in text and len(words) > 1:  # "pre-training" also as "pretraining"

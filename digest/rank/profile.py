@@ -46,6 +46,7 @@ import snowballstemmer
 
 from ..model import Paper, Topic
 from .keywords import Matcher
+from .words import STOPWORDS
 
 if TYPE_CHECKING:
     import numpy as np
@@ -69,22 +70,6 @@ SHOWN = 200  # the words shown for a profile's terms: those of this many of its 
 COMMON = 0.5  # a term in more than this share of the papers is left out
 MIN_DOCS = 1  # a term must be in this many confident papers (when there are at least 4)
 
-# Words that carry no topic: English function words and the boilerplate of abstracts.
-STOPWORDS = frozenset(
-    """a about above after again against all also although am among an and any are as at be
-    because been before being below between both but by can could did do does doing down
-    during each either et etc few for from further had has have having he her here hers him
-    his how however i if in into is it its itself just may me might more most much must my no
-    nor not now of off on once only or other our ours out over own per same she should so some
-    such than that the their theirs them then there these they this those through thus to too
-    under until up upon us very via was we were what when where whether which while who whom
-    why will with within without would yet you your also al eg ie vs paper papers propose
-    proposes proposed present presents show shows shown demonstrate demonstrates result
-    results approach approaches method methods novel new using use used uses based existing
-    furthermore moreover therefore work works study studies introduce introduces achieve
-    achieves achieved significantly respectively well often many several various first second
-    one two three different""".split()  # noqa: SIM905
-)
 
 _LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 # what the term automaton reads: word characters in lower case, any other character a space

@@ -49,8 +49,9 @@ from ..rows import (
     unmatched_row,
 )
 from .keywords import FEW_PAPERS, Matcher
-from .profile import CHUNK, Profiles, Similar
+from .profile import CHUNK, REASONS, Profiles, Similar
 from .tldr import tldr
+from .words import content_words
 
 TITLE = 2.0  # a title mention counts this many abstract mentions
 K1 = 3.0  # saturation: 1 mention -> 1.0, 2 -> 1.6, 5 -> 2.5, never more than 4 (chosen by measurement)
@@ -93,6 +94,14 @@ class Ranker:
     settings: Ranking = DEFAULT_RANKING
     avoid: Mapping[str, frozenset[str]] = field(default_factory=dict)  # topic -> paper ids
     avoided: Mapping[str, frozenset[int]] = field(default_factory=dict)  # paper id -> topics
+    # per word (see .words): the topics whose keywords hold it, and those whose description does
+    worded: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    described: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    words: frozenset[int] = frozenset()  # every word of ``worded`` and ``described``
+    word_slots: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # see _worded
+    word_sets: tuple[frozenset[int], ...] = ()  # per topic: its keywords' words
+    # per topic: the words of each of its keywords of two words or more
+    loose: tuple[tuple[frozenset[int], ...], ...] = ()
 
     @classmethod
     def compile(
@@ -113,7 +122,16 @@ class Ranker:
         of the papers that never count for it (with or without profiles)."""
         few = papers is not None and papers < FEW_PAPERS
         keywords = [k for t in topics for k in (*t.keywords, *t.exclude)]
-        matcher = matcher or Matcher(keywords, few)
+        words = [  # per topic: the words of its keywords, and of its description
+            (
+                content_words(t.keywords) if settings.words > 0 else [],
+                content_words([t.description]) if settings.description > 0 else [],
+            )
+            for t in topics
+        ]
+        matcher = matcher or Matcher(
+            [*keywords, *(w for pair in words for ws in pair for w in ws)], few
+        )
         uses: dict[int, list[int]] = {}
         vetoes: dict[int, list[int]] = {}
         order = []
@@ -124,6 +142,13 @@ class Ranker:
                 uses.setdefault(k, []).append(t)
             for k in dict.fromkeys(matcher.index[k.strip()] for k in topic.exclude):
                 vetoes.setdefault(k, []).append(t)
+        worded: dict[int, list[int]] = {}
+        described: dict[int, list[int]] = {}
+        for t, pair in enumerate(words):
+            for ws, into in zip(pair, (worded, described), strict=True):
+                # a matcher compiled for other settings may lack a word: it is not counted
+                for k in dict.fromkeys(matcher.index[w] for w in ws if w in matcher.index):
+                    into.setdefault(k, []).append(t)
         return cls(
             tuple(topics),
             matcher,
@@ -134,6 +159,22 @@ class Ranker:
             profiles if settings.profile > 0 and profiles and profiles.any() else None,
             settings,
             *_avoided(topics, avoid or {}, profiles),
+            {k: tuple(v) for k, v in worded.items()},
+            {k: tuple(v) for k, v in described.items()},
+            frozenset(worded) | frozenset(described),
+            {
+                k: (*worded.get(k, ()), *(len(topics) + t for t in described.get(k, ())))
+                for k in {*worded, *described}
+            },
+            tuple(frozenset(k for k, ts in worded.items() if t in ts) for t in range(len(topics))),
+            tuple(
+                tuple(
+                    frozenset(matcher.index[w] for w in ws if w in matcher.index)
+                    for k in t.keywords
+                    if (ws := content_words([k])) and len(ws) > 1
+                )
+                for t in topics
+            ),
         )
 
     def only(self, names: Sequence[str]) -> Ranker:
@@ -335,15 +376,53 @@ def _read(papers: Iterable[Paper], ranker: Ranker, similar: Similar | None) -> _
     return _Read(ids, votes, hits, similar)
 
 
-def _rarity(hits: list[dict[int, float]], n: int) -> dict[int, float]:
-    """Each keyword's idf among the date's ``n`` papers (see the module's docstring)."""
-    df = Counter(itertools.chain.from_iterable(hits))  # papers each keyword is in
+def _idf(
+    df: Mapping[int, int], n: int, floor: float = IDF_FLOOR, only: Collection[int] | None = None
+) -> dict[int, float]:
+    """Each keyword's idf among the date's ``n`` papers, from ``df`` (how many papers each is
+    in; see the module's docstring); a word's (``floor`` 0) is 1 for a word in one paper of
+    the day, about 0 for one in every paper. ``only``: these keys alone."""
     top_idf = math.log(1 + (n - 1 + 0.5) / 1.5) if n > 1 else 1.0
     return {
-        k: IDF_FLOOR
-        + (1 - IDF_FLOOR) * (math.log(1 + (n - d + 0.5) / (d + 0.5)) / top_idf if n > 1 else 1.0)
+        k: floor
+        + (1 - floor) * (math.log(1 + (n - d + 0.5) / (d + 0.5)) / top_idf if n > 1 else 1.0)
         for k, d in df.items()
+        if only is None or k in only
     }
+
+
+Worded = list[dict[int, float] | None]
+
+
+def _worded(
+    hits: list[dict[int, float]], ranker: Ranker, df: Mapping[int, int]
+) -> tuple[Worded, list[float], dict[int, float]]:
+    """Per paper of a date, its word scores (see :mod:`.words`) by slot: topic ``t``'s
+    keywords' words in slot ``t``, its description's in slot ``T + t`` (``T`` topics), each
+    the sum over the words of the paper of ``rarity(w) * (TITLE * sat(tf in the title) +
+    sat(tf in the abstract))``; None for a paper with none. Then each slot's highest of the
+    date (a paper's share of it is its word score), and each word's rarity (``floor`` 0)."""
+    slots, words = ranker.word_slots, ranker.words
+    if not words:
+        return [], [], {}
+    rarity = _idf(df, len(hits), 0.0, words)
+    rows: Worded = []
+    best = [0.0] * (2 * len(ranker.topics))
+    for found in hits:
+        common = words.intersection(found)
+        if not common:
+            rows.append(None)
+            continue
+        row: dict[int, float] = {}
+        for k in common:
+            value = rarity[k] * found[k]
+            for slot in slots[k]:
+                row[slot] = row.get(slot, 0.0) + value
+        rows.append(row)
+        for slot, x in row.items():
+            if x > best[slot]:
+                best[slot] = x
+    return rows, best, rarity
 
 
 class _Scores:
@@ -360,7 +439,12 @@ class _Scores:
 
     def __init__(self, read: _Read, ranker: Ranker) -> None:
         ids, votes, hits, similar = read.ids, read.votes, read.hits, read.similar
-        idf = _rarity(hits, len(ids))
+        df = Counter(itertools.chain.from_iterable(hits))  # papers each keyword is in
+        idf = _idf(df, len(ids))
+        worded, best_words, word_rarity = _worded(hits, ranker, df)
+        topic_count = len(ranker.topics)
+        by_words, by_description = ranker.settings.words, ranker.settings.description
+        loose = ranker.loose
         n = len(ids)
         places = sorted(
             range(n), key=[(-v, pid) for v, pid in zip(votes, ids, strict=True)].__getitem__
@@ -421,6 +505,26 @@ class _Scores:
                 if t is not None and t not in totals and (vetoed is None or t not in vetoed):
                     totals[t] = lift * row[t]
                     words[t] = None
+            reasons: dict[int, str] = {}
+            row_of_words = worded[index] if worded else None
+            if row_of_words is not None:
+                for t, x in row_of_words.items():
+                    if t >= topic_count:
+                        continue  # a description's: below
+                    w = x / best_words[t]  # its share of the date's highest
+                    if t in totals:
+                        totals[t] += by_words * w
+                    elif (vetoed is None or t not in vetoed) and any(
+                        ws.issubset(found) for ws in loose[t]
+                    ):  # all the words of one of its keywords, not side by side
+                        totals[t] = by_words * w
+                        if similar is not None:
+                            totals[t] += lift * similar.rows[first + index][t]
+                        words[t] = None
+                        reasons[t] = _word_reason(found, t, ranker, word_rarity)
+                for t, x in row_of_words.items():
+                    if t >= topic_count and t - topic_count in totals:
+                        totals[t - topic_count] += by_description * x / best_words[t]
             boost = community[index] if community else 1.0
             topic_scores: dict[str, float] = {}
             matched: dict[str, tuple[str, ...]] = {}
@@ -433,7 +537,9 @@ class _Scores:
                     name = names[t]
                     topic_scores[name] = milli / 1000
                     ks = words[t]
-                    if ks is None:  # lifted by the profile alone: why, once every paper is scored
+                    if ks is None and t in reasons:  # by its words alone
+                        related[name] = reasons[t]
+                    elif ks is None:  # lifted by the profile alone: why, once every paper is scored
                         related[name] = ""
                         lifted.append((first + index, t, related, name))
                     elif len(ks) == 1:
@@ -457,6 +563,19 @@ class _Scores:
         self.ids, self.names = ids, names
         self.fields, self.keys, self.sections, self.places = scored, keys, sections, places
         self.unmatched = unmatched_count
+
+
+def _word_reason(
+    found: Mapping[int, float], t: int, ranker: Ranker, rarity: Mapping[int, float]
+) -> str:
+    """Why a paper no keyword of topic ``t`` matched counts for it by its words: ``shares
+    test, fuzzing with your software testing keywords``, the words of the topic's keywords it
+    holds, by their part of its score, the heaviest :data:`~.profile.REASONS`."""
+    texts = ranker.matcher.texts
+    parts = sorted(
+        (-rarity[k] * found[k], texts[k]) for k in ranker.word_sets[t].intersection(found)
+    )[:REASONS]
+    return f"shares {', '.join(w for _, w in parts)} with your {ranker.topics[t].name} keywords"
 
 
 def _community(votes: Sequence[int], weight: float) -> list[float] | None:

@@ -1,0 +1,107 @@
+"""A topic's words: the words of its keywords and of its description, each matched on its own,
+as the second signal after the keywords (see digest/rank/words.py and the README's score)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from digest.model import Highlights, Paper, Ranking, Topic
+from digest.rank import Ranker, rank_day
+from digest.rank.words import content_words
+
+DAY = dt.date(2026, 11, 20)
+TESTING = Topic(
+    "testing",
+    ("software testing", "test generation", "fuzzing"),
+    ("protocol fuzzing",),
+    description="Automated testing of programs: fuzzers, unit tests and bug finding.",
+)
+ROWS = [
+    ("k", "Software testing with coverage feedback", "We study software testing of compilers."),
+    ("w", "Generation of unit tests for compilers", "We test compilers; every test is generated."),
+    ("d", "Fuzzing compilers", "A fuzzer finds bugs in compilers and programs with unit tests."),
+    ("f", "Fuzzing", "We use fuzzing."),
+    ("o", "Testing one word", "We test a hypothesis about markets."),
+    ("v", "Protocol fuzzing for test generation", "A protocol fuzzing study."),
+    ("n", "Sparse attention for long documents", "Attention over documents made sparse."),
+]
+
+
+def rank(topics: list[Topic], settings: Ranking = Ranking(), rows=ROWS) -> dict:  # noqa: B008
+    ps = [Paper(i, t, a, DAY, "test") for i, t, a in rows]
+    day = rank_day(DAY, ps, Ranker.compile(topics, settings=settings), Highlights())
+    return {s.paper.id: s for s in day.papers}
+
+
+def test_the_words_of_keywords_and_descriptions() -> None:
+    assert content_words(["test-time compute", "RL", "/pruning (?:of )?data/", "the LLM's"]) == [
+        "test-time", "compute", "RL", "LLM",
+    ]  # fmt: skip
+    assert content_words(["Images such as CT, MRI or X-ray, e.g. of the Brain."]) == [
+        "images", "CT", "MRI", "x-ray", "brain",
+    ]  # fmt: skip
+    assert content_words(["We propose a novel method", "3 2"]) == []  # boilerplate, numbers
+
+
+def test_all_the_words_of_a_keyword_apart_make_a_paper_the_topics_and_say_which() -> None:
+    by_id = rank([TESTING])
+    w = by_id["w"]  # "unit tests", "generated": test + generation, not side by side
+    assert "testing" not in w.matched and w.topics["testing"] > 0
+    assert w.related["testing"].startswith("shares ")
+    assert w.related["testing"].endswith(" with your testing keywords")
+    assert {"test", "generation"} <= set(
+        w.related["testing"].removeprefix("shares ").split(" with ")[0].split(", ")
+    )
+    # one word of a phrase is not enough, however often it comes: "test" of a hypothesis
+    assert not by_id["o"].topics
+    assert not by_id["n"].topics
+    # a keyword's own match stays the first signal: above any paper its words alone lift
+    assert min(by_id[i].score for i in ("k", "d", "f")) > w.score
+
+
+def test_words_rank_a_paper_about_the_topic_above_a_passing_mention() -> None:
+    by_id = rank([TESTING])
+    # both match "fuzzing" once in the title and once in the abstract (d: "fuzzer" is not
+    # "fuzzing"); d also says compilers, bugs, unit tests: the topic's words
+    keywords_alone = rank([TESTING], Ranking(words=0, description=0))
+    assert by_id["d"].score > by_id["f"].score
+    assert keywords_alone["d"].score <= keywords_alone["f"].score
+
+
+def test_description_words_add_to_a_paper_that_counts_and_never_make_one_count() -> None:
+    undescribed = dataclasses.replace(TESTING, description="")
+    with_it, without = rank([TESTING]), rank([undescribed])
+    assert with_it["d"].score > without["d"].score  # programs, bug, fuzzers: its description's
+    assert set(with_it) == set(without)
+    assert {i for i, s in with_it.items() if s.topics} == {
+        i for i, s in without.items() if s.topics
+    }
+
+
+def test_an_exclusion_vetoes_the_words_too() -> None:
+    by_id = rank([TESTING])
+    assert not by_id["v"].topics  # "protocol fuzzing" excluded: its words count for nothing
+
+
+def test_weights_zero_rank_by_the_keywords_alone() -> None:
+    off = Ranking(words=0, description=0)
+    plain = rank([dataclasses.replace(TESTING, description="")], off)
+    described = rank([TESTING], off)
+    assert {i: s.score for i, s in plain.items()} == {i: s.score for i, s in described.items()}
+    assert not plain["w"].topics and not any(s.related for s in plain.values())
+    # a keyword alone, one mention in the abstract of the only paper: the score's unit
+    one = rank([Topic("t", ("compilers",))], off, [("a", "x", "We study compilers.")])
+    assert one["a"].score == 1.0
+
+
+def test_a_word_in_capitals_is_an_acronym() -> None:
+    topic = Topic("rl", ("RL agent",), description="")
+    rows = [
+        ("a", "An agent trained with RL", "The RL agent learns."),  # the phrase: a keyword
+        ("b", "Agents and RL", "An RL method for agents."),  # RL + agent apart: its words
+        ("c", "Agents and url parsing", "An rl method for agents."),  # rl in lower case: no
+    ]
+    by_id = rank([topic], rows=rows)
+    assert by_id["a"].matched["rl"] == ("RL agent",)
+    assert "rl" in by_id["b"].related and not by_id["c"].topics
