@@ -3,7 +3,8 @@
 Pure functions over model objects (no store, no sources, no disk), so dates can be ranked on
 other processes. The score, for a paper and a topic (see docs/quality.md for how it was chosen):
 
-    score(topic) = weight * (keywords + PROFILE * similarity) * community
+    score(topic) = weight * (keywords + WORDS * words + DESCRIPTION * described
+                             + PROFILE * similarity) * community
 
     keywords = sum over the topic's keywords k that match of
                idf(k) * (TITLE * sat(tf_title(k)) + sat(tf_abstract(k)))
@@ -12,6 +13,14 @@ other processes. The score, for a paper and a topic (see docs/quality.md for how
                                                          day, F = 0.5 for one in every paper
     bm25_idf(n) = ln(1 + (N - n + 0.5) / (n + 0.5))      N papers that day, df: how many match k
 
+    words, described: the words of the topic's keywords, and of its description, each
+                matched on its own (:mod:`.words`): sum over those in the paper of
+                rarity(w) * (TITLE * sat(tf_title(w)) + sat(tf_abstract(w))), rarity without
+                the floor (about 0 for a word in every paper), divided by the day's highest
+                for the topic; a paper no keyword matches counts for the topic when it holds
+                all the words of one of its keywords (it is then "related" by its words);
+                description words add only to a paper that counts
+    WORDS, DESCRIPTION, PROFILE: ranking.words, ranking.description, ranking.profile
     similarity: the paper against the topic's learned profile (:mod:`.profile`), about 1 for a
                 paper like those the keywords match with confidence; a paper no keyword matches
                 counts for the topic whose profile it is most like, when it reaches
