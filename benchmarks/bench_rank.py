@@ -10,8 +10,10 @@ same texts: one big alternation regex and a pyahocorasick pass with word-boundar
 Keywords are the corpus's mid-frequency words and phrases, as a person would pick them, and an
 acronym per topic.
 Target (issue 3): scoring >= 40k papers/s on one core, and faster on two. Issue 21: the topics
-are a user's topics without examples, so by default they rank by their keywords alone, as before
-profiles existed: that rate must not move. Opting in (``ranking.learn: true``: every topic learns
+are a user's topics without examples, so by default they rank by their keywords and their words
+(each word of their keywords matched on its own: these topics' words are the corpus's most
+common, a worst case), timed beside keywords alone (``ranking.words: 0``) and beside the bundled
+default's five topics, descriptions and all, both ways. Opting in (``ranking.learn: true``: every topic learns
 a profile, learned from the corpus's last 365 days, timed) is timed in alternation with it, the
 best of four each (target: at most down to 25k papers/s); ``digest rank --json FILE`` through
 the CLI (parse, learn, rank, print; TL;DRs for the highlights) with the defaults and opted in, at
@@ -37,11 +39,14 @@ import itertools
 from corpus import corpus
 
 from digest.collect import group_by_date
+from digest.config import load_config
 from digest.model import Paper, Ranking, Topic
 from digest.rank import Detail, Ranker, rank_days
 from digest.rank.history import learn_from_papers
 from digest.sources import Context
 from digest.sources.jsonl import parse
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def load(n: int) -> list[Paper]:
@@ -185,20 +190,37 @@ def main(n: int) -> None:
     learned = time.perf_counter() - t
     print(f"{'profiles learned (ranking.learn)':<34}{len(papers):>10,} papers   ({learned:.2f} s)")
     learning = Ranker.compile(topics, ranker.matcher, profiles=profiles)
-    plain = ranker
+    alone = Ranker.compile(topics, settings=Ranking(words=0, description=0))
+    # the bundled default's five topics, descriptions and all: a user's topics, beside the
+    # 20 drawn from the corpus's most common words and phrases (a worst case for the words)
+    bundled = load_config(ROOT / "digest.yaml").topics
+    named = {
+        "bundled": Ranker.compile(bundled),
+        "bundled alone": Ranker.compile(bundled, settings=Ranking(words=0, description=0)),
+    }
     # A/B in alternation, the best of each: this shared machine's speed moves between runs
-    fastest = {"keywords": float("inf"), "profiles": float("inf")}
+    runs = {"keywords": ranker, "alone": alone, "profiles": learning, **named}
+    fastest = dict.fromkeys(runs, float("inf"))
     for _ in range(4):
-        for label, which in (("keywords", plain), ("profiles", learning)):
+        for label, which in runs.items():
             t = time.perf_counter()
             rank_days(days, which, tldrs=Detail.NONE, marks=Detail.NONE, workers=1)
             fastest[label] = min(fastest[label], time.perf_counter() - t)
     scoring = fastest["keywords"]
     print(f"{'scoring, 1 core (defaults)':<34}{rate(n, scoring)}")
     print(
+        f"{'  keywords alone (words 0)':<34}{rate(n, fastest['alone'])}"
+        f"  the defaults take {scoring / fastest['alone']:.2f}x its time"
+    )
+    print(
         f"{'  opted in: 20 topics, profiles':<34}{rate(n, fastest['profiles'])}"
         f"  {fastest['profiles'] / scoring:.2f}x the time"
     )
+    print(
+        f"{'  the bundled 5 topics, defaults':<34}{rate(n, fastest['bundled'])}"
+        f"  {fastest['bundled'] / fastest['bundled alone']:.2f}x keywords alone's time"
+    )
+    print(f"{'  the bundled 5, keywords alone':<34}{rate(n, fastest['bundled alone'])}")
     full = best_of(3, tldrs=Detail.HIGHLIGHTS, marks=Detail.HIGHLIGHTS, workers=1)
     print(f"{'  + highlights TL;DRs and marks':<34}{rate(n, full)}")
     with_regex = [

@@ -65,6 +65,11 @@ from .words import content_words
 TITLE = 2.0  # a title mention counts this many abstract mentions
 K1 = 3.0  # saturation: 1 mention -> 1.0, 2 -> 1.6, 5 -> 2.5, never more than 4 (chosen by measurement)
 IDF_FLOOR = 0.5  # a keyword in every paper of the day still counts half (chosen by measurement)
+# a keyword's words, apart, make a paper the topic's only if none is in more than this share
+# of the date's papers (and more than LOOSE_PAPERS of them): "learning rate" on a day of
+# machine learning, where "learning" is in most papers, lifts nothing
+LOOSE_SHARE = 0.5
+LOOSE_PAPERS = 10
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 DEFAULT_RULES = Highlights()
 DEFAULT_RANKING = Ranking()
@@ -109,8 +114,8 @@ class Ranker:
     words: frozenset[int] = frozenset()  # every word of ``worded`` and ``described``
     word_slots: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # see _worded
     word_sets: tuple[frozenset[int], ...] = ()  # per topic: its keywords' words
-    # per topic: the words of each of its keywords of two words or more
-    loose: tuple[tuple[frozenset[int], ...], ...] = ()
+    # per word: the keywords of two words or more it is one of: (topic, all their words)
+    loose_of: Mapping[int, tuple[tuple[int, frozenset[int]], ...]] = field(default_factory=dict)
 
     @classmethod
     def compile(
@@ -176,14 +181,7 @@ class Ranker:
                 for k in {*worded, *described}
             },
             tuple(frozenset(k for k, ts in worded.items() if t in ts) for t in range(len(topics))),
-            tuple(
-                tuple(
-                    frozenset(matcher.index[w] for w in ws if w in matcher.index)
-                    for k in t.keywords
-                    if (ws := content_words([k])) and len(ws) > 1
-                )
-                for t in topics
-            ),
+            _loose(topics, matcher, worded),
         )
 
     def only(self, names: Sequence[str]) -> Ranker:
@@ -198,6 +196,24 @@ class Ranker:
             settings=self.settings,
             avoid=self.avoid,
         )
+
+
+def _loose(
+    topics: Sequence[Topic], matcher: Matcher, worded: Mapping[int, Collection[int]]
+) -> dict[int, tuple[tuple[int, frozenset[int]], ...]]:
+    """Per word of the topics' keywords, the keywords of two words or more it is one of, as
+    (topic, all their words): a paper that holds all of them counts for the topic."""
+    out: dict[int, list[tuple[int, frozenset[int]]]] = {}
+    for t, topic in enumerate(topics):
+        for keyword in topic.keywords:
+            ws = content_words([keyword])
+            if len(ws) < 2 or not all(w in matcher.index for w in ws):
+                continue
+            ks = frozenset(matcher.index[w] for w in ws)
+            if all(t in worded.get(k, ()) for k in ks):
+                for k in ks:
+                    out.setdefault(k, []).append((t, ks))
+    return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
 
 
 def _avoided(
@@ -405,33 +421,53 @@ Worded = list[dict[int, float] | None]
 
 def _worded(
     hits: list[dict[int, float]], ranker: Ranker, df: Mapping[int, int]
-) -> tuple[Worded, list[float], dict[int, float]]:
+) -> tuple[Worded, list[float], dict[int, float], list[set[int] | None]]:
     """Per paper of a date, its word scores (see :mod:`.words`) by slot: topic ``t``'s
     keywords' words in slot ``t``, its description's in slot ``T + t`` (``T`` topics), each
     the sum over the words of the paper of ``rarity(w) * (TITLE * sat(tf in the title) +
     sat(tf in the abstract))``; None for a paper with none. Then each slot's highest of the
-    date (a paper's share of it is its word score), and each word's rarity (``floor`` 0)."""
+    date (a paper's share of it is its word score), each word's rarity (``floor`` 0), and per
+    paper the topics one of whose keywords it holds all the words of, apart, none of them in
+    more than :data:`LOOSE_SHARE` of the date's papers and :data:`LOOSE_PAPERS` (None: no
+    topic)."""
     slots, words = ranker.word_slots, ranker.words
     if not words:
-        return [], [], {}
-    rarity = _idf(df, len(hits), 0.0, words)
+        return [], [], {}, []
+    n = len(hits)
+    rarity = _idf(df, n, 0.0, words)
+    too_common = {k for k in words if df.get(k, 0) > max(LOOSE_SHARE * n, LOOSE_PAPERS)}
+    phrases = {  # word -> the keywords it is one of the words of: (topic, their words)
+        k: [(t, ws) for t, ws in uses if too_common.isdisjoint(ws)]
+        for k, uses in ranker.loose_of.items()
+        if k not in too_common
+    }
     rows: Worded = []
+    complete: list[set[int] | None] = []
     best = [0.0] * (2 * len(ranker.topics))
     for found in hits:
         common = words.intersection(found)
         if not common:
             rows.append(None)
+            complete.append(None)
             continue
         row: dict[int, float] = {}
+        whole: set[int] | None = None
         for k in common:
             value = rarity[k] * found[k]
             for slot in slots[k]:
                 row[slot] = row.get(slot, 0.0) + value
+            for t, ws in phrases.get(k, ()):
+                if ws <= common:
+                    if whole is None:
+                        whole = {t}
+                    else:
+                        whole.add(t)
         rows.append(row)
+        complete.append(whole)
         for slot, x in row.items():
             if x > best[slot]:
                 best[slot] = x
-    return rows, best, rarity
+    return rows, best, rarity, complete
 
 
 class _Scores:
@@ -450,10 +486,9 @@ class _Scores:
         ids, votes, hits, similar = read.ids, read.votes, read.hits, read.similar
         df = Counter(itertools.chain.from_iterable(hits))  # papers each keyword is in
         idf = _idf(df, len(ids))
-        worded, best_words, word_rarity = _worded(hits, ranker, df)
+        worded, best_words, word_rarity, complete = _worded(hits, ranker, df)
         topic_count = len(ranker.topics)
         by_words, by_description = ranker.settings.words, ranker.settings.description
-        loose = ranker.loose
         n = len(ids)
         places = sorted(
             range(n), key=[(-v, pid) for v, pid in zip(votes, ids, strict=True)].__getitem__
@@ -517,15 +552,15 @@ class _Scores:
             reasons: dict[int, str] = {}
             row_of_words = worded[index] if worded else None
             if row_of_words is not None:
+                whole = complete[index] or ()
                 for t, x in row_of_words.items():
                     if t >= topic_count:
                         continue  # a description's: below
                     w = x / best_words[t]  # its share of the date's highest
                     if t in totals:
                         totals[t] += by_words * w
-                    elif (vetoed is None or t not in vetoed) and any(
-                        ws.issubset(found) for ws in loose[t]
-                    ):  # all the words of one of its keywords, not side by side
+                    elif t in whole and (vetoed is None or t not in vetoed):
+                        # all the words of one of its keywords, not side by side
                         totals[t] = by_words * w
                         if similar is not None:
                             totals[t] += lift * similar.rows[first + index][t]
