@@ -65,11 +65,6 @@ from .words import content_words
 TITLE = 2.0  # a title mention counts this many abstract mentions
 K1 = 3.0  # saturation: 1 mention -> 1.0, 2 -> 1.6, 5 -> 2.5, never more than 4 (chosen by measurement)
 IDF_FLOOR = 0.5  # a keyword in every paper of the day still counts half (chosen by measurement)
-# a keyword's words, apart, make a paper the topic's only if none is in more than this share
-# of the date's papers (and more than LOOSE_PAPERS of them): "learning rate" on a day of
-# machine learning, where "learning" is in most papers, lifts nothing
-LOOSE_SHARE = 0.5
-LOOSE_PAPERS = 10
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 DEFAULT_RULES = Highlights()
 DEFAULT_RANKING = Ranking()
@@ -427,20 +422,13 @@ def _worded(
     the sum over the words of the paper of ``rarity(w) * (TITLE * sat(tf in the title) +
     sat(tf in the abstract))``; None for a paper with none. Then each slot's highest of the
     date (a paper's share of it is its word score), each word's rarity (``floor`` 0), and per
-    paper the topics one of whose keywords it holds all the words of, apart, none of them in
-    more than :data:`LOOSE_SHARE` of the date's papers and :data:`LOOSE_PAPERS` (None: no
+    paper the topics one of whose keywords it holds all the words of, apart (None: no
     topic)."""
     slots, words = ranker.word_slots, ranker.words
     if not words:
         return [], [], {}, []
-    n = len(hits)
-    rarity = _idf(df, n, 0.0, words)
-    too_common = {k for k in words if df.get(k, 0) > max(LOOSE_SHARE * n, LOOSE_PAPERS)}
-    phrases = {  # word -> the keywords it is one of the words of: (topic, their words)
-        k: [(t, ws) for t, ws in uses if too_common.isdisjoint(ws)]
-        for k, uses in ranker.loose_of.items()
-        if k not in too_common
-    }
+    rarity = _idf(df, len(hits), 0.0, words)
+    phrases = ranker.loose_of  # word -> the keywords it is one of the words of
     rows: Worded = []
     complete: list[set[int] | None] = []
     best = [0.0] * (2 * len(ranker.topics))
