@@ -58,7 +58,7 @@ from ..rows import (
     unmatched_row,
 )
 from .keywords import FEW_PAPERS, Matcher
-from .profile import CHUNK, REASONS, Profiles, Similar
+from .profile import CHUNK, Profiles, Similar
 from .tldr import tldr
 from .words import content_words
 
@@ -108,9 +108,11 @@ class Ranker:
     described: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     words: frozenset[int] = frozenset()  # every word of ``worded`` and ``described``
     word_slots: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # see _worded
-    word_sets: tuple[frozenset[int], ...] = ()  # per topic: its keywords' words
-    # per word: the keywords of two words or more it is one of: (topic, all their words)
-    loose_of: Mapping[int, tuple[tuple[int, frozenset[int]], ...]] = field(default_factory=dict)
+    # per word: the keywords of two words or more it is one of: (topic, all their words, the
+    # reason a paper that holds them all, apart, counts for the topic)
+    loose_of: Mapping[int, tuple[tuple[int, frozenset[int], str], ...]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def compile(
@@ -175,7 +177,6 @@ class Ranker:
                 k: (*worded.get(k, ()), *(len(topics) + t for t in described.get(k, ())))
                 for k in {*worded, *described}
             },
-            tuple(frozenset(k for k, ts in worded.items() if t in ts) for t in range(len(topics))),
             _loose(topics, matcher, worded),
         )
 
@@ -195,10 +196,12 @@ class Ranker:
 
 def _loose(
     topics: Sequence[Topic], matcher: Matcher, worded: Mapping[int, Collection[int]]
-) -> dict[int, tuple[tuple[int, frozenset[int]], ...]]:
+) -> dict[int, tuple[tuple[int, frozenset[int], str], ...]]:
     """Per word of the topics' keywords, the keywords of two words or more it is one of, as
-    (topic, all their words): a paper that holds all of them counts for the topic."""
-    out: dict[int, list[tuple[int, frozenset[int]]]] = {}
+    (topic, all their words, why): a paper that holds all of them counts for the topic, and
+    says so: ``shares test, generation with your testing keywords`` (the keyword's words;
+    the first such keyword of the topic's, in the config's order, when it holds several)."""
+    out: dict[int, list[tuple[int, frozenset[int], str]]] = {}
     for t, topic in enumerate(topics):
         for keyword in topic.keywords:
             ws = content_words([keyword])
@@ -206,8 +209,9 @@ def _loose(
                 continue
             ks = frozenset(matcher.index[w] for w in ws)
             if all(t in worded.get(k, ()) for k in ks):
+                why = f"shares {', '.join(ws)} with your {topic.name} keywords"
                 for k in ks:
-                    out.setdefault(k, []).append((t, ks))
+                    out.setdefault(k, []).append((t, ks, why))
     return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
 
 
@@ -416,21 +420,21 @@ Worded = list[dict[int, float] | None]
 
 def _worded(
     hits: list[dict[int, float]], ranker: Ranker, df: Mapping[int, int]
-) -> tuple[Worded, list[float], dict[int, float], list[set[int] | None]]:
+) -> tuple[Worded, list[float], list[dict[int, str] | None]]:
     """Per paper of a date, its word scores (see :mod:`.words`) by slot: topic ``t``'s
     keywords' words in slot ``t``, its description's in slot ``T + t`` (``T`` topics), each
     the sum over the words of the paper of ``rarity(w) * (TITLE * sat(tf in the title) +
     sat(tf in the abstract))``; None for a paper with none. Then each slot's highest of the
-    date (a paper's share of it is its word score), each word's rarity (``floor`` 0), and per
-    paper the topics one of whose keywords it holds all the words of, apart (None: no
-    topic)."""
+    date (a paper's share of it is its word score), and per paper the topics one of whose
+    keywords it holds all the words of, apart, each with why (None: no topic). A word's
+    rarity is its idf without the keywords' floor: about 0 for a word in every paper."""
     slots, words = ranker.word_slots, ranker.words
     if not words:
-        return [], [], {}, []
+        return [], [], []
     rarity = _idf(df, len(hits), 0.0, words)
     phrases = ranker.loose_of  # word -> the keywords it is one of the words of
     rows: Worded = []
-    complete: list[set[int] | None] = []
+    complete: list[dict[int, str] | None] = []
     best = [0.0] * (2 * len(ranker.topics))
     for found in hits:
         common = words.intersection(found)
@@ -439,23 +443,23 @@ def _worded(
             complete.append(None)
             continue
         row: dict[int, float] = {}
-        whole: set[int] | None = None
+        whole: dict[int, str] | None = None
         for k in common:
             value = rarity[k] * found[k]
             for slot in slots[k]:
                 row[slot] = row.get(slot, 0.0) + value
-            for t, ws in phrases.get(k, ()):
+            for t, ws, why in phrases.get(k, ()):
                 if ws <= common:
                     if whole is None:
-                        whole = {t}
-                    else:
-                        whole.add(t)
+                        whole = {t: why}
+                    elif t not in whole:
+                        whole[t] = why
         rows.append(row)
         complete.append(whole)
         for slot, x in row.items():
             if x > best[slot]:
                 best[slot] = x
-    return rows, best, rarity, complete
+    return rows, best, complete
 
 
 class _Scores:
@@ -474,7 +478,7 @@ class _Scores:
         ids, votes, hits, similar = read.ids, read.votes, read.hits, read.similar
         df = Counter(itertools.chain.from_iterable(hits))  # papers each keyword is in
         idf = _idf(df, len(ids))
-        worded, best_words, word_rarity, complete = _worded(hits, ranker, df)
+        worded, best_words, complete = _worded(hits, ranker, df)
         topic_count = len(ranker.topics)
         by_words, by_description = ranker.settings.words, ranker.settings.description
         n = len(ids)
@@ -540,7 +544,7 @@ class _Scores:
             reasons: dict[int, str] = {}
             row_of_words = worded[index] if worded else None
             if row_of_words is not None:
-                whole = complete[index] or ()
+                whole = complete[index] or {}
                 for t, x in row_of_words.items():
                     if t >= topic_count:
                         continue  # a description's: below
@@ -553,7 +557,7 @@ class _Scores:
                         if similar is not None:
                             totals[t] += lift * similar.rows[first + index][t]
                         words[t] = None
-                        reasons[t] = _word_reason(found, t, ranker, word_rarity)
+                        reasons[t] = whole[t]
                 for t, x in row_of_words.items():
                     if t >= topic_count and t - topic_count in totals:
                         totals[t - topic_count] += by_description * x / best_words[t]
@@ -595,19 +599,6 @@ class _Scores:
         self.ids, self.names = ids, names
         self.fields, self.keys, self.sections, self.places = scored, keys, sections, places
         self.unmatched = unmatched_count
-
-
-def _word_reason(
-    found: Mapping[int, float], t: int, ranker: Ranker, rarity: Mapping[int, float]
-) -> str:
-    """Why a paper no keyword of topic ``t`` matched counts for it by its words: ``shares
-    test, fuzzing with your software testing keywords``, the words of the topic's keywords it
-    holds, by their part of its score, the heaviest :data:`~.profile.REASONS`."""
-    texts = ranker.matcher.texts
-    parts = sorted(
-        (-rarity[k] * found[k], texts[k]) for k in ranker.word_sets[t].intersection(found)
-    )[:REASONS]
-    return f"shares {', '.join(w for _, w in parts)} with your {ranker.topics[t].name} keywords"
 
 
 def _community(votes: Sequence[int], weight: float) -> list[float] | None:
