@@ -569,7 +569,7 @@ class Ranking:
     profile: float = setting(
         1.0,
         "weight of the profile's similarity in the score, for a topic that has a profile; "
-        "0: keywords alone, even with examples",
+        "0: no profile, even with examples",
         minimum=0,
     )
     words: float = setting(

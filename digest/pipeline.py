@@ -242,7 +242,8 @@ def store_profiles(config: Config, store: Store) -> tuple[Learned, list[str]]:
     """What the topics learned: the profiles of those that learn one (with examples, or every
     topic with ``ranking.learn``), learned from the store and kept there between builds, and
     the papers to avoid; and warnings (examples not found). Without examples, likes or
-    ``ranking.learn`` nothing is read or learned: every topic ranks by its keywords alone."""
+    ``ranking.learn`` nothing is read or learned: every topic ranks by its keywords and their
+    words."""
     examples, avoid, warnings = _resolve(config, store.find_papers)
     if not learning(config.topics, config.ranking):
         return Learned.of(None, avoid), warnings

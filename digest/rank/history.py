@@ -25,7 +25,7 @@ CODEC = 1  # the kept profiles' format
 @dataclass(frozen=True)
 class Learned:
     """What a ranker takes from the topics' examples and the store: the profiles (None: every
-    topic ranks by its keywords alone) and, per topic name, the ids of the papers to avoid
+    topic ranks by its keywords and their words) and, per topic name, the ids of the papers to avoid
     (they never count for it, with or without a profile)."""
 
     profiles: Profiles | None = None

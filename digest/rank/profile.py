@@ -594,7 +594,7 @@ def learn_all(
     """The topics' profiles from ``history`` (the store's window, or the files ranked), with
     ``stats`` the term statistics (default: counted over ``history``), compiled for scoring.
     ``learners``: the names of the topics that learn one (default: every topic); the others
-    have none (``None`` in their place) and rank by their keywords alone."""
+    have none (``None`` in their place) and rank by their keywords and words alone."""
     stems = Stems()
     if stats is None:
         stats = TermStats()

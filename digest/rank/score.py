@@ -128,8 +128,8 @@ class Ranker:
         """``matcher``: one already compiled over (at least) these topics' keywords;
         ``papers``: how many papers it will rank, when known (few are ranked sooner by a
         matcher that is quicker to build, see :data:`FEW_PAPERS`); ``profiles``: the topics'
-        learned profiles (:func:`.profile.learn_all`), none for keywords alone (a topic whose
-        profile is ``None`` ranks by its keywords alone); ``avoid``: per topic name, the ids
+        learned profiles (:func:`.profile.learn_all`), none for keywords and words alone (a
+        topic whose profile is ``None`` ranks by them); ``avoid``: per topic name, the ids
         of the papers that never count for it (with or without profiles)."""
         few = papers is not None and papers < FEW_PAPERS
         keywords = [k for t in topics for k in (*t.keywords, *t.exclude)]
