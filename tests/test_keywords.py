@@ -224,3 +224,42 @@ def test_ascii_title_and_abstract_with_runs_counted_together_as_apart(
     abstract = "".join(w + g for w, g in abstract_parts)
     together = _EVERY_KIND.count_pair(title, abstract)
     assert together == (_EVERY_KIND.count(title), _EVERY_KIND.count(abstract)), (title, abstract)
+
+
+_REGEXES = [
+    r"/pruning (?:of )?(?:[\w-]+ ){0,3}datasets?/",
+    r"/\bscal(?:e|ing) laws?\b/",
+    r"/test\-time (?:compute|scaling)/",
+    r"/prun(?:e|ing)|distill/",
+    r"/(?-i:RL)hf/",
+    r"/Ab*c/",
+]
+_REGEX_TEXT = st.lists(
+    st.sampled_from(
+        ["pruning", "Pruning", "PRUNING", "of", "datasets", "dataset", "scaling", "law", "laws",
+         "Scale", "test-time", "compute", "RLHF", "rlhf", "ac", "abbc", "ABC", "distill", "x",
+         "\u212a", "\u017f"]  # the Kelvin sign and the long s: matched by (?i) k and s
+    ),
+    max_size=12,
+).map(" ".join)  # fmt: skip
+
+
+@given(_REGEX_TEXT, _REGEX_TEXT)
+@settings(max_examples=300)
+def test_a_regex_counts_the_same_with_its_shortcut(title: str, abstract: str) -> None:
+    """A /regex/ keyword is not run on an ASCII text that lacks the literal every match
+    begins with: the counts and spans are those of running it on every text."""
+    import re
+
+    fast = Matcher(_REGEXES)
+    assert any(literal for _, _, literal in fast.regexes)  # the shortcut is taken somewhere
+    slow = Matcher(_REGEXES)
+    slow.regexes = [(i, regex, "") for i, regex, _ in slow.regexes]
+    assert fast.count_pair(title, abstract) == slow.count_pair(title, abstract)
+    assert fast.count(title) == slow.count(title)
+    everything = range(len(_REGEXES))
+    assert fast.spans(abstract, everything) == slow.spans(abstract, everything)
+    for i, regex, _ in fast.regexes:
+        assert fast.count(abstract).get(i, 0) == len(
+            [m for m in re.finditer(regex, abstract) if m.end() > m.start()]
+        )

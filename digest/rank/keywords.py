@@ -168,6 +168,28 @@ def compile_keyword(text: str, keys: WordKeys) -> Keyword:
     return Keyword(text, forms=tuple(forms), words=tuple(forms.values()))
 
 
+def required_literal(regex: re.Pattern[str]) -> str:
+    """The ASCII text every match of a case-insensitive ``regex`` begins with, in lower case
+    ('' when there is none of 3 characters or more to say): an ASCII text that lacks it cannot
+    match, so the regex engine need not scan it (a /regex/ keyword otherwise costs a scan of
+    every title and abstract)."""
+    from re import _parser  # the parser re compiles with (Python 3.11+)
+
+    try:
+        items = list(_parser.parse(regex.pattern, regex.flags))
+    except Exception:
+        return ""
+    chars = []
+    for op, value in items:
+        if op is _parser.AT and not chars:
+            continue  # \b, ^ before the text
+        if op is not _parser.LITERAL or value > 127:
+            break
+        chars.append(chr(value))
+    literal = "".join(chars)
+    return literal.lower() if len(literal) >= 3 else ""
+
+
 _RUN = re.compile(rb"[^ ]+")
 _NEVER = (b"\x00\x01", b"\x02\x03", b"\x04\x05")
 
@@ -261,7 +283,11 @@ class Matcher:
         self.texts = tuple(dict.fromkeys(k.strip() for k in keywords))
         self.keywords = tuple(compile_keyword(k, self.keys) for k in self.texts)
         self.index = {k: i for i, k in enumerate(self.texts)}
-        self.regexes = [(i, kw.regex) for i, kw in enumerate(self.keywords) if kw.regex is not None]
+        self.regexes = [
+            (i, kw.regex, required_literal(kw.regex))
+            for i, kw in enumerate(self.keywords)
+            if kw.regex is not None
+        ]
         self._by_first: dict[tuple[str, str], list[tuple[int, int, Form]]] = {}
         surfaces, inner = self._surfaces()
         patterns, payloads = _patterns(surfaces, inner)
@@ -440,7 +466,10 @@ class Matcher:
         return found + list(self._regex_matches(text))
 
     def _regex_matches(self, text: str) -> Iterator[tuple[int, int, int]]:
-        for i, regex in self.regexes:
+        lower = text.lower() if text.isascii() else None
+        for i, regex, literal in self.regexes:
+            if literal and lower is not None and literal not in lower:
+                continue  # it cannot match: the text lacks what every match begins with
             yield from (
                 (i, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()
             )

@@ -479,6 +479,7 @@ class _Scores:
         df = Counter(itertools.chain.from_iterable(hits))  # papers each keyword is in
         idf = _idf(df, len(ids))
         worded, best_words, complete = _worded(hits, ranker, df)
+        keyword_keys = frozenset(ranker.uses)  # a paper's matches that are keywords of a topic
         topic_count = len(ranker.topics)
         by_words, by_description = ranker.settings.words, ranker.settings.description
         n = len(ids)
@@ -520,9 +521,9 @@ class _Scores:
                 vetoed = (vetoed or set()) | avoided[ids[index]]
             totals: dict[int, float] = {}
             words: dict[int, list[int] | None] = {}
-            for k in sorted(found):
+            for k in sorted(keyword_keys.intersection(found) if worded else found):
                 if k not in uses:
-                    continue  # an exclusion only
+                    continue  # an exclusion only, or a word
                 contribution = idf[k] * found[k]
                 for t in uses[k]:
                     if vetoed is not None and t in vetoed:
