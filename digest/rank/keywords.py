@@ -168,26 +168,36 @@ def compile_keyword(text: str, keys: WordKeys) -> Keyword:
     return Keyword(text, forms=tuple(forms), words=tuple(forms.values()))
 
 
-def required_literal(regex: re.Pattern[str]) -> str:
-    """The ASCII text every match of a case-insensitive ``regex`` begins with, in lower case
-    ('' when there is none of 3 characters or more to say): an ASCII text that lacks it cannot
-    match, so the regex engine need not scan it (a /regex/ keyword otherwise costs a scan of
-    every title and abstract)."""
+def required_literals(regex: re.Pattern[str]) -> tuple[str, ...]:
+    """What every match of a case-insensitive ``regex`` begins with: one of these ASCII texts,
+    in lower case (``()`` when there is nothing of 3 characters or more to say). An ASCII text
+    that holds none of them cannot match, so the regex engine need not scan it (a /regex/
+    keyword otherwise costs a scan of every title and abstract). Read from the pattern by the
+    parser re compiles with: a leading literal, or a leading group of alternatives that each
+    begin with one (``(?:chinchilla|kaplan)``); not through inline flags or quantifiers."""
     from re import _parser  # the parser re compiles with (Python 3.11+)
 
-    try:
-        items = list(_parser.parse(regex.pattern, regex.flags))
-    except Exception:
-        return ""
-    chars = []
-    for op, value in items:
-        if op is _parser.AT and not chars:
-            continue  # \b, ^ before the text
-        if op is not _parser.LITERAL or value > 127:
+    def leading(items: Sequence[tuple[object, object]]) -> tuple[str, ...]:
+        chars: list[str] = []
+        for op, value in items:
+            if op is _parser.AT and not chars:
+                continue  # \b, ^ before the text
+            if op is _parser.LITERAL and value < 128:  # type: ignore[operator]
+                chars.append(chr(value))  # type: ignore[call-overload]
+                continue
+            if not chars and op is _parser.BRANCH:
+                alternatives = [leading(list(b)) for b in value[1]]  # type: ignore[index]
+                if all(alternatives):
+                    return tuple(dict.fromkeys(x for a in alternatives for x in a))
+            elif not chars and op is _parser.SUBPATTERN and not any(value[1:3]):  # type: ignore[index]
+                return leading(list(value[3]))  # type: ignore[index]
             break
-        chars.append(chr(value))
-    literal = "".join(chars)
-    return literal.lower() if len(literal) >= 3 else ""
+        return ("".join(chars).lower(),) if len(chars) >= 3 else ()
+
+    try:
+        return leading(list(_parser.parse(regex.pattern, regex.flags)))
+    except Exception:
+        return ()  # a pattern we cannot read: no shortcut
 
 
 _RUN = re.compile(rb"[^ ]+")
@@ -284,7 +294,7 @@ class Matcher:
         self.keywords = tuple(compile_keyword(k, self.keys) for k in self.texts)
         self.index = {k: i for i, k in enumerate(self.texts)}
         self.regexes = [
-            (i, kw.regex, required_literal(kw.regex))
+            (i, kw.regex, required_literals(kw.regex))
             for i, kw in enumerate(self.keywords)
             if kw.regex is not None
         ]
@@ -467,8 +477,8 @@ class Matcher:
 
     def _regex_matches(self, text: str) -> Iterator[tuple[int, int, int]]:
         lower = text.lower() if text.isascii() else None
-        for i, regex, literal in self.regexes:
-            if literal and lower is not None and literal not in lower:
+        for i, regex, literals in self.regexes:
+            if literals and lower is not None and not any(x in lower for x in literals):
                 continue  # it cannot match: the text lacks what every match begins with
             yield from (
                 (i, m.start(), m.end()) for m in regex.finditer(text) if m.end() > m.start()
