@@ -391,7 +391,7 @@ def main() -> None:
     for s in sets:
         how = "the shipped defaults, not held out" if args.defaults else "held out"
         if s.name not in TUNED and not args.defaults:
-            how = "never tuned on: the parameters best on the other three"
+            how = "not tuned on: the parameters best on the other three"
         print(f"\n### {s.name}: {len(s.papers)} papers, {how} (parameters: {profiled[s.name]})\n")
         names = [t.name for t in s.topics]
         print("| system | " + " | ".join(names) + " | macro |")
