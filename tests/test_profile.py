@@ -143,7 +143,11 @@ def test_an_example_lifts_papers_like_it_and_says_so() -> None:
     day = ranked(papers(), [topic], examples={"bio": [example]})
     by_id = {s.paper.id: s for s in day.papers}
     assert by_id["y"].related["bio"] == "like Protein language models learn evolutionary structure"
-    assert not ranked(papers(), [topic]).papers[0].topics  # without the example: nothing
+    # without the example: its words alone ("protein", in the title and four times more)
+    assert ranked(papers(), [topic]).papers[0].related == {
+        "bio": "shares protein with your bio keywords"
+    }
+    assert not ranked(papers(), [topic], Ranking(words=0)).papers[0].topics  # keywords: nothing
 
 
 def test_a_paper_to_avoid_never_counts_and_pushes_the_profile_away() -> None:

@@ -53,7 +53,8 @@ def test_all_the_words_of_a_keyword_apart_make_a_paper_the_topics_and_say_which(
     assert {"test", "generation"} <= set(
         w.related["testing"].removeprefix("shares ").split(" with ")[0].split(", ")
     )
-    # one word of a phrase is not enough, however often it comes: "test" of a hypothesis
+    # one common word of a phrase is not enough: "test" of a hypothesis, a word most of the
+    # day's papers hold
     assert not by_id["o"].topics
     assert not by_id["n"].topics
     # a keyword's own match stays the first signal: above any paper its words alone lift
@@ -105,3 +106,21 @@ def test_a_word_in_capitals_is_an_acronym() -> None:
     by_id = rank([topic], rows=rows)
     assert by_id["a"].matched["rl"] == ("RL agent",)
     assert "rl" in by_id["b"].related and not by_id["c"].topics
+
+
+def test_enough_of_the_words_make_a_paper_the_topics_without_a_whole_keyword() -> None:
+    """A paper none of whose keywords match counts by its words when their sum (rarity times
+    saturated mentions, a title mention twice) reaches WORDS_ALONE: a rare word of a keyword in
+    the title; once in an abstract is not enough."""
+    topic = Topic("graphs", ("graph neural network", "message passing"), description="")
+    filler = [
+        (f"f{i}", f"Topic {i} of another field", "We study something else.") for i in range(9)
+    ]
+    rows = [
+        ("t", "Graph learning at scale", "We learn representations of a graph."),  # title
+        ("a", "Learning at scale", "We learn representations of a graph."),  # abstract, once
+    ]
+    by_id = rank([topic], rows=rows + filler)
+    assert by_id["t"].related == {"graphs": "shares graph with your graphs keywords"}
+    assert not by_id["a"].topics
+    assert not rank([topic], Ranking(words=0), rows + filler)["t"].topics

@@ -70,6 +70,9 @@ EXAMPLES = 3
 WORDS_GRID: dict[str, tuple[float, ...]] = {
     "words": (1.0, 0.5, 2.0),  # the words of a topic's keywords
     "description": (1.0, 0.0, 0.25, 0.5),  # the words of its description
+    # the sum of its words from which a paper no keyword matches counts (99: only holding all
+    # the words of a keyword); on a tie the earliest, the strictest of the best, wins
+    "WORDS_ALONE": (2.0, 3.0, 99.0, 1.5, 1.0),
 }
 GRID: dict[str, tuple[float, ...]] = {  # the profile's, on top of the words chosen
     "Q": (1.0, 3.0),  # the keywords' own terms in a profile
@@ -120,8 +123,10 @@ def load_sets() -> list[LabelledSet]:
             {t.name: {p.id: int(rows[p.title][t.name]) for p in papers} for t in topics},
         )
     ]
-    for name in ("cv", "cs", "nlp"):
+    for name in ("cv", "cs", "nlp", "lg"):
         folder = HERE / name
+        if not folder.is_dir():
+            continue
         topics = list(config_from_text((folder / "topics.yaml").read_text(), folder).topics)
         papers, seen = [], set()
         with open(folder / "papers.jsonl", encoding="utf-8") as f:
@@ -354,6 +359,7 @@ def main() -> None:
     sets = load_sets()
     shipped = {
         "words": Ranking.words, "description": Ranking.description,
+        "WORDS_ALONE": score_module.WORDS_ALONE,
         "Q": profile_module.Q, "TERMS": profile_module.TERMS,
         "RELATED": profile_module.RELATED, "profile": Ranking.profile,
         "examples": Ranking.examples,

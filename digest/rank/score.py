@@ -18,7 +18,9 @@ other processes. The score, for a paper and a topic (see docs/quality.md for how
                 rarity(w) * (TITLE * sat(tf_title(w)) + sat(tf_abstract(w))), rarity without
                 the floor (about 0 for a word in every paper), divided by the day's highest
                 for the topic; a paper no keyword matches counts for the topic when it holds
-                all the words of one of its keywords (it is then "related" by its words);
+                all the words of one of its keywords, or when the sum over its words (before
+                the day's best divides it) reaches WORDS_ALONE (it is then "related" by its
+                words);
                 description words add only to a paper that counts
     WORDS, DESCRIPTION, PROFILE: ranking.words, ranking.description, ranking.profile
     similarity: the paper against the topic's learned profile (:mod:`.profile`), about 1 for a
@@ -58,13 +60,18 @@ from ..rows import (
     unmatched_row,
 )
 from .keywords import FEW_PAPERS, Matcher
-from .profile import CHUNK, Profiles, Similar
+from .profile import CHUNK, REASONS, Profiles, Similar
 from .tldr import tldr
 from .words import content_words
 
 TITLE = 2.0  # a title mention counts this many abstract mentions
 K1 = 3.0  # saturation: 1 mention -> 1.0, 2 -> 1.6, 5 -> 2.5, never more than 4 (chosen by measurement)
 IDF_FLOOR = 0.5  # a keyword in every paper of the day still counts half (chosen by measurement)
+# a paper no keyword of a topic matches counts for it from this sum of its words on (before
+# the day's best divides it: a rare word in the title, or in the abstract twice), as it does
+# holding all the words of one of its keywords (chosen on ml, cv and cs by cross-validation
+# among 1, 1.5, 2, 3 and none, the strictest of the best; see docs/quality.md)
+WORDS_ALONE = 2.0
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 DEFAULT_RULES = Highlights()
 DEFAULT_RANKING = Ranking()
@@ -420,7 +427,7 @@ Worded = list[dict[int, float] | None]
 
 def _worded(
     hits: list[dict[int, float]], ranker: Ranker, df: Mapping[int, int]
-) -> tuple[Worded, list[float], list[dict[int, str] | None]]:
+) -> tuple[Worded, list[float], list[dict[int, str] | None], dict[int, float]]:
     """Per paper of a date, its word scores (see :mod:`.words`) by slot: topic ``t``'s
     keywords' words in slot ``t``, its description's in slot ``T + t`` (``T`` topics), each
     the sum over the words of the paper of ``rarity(w) * (TITLE * sat(tf in the title) +
@@ -430,7 +437,7 @@ def _worded(
     rarity is its idf without the keywords' floor: about 0 for a word in every paper."""
     slots, words = ranker.word_slots, ranker.words
     if not words:
-        return [], [], []
+        return [], [], [], {}
     rarity = _idf(df, len(hits), 0.0, words)
     phrases = ranker.loose_of  # word -> the keywords it is one of the words of
     rows: Worded = []
@@ -459,7 +466,7 @@ def _worded(
         for slot, x in row.items():
             if x > best[slot]:
                 best[slot] = x
-    return rows, best, complete
+    return rows, best, complete, rarity
 
 
 class _Scores:
@@ -478,7 +485,7 @@ class _Scores:
         ids, votes, hits, similar = read.ids, read.votes, read.hits, read.similar
         df = Counter(itertools.chain.from_iterable(hits))  # papers each keyword is in
         idf = _idf(df, len(ids))
-        worded, best_words, complete = _worded(hits, ranker, df)
+        worded, best_words, complete, word_rarity = _worded(hits, ranker, df)
         keyword_keys = frozenset(ranker.uses)  # a paper's matches that are keywords of a topic
         topic_count = len(ranker.topics)
         by_words, by_description = ranker.settings.words, ranker.settings.description
@@ -552,13 +559,13 @@ class _Scores:
                     w = x / best_words[t]  # its share of the date's highest
                     if t in totals:
                         totals[t] += by_words * w
-                    elif t in whole and (vetoed is None or t not in vetoed):
-                        # all the words of one of its keywords, not side by side
+                    elif (t in whole or x >= WORDS_ALONE) and (vetoed is None or t not in vetoed):
+                        # all the words of one of its keywords, apart, or enough of them
                         totals[t] = by_words * w
                         if similar is not None:
                             totals[t] += lift * similar.rows[first + index][t]
                         words[t] = None
-                        reasons[t] = whole[t]
+                        reasons[t] = whole.get(t) or _word_reason(found, t, ranker, word_rarity)
                 for t, x in row_of_words.items():
                     if t >= topic_count and t - topic_count in totals:
                         totals[t - topic_count] += by_description * x / best_words[t]
@@ -600,6 +607,21 @@ class _Scores:
         self.ids, self.names = ids, names
         self.fields, self.keys, self.sections, self.places = scored, keys, sections, places
         self.unmatched = unmatched_count
+
+
+def _word_reason(
+    found: Mapping[int, float], t: int, ranker: Ranker, rarity: Mapping[int, float]
+) -> str:
+    """Why a paper no keyword of topic ``t`` matched counts for it by its words' score:
+    ``shares fuzzing, compilers with your testing keywords``, the words of the topic's
+    keywords it holds, by their part of that score, the heaviest :data:`~.profile.REASONS`."""
+    texts = ranker.matcher.texts
+    parts = sorted(
+        (-rarity[k] * found[k], texts[k])
+        for k in ranker.words.intersection(found)
+        if t in ranker.worded.get(k, ())
+    )[:REASONS]
+    return f"shares {', '.join(w for _, w in parts)} with your {ranker.topics[t].name} keywords"
 
 
 def _community(votes: Sequence[int], weight: float) -> list[float] | None:
