@@ -26,7 +26,7 @@ from typing import Protocol
 import ahocorasick_rs
 import orjson
 
-from .model import CheckReport, Topic, TopicCheck
+from .model import CheckReport, Topic, TopicCheck, is_regex_keyword
 from .rank.keywords import WORD, WordKeys, inflections
 from .rows import day_matches
 
@@ -210,7 +210,7 @@ class Suggestions:
     def __call__(self, keyword: str) -> str | None:
         """The keyword with each word the papers never use replaced by the closest one they
         do; ``None`` when every word is used (the phrase is not) or one has nothing close."""
-        if keyword.startswith("/") and keyword.endswith("/") and len(keyword) > 2:
+        if is_regex_keyword(keyword):
             return None
         out, at, changed = [], 0, False
         for match in WORD.finditer(keyword):

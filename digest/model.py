@@ -302,6 +302,11 @@ def merge(old: Paper, new: Paper) -> Paper:
     )
 
 
+def is_regex_keyword(keyword: str) -> bool:
+    """Whether a keyword is a regular expression: written ``/like this/``."""
+    return len(keyword) > 2 and keyword.startswith("/") and keyword.endswith("/")
+
+
 @dataclass(frozen=True, slots=True)
 class Topic:
     """A topic a user follows: keywords (plain, or ``/regex/``), exclusions that veto it, a

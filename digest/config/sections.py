@@ -17,7 +17,7 @@ import idna
 import jinja2
 
 from .. import sources as formats
-from ..model import OUTPUT_NAMES, Topic
+from ..model import OUTPUT_NAMES, Topic, is_regex_keyword
 from .checks import Checker, kind_of
 from .lines import KeyPath
 from .schema import Value, declared, keys, kind, read_settings, read_value
@@ -410,7 +410,7 @@ def _source(c: Checker, path: KeyPath, entry: Any) -> SourceSpec | None:
 def _keywords(v: Value) -> tuple[str, ...]:
     words = v.c.strings(v.raw, v.path, non_empty=v.rules.get("required", False))
     for index, word in enumerate(words):
-        if len(word) > 2 and word.startswith("/") and word.endswith("/"):
+        if is_regex_keyword(word):
             try:
                 re.compile(word[1:-1])
             except re.error as exc:

@@ -33,6 +33,8 @@ from dataclasses import dataclass
 import ahocorasick_rs
 import snowballstemmer
 
+from ..model import is_regex_keyword
+
 WORD = re.compile(r"\w+")
 SEPARATOR = re.compile(r"[\s\-\u2010\u2011]+")  # what may stand between the words of a phrase
 MAX_SURFACES = 4096  # inflected spellings of one phrase kept for the automaton
@@ -150,7 +152,7 @@ def is_acronym(word: str) -> bool:
 
 def compile_keyword(text: str, keys: WordKeys) -> Keyword:
     text = text.strip()
-    if len(text) > 2 and text.startswith("/") and text.endswith("/"):
+    if is_regex_keyword(text):
         return Keyword(text, regex=re.compile(text[1:-1], re.IGNORECASE))
     words = WORD.findall(text)
     if not words:

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import ahocorasick_rs
 import snowballstemmer
 
-from ..model import Paper, Topic
+from ..model import Paper, Topic, is_regex_keyword
 from .keywords import Matcher
 from .words import STOPWORDS
 
@@ -206,7 +206,7 @@ def keyword_stems(topic: Topic, stems: Stems) -> list[str]:
     out: list[str] = []
     for keyword in topic.keywords:
         k = keyword.strip()
-        if len(k) > 2 and k.startswith("/") and k.endswith("/"):
+        if is_regex_keyword(k):
             continue
         out.extend(s for s in map(stems.__getitem__, words_of(k)) if s)
     return list(dict.fromkeys(out))

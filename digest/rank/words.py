@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from ..model import is_regex_keyword
 from .keywords import is_acronym
 
 # Words that carry no topic: English function words and the boilerplate of abstracts.
@@ -49,7 +50,7 @@ def content_words(texts: Iterable[str]) -> list[str]:
     out: dict[str, None] = {}
     for text in texts:
         text = text.strip()
-        if len(text) > 2 and text.startswith("/") and text.endswith("/"):
+        if is_regex_keyword(text):
             continue
         for word in _TERM.findall(text):
             word = word.strip("_")
