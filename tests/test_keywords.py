@@ -67,6 +67,19 @@ def test_matcher_is_picklable_for_other_processes() -> None:
     assert clone.count(text) == matcher.count(text) == {0: 1, 1: 1, 2: 1}
 
 
+def test_texts_that_match_the_same_are_one_keyword() -> None:
+    # "models" is an inflection of "model", "MoE" not in capitals is an ordinary word: each
+    # occurrence is counted once, under the first text's index, by both paths
+    matcher = Matcher(["model", "MoE", "models", "moe", "/models?/"])
+    assert matcher.index["models"] == matcher.index["model"] == 0
+    assert matcher.index["moe"] == matcher.index["MoE"] == 1
+    assert matcher.index["/models?/"] == 4  # a regex is never one with a keyword
+    for text in ("Models of MoE: a model, moe models.", "Modèles, models of MoE: a model, moe."):
+        twice = text.startswith("Modèles")  # not ASCII: compared word by word
+        assert matcher.count(text) == {0: 2 if twice else 3, 1: 2, 4: 2 if twice else 3}
+        assert sorted({i for i, _, _ in matcher._tokens(text)}) == [0, 1, 4]
+
+
 def test_automaton_and_word_by_word_agree_on_the_samples() -> None:
     """The fast path (one automaton pass) and the exact one (word by word) must find the same
     occurrences: over every sample title and abstract, for keywords of every kind."""

@@ -124,3 +124,30 @@ def test_enough_of_the_words_make_a_paper_the_topics_without_a_whole_keyword() -
     assert by_id["t"].related == {"graphs": "shares graph with your graphs keywords"}
     assert not by_id["a"].topics
     assert not rank([topic], Ranking(words=0), rows + filler)["t"].topics
+
+
+def test_two_spellings_of_one_word_count_once() -> None:
+    # "laws" and "law", "scaling law" and "scaling laws" match the same occurrences: a topic
+    # that writes both spellings ranks as one that writes one, counting each mention once
+    rows = [
+        ("a", "Scaling laws for language models", "We fit scaling laws to loss curves."),
+        ("b", "Laws of attention", "A law of attention heads, and one more law."),
+        ("c", "Scaling data", "We scale data for language models by a power law."),
+        ("n", "Sparse attention for long documents", "Attention over documents made sparse."),
+    ]
+    once = rank([Topic("scaling", ("scaling law", "compute-optimal"))], rows=rows)
+    twice = rank([Topic("scaling", ("scaling law", "scaling laws", "compute-optimal"))], rows=rows)
+    assert {i: s.topics for i, s in once.items()} == {i: s.topics for i, s in twice.items()}
+    assert once["a"].matched == twice["a"].matched == {"scaling": ("scaling law",)}
+
+
+def test_a_paper_holding_the_words_of_two_keywords_names_the_first_in_the_configs_order() -> None:
+    row = [("x", "Software for generation", "We test software; tests are generated.")]
+    first = Topic("testing", ("software testing", "test generation"))
+    second = Topic("testing", ("test generation", "software testing"))
+    assert rank([first], rows=row)["x"].related == {
+        "testing": "shares software, testing with your testing keywords"
+    }
+    assert rank([second], rows=row)["x"].related == {
+        "testing": "shares test, generation with your testing keywords"
+    }

@@ -294,7 +294,14 @@ class Matcher:
         self.keys = WordKeys()
         self.texts = tuple(dict.fromkeys(k.strip() for k in keywords))
         self.keywords = tuple(compile_keyword(k, self.keys) for k in self.texts)
-        self.index = {k: i for i, k in enumerate(self.texts)}
+        # texts that match exactly what an earlier one matches ("model" and "models", "MoE"
+        # and "moe") are looked for once, under the earlier's index: counted twice, a paper's
+        # "models" would add to a topic twice
+        first: dict[tuple[Form, ...], int] = {}
+        self.index = {
+            k: first.setdefault(kw.forms, i) if kw.forms else i
+            for i, (k, kw) in enumerate(zip(self.texts, self.keywords, strict=True))
+        }
         self.regexes = [
             (i, kw.regex, required_literals(kw.regex))
             for i, kw in enumerate(self.keywords)
@@ -319,7 +326,8 @@ class Matcher:
         inner: set[str] = set()
         forms = (
             (i, f, w)
-            for i, kw in enumerate(self.keywords)
+            for i, (text, kw) in enumerate(zip(self.texts, self.keywords, strict=True))
+            if self.index[text] == i  # not one looked for under an earlier text's index
             for f, w in zip(kw.forms, kw.words, strict=True)
         )
         for form_id, (i, form, words) in enumerate(forms):

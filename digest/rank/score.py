@@ -115,9 +115,10 @@ class Ranker:
     described: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     words: frozenset[int] = frozenset()  # every word of ``worded`` and ``described``
     word_slots: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # see _worded
-    # per word: the keywords of two words or more it is one of: (topic, all their words, the
-    # reason a paper that holds them all, apart, counts for the topic)
-    loose_of: Mapping[int, tuple[tuple[int, frozenset[int], str], ...]] = field(
+    # per word: the keywords of two words or more it is one of: (topic, the keyword's place
+    # among them, all its words, the reason a paper that holds them all, apart, counts for
+    # the topic)
+    loose_of: Mapping[int, tuple[tuple[int, int, frozenset[int], str], ...]] = field(
         default_factory=dict
     )
 
@@ -203,22 +204,22 @@ class Ranker:
 
 def _loose(
     topics: Sequence[Topic], matcher: Matcher, worded: Mapping[int, Collection[int]]
-) -> dict[int, tuple[tuple[int, frozenset[int], str], ...]]:
+) -> dict[int, tuple[tuple[int, int, frozenset[int], str], ...]]:
     """Per word of the topics' keywords, the keywords of two words or more it is one of, as
-    (topic, all their words, why): a paper that holds all of them counts for the topic, and
+    (topic, the keyword's place in the config, all its words, why): a paper that holds all of them counts for the topic, and
     says so: ``shares test, generation with your testing keywords`` (the keyword's words;
     the first such keyword of the topic's, in the config's order, when it holds several)."""
-    out: dict[int, list[tuple[int, frozenset[int], str]]] = {}
+    out: dict[int, list[tuple[int, int, frozenset[int], str]]] = {}
     for t, topic in enumerate(topics):
-        for keyword in topic.keywords:
+        for place, keyword in enumerate(topic.keywords):
             ws = content_words([keyword])
             if len(ws) < 2 or not all(w in matcher.index for w in ws):
                 continue
-            ks = frozenset(matcher.index[w] for w in ws)
-            if all(t in worded.get(k, ()) for k in ks):
+            ks = frozenset(matcher.index[w] for w in ws)  # two words may be one ("learn")
+            if len(ks) > 1 and all(t in worded.get(k, ()) for k in ks):
                 why = f"shares {', '.join(ws)} with your {topic.name} keywords"
                 for k in ks:
-                    out.setdefault(k, []).append((t, ks, why))
+                    out.setdefault(k, []).append((t, place, ks, why))
     return {k: tuple(dict.fromkeys(v)) for k, v in out.items()}
 
 
@@ -427,13 +428,14 @@ Worded = list[dict[int, float] | None]
 
 def _worded(
     hits: list[dict[int, float]], ranker: Ranker, df: Mapping[int, int]
-) -> tuple[Worded, list[float], list[dict[int, str] | None], dict[int, float]]:
+) -> tuple[Worded, list[float], list[dict[int, tuple[int, str]] | None], dict[int, float]]:
     """Per paper of a date, its word scores (see :mod:`.words`) by slot: topic ``t``'s
     keywords' words in slot ``t``, its description's in slot ``T + t`` (``T`` topics), each
     the sum over the words of the paper of ``rarity(w) * (TITLE * sat(tf in the title) +
     sat(tf in the abstract))``; None for a paper with none. Then each slot's highest of the
     date (a paper's share of it is its word score), and per paper the topics one of whose
-    keywords it holds all the words of, apart, each with why (None: no topic). A word's
+    keywords it holds all the words of, apart, each with why (the first such keyword in the
+    config's order; None: no topic). A word's
     rarity is its idf without the keywords' floor: about 0 for a word in every paper."""
     slots, words = ranker.word_slots, ranker.words
     if not words:
@@ -441,7 +443,7 @@ def _worded(
     rarity = _idf(df, len(hits), 0.0, words)
     phrases = ranker.loose_of  # word -> the keywords it is one of the words of
     rows: Worded = []
-    complete: list[dict[int, str] | None] = []
+    complete: list[dict[int, tuple[int, str]] | None] = []
     best = [0.0] * (2 * len(ranker.topics))
     for found in hits:
         common = words.intersection(found)
@@ -450,17 +452,17 @@ def _worded(
             complete.append(None)
             continue
         row: dict[int, float] = {}
-        whole: dict[int, str] | None = None
+        whole: dict[int, tuple[int, str]] | None = None  # topic -> the first keyword's
         for k in common:
             value = rarity[k] * found[k]
             for slot in slots[k]:
                 row[slot] = row.get(slot, 0.0) + value
-            for t, ws, why in phrases.get(k, ()):
+            for t, place, ws, why in phrases.get(k, ()):
                 if ws <= common:
                     if whole is None:
-                        whole = {t: why}
-                    elif t not in whole:
-                        whole[t] = why
+                        whole = {t: (place, why)}
+                    elif t not in whole or place < whole[t][0]:
+                        whole[t] = (place, why)
         rows.append(row)
         complete.append(whole)
         for slot, x in row.items():
@@ -565,7 +567,11 @@ class _Scores:
                         if similar is not None:
                             totals[t] += lift * similar.rows[first + index][t]
                         words[t] = None
-                        reasons[t] = whole.get(t) or _word_reason(found, t, ranker, word_rarity)
+                        reasons[t] = (
+                            whole[t][1]
+                            if t in whole
+                            else _word_reason(found, t, ranker, word_rarity)
+                        )
                 for t, x in row_of_words.items():
                     if t >= topic_count and t - topic_count in totals:
                         totals[t - topic_count] += by_description * x / best_words[t]
