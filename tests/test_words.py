@@ -6,8 +6,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import pytest
+
 from digest.model import Highlights, Paper, Ranking, Topic
-from digest.rank import Ranker, rank_day
+from digest.rank import Ranker, rank_day, score
 from digest.rank.words import content_words
 
 DAY = dt.date(2026, 11, 20)
@@ -151,3 +153,41 @@ def test_a_paper_holding_the_words_of_two_keywords_names_the_first_in_the_config
     assert rank([second], rows=row)["x"].related == {
         "testing": "shares test, generation with your testing keywords"
     }
+
+
+def test_a_word_in_several_keywords_weighs_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    # x and y match the same keyword the same way; besides it, x says "code" (in two of the
+    # topic's keywords), y "generation" (in one); each word is in one paper of the day
+    topic = Topic("code", ("code generation", "code LLM", "program repair"))
+    rows = [
+        ("x", "Program repair", "We study program repair of code."),
+        ("y", "Program repair", "We study program repair by generation."),
+        ("n", "Sparse attention for long documents", "Attention over documents made sparse."),
+    ]
+    by_id = rank([topic], rows=rows)
+    assert by_id["x"].score > by_id["y"].score
+    monkeypatch.setattr(score, "WORD_REPEATS", 0.0)  # every word alike: a tie
+    by_id = rank([topic], rows=rows)
+    assert by_id["x"].score == by_id["y"].score
+
+
+def test_a_word_in_several_keywords_does_not_make_a_paper_count_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    topic = Topic("test-time compute", ("test-time compute", "inference compute", "verifier"))
+    rows = [
+        ("c", "Compute-optimal pretraining of sparse models", "We fit laws for pretraining."),
+        ("i", "Inference for sparse models", "We spend compute at inference on sparse models."),
+        *[(f"n{i}", f"Attention for documents {i}", "Attention over documents.") for i in range(6)],
+    ]
+    by_id = rank([topic], rows=rows)
+    # "compute" in the title: rare, and in two keywords, yet one word: it does not count
+    assert not by_id["c"].topics
+    # all the words of one keyword, apart, still do
+    assert by_id["i"].related == {
+        "test-time compute": "shares inference, compute with your test-time compute keywords"
+    }
+    # counted with its weight (2), the title's "compute" alone reaches WORDS_ALONE: only the
+    # sum with each word once keeps the paper out
+    monkeypatch.setattr(score, "_once", lambda *_: score.WORDS_ALONE)
+    assert rank([topic], rows=rows)["c"].topics

@@ -75,6 +75,8 @@ WORDS_GRID: dict[str, tuple[float, ...]] = {
     # the sum of its words from which a paper no keyword matches counts (99: only holding all
     # the words of a keyword); on a tie the earliest, the strictest of the best, wins
     "WORDS_ALONE": (2.0, 3.0, 99.0, 1.5, 1.0),
+    # a word in n of a topic's keywords weighs n ** WORD_REPEATS (0: every word alike)
+    "WORD_REPEATS": (1.0, 0.5, 0.0),
 }
 GRID: dict[str, tuple[float, ...]] = {  # the profile's, on top of the words chosen
     "Q": (1.0, 3.0),  # the keywords' own terms in a profile
@@ -361,7 +363,7 @@ def main() -> None:
     sets = load_sets()
     shipped = {
         "words": Ranking.words, "description": Ranking.description,
-        "WORDS_ALONE": score_module.WORDS_ALONE,
+        "WORDS_ALONE": score_module.WORDS_ALONE, "WORD_REPEATS": score_module.WORD_REPEATS,
         "Q": profile_module.Q, "TERMS": profile_module.TERMS,
         "RELATED": profile_module.RELATED, "profile": Ranking.profile,
         "examples": Ranking.examples,

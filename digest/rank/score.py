@@ -15,13 +15,14 @@ other processes. The score, for a paper and a topic (see docs/quality.md for how
 
     words, described: the words of the topic's keywords, and of its description, each
                 matched on its own (:mod:`.words`): sum over those in the paper of
-                rarity(w) * (TITLE * sat(tf_title(w)) + sat(tf_abstract(w))), rarity without
-                the floor (about 0 for a word in every paper), divided by the day's highest
-                for the topic; a paper no keyword matches counts for the topic when it holds
-                all the words of one of its keywords, or when the sum over its words (before
-                the day's best divides it) reaches WORDS_ALONE (it is then "related" by its
-                words);
-                description words add only to a paper that counts
+                repeats(w) * rarity(w) * (TITLE * sat(tf_title(w)) + sat(tf_abstract(w))),
+                rarity without the floor (about 0 for a word in every paper), repeats(w) =
+                n ** WORD_REPEATS for a word in n of the topic's keywords (1 for a
+                description's), divided by the day's highest for the topic; a paper no
+                keyword matches counts for the topic when it holds all the words of one of
+                its keywords, or when the sum over its words, each counted once (repeats 1,
+                before the day's best divides it), reaches WORDS_ALONE (it is then "related"
+                by its words); description words add only to a paper that counts
     WORDS, DESCRIPTION, PROFILE: ranking.words, ranking.description, ranking.profile
     similarity: the paper against the topic's learned profile (:mod:`.profile`), about 1 for a
                 paper like those the keywords match with confidence; a paper no keyword matches
@@ -72,6 +73,10 @@ IDF_FLOOR = 0.5  # a keyword in every paper of the day still counts half (chosen
 # holding all the words of one of its keywords (chosen on ml, cv and cs by cross-validation
 # among 1, 1.5, 2, 3 and none, the strictest of the best; see docs/quality.md)
 WORDS_ALONE = 2.0
+# a word in n of a topic's keywords weighs n ** WORD_REPEATS there ("code" in "code
+# generation", "code LLM" and "agentic coding" weighs 3): the words its user wrote most are
+# the topic's centre (chosen on ml, cv and cs by cross-validation among 0, 0.5 and 1)
+WORD_REPEATS = 1.0
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 DEFAULT_RULES = Highlights()
 DEFAULT_RANKING = Ranking()
@@ -114,7 +119,8 @@ class Ranker:
     worded: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     described: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     words: frozenset[int] = frozenset()  # every word of ``worded`` and ``described``
-    word_slots: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # see _worded
+    # per word: the slots it adds to (see _worded), each with its weight there
+    word_slots: Mapping[int, tuple[tuple[int, float], ...]] = field(default_factory=dict)
     # per word: the keywords of two words or more it is one of: (topic, the keyword's place
     # among them, all its words, the reason a paper that holds them all, apart, counts for
     # the topic)
@@ -163,11 +169,24 @@ class Ranker:
                 vetoes.setdefault(k, []).append(t)
         worded: dict[int, list[int]] = {}
         described: dict[int, list[int]] = {}
+        repeats: dict[tuple[int, int], int] = {}  # (word, topic) -> keywords of the topic with it
         for t, pair in enumerate(words):
             for ws, into in zip(pair, (worded, described), strict=True):
                 # a matcher compiled for other settings may lack a word: it is not counted
                 for k in dict.fromkeys(matcher.index[w] for w in ws if w in matcher.index):
                     into.setdefault(k, []).append(t)
+            if pair[0]:  # each keyword once ("scaling law" and "scaling laws" are one)
+                distinct = {matcher.index[k.strip()]: k for k in reversed(topics[t].keywords)}
+                for keyword in distinct.values():
+                    for k in {matcher.index.get(w) for w in content_words([keyword])} - {None}:
+                        repeats[k, t] = repeats.get((k, t), 0) + 1  # type: ignore[index]
+        slots = {
+            k: (
+                *((t, float(repeats.get((k, t), 1)) ** WORD_REPEATS) for t in worded.get(k, ())),
+                *((len(topics) + t, 1.0) for t in described.get(k, ())),
+            )
+            for k in {*worded, *described}
+        }
         return cls(
             tuple(topics),
             matcher,
@@ -181,10 +200,7 @@ class Ranker:
             {k: tuple(v) for k, v in worded.items()},
             {k: tuple(v) for k, v in described.items()},
             frozenset(worded) | frozenset(described),
-            {
-                k: (*worded.get(k, ()), *(len(topics) + t for t in described.get(k, ())))
-                for k in {*worded, *described}
-            },
+            slots,
             _loose(topics, matcher, worded),
         )
 
@@ -455,8 +471,8 @@ def _worded(
         whole: dict[int, tuple[int, str]] | None = None  # topic -> the first keyword's
         for k in common:
             value = rarity[k] * found[k]
-            for slot in slots[k]:
-                row[slot] = row.get(slot, 0.0) + value
+            for slot, weight in slots[k]:
+                row[slot] = row.get(slot, 0.0) + value * weight
             for t, place, ws, why in phrases.get(k, ()):
                 if ws <= common:
                     if whole is None:
@@ -561,7 +577,12 @@ class _Scores:
                     w = x / best_words[t]  # its share of the date's highest
                     if t in totals:
                         totals[t] += by_words * w
-                    elif (t in whole or x >= WORDS_ALONE) and (vetoed is None or t not in vetoed):
+                    elif (
+                        t in whole
+                        or (
+                            x >= WORDS_ALONE and _once(found, t, ranker, word_rarity) >= WORDS_ALONE
+                        )
+                    ) and (vetoed is None or t not in vetoed):
                         # all the words of one of its keywords, apart, or enough of them
                         totals[t] = by_words * w
                         if similar is not None:
@@ -615,17 +636,30 @@ class _Scores:
         self.unmatched = unmatched_count
 
 
+def _once(found: Mapping[int, float], t: int, ranker: Ranker, rarity: Mapping[int, float]) -> float:
+    """A paper's word score for topic ``t`` with each word counted once, however many of the
+    topic's keywords hold it: what :data:`WORDS_ALONE` is compared with (a word the user
+    wrote in several keywords ranks the papers that count higher, and does not make one
+    count on its own: "compute", in two keywords, in a title)."""
+    return sum(
+        rarity[k] * found[k]
+        for k in ranker.words.intersection(found)
+        if t in ranker.worded.get(k, ())
+    )
+
+
 def _word_reason(
     found: Mapping[int, float], t: int, ranker: Ranker, rarity: Mapping[int, float]
 ) -> str:
     """Why a paper no keyword of topic ``t`` matched counts for it by its words' score:
     ``shares fuzzing, compilers with your testing keywords``, the words of the topic's
     keywords it holds, by their part of that score, the heaviest :data:`~.profile.REASONS`."""
-    texts = ranker.matcher.texts
+    texts, slots = ranker.matcher.texts, ranker.word_slots
     parts = sorted(
-        (-rarity[k] * found[k], texts[k])
+        (-rarity[k] * found[k] * weight, texts[k])
         for k in ranker.words.intersection(found)
-        if t in ranker.worded.get(k, ())
+        for slot, weight in slots[k]
+        if slot == t
     )[:REASONS]
     return f"shares {', '.join(w for _, w in parts)} with your {ranker.topics[t].name} keywords"
 
