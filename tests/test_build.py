@@ -16,6 +16,7 @@ import pytest
 
 from digest.config import load_config
 from digest.errors import DigestError, TemplateProblem
+from digest.rank import cache, score
 from tests.helpers import build_project, parse_html
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "sample"
@@ -137,6 +138,18 @@ def test_rebuilding_unchanged_input_touches_nothing(project: Path) -> None:
     assert not report.summary and not report.pieces and not report.templates_parsed
     assert report.written.written == [] and report.written.removed == []
     assert files(project / "output") == before
+
+
+def test_another_scoring_version_ranks_every_kept_date_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an upgrade that scores otherwise (digest.rank.score.VERSION) must not leave the old days
+    # ranked the old way beside new ones: the kept rankings are made again
+    build_project(project)
+    assert build_project(project).ranked == ()
+    monkeypatch.setattr(score, "VERSION", score.VERSION + 1)
+    monkeypatch.setattr(cache, "SCORING_VERSION", score.VERSION)
+    assert build_project(project).ranked == DAYS
 
 
 def test_a_date_whose_outputs_all_match_is_not_rendered_though_its_row_differs(

@@ -17,6 +17,7 @@ from ..rows import CODEC, decode_day, decode_shown
 from ..version import __version__
 from .history import Learned, profile_key
 from .score import LINES, Detail, Ranker, rank_day, rank_encoded
+from .score import VERSION as SCORING_VERSION
 from .tldr import VERSION as TLDR_VERSION
 
 SAVE_EVERY = 64  # ranked dates saved per transaction
@@ -43,8 +44,8 @@ class RankCache:
     """The ranked dates of a store for a set of topics, ranking settings and highlight rules.
     ``reader`` opens the store again read-only: in a worker process, each its own connection.
 
-    A date's ranking is kept while its papers, the topics (examples included), the settings and
-    the rules are unchanged: the profiles a date was ranked with are those of the build that
+    A date's ranking is kept while its papers, the topics (examples included), the settings,
+    the rules and the scoring (:data:`.score.VERSION`) are unchanged: the profiles a date was ranked with are those of the build that
     ranked it, so a store that grows re-ranks only its new dates."""
 
     def __init__(
@@ -63,7 +64,7 @@ class RankCache:
         self.settings = settings or Ranking()
         self.learned = learned or Learned()  # set before ranking (see pipeline.build)
         self.base = cache_key(
-            __version__, CODEC, TLDR_VERSION, self.topics, rules,
+            __version__, CODEC, TLDR_VERSION, SCORING_VERSION, self.topics, rules,
             profile_key(self.topics, self.settings),
         )  # fmt: skip
         self.versions = store.day_versions()

@@ -77,6 +77,10 @@ WORDS_ALONE = 2.0
 # generation", "code LLM" and "agentic coding" weighs 3): the words its user wrote most are
 # the topic's centre (chosen on ml, cv and cs by cross-validation among 0, 0.5 and 1)
 WORD_REPEATS = 1.0
+# what the scores and reasons are made by: a store's ranked dates made by another version
+# were scored otherwise, and are ranked again (part of the build's ranking key). Bump it with
+# any change to what rank_day gives; tests/test_scoring_version.py holds it to the output.
+VERSION = 3
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 DEFAULT_RULES = Highlights()
 DEFAULT_RANKING = Ranking()
