@@ -150,6 +150,24 @@ def test_an_example_lifts_papers_like_it_and_says_so() -> None:
     assert not ranked(papers(), [topic], Ranking(words=0)).papers[0].topics  # keywords: nothing
 
 
+def test_an_example_on_the_day_ranked_is_one_of_your_examples_not_like_itself() -> None:
+    # a paper liked (digest like) is an example; the day it came out, built again, shows it
+    topic = Topic("bio", ("protein folding",))
+    example = Paper(
+        "y", "A survey of protein language models",
+        "Protein sequences are modelled with transformers trained on evolutionary data.",
+        DAY, "test",
+    )  # fmt: skip
+    day = ranked(papers(), [topic], Ranking(words=0), examples={"bio": [example]})
+    assert {s.paper.id: s for s in day.papers}["y"].related == {"bio": "one of your examples"}
+    # and through the store's codec (examples' ids kept with the profiles)
+    ranker = Ranker.compile([topic])
+    profiles = decode(
+        encode(learn_all([topic], papers(), ranker.matcher, examples={"bio": [example]}))
+    )
+    assert profiles.profiles[0].example_ids == {"y"}
+
+
 def test_a_paper_to_avoid_never_counts_and_pushes_the_profile_away() -> None:
     avoid = [p for p in papers() if p.id == "h2"]
     day = ranked(papers(), [TUNING], avoid={"tuning": avoid})

@@ -19,7 +19,7 @@ from .profile import Profile, Profiles, Stems, TermStats, learn_all
 
 SAMPLE = 50_000  # the term statistics count about this many of the store's papers at most
 CHUNK = 10_000  # papers counted per transaction when the term statistics catch up
-CODEC = 1  # the kept profiles' format
+CODEC = 2  # the kept profiles' format
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,7 @@ def encode(profiles: Profiles) -> bytes:
                     "learned": p.learned,
                     "examples": [[t, sorted(ts)] for t, ts in p.examples],
                     "avoid": sorted(p.avoid),
+                    "example_ids": sorted(p.example_ids),
                 }
                 for p in profiles.profiles
             ],
@@ -192,6 +193,7 @@ def decode(data: bytes) -> Profiles:
             p["learned"],
             tuple((t, frozenset(ts)) for t, ts in p["examples"]),
             frozenset(p["avoid"]),
+            frozenset(p["example_ids"]),
         )
         for p in found["profiles"]
     ]

@@ -199,6 +199,7 @@ class Profile:
     learned: int = 0
     examples: tuple[tuple[str, frozenset[str]], ...] = ()
     avoid: frozenset[str] = frozenset()  # the ids of the papers to avoid: never the topic's
+    example_ids: frozenset[str] = frozenset()  # the examples' ids: "one of your examples"
 
 
 def keyword_stems(topic: Topic, stems: Stems) -> list[str]:
@@ -268,7 +269,10 @@ def learn(
     if typical <= 0:  # nothing to learn from yet: one mention of the heaviest term
         typical = max(kept.values(), default=1.0) * saturate(1, 1, 1)
     marks = tuple((e.title, frozenset(w for w in vectors.of(e)[0] if w in kept)) for e in examples)
-    return Profile(topic.name, kept, shown, typical, len(confident), marks, avoided)
+    return Profile(
+        topic.name, kept, shown, typical, len(confident), marks, avoided,
+        frozenset(e.id for e in examples),
+    )  # fmt: skip
 
 
 def _shown(
@@ -464,10 +468,13 @@ class Profiles:
         for k, t in zip(ks[shared >= SHARED].tolist(), ts[shared >= SHARED].tolist(), strict=True):
             similar.candidates[offset + k] = t
 
-    def explain(self, similar: Similar, pairs: Sequence[tuple[int, int]]) -> list[str]:
-        """Why each (paper, topic) of ``pairs`` counts by the profile alone: ``like <example
-        title>``, else ``shares a, b, c with your <topic> papers``, the terms it shares with
-        the topic by their part of its similarity, the heaviest :data:`REASONS`."""
+    def explain(
+        self, similar: Similar, pairs: Sequence[tuple[int, int]], ids: Sequence[str] = ()
+    ) -> list[str]:
+        """Why each (paper, topic) of ``pairs`` counts by the profile alone: ``one of your
+        examples`` for a paper that is one (``ids``: the papers' ids, by pair), else ``like
+        <example title>``, else ``shares a, b, c with your <topic> papers``, the terms it
+        shares with the topic by their part of its similarity, the heaviest :data:`REASONS`."""
         import numpy as np  # here: numpy loads only for a topic with a profile
 
         if not pairs:
@@ -480,7 +487,11 @@ class Profiles:
         keep = np.take_along_axis(part, top, axis=1) > 0
         words = self._words
         out = []
-        for t, best, kept in zip(ts, top.tolist(), keep.tolist(), strict=True):
+        for at, (t, best, kept) in enumerate(zip(ts, top.tolist(), keep.tolist(), strict=True)):
+            profile = self.profiles[t]
+            if ids and profile is not None and ids[at] in profile.example_ids:
+                out.append("one of your examples")  # not "like" itself
+                continue
             terms = [i for i, ok in zip(best, kept, strict=True) if ok]
             out.append(
                 self._like(t, terms)

@@ -632,7 +632,11 @@ class _Scores:
                 unmatched_count += 1
             keys.append(base - best_milli * n)
         if lifted:
-            why = profiles.explain(similar, [(i, t) for i, t, _, _ in lifted])  # type: ignore[union-attr, arg-type]
+            why = profiles.explain(  # type: ignore[union-attr]
+                similar,  # type: ignore[arg-type]
+                [(i, t) for i, t, _, _ in lifted],
+                [ids[i - first] for i, _, _, _ in lifted],
+            )
             for (_, _, related, name), reason in zip(lifted, why, strict=True):
                 related[name] = reason
         self.ids, self.names = ids, names
