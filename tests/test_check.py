@@ -104,6 +104,20 @@ def test_an_edited_topic_is_checked_without_a_build(runner: CliRunner, project: 
     ]
 
 
+def test_two_spellings_of_one_keyword_are_both_matched(runner: CliRunner, project: Path) -> None:
+    # "scaling law" and "scaling laws" match the same and count once; neither is silent, in
+    # the topic that writes both or in one that writes the second alone
+    topics(
+        project,
+        "  scaling: [scaling law, scaling laws]\n  laws: [scaling laws, zebra]\n",
+    )
+    result = runner.invoke(main, ["build", "-c", str(project / "digest.yaml"), *TODAY])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^  scaling\s+\d+ / \d+\s+\S.*[^:]$", result.stdout, re.M)
+    assert "no paper in the store: zebra" in result.stdout
+    assert "scaling law" not in result.stdout.split("no paper in the store:")[-1]
+
+
 def test_a_silent_keyword_is_found_in_a_date_added_later(runner: CliRunner, project: Path) -> None:
     """What the last check found is remembered; a keyword it found nowhere is looked for in
     the dates ranked since, old ones too."""

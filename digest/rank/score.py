@@ -114,7 +114,10 @@ class Ranker:
     uses: Mapping[int, tuple[int, ...]]
     vetoes: Mapping[int, tuple[int, ...]]
     order: tuple[Mapping[int, int], ...]  # per topic: keyword -> its place in the config
-    alone: Mapping[int, tuple[str]]  # keyword -> (its text,): what a topic matched by it alone
+    # per topic: keyword -> the topic's keywords it stands for, as written, in the config's
+    # order ("scaling law" and "scaling laws" match the same, are counted once, and are both
+    # what the topic matched)
+    spelled: tuple[Mapping[int, tuple[str, ...]], ...]
     profiles: Profiles | None = None  # the topics' learned profiles, in the topics' order
     settings: Ranking = DEFAULT_RANKING
     avoid: Mapping[str, frozenset[str]] = field(default_factory=dict)  # topic -> paper ids
@@ -197,7 +200,7 @@ class Ranker:
             {k: tuple(v) for k, v in uses.items()},
             {k: tuple(v) for k, v in vetoes.items()},
             tuple(order),
-            {k: (text,) for k, text in enumerate(matcher.texts)},
+            tuple(_spelled(topic, matcher) for topic in topics),
             profiles if settings.profile > 0 and profiles and profiles.any() else None,
             settings,
             *_avoided(topics, avoid or {}, profiles),
@@ -220,6 +223,16 @@ class Ranker:
             settings=self.settings,
             avoid=self.avoid,
         )
+
+
+def _spelled(topic: Topic, matcher: Matcher) -> dict[int, tuple[str, ...]]:
+    """A topic's keyword texts by the matcher's index, each as written, in the config's order:
+    one index may stand for two of them ("scaling law", "scaling laws")."""
+    out: dict[int, dict[str, None]] = {}
+    for keyword in topic.keywords:
+        text = keyword.strip()
+        out.setdefault(matcher.index[text], {})[text] = None
+    return {k: tuple(texts) for k, texts in out.items()}
 
 
 def _loose(
@@ -520,9 +533,9 @@ class _Scores:
             place[i] = position
         names = [t.name for t in ranker.topics]
         weights = [t.weight for t in ranker.topics]
-        uses, vetoes, texts, order = ranker.uses, ranker.vetoes, ranker.matcher.texts, ranker.order
+        uses, vetoes, order = ranker.uses, ranker.vetoes, ranker.order
         veto_words = frozenset(vetoes)
-        alone = ranker.alone
+        spelled = ranker.spelled
         profiles = ranker.profiles
         lift = ranker.settings.profile
         avoided = ranker.avoided
@@ -618,10 +631,10 @@ class _Scores:
                         related[name] = ""
                         lifted.append((first + index, t, related, name))
                     elif len(ks) == 1:
-                        matched[name] = alone[ks[0]]
+                        matched[name] = spelled[t][ks[0]]
                     else:
                         ks.sort(key=order[t].__getitem__)
-                        matched[name] = tuple([texts[k] for k in ks])
+                        matched[name] = tuple([x for k in ks for x in spelled[t][k]])
                     sections[t].append(base - milli * n)
                     if milli > best_milli:
                         best, best_milli = name, milli
