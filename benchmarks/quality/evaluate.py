@@ -1,14 +1,16 @@
 """Ranking quality on the labelled sets, held out: ``python benchmarks/quality/evaluate.py``.
 
-Five frozen sets, each a pool of papers, topics and a 0/1/2 judgment per paper and topic
+Six frozen sets, each a pool of papers, topics and a 0/1/2 judgment per paper and topic
 (0 not relevant, 1 related, 2 central): ``topics.yaml`` + ``labels.tsv`` (159 papers of the
 sample pages, five ML topics: the set the keyword ranker's own parameters were chosen on),
 ``cv/`` (172 real cs.CV papers, six topics, blind), ``cs/`` (115 rows of cs.CR/cs.SE/cs.NI,
 110 distinct papers, six topics), ``nlp/`` (172 rows of cs.CL/cs.SE/cs.MA, 170 distinct
-papers, six topics, blind) and ``lg/`` (126 rows of cs.LG/cs.AI/math.OC, 99 distinct papers,
-six topics, blind; duplicated ids counted once). No parameter is chosen on ``nlp`` or ``lg``:
-they were labelled after the words' parameters were chosen on the other three (the two design
-choices made with them seen are in docs/quality.md).
+papers, six topics, blind), ``lg/`` (126 rows of cs.LG/cs.AI/math.OC, 99 distinct papers,
+six topics, blind; duplicated ids counted once) and ``ro/`` (94 papers of a robotics fork's
+day, six robotics topics, blind). No parameter is chosen on ``nlp``, ``lg`` or ``ro``: they
+were labelled after the words' parameters were chosen on the other three (the three design
+choices made with nlp and lg seen are in docs/quality.md; ro was scored once, after every
+choice).
 
 Every system ranks each pool against each topic (the pool is the history: the profile learns
 from the pool, as ``digest rank FILES`` does). Per set and topic the script prints nDCG@10
@@ -30,8 +32,8 @@ from the pool, as ``digest rank FILES`` does). Per set and topic the script prin
 
 Parameters are chosen by cross-validation across the sets ml, cv and cs: for each of them,
 every combination of a grid is scored on the two *other* sets (mean macro nDCG@10, no topic
-more than 0.02 under today's ranker) and the best is used on the held set; ``nlp`` and ``lg``
-are scored with the combination best on all three. Only held-out figures are printed. ``--defaults``
+more than 0.02 under today's ranker) and the best is used on the held set; ``nlp``, ``lg``
+and ``ro`` are scored with the combination best on all three. Only held-out figures are printed. ``--defaults``
 scores the shipped defaults instead (the words' are the combination best on all three; the
 profile's are not, see docs/quality.md).
 """
@@ -127,7 +129,7 @@ def load_sets() -> list[LabelledSet]:
             {t.name: {p.id: int(rows[p.title][t.name]) for p in papers} for t in topics},
         )
     ]
-    for name in ("cv", "cs", "nlp", "lg"):
+    for name in ("cv", "cs", "nlp", "lg", "ro"):
         folder = HERE / name
         if not folder.is_dir():
             continue
