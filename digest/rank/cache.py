@@ -45,8 +45,9 @@ class RankCache:
     ``reader`` opens the store again read-only: in a worker process, each its own connection.
 
     A date's ranking is kept while its papers, the topics (examples included), the settings,
-    the rules and the scoring (:data:`.score.VERSION`) are unchanged: the profiles a date was ranked with are those of the build that
-    ranked it, so a store that grows re-ranks only its new dates."""
+    the rules and the scoring (:data:`.score.VERSION`) are unchanged: the profiles a date was
+    ranked with are those of the build that ranked it, so a store that grows re-ranks only its
+    new dates."""
 
     def __init__(
         self,

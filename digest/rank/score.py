@@ -239,9 +239,10 @@ def _loose(
     topics: Sequence[Topic], matcher: Matcher, worded: Mapping[int, Collection[int]]
 ) -> dict[int, tuple[tuple[int, int, frozenset[int], str], ...]]:
     """Per word of the topics' keywords, the keywords of two words or more it is one of, as
-    (topic, the keyword's place in the config, all its words, why): a paper that holds all of them counts for the topic, and
-    says so: ``shares test, generation with your testing keywords`` (the keyword's words;
-    the first such keyword of the topic's, in the config's order, when it holds several)."""
+    (topic, the keyword's place in the config, all its words, why): a paper that holds all of
+    them counts for the topic, and says so: ``shares test, generation with your testing
+    keywords`` (the keyword's words; the first such keyword of the topic's, in the config's
+    order, when it holds several)."""
     out: dict[int, list[tuple[int, int, frozenset[int], str]]] = {}
     for t, topic in enumerate(topics):
         for place, keyword in enumerate(topic.keywords):
@@ -464,12 +465,13 @@ def _worded(
 ) -> tuple[Worded, list[float], list[dict[int, tuple[int, str]] | None], dict[int, float]]:
     """Per paper of a date, its word scores (see :mod:`.words`) by slot: topic ``t``'s
     keywords' words in slot ``t``, its description's in slot ``T + t`` (``T`` topics), each
-    the sum over the words of the paper of ``rarity(w) * (TITLE * sat(tf in the title) +
-    sat(tf in the abstract))``; None for a paper with none. Then each slot's highest of the
-    date (a paper's share of it is its word score), and per paper the topics one of whose
-    keywords it holds all the words of, apart, each with why (the first such keyword in the
-    config's order; None: no topic). A word's
-    rarity is its idf without the keywords' floor: about 0 for a word in every paper."""
+    the sum over the words of the paper of ``weight(w) * rarity(w) * (TITLE * sat(tf in the
+    title) + sat(tf in the abstract))`` (the word's weight in the slot: see
+    :data:`WORD_REPEATS`); None for a paper with none. Then each slot's highest of the date (a
+    paper's share of it is its word score), and per paper the topics one of whose keywords it
+    holds all the words of, apart, each with why (the first such keyword in the config's
+    order; None: no topic). A word's rarity is its idf without the keywords' floor: about 0
+    for a word in every paper."""
     slots, words = ranker.word_slots, ranker.words
     if not words:
         return [], [], [], {}
