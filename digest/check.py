@@ -67,13 +67,14 @@ def check_topics(
         found = store.ranked(date)
         if found is None or found[0] != dates[date][0]:
             continue
-        sections, highlights, hits = day_matches(found[1])
+        sections, highlights, hits, related = day_matches(found[1])
         papers += dates[date][1]
         matched |= hits
         for name, n in sections.items():
             if name in counts:
                 counts[name]["month"] += n
                 counts[name]["week"] += n if date >= week else 0
+                counts[name]["related"] += related.get(name, 0)
         if date == newest:
             for name in highlights:
                 if name in counts:
@@ -91,11 +92,19 @@ def check_topics(
     for t in topics:
         c = counts[t.name]
         found = tuple((k, hints[k]) for k in silent[t.name])
-        checks.append(TopicCheck(t.name, c["week"], c["month"], c["highlights"], found))
+        checks.append(
+            TopicCheck(t.name, c["week"], c["month"], c["highlights"], found, c["related"])
+        )
         if not c["month"]:
             warnings.append(
                 f"topic {t.name!r} matched no paper in {span}; are its keywords too narrow, "
                 "or do the sources cover it?"
+            )
+        elif c["related"] == c["month"]:  # kept alive by its words or profile alone
+            warnings.append(
+                f"topic {t.name!r}: no keyword of it matched a paper in {span}, only its "
+                f'words or profile did ({_plural(c["month"], "paper")}, "related"); are its '
+                "keywords too narrow, or do the sources cover it?"
             )
         for keyword, close in found:
             if close:  # a keyword nothing matched may be new, or rare; one with a typo is wrong

@@ -524,6 +524,7 @@ class TopicCheck:
     month: int = 0
     highlights: int = 0
     silent: tuple[tuple[str, str | None], ...] = ()
+    related: int = 0  # of ``month``, those no keyword matched (by its words or profile alone)
 
 
 @dataclass(frozen=True, slots=True)

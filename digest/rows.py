@@ -277,19 +277,26 @@ def decode_shown(
     )
 
 
-def day_matches(data: bytes) -> tuple[dict[str, int], list[str], set[tuple[str, str]]]:
+def day_matches(
+    data: bytes,
+) -> tuple[dict[str, int], list[str], set[tuple[str, str]], dict[str, int]]:
     """What ``digest check`` needs of a ranked date, from :func:`encode_day` bytes without the
-    papers: the papers each topic matched, the topic of each highlight, and every (topic,
-    keyword) that matched a paper (the rows parsed one at a time)."""
+    papers: the papers each topic matched, the topic of each highlight, every (topic,
+    keyword) that matched a paper, and per topic the papers that count for it by its words or
+    profile alone, no keyword of it matched (``related``; the rows parsed one at a time)."""
     head, lines = _head(dt.date.min, data)
     loads = orjson.loads
     matched: set[tuple[str, str]] = set()
+    related: dict[str, int] = {}
     for line in lines:
         row = loads(line)
         if row[4]:
             matched.update((topic, k) for topic, ks in row[4].items() for k in ks)
+        for topic in row[9]:
+            related[topic] = related.get(topic, 0) + 1
     return (
         {name: len(at) for name, at in head["sections"].items()},
         [loads(lines[i])[2] for i in head["highlights"]],
         matched,
+        related,
     )

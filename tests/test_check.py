@@ -5,6 +5,8 @@ a date without papers and a misspelled key are each said with the fix."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import re
 import sqlite3
@@ -13,10 +15,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from digest.check import MEMO, Suggestions, distance
+from digest.check import MEMO, Suggestions, check_topics, distance
 from digest.cli import main
 from digest.config import load_config
+from digest.model import Paper, Topic
 from digest.pipeline import check
+from digest.rank import Ranker, rank_day
+from digest.rows import encode_day
 from tests.helpers import build_project
 
 TODAY = ["--today", "2026-11-23"]
@@ -45,9 +50,15 @@ def test_check_says_per_topic_what_it_matched_lately(runner: CliRunner, project:
     assert list(rows) == ["scaling", "test-time compute", "optimization", "efficiency", "rl"]
     assert re.search(r"scaling\s+2 / 2\s+2 highlights$", rows["scaling"])
     # optimization's keywords match none of the newest 30 days' papers; one has all the
-    # words of "learning rate", apart, and counts by them
-    assert re.search(r"optimization\s+1 / 1\s+-$", rows["optimization"])
-    assert warnings(result.stderr) == []
+    # words of "learning rate", apart, and counts by them: said, and a warning (a topic kept
+    # alive by its words alone may be kept alive by noise)
+    assert re.search(r"optimization\s+1 / 1\s+-\s+1 related only$", rows["optimization"])
+    assert not any("related" in rows[name] for name in rows if name != "optimization")
+    assert warnings(result.stderr) == [
+        "topic 'optimization': no keyword of it matched a paper in the 30 days to 2026-11-20 "
+        '(7 papers), only its words or profile did (1 paper, "related"); are its keywords too '
+        "narrow, or do the sources cover it?"
+    ]
     # keywords alone, optimization matched 49 papers before, none in the newest 30 days: a
     # warning
     config = project / "digest.yaml"
@@ -210,3 +221,50 @@ def test_suggestions_prefer_the_most_frequent_close_word() -> None:
     assert suggest("/difusion/") is None
     assert distance("modle", "model") == 1 and distance("difusion", "diffusion") == 1
     assert distance("kitten", "sitting") == 3
+
+
+class RankedStore:
+    """The store's side of a check: one ranked date, kept as a build keeps it."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.notes = data, {}
+
+    def ranked(self, date: dt.date) -> tuple[str, bytes]:
+        return ("k", self.data)
+
+    def newest_texts(self, limit: int) -> list[str]:
+        return []
+
+    def note(self, key: str) -> str | None:
+        return self.notes.get(key)
+
+    def set_note(self, key: str, value: str) -> None:
+        self.notes[key] = value
+
+    def transaction(self) -> contextlib.AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+
+def test_papers_counted_by_words_alone_are_said_and_warned_of_only_when_all_are() -> None:
+    day = dt.date(2026, 11, 20)
+    rows = [
+        ("k", "Software testing with coverage feedback", "We study software testing of compilers."),
+        (
+            "w",
+            "Generation of unit tests for compilers",
+            "We test compilers; every test is generated.",
+        ),
+        ("n", "Sparse attention for long documents", "Attention over documents made sparse."),
+    ]
+    papers = [Paper(i, t, a, day, "test") for i, t, a in rows]
+    both = Topic("testing", ("software testing", "test generation"))
+    words_only = Topic("generation", ("test generation",))
+    ranked = rank_day(day, papers, Ranker.compile([both, words_only]))
+    assert ranked.sections["testing"] and ranked.sections["generation"]
+    report = check_topics(RankedStore(encode_day(ranked)), [both, words_only], {day: ("k", 3)})
+    by_name = {t.name: t for t in report.topics}
+    # "testing": k by its keyword, w by the words of "test generation", apart
+    assert (by_name["testing"].month, by_name["testing"].related) == (2, 1)
+    # "generation": only w, by its words
+    assert (by_name["generation"].month, by_name["generation"].related) == (1, 1)
+    assert [w.split(":")[0] for w in report.warnings] == ["topic 'generation'"]

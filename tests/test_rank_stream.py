@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 
 import pytest
@@ -128,10 +129,11 @@ def test_a_date_read_as_the_outputs_show_it_renders_as_the_whole_ranking() -> No
 def test_check_reads_a_date_as_it_was_ranked() -> None:
     _, papers, ranker = rankers()[0]
     day = rank_day(DAY, papers, ranker)
-    sections, highlights, matched = day_matches(encode_day(day))
+    sections, highlights, matched, related = day_matches(encode_day(day))
     assert sections == {name: len(p) for name, p in day.sections.items()}
     assert highlights == [s.topic for s in day.highlights]
     assert matched == {(t, k) for s in day.papers for t, ks in s.matched.items() for k in ks}
+    assert related == dict(Counter(t for s in day.papers for t in s.related))
 
 
 def _files(files: list) -> dict[str, bytes]:

@@ -190,7 +190,10 @@ def print_check(report: CheckReport) -> None:
         for t in report.topics:
             shown = _plural(t.highlights, "highlight") if t.highlights else "-"
             silent = ", ".join(k for k, _ in t.silent)
-            more = f"   no paper in the store: {silent}" if silent else ""
+            notes = [f"{t.related} related only"] if t.related else []
+            if silent:
+                notes.append(f"no paper in the store: {silent}")
+            more = f"   {'; '.join(notes)}" if notes else ""
             click.echo(
                 f"  {t.name:<{width}}  {t.week:>5} / {t.month:<5}  {shown:<12}{more}".rstrip()
             )
