@@ -197,3 +197,19 @@ def test_a_word_in_several_keywords_does_not_make_a_paper_count_alone(
     # sum with each word once keeps the paper out
     monkeypatch.setattr(score, "_once", lambda *_: score.WORDS_ALONE)
     assert rank([topic], rows=rows)["c"].topics
+
+
+def test_a_reason_names_the_words_as_the_topic_spells_them() -> None:
+    # "models" (a keyword of ml) and "model" (a word of verification) are looked for once;
+    # verification's reason says "model", as its keywords do
+    ml = Topic("ml", ("models",))
+    verification = Topic("verification", ("model checking", "theorem proving"))
+    rows = [
+        ("p", "Proving models correct", "A short note."),
+        *[(f"n{i}", f"Attention for documents {i}", "Attention over documents.") for i in range(6)],
+    ]
+    by_id = rank([ml, verification], rows=rows)
+    assert by_id["p"].matched == {"ml": ("models",)}
+    assert by_id["p"].related == {
+        "verification": "shares model, proving with your verification keywords"
+    }

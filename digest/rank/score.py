@@ -134,6 +134,9 @@ class Ranker:
     loose_of: Mapping[int, tuple[tuple[int, int, frozenset[int], str], ...]] = field(
         default_factory=dict
     )
+    # per topic: word -> that word as the topic's keywords spell it (a reason names it so,
+    # not as another topic's "models" that matches the same)
+    word_spelled: tuple[Mapping[int, str], ...] = ()
 
     @classmethod
     def compile(
@@ -209,6 +212,10 @@ class Ranker:
             frozenset(worded) | frozenset(described),
             slots,
             _loose(topics, matcher, worded),
+            tuple(
+                {k: w for w in reversed(ws) if (k := matcher.index.get(w)) is not None}
+                for ws, _ in words
+            ),
         )
 
     def only(self, names: Sequence[str]) -> Ranker:
@@ -678,8 +685,9 @@ def _word_reason(
     ``shares fuzzing, compilers with your testing keywords``, the words of the topic's
     keywords it holds, by their part of that score, the heaviest :data:`~.profile.REASONS`."""
     texts, slots = ranker.matcher.texts, ranker.word_slots
+    spelled = ranker.word_spelled[t] if ranker.word_spelled else {}
     parts = sorted(
-        (-rarity[k] * found[k] * weight, texts[k])
+        (-rarity[k] * found[k] * weight, spelled.get(k) or texts[k])
         for k in ranker.words.intersection(found)
         for slot, weight in slots[k]
         if slot == t
