@@ -560,7 +560,7 @@ class Ranking:
     Profiles are opt-in: a topic learns one only when it has examples (``examples:`` or
     ``digest like``), or for every topic with ``learn: true``. A topic without one ranks by
     its keywords and their words (held out, profiles learned from the store alone gain on two
-    labelled sets of four and lose on two; with examples they gain on all four)."""
+    labelled sets of six, tie on two and lose on two)."""
 
     learn: bool = setting(
         False,
@@ -586,6 +586,11 @@ class Ranking:
     )
     description: float = setting(
         1.0, "weight of the words of a topic's description; 0: off", minimum=0
+    )
+    words_alone: bool = setting(
+        True,
+        "a paper no keyword of a topic matched may count for it by the topic's words "
+        "(said as related); false: the words only rank the papers its keywords match",
     )
     examples: float = setting(1.0, "weight of a topic's examples in its profile", minimum=0)
     avoid: float = setting(1.0, "weight of the papers to avoid, pushing a profile away", minimum=0)

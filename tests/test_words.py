@@ -213,3 +213,17 @@ def test_a_reason_names_the_words_as_the_topic_spells_them() -> None:
     assert by_id["p"].related == {
         "verification": "shares model, proving with your verification keywords"
     }
+
+
+def test_words_alone_false_keeps_the_ranking_by_words_and_counts_by_keywords_alone() -> None:
+    by_id = rank([TESTING], Ranking(words_alone=False))
+    keywords_alone = rank([TESTING], Ranking(words=0, description=0))
+    # the same papers count as by keywords alone: "w" (by the words of "test generation",
+    # apart) no longer does
+    assert {i for i, s in by_id.items() if s.topics} == {
+        i for i, s in keywords_alone.items() if s.topics
+    }
+    assert not by_id["w"].topics and not any(s.related for s in by_id.values())
+    # and the words still rank those it counts: "d" (fuzzer, compilers, bugs) above "f"
+    assert by_id["d"].score > by_id["f"].score
+    assert keywords_alone["d"].score <= keywords_alone["f"].score

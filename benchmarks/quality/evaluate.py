@@ -296,6 +296,22 @@ def evaluate(
     return result
 
 
+def sections(s: LabelledSet, scores: Scores) -> tuple[float, float, float]:
+    """What a topic's section holds, the papers it counts (score above 0), against the labels:
+    the share of them graded 1 or 2 (precision, 1 for an empty section), the share of the
+    papers graded 1 or 2 it holds (recall), and how many it holds; each the mean over topics."""
+    precision, recall, size = [], [], []
+    for topic in s.topics:
+        counted = [p.id for p, x in zip(s.papers, scores[topic.name], strict=True) if x > 0]
+        relevant = {p.id for p in s.papers if s.labels[topic.name][p.id] >= 1}
+        hit = sum(1 for pid in counted if pid in relevant)
+        precision.append(hit / len(counted) if counted else 1.0)
+        recall.append(hit / len(relevant) if relevant else 1.0)
+        size.append(len(counted))
+    n = len(s.topics)
+    return sum(precision) / n, sum(recall) / n, sum(size) / n
+
+
 # -- cross-validation ------------------------------------------------------------------------
 
 
@@ -409,8 +425,9 @@ def main() -> None:
         print("| system | " + " | ".join(names) + " | macro |")
         print("| --- |" + " --- |" * (len(names) + 1))
         bm25 = evaluate(s, bm25_scores(s))
-        ours = evaluate(s, digest_scores(s, words[s.name], opt_in=True))
-        learned = evaluate(s, digest_scores(s, profiled[s.name]))
+        our_scores = digest_scores(s, words[s.name], opt_in=True)
+        learned_scores = digest_scores(s, profiled[s.name])
+        ours, learned = evaluate(s, our_scores), evaluate(s, learned_scores)
         print(row("naive keyword counting", evaluate(s, substring_scores(s)), s.topics))
         print(row("BM25 (bm25s)", bm25, s.topics))
         print(row("today's ranker (keywords alone)", today[s.name], s.topics))
@@ -423,6 +440,21 @@ def main() -> None:
         print(row("  today's ranker, same pool", today_ex[s.name], s.topics))
         print(row("  BM25, same pool", bm25_ex, s.topics))
         print("| + upvotes | no upvotes in this set: as above |")
+        kept = [
+            (name, sections(s, scores))
+            for name, scores in (
+                ("today's ranker", digest_scores(s, TODAY, profile=False)),
+                ("defaults", our_scores),
+                ("+ profile", learned_scores),
+            )
+        ]
+        print(
+            "\nSections (the papers a topic counts, score > 0), mean over topics: "
+            + "; ".join(
+                f"{n} {p:.2f} precision / {r:.2f} recall ({k:.1f} papers)" for n, (p, r, k) in kept
+            )
+            + " (grade >= 1 relevant)"
+        )
         better = max(macro(today[s.name])[0], macro(bm25)[0])
         verdicts.append((
             s.name,

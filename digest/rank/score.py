@@ -533,6 +533,7 @@ class _Scores:
         keyword_keys = frozenset(ranker.uses)  # a paper's matches that are keywords of a topic
         topic_count = len(ranker.topics)
         by_words, by_description = ranker.settings.words, ranker.settings.description
+        alone_too = ranker.settings.words_alone  # may a paper count by its words alone
         n = len(ids)
         places = sorted(
             range(n), key=[(-v, pid) for v, pid in zip(votes, ids, strict=True)].__getitem__
@@ -604,11 +605,16 @@ class _Scores:
                     if t in totals:
                         totals[t] += by_words * w
                     elif (
-                        t in whole
-                        or (
-                            x >= WORDS_ALONE and _once(found, t, ranker, word_rarity) >= WORDS_ALONE
+                        alone_too
+                        and (
+                            t in whole
+                            or (
+                                x >= WORDS_ALONE
+                                and _once(found, t, ranker, word_rarity) >= WORDS_ALONE
+                            )
                         )
-                    ) and (vetoed is None or t not in vetoed):
+                        and (vetoed is None or t not in vetoed)
+                    ):
                         # all the words of one of its keywords, apart, or enough of them
                         totals[t] = by_words * w
                         if similar is not None:
