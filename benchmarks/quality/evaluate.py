@@ -30,6 +30,10 @@ from the pool, as ``digest rank FILES`` does). Per set and topic the script prin
   printed beside it,
 * + upvotes: none of the labelled sets has upvotes, so this row would equal the one above.
 
+Under each table, what a topic's section holds (every paper it counts, score above 0) for
+today's ranker, the defaults and + profile: the share graded 1 or 2 (precision), the share of
+those it holds (recall) and its size, each the mean over topics.
+
 Parameters are chosen by cross-validation across the sets ml, cv and cs: for each of them,
 every combination of a grid is scored on the two *other* sets (mean macro nDCG@10, no topic
 more than 0.02 under today's ranker) and the best is used on the held set; ``nlp``, ``lg``
