@@ -122,11 +122,9 @@ class Ranker:
     settings: Ranking = DEFAULT_RANKING
     avoid: Mapping[str, frozenset[str]] = field(default_factory=dict)  # topic -> paper ids
     avoided: Mapping[str, frozenset[int]] = field(default_factory=dict)  # paper id -> topics
-    # per word (see .words): the topics whose keywords hold it, and those whose description does
-    worded: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
-    described: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
-    words: frozenset[int] = frozenset()  # every word of ``worded`` and ``described``
-    # per word: the slots it adds to (see _worded), each with its weight there
+    words: frozenset[int] = frozenset()  # every word of a topic's keywords or description
+    # per word (see .words): the slots it adds to (see _worded), each with its weight there:
+    # slot t for topic t's keywords, T + t for its description (T topics)
     word_slots: Mapping[int, tuple[tuple[int, float], ...]] = field(default_factory=dict)
     # per word: the keywords of two words or more it is one of: (topic, the keyword's place
     # among them, all its words, the reason a paper that holds them all, apart, counts for
@@ -207,9 +205,7 @@ class Ranker:
             profiles if settings.profile > 0 and profiles and profiles.any() else None,
             settings,
             *_avoided(topics, avoid or {}, profiles),
-            {k: tuple(v) for k, v in worded.items()},
-            {k: tuple(v) for k, v in described.items()},
-            frozenset(worded) | frozenset(described),
+            frozenset(slots),
             slots,
             _loose(topics, matcher, worded),
             tuple(
@@ -672,16 +668,25 @@ class _Scores:
         self.unmatched = unmatched_count
 
 
+def _topic_words(
+    found: Mapping[int, float], t: int, ranker: Ranker, rarity: Mapping[int, float]
+) -> list[tuple[float, float, int]]:
+    """The words of topic ``t``'s keywords a paper holds, each as (its rarity times its
+    mentions, its weight in the topic, the word)."""
+    return [
+        (rarity[k] * found[k], weight, k)
+        for k in ranker.words.intersection(found)
+        for slot, weight in ranker.word_slots[k]
+        if slot == t
+    ]
+
+
 def _once(found: Mapping[int, float], t: int, ranker: Ranker, rarity: Mapping[int, float]) -> float:
     """A paper's word score for topic ``t`` with each word counted once, however many of the
     topic's keywords hold it: what :data:`WORDS_ALONE` is compared with (a word the user
     wrote in several keywords ranks the papers that count higher, and does not make one
     count on its own: "compute", in two keywords, in a title)."""
-    return sum(
-        rarity[k] * found[k]
-        for k in ranker.words.intersection(found)
-        if t in ranker.worded.get(k, ())
-    )
+    return sum(value for value, _, _ in _topic_words(found, t, ranker, rarity))
 
 
 def _word_reason(
@@ -690,13 +695,11 @@ def _word_reason(
     """Why a paper no keyword of topic ``t`` matched counts for it by its words' score:
     ``shares fuzzing, compilers with your testing keywords``, the words of the topic's
     keywords it holds, by their part of that score, the heaviest :data:`~.profile.REASONS`."""
-    texts, slots = ranker.matcher.texts, ranker.word_slots
+    texts = ranker.matcher.texts
     spelled = ranker.word_spelled[t] if ranker.word_spelled else {}
     parts = sorted(
-        (-rarity[k] * found[k] * weight, spelled.get(k) or texts[k])
-        for k in ranker.words.intersection(found)
-        for slot, weight in slots[k]
-        if slot == t
+        (-(value * weight), spelled.get(k) or texts[k])
+        for value, weight, k in _topic_words(found, t, ranker, rarity)
     )[:REASONS]
     return f"shares {', '.join(w for _, w in parts)} with your {ranker.topics[t].name} keywords"
 
