@@ -14,11 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 from .model import Paper, RankedDay, ScoredPaper
+
+T = TypeVar("T")
 
 _new = object.__new__
 CODEC = 4  # the ranked-date codec's version: part of the ranking's cache key
@@ -237,6 +239,15 @@ class Every(Sequence[ScoredPaper]):
     __hash__ = None  # type: ignore[assignment]
 
 
+def cut_section(section: Sequence[T], cap: int, highlight: Callable[[T], bool]) -> Sequence[T]:
+    """A topic section as the outputs show it: its best ``cap`` papers and, past them, its
+    highlights (shown above it, which it links to); the one rule of
+    :func:`digest.render.shown` and :func:`decode_shown`. ``section``: a list or tuple."""
+    if len(section) <= cap:
+        return section
+    return section[:cap] + type(section)(x for x in section[cap:] if highlight(x))  # type: ignore[operator, call-arg]
+
+
 def decode_shown(
     date: dt.date,
     data: bytes,
@@ -245,15 +256,16 @@ def decode_shown(
     every: Callable[[], Sequence[Paper]],
 ) -> RankedDay:
     """A ranked date as the outputs show it (:func:`digest.render.shown`): each section cut
-    to its best ``cap`` and its highlights, the papers no topic matched to their best ``cap``
-    (``left_out`` counts the rest), the highlights whole; of the rows only those lines parsed, and of the papers only those
-    fetched (``fetch(ids)``: the papers with these ids). ``papers`` holds every paper, read
-    (``every()``: the date's papers) the first time one is asked for."""
+    as :func:`cut_section` says, the papers no topic matched to their best ``cap``
+    (``left_out`` counts the rest), the highlights whole; of the rows only those lines
+    parsed, and of the papers only those fetched (``fetch(ids)``: the papers with these ids).
+    ``papers`` holds every paper, read (``every()``: the date's papers) the first time one is
+    asked for."""
     head, lines = _head(date, data)
     n, count = head["papers"], head["unmatched"]
-    high = set(head["highlights"])  # a section keeps those too (shown above it, linked to)
+    high = set(head["highlights"])
     sections = {
-        name: at[:cap] + [i for i in at[cap:] if i in high] for name, at in head["sections"].items()
+        name: cut_section(at, cap, high.__contains__) for name, at in head["sections"].items()
     }
     unmatched = range(n - count, n - count + min(count, cap))
     wanted = sorted({*head["highlights"], *itertools.chain(*sections.values()), *unmatched})

@@ -13,6 +13,7 @@ import hashlib
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from operator import attrgetter
 from pathlib import Path
 
 import jinja2
@@ -28,6 +29,7 @@ from ..model import (
     Rendered,
     Topic,
 )
+from ..rows import cut_section
 from . import paths
 from .env import SLUG_MAX, anchor, environment, safe_url, slugify, template_problems
 
@@ -157,13 +159,12 @@ def register(output: Output) -> Output:
 
 def shown(day: RankedDay, cap: int) -> RankedDay:
     """``day`` as the outputs show it: each topic section cut to its best ``cap`` papers and
-    its highlights (shown above it, which it links to), the papers no topic matched to their
+    its highlights (:func:`digest.rows.cut_section`), the papers no topic matched to their
     best ``cap``; ``left_out`` counts the rest. The highlights and ``papers`` stay whole (the
     counts a page gives are of every paper). A day already cut (:func:`digest.rows.decode_shown`)
     comes back as it is."""
     sections = {
-        name: p if len(p) <= cap else p[:cap] + tuple(s for s in p[cap:] if s.highlight)
-        for name, p in day.sections.items()
+        name: cut_section(p, cap, attrgetter("highlight")) for name, p in day.sections.items()
     }
     unmatched = day.unmatched[:cap]
     cut = {name: len(p) - len(sections[name]) for name, p in day.sections.items()}
