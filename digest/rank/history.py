@@ -25,8 +25,8 @@ CODEC = 2  # the kept profiles' format
 @dataclass(frozen=True)
 class Learned:
     """What a ranker takes from the topics' examples and the store: the profiles (None: every
-    topic ranks by its keywords and their words) and, per topic name, the ids of the papers to avoid
-    (they never count for it, with or without a profile)."""
+    topic ranks by its keywords and their words) and, per topic name, the ids of the papers to
+    avoid (they never count for it, with or without a profile)."""
 
     profiles: Profiles | None = None
     avoid: Mapping[str, frozenset[str]] = field(default_factory=dict)

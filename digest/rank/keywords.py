@@ -486,6 +486,8 @@ class Matcher:
         return found + list(self._regex_matches(text))
 
     def _regex_matches(self, text: str) -> Iterator[tuple[int, int, int]]:
+        if not self.regexes:
+            return
         lower = text.lower() if text.isascii() else None
         for i, regex, literals in self.regexes:
             if literals and lower is not None and not any(x in lower for x in literals):

@@ -56,4 +56,4 @@ def content_words(texts: Iterable[str]) -> list[str]:
             word = word.strip("_")
             if len(word) > 1 and word.lower() not in STOPWORDS and _LETTER.search(word):
                 out.setdefault(word if is_acronym(word) else word.lower(), None)
-    return [w for w in out if w]
+    return list(out)
