@@ -109,7 +109,11 @@ def ordered_map(
         finished = True
     finally:
         if finished:
-            pool.shutdown(wait=True)
+            try:
+                pool.shutdown(wait=True)
+            except BaseException:  # a stop while the workers wind down: as any other stop
+                _kill(pool)
+                raise
         else:  # an error or a stop: the workers' tasks are not waited for
             _kill(pool)
 
@@ -130,11 +134,12 @@ def _kill(pool: Any) -> None:
     for process in processes:
         with contextlib.suppress(Exception):
             process.join(5)
-    pool.shutdown(wait=False, cancel_futures=True)
-    # Its thread, which finds the workers gone, is let finish (a few seconds at most) rather
-    # than run on while the interpreter closes the pool's pipes under it at exit (a stopped
-    # build's last line was once followed by "OSError: [Errno 9] Bad file descriptor").
+    # The pool's thread, which finds the workers gone, is let finish (a few seconds at most)
+    # rather than run on while the interpreter closes the pool's pipes under it at exit (a
+    # stopped build's last line was once followed by "OSError: [Errno 9] Bad file
+    # descriptor"). Taken before shutdown, which lets go of it.
     thread = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=True)
     if thread is not None:
         with contextlib.suppress(Exception):
             thread.join(5)

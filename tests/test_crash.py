@@ -255,3 +255,34 @@ def test_a_build_stopped_while_its_workers_run_leaves_none_of_them(
     result = build(root)
     assert result.returncode == 0, result.stderr.decode()  # not "another build is writing"
     assert files(root / "output") == reference
+
+
+def test_a_stop_while_the_workers_wind_down_leaves_none_of_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stop can land in the pool's last wait for its workers, after every result is in: the
+    workers are killed and the pool's thread let finish then too (left running, it raced the
+    interpreter's exit: "OSError: [Errno 9] Bad file descriptor" after a stopped build's last
+    line)."""
+    import concurrent.futures
+    import multiprocessing
+    import operator
+    import threading
+
+    from digest import stopping, workers
+
+    shutdown = concurrent.futures.ProcessPoolExecutor.shutdown
+
+    def stopped_once(self, wait: bool = True, **kwargs: object) -> None:
+        if wait:
+            monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "shutdown", shutdown)
+            raise stopping.Stopped(signal.SIGTERM)
+        shutdown(self, wait, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures.ProcessPoolExecutor, "shutdown", stopped_once)
+    with pytest.raises(stopping.Stopped):
+        assert list(workers.ordered_map(operator.neg, list(range(40)), workers=2)) == [
+            -i for i in range(40)
+        ]
+    assert not multiprocessing.active_children()
+    assert not [t for t in threading.enumerate() if "ExecutorManager" in type(t).__name__]
