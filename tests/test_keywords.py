@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import datetime as dt
 import pickle
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from digest.model import Paper
 from digest.rank.keywords import Matcher
 
 
@@ -280,3 +282,36 @@ def test_a_regex_counts_the_same_with_its_shortcut(title: str, abstract: str) ->
         assert fast.count(abstract).get(i, 0) == len(
             [m for m in re.finditer(regex, abstract) if m.end() > m.start()]
         )
+
+
+TODAY = dt.date(2026, 12, 3)
+
+
+def _summed(matcher: Matcher, papers: list[Paper]) -> list[tuple[dict[int, int], dict[int, int]]]:
+    """:meth:`Matcher.occurrences` of the papers, as :meth:`Matcher.count_pair` gives them."""
+    out: list[tuple[dict[int, int], dict[int, int]]] = [({}, {}) for _ in papers]
+    rows = zip(*(column.tolist() for column in matcher.occurrences(papers)), strict=True)
+    for at, k, in_title, in_abstract in rows:
+        for counts, tf in zip(out[at], (in_title, in_abstract), strict=True):
+            if tf:
+                counts[k] = counts.get(k, 0) + tf
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_words(6), _words(10)), min_size=1, max_size=6))
+@example([([("RL", "  "), ("scaling", "  ")], [("scaling", "  "), ("law", " "), ("RL", "")])])
+@example([([("data", " "), ("to", " "), ("data", " ")], [("école", "  "), ("RAG", "")])])
+def test_many_papers_counted_at_once_as_one_by_one(
+    papers: list[tuple[list[tuple[str, str]], list[tuple[str, str]]]],
+) -> None:
+    """The ranker counts a date's papers at once (:meth:`Matcher.occurrences`): acronyms
+    checked, runs of separators collapsed, non-ASCII and /regex/ keywords, each paper's counts
+    are those of counting its title and abstract alone."""
+    given_papers = [
+        Paper(f"p{i}", "".join(w + g for w, g in t), "".join(w + g for w, g in a), TODAY, "-")
+        for i, (t, a) in enumerate(papers)
+    ]
+    for matcher in (_EVERY_KIND, _EVERY_KIND_FEW, Matcher(["scaling law", "RL"])):
+        expected = [matcher.count_pair(p.title, p.abstract) for p in given_papers]
+        assert _summed(matcher, given_papers) == expected

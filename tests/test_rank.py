@@ -322,3 +322,20 @@ def test_a_ranker_of_some_topics_scores_as_one_compiled_for_them_alone() -> None
         alone = Ranker.compile([t for t in config.topics if t.name in names])
         for date, day in group_by_date(papers).items():
             assert rank_day(date, day, everything.only(names)) == rank_day(date, day, alone)
+
+
+@pytest.mark.parametrize("n", [3, 9_000, 12_000])
+def test_sort_keys_are_the_same_in_64_bits_and_beyond(n: int) -> None:
+    # (THOUSANDTHS - score in thousandths) * n + place: in 64-bit integers up to 9,000 papers
+    # a date, in Python's beyond them; the order and the place each key names are the same
+    import numpy as np
+
+    from digest.rank.score import THOUSANDTHS, _sort_keys
+
+    place = np.array([0, n - 1, n // 2], dtype=np.int64)
+    milli = np.array([0, 123_456, 7], dtype=np.int64)
+    keys = _sort_keys(place, milli, n)
+    expected = zip(place.tolist(), milli.tolist(), strict=True)
+    assert keys == [(THOUSANDTHS - m) * n + at for at, m in expected]
+    assert [key % n for key in keys] == place.tolist()
+    assert all(isinstance(key, int) for key in keys)

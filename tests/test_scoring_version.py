@@ -66,8 +66,6 @@ def test_the_fingerprint_sees_a_changed_score() -> None:
     saved = score.TITLE
     try:
         score.TITLE = 2.5
-        score._TITLE_SAT = score._Saturation(score.TITLE)
         assert fingerprint() != before
     finally:
         score.TITLE = saved
-        score._TITLE_SAT = score._Saturation(saved)

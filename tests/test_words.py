@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 
@@ -195,7 +196,10 @@ def test_a_word_in_several_keywords_does_not_make_a_paper_count_alone(
     }
     # counted with its weight (2), the title's "compute" alone reaches WORDS_ALONE: only the
     # sum with each word once keeps the paper out
-    monkeypatch.setattr(score, "_once", lambda *_: score.WORDS_ALONE)
+    tables = score._Tables.of
+    monkeypatch.setattr(
+        score._Tables, "of", lambda ranker: replace(t := tables(ranker), once=t.weights)
+    )
     assert rank([topic], rows=rows)["c"].topics
 
 

@@ -26,14 +26,20 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import operator
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from array import array
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ahocorasick_rs
 import snowballstemmer
 
-from ..model import is_regex_keyword
+from ..model import Paper, is_regex_keyword
+
+if TYPE_CHECKING:
+    import numpy as np
 
 WORD = re.compile(r"\w+")
 SEPARATOR = re.compile(r"[\s\-\u2010\u2011]+")  # what may stand between the words of a phrase
@@ -69,6 +75,8 @@ Form = tuple[Word, ...]
 # capitals it must be written in), whether two occurrences could overlap.
 Entry = tuple[int, int, tuple[tuple[int, bytes], ...], bool]
 Payload = int | tuple[Entry, ...]
+_FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
+_SECOND_LOOK = -1  # a match's pattern that stands for no one keyword (see occurrences)
 
 
 def _strip_inflection(word: str) -> str:
@@ -229,6 +237,14 @@ def _collapse(raw: bytes) -> bytes:
     return b"|" + b" ".join(raw[1:-1].split()) + b"|"
 
 
+def _collapse_pair(text: bytes, cut: int) -> tuple[bytes, int]:
+    """A title and abstract's haystack in its own case (``|title|abstract|``, the abstract's
+    "|" at ``cut``), collapsed on either side of that "|": the haystack and where it is now."""
+    cased = text.translate(_ASCII_CASED)
+    head, tail = _collapse(cased[: cut + 1]), _collapse(cased[cut:])
+    return head[:-1] + tail, len(head) - 1
+
+
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
@@ -284,6 +300,18 @@ def _patterns(
     return patterns, payloads
 
 
+def _payload_keys(payloads: Sequence[Payload]) -> np.ndarray:
+    """Per pattern, the keyword a match of it is an occurrence of; :data:`_SECOND_LOOK` for
+    one that needs a second look (:meth:`Matcher.occurrences` reads texts collapsed where
+    separators run together, so the patterns for those never match there)."""
+    import numpy as np
+
+    return np.array(
+        [p if p.__class__ is int else _SECOND_LOOK for p in payloads],
+        dtype=np.int_,
+    )
+
+
 class Matcher:
     """Counts keyword occurrences in texts. ``texts`` is the flat list of every distinct
     keyword (topic keywords and exclusions); results are indices into it. ``few``: only a few
@@ -312,6 +340,8 @@ class Matcher:
         patterns, payloads = _patterns(surfaces, inner)
         self._empty = len(patterns) == len(_NEVER)
         self._payloads = payloads
+        self._keys: np.ndarray | None = None  # per pattern, its keyword (see occurrences)
+        self._lengths = [len(p) for p in patterns]
         kind = ahocorasick_rs.Implementation
         self._automaton = ahocorasick_rs.BytesAhoCorasick(
             patterns, implementation=kind.ContiguousNFA if few else kind.DFA
@@ -375,16 +405,115 @@ class Matcher:
         cut = len(title) + 1  # where the abstract's "|" is: a match starting before is the title's
         found = self._count_cut(text, text.translate(_ASCII_LOWER), cut)
         if found is None:  # separators ran together after a phrase's word: read it collapsed
-            cased = text.translate(_ASCII_CASED)
-            head, tail = _collapse(cased[: cut + 1]), _collapse(cased[cut:])
-            cased = head[:-1] + tail
-            found = self._count_cut(cased, cased.translate(_ASCII_LOWER), len(head) - 1)
+            cased, cut = _collapse_pair(text, cut)
+            found = self._count_cut(cased, cased.translate(_ASCII_LOWER), cut)
             assert found is not None  # a collapsed haystack has no run left
         if self.regexes:
             for part, counts in ((title, found[0]), (abstract, found[1])):
                 for i, _, _ in self._regex_matches(part):
                     counts[i] = counts.get(i, 0) + 1
         return found
+
+    def occurrences(
+        self, papers: Sequence[Paper]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`count_pair` of many papers' titles and abstracts, as four arrays of the same
+        length: a paper's place, a keyword's index, and how many times it occurs in the title
+        and in the abstract (a paper and keyword may have several rows: their sum is the count).
+        The automaton's matches are collected in C (``map`` into arrays); only the matches that
+        need a second look, and papers with non-ASCII text or a regex, go through Python."""
+        import numpy as np
+
+        if self._keys is None:
+            self._keys = _payload_keys(self._payloads)
+        find = self._automaton.find_matches_as_indexes
+        pids: array[int] = array("l")
+        starts: array[int] = array("l")
+        sizes: list[int] = []
+        cuts: list[int] = []
+        slow: list[int] = []  # the places of papers counted by count_pair
+        lower = _ASCII_LOWER
+        empty = self._empty
+        collapsed: dict[int, bytes] = {}  # place -> the haystack in its own case, collapsed
+        for at, paper in enumerate(papers):
+            title, abstract = paper.title, paper.abstract
+            if empty or not (title.isascii() and abstract.isascii()):
+                slow.append(at)
+                sizes.append(0)
+                cuts.append(0)
+                continue
+            text = f"|{title}|{abstract}|".encode("ascii")
+            raw = text.translate(lower)
+            cut = len(title) + 1  # a match starting before the abstract's "|" is the title's
+            if b"  " in raw:  # separators run together: a phrase may continue after them
+                cased, cut = _collapse_pair(text, cut)
+                collapsed[at] = cased
+                raw = cased.translate(lower)
+            matches = find(raw, overlapping=True)
+            pids.extend(map(_FIRST, matches))
+            starts.extend(map(_SECOND, matches))
+            sizes.append(len(matches))
+            cuts.append(cut)
+        place = np.repeat(np.arange(len(sizes)), sizes)
+        pattern = np.frombuffer(pids, dtype=np.int_)
+        start = np.frombuffer(starts, dtype=np.int_)
+        keys = self._keys[pattern]
+        extra: list[tuple[int, int, int, int]] = []
+        if (keys < 0).any():
+            # matches that need a second look (an acronym's case, a self-overlapping phrase)
+            looks = np.flatnonzero(keys < 0)
+            found = self._second_looks(
+                papers, collapsed, place[looks], pattern[looks], start[looks], np.array(cuts)
+            )
+            extra.extend(found)
+            keep = keys >= 0
+            place, keys, start = place[keep], keys[keep], start[keep]
+        in_title = (start < np.array(cuts, dtype=np.int_)[place]).astype(np.int_)
+        parts = [(place, keys, in_title, 1 - in_title)]
+        for at in slow:
+            in_t, in_a = self.count_pair(papers[at].title, papers[at].abstract)
+            extra.extend((at, k, tf, 0) for k, tf in in_t.items())
+            extra.extend((at, k, 0, tf) for k, tf in in_a.items())
+        if self.regexes:
+            slow_set = set(slow)
+            for at, paper in enumerate(papers):
+                if at in slow_set:
+                    continue  # count_pair counted its regexes
+                for i, _, _ in self._regex_matches(paper.title):
+                    extra.append((at, i, 1, 0))
+                for i, _, _ in self._regex_matches(paper.abstract):
+                    extra.append((at, i, 0, 1))
+        if extra:
+            parts.append(
+                tuple(np.array(column, dtype=np.int_) for column in zip(*extra, strict=True))
+            )
+        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
+
+    def _second_looks(
+        self,
+        papers: Sequence[Paper],
+        collapsed: Mapping[int, bytes],
+        place: np.ndarray,
+        pattern: np.ndarray,
+        start: np.ndarray,
+        cuts: np.ndarray,
+    ) -> list[tuple[int, int, int, int]]:
+        """The occurrences among matches that need a second look (:meth:`_second_look`), as
+        :meth:`occurrences`' rows: each match's paper, pattern and start, by paper (whose
+        haystack is in ``collapsed`` when it was read so, and whose title ends at ``cuts``)."""
+        lengths = self._lengths
+        out: list[tuple[int, int, int, int]] = []
+        matches = zip(place.tolist(), pattern.tolist(), start.tolist(), strict=True)
+        for at, group in itertools.groupby(matches, key=_FIRST):
+            cased = collapsed.get(at)
+            if cased is None:
+                paper = papers[at]
+                cased = f"|{paper.title}|{paper.abstract}|".encode("ascii").translate(_ASCII_CASED)
+            cut = cuts[at]
+            found = [(pid, s, s + lengths[pid]) for _, pid, s in group]
+            for i, s, _ in self._second_look(found, cased):
+                out.append((at, i, 1, 0) if s < cut else (at, i, 0, 1))
+        return out
 
     def _count_cut(
         self, text: bytes, raw: bytes, cut: int
