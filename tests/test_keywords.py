@@ -315,3 +315,14 @@ def test_many_papers_counted_at_once_as_one_by_one(
     for matcher in (_EVERY_KIND, _EVERY_KIND_FEW, Matcher(["scaling law", "RL"])):
         expected = [matcher.count_pair(p.title, p.abstract) for p in given_papers]
         assert _summed(matcher, given_papers) == expected
+
+
+@given(st.lists(st.tuples(_REGEX_TEXT, _REGEX_TEXT), min_size=1, max_size=5))
+@settings(max_examples=150, deadline=None)
+def test_regexes_counted_at_once_as_one_by_one(papers: list[tuple[str, str]]) -> None:
+    """A paper holding none of the literals a /regex/'s matches begin with is not searched
+    when a date is counted at once: the counts are those of each paper alone."""
+    given_papers = [Paper(f"p{i}", t, a, TODAY, "-") for i, (t, a) in enumerate(papers)]
+    for matcher in (Matcher(_REGEXES), Matcher([*_REGEXES, "/[a-c]+k/", "scaling law", "RL"])):
+        expected = [matcher.count_pair(p.title, p.abstract) for p in given_papers]
+        assert _summed(matcher, given_papers) == expected

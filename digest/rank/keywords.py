@@ -29,7 +29,7 @@ import itertools
 import operator
 import re
 from array import array
-from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,7 +76,9 @@ Form = tuple[Word, ...]
 Entry = tuple[int, int, tuple[tuple[int, bytes], ...], bool]
 Payload = int | tuple[Entry, ...]
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
-_SECOND_LOOK = -1  # a match's pattern that stands for no one keyword (see occurrences)
+# what a match's pattern stands for when not one keyword (see occurrences): a second look, or
+# the text read again collapsed
+_SECOND_LOOK, _COLLAPSED = -1, -2
 
 
 def _strip_inflection(word: str) -> str:
@@ -302,12 +304,11 @@ def _patterns(
 
 def _payload_keys(payloads: Sequence[Payload]) -> np.ndarray:
     """Per pattern, the keyword a match of it is an occurrence of; :data:`_SECOND_LOOK` for
-    one that needs a second look (:meth:`Matcher.occurrences` reads texts collapsed where
-    separators run together, so the patterns for those never match there)."""
+    one that needs a second look, :data:`_COLLAPSED` for one that needs the text collapsed."""
     import numpy as np
 
     return np.array(
-        [p if p.__class__ is int else _SECOND_LOOK for p in payloads],
+        [p if p.__class__ is int else _SECOND_LOOK if p else _COLLAPSED for p in payloads],
         dtype=np.int_,
     )
 
@@ -421,7 +422,9 @@ class Matcher:
         length: a paper's place, a keyword's index, and how many times it occurs in the title
         and in the abstract (a paper and keyword may have several rows: their sum is the count).
         The automaton's matches are collected in C (``map`` into arrays); only the matches that
-        need a second look, and papers with non-ASCII text or a regex, go through Python."""
+        need a second look, a paper whose separators run together after a phrase's word (read
+        again collapsed), one with non-ASCII text, and one a /regex/ may match go through
+        Python."""
         import numpy as np
 
         if self._keys is None:
@@ -434,55 +437,65 @@ class Matcher:
         slow: list[int] = []  # the places of papers counted by count_pair
         lower = _ASCII_LOWER
         empty = self._empty
-        collapsed: dict[int, bytes] = {}  # place -> the haystack in its own case, collapsed
+        # the literals one of which each match of a regex begins with (see _regex_matches):
+        # a paper that holds none of them is not searched (every paper, when a regex has none)
+        literals = tuple(x.encode() for _, _, lits in self.regexes for x in lits)
+        every = any(not lits for _, _, lits in self.regexes)
+        searched: list[int] = []  # the places of ASCII papers a regex may match
+        texts: list[bytes] = []  # each paper's |title|abstract|, for a second look
         for at, paper in enumerate(papers):
             title, abstract = paper.title, paper.abstract
             if empty or not (title.isascii() and abstract.isascii()):
                 slow.append(at)
                 sizes.append(0)
                 cuts.append(0)
+                texts.append(b"")
                 continue
             text = f"|{title}|{abstract}|".encode("ascii")
-            raw = text.translate(lower)
-            cut = len(title) + 1  # a match starting before the abstract's "|" is the title's
-            if b"  " in raw:  # separators run together: a phrase may continue after them
-                cased, cut = _collapse_pair(text, cut)
-                collapsed[at] = cased
-                raw = cased.translate(lower)
-            matches = find(raw, overlapping=True)
+            matches = find(text.translate(lower), overlapping=True)
             pids.extend(map(_FIRST, matches))
             starts.extend(map(_SECOND, matches))
             sizes.append(len(matches))
-            cuts.append(cut)
+            cuts.append(len(title) + 1)  # a match starting before the abstract's "|" is the title's
+            texts.append(text)
+            if every or (literals and any(map(text.lower().__contains__, literals))):
+                searched.append(at)
         place = np.repeat(np.arange(len(sizes)), sizes)
         pattern = np.frombuffer(pids, dtype=np.int_)
         start = np.frombuffer(starts, dtype=np.int_)
         keys = self._keys[pattern]
+        if (keys == _COLLAPSED).any():
+            # separators ran together after a phrase's word: those papers are read collapsed
+            keep = ~np.isin(place, again := np.unique(place[keys == _COLLAPSED]))
+            place, pattern, start = [place[keep]], [pattern[keep]], [start[keep]]
+            for at in again.tolist():
+                cased, cuts[at] = _collapse_pair(texts[at], cuts[at])
+                texts[at] = cased
+                matches = find(cased.translate(lower), overlapping=True)
+                place.append(np.full(len(matches), at, dtype=np.int_))
+                pattern.append(np.array([m[0] for m in matches], dtype=np.int_))
+                start.append(np.array([m[1] for m in matches], dtype=np.int_))
+            place, pattern, start = map(np.concatenate, (place, pattern, start))  # type: ignore[assignment]
+            keys = self._keys[pattern]
         extra: list[tuple[int, int, int, int]] = []
+        cut_at = np.array(cuts, dtype=np.int_)
         if (keys < 0).any():
             # matches that need a second look (an acronym's case, a self-overlapping phrase)
             looks = np.flatnonzero(keys < 0)
-            found = self._second_looks(
-                papers, collapsed, place[looks], pattern[looks], start[looks], np.array(cuts)
-            )
+            found = self._second_looks(texts, place[looks], pattern[looks], start[looks], cut_at)
             extra.extend(found)
             keep = keys >= 0
             place, keys, start = place[keep], keys[keep], start[keep]
-        in_title = (start < np.array(cuts, dtype=np.int_)[place]).astype(np.int_)
+        in_title = (start < cut_at[place]).astype(np.int_)
         parts = [(place, keys, in_title, 1 - in_title)]
         for at in slow:
             in_t, in_a = self.count_pair(papers[at].title, papers[at].abstract)
             extra.extend((at, k, tf, 0) for k, tf in in_t.items())
             extra.extend((at, k, 0, tf) for k, tf in in_a.items())
-        if self.regexes:
-            slow_set = set(slow)
-            for at, paper in enumerate(papers):
-                if at in slow_set:
-                    continue  # count_pair counted its regexes
-                for i, _, _ in self._regex_matches(paper.title):
-                    extra.append((at, i, 1, 0))
-                for i, _, _ in self._regex_matches(paper.abstract):
-                    extra.append((at, i, 0, 1))
+        for at in searched:  # count_pair counted the slow papers' regexes
+            paper = papers[at]
+            extra.extend((at, i, 1, 0) for i, _, _ in self._regex_matches(paper.title))
+            extra.extend((at, i, 0, 1) for i, _, _ in self._regex_matches(paper.abstract))
         if extra:
             parts.append(
                 tuple(np.array(column, dtype=np.int_) for column in zip(*extra, strict=True))
@@ -491,8 +504,7 @@ class Matcher:
 
     def _second_looks(
         self,
-        papers: Sequence[Paper],
-        collapsed: Mapping[int, bytes],
+        texts: Sequence[bytes],
         place: np.ndarray,
         pattern: np.ndarray,
         start: np.ndarray,
@@ -500,18 +512,15 @@ class Matcher:
     ) -> list[tuple[int, int, int, int]]:
         """The occurrences among matches that need a second look (:meth:`_second_look`), as
         :meth:`occurrences`' rows: each match's paper, pattern and start, by paper (whose
-        haystack is in ``collapsed`` when it was read so, and whose title ends at ``cuts``)."""
+        haystack in its own case is ``texts[paper]`` translated, and whose title ends at
+        ``cuts[paper]``)."""
         lengths = self._lengths
         out: list[tuple[int, int, int, int]] = []
         matches = zip(place.tolist(), pattern.tolist(), start.tolist(), strict=True)
         for at, group in itertools.groupby(matches, key=_FIRST):
-            cased = collapsed.get(at)
-            if cased is None:
-                paper = papers[at]
-                cased = f"|{paper.title}|{paper.abstract}|".encode("ascii").translate(_ASCII_CASED)
             cut = cuts[at]
             found = [(pid, s, s + lengths[pid]) for _, pid, s in group]
-            for i, s, _ in self._second_look(found, cased):
+            for i, s, _ in self._second_look(found, texts[at].translate(_ASCII_CASED)):
                 out.append((at, i, 1, 0) if s < cut else (at, i, 0, 1))
         return out
 
