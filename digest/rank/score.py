@@ -742,23 +742,21 @@ class _Scores:
             texts[g] for g in np.searchsorted(group_cells, positive[are_matched]).tolist()
         ]
         first = similar.base if similar is not None else 0
-        # why a topic counts a paper without its keywords, by cell (few)
-        related_of: dict[int, dict[str, str]] = {}
-        lifted: list[tuple[int, int, dict[str, str], str]] = []
-        for cell, k in zip(
-            positive[~are_matched].tolist(), kind[~are_matched].tolist(), strict=True
-        ):
-            i, t = divmod(cell, count)
-            related = related_of.setdefault(i, {})
-            if k == 1:  # by its words alone
-                related[names[t]] = (
-                    whole[cell]
-                    if cell in whole
-                    else _word_reason(_found(read, i), t, ranker, rarity)
-                )
-            else:  # lifted by the profile alone: why, once every paper is scored
-                related[names[t]] = ""
-                lifted.append((first + i, t, related, names[t]))
+        # why a topic counts a paper without its keywords: all the words of one of them (made
+        # when the ranker was compiled), its heaviest words, or its profile (once every paper
+        # is scored)
+        related_cells = positive[~are_matched].tolist()
+        related_at = np.searchsorted(paper_of[~are_matched], np.arange(n + 1)).tolist()
+        related_names = label[topic_of[~are_matched]].tolist()
+        reasons = [whole.get(cell, "") for cell in related_cells]
+        lifted: list[tuple[int, int, str]] = []  # (paper, topic, its name)
+        for x in np.flatnonzero(~by_words[positive[~are_matched]]).tolist():
+            i, t = divmod(related_cells[x], count)
+            lifted.append((i, t, names[t]))
+        for x in [x for x, why in enumerate(reasons) if not why]:
+            i, t = divmod(related_cells[x], count)
+            if by_words[related_cells[x]]:  # by the sum of its words
+                reasons[x] = _word_reason(_found(read, i), t, ranker, rarity)
         table = milli.reshape(n, count)
         best_topic = table.argmax(axis=1).tolist() if count else [0] * n
         highest = table.max(axis=1) if count else np.zeros(n, dtype=np.int64)
@@ -772,7 +770,9 @@ class _Scores:
                 names[best_topic[i]],
                 dict(zip(topic_names[a:b], scores[a:b], strict=True)),
                 dict(zip(matched_names[c:d], matched_texts[c:d], strict=True)),
-                related_of.get(i, {}),
+                dict(zip(related_names[e:f], reasons[e:f], strict=True))
+                if (e := related_at[i]) < (f := related_at[i + 1])
+                else {},
             )
         at = np.array(place, dtype=np.int64)
         keys = _sort_keys(at, highest, n)
@@ -784,11 +784,11 @@ class _Scores:
         if lifted:
             why = ranker.profiles.explain(  # type: ignore[union-attr]
                 similar,  # type: ignore[arg-type]
-                [(i, t) for i, t, _, _ in lifted],
-                [ids[i - first] for i, _, _, _ in lifted],
+                [(first + i, t) for i, t, _ in lifted],
+                [ids[i] for i, _, _ in lifted],
             )
-            for (_, _, reasons, name), reason in zip(lifted, why, strict=True):
-                reasons[name] = reason
+            for (i, _, name), reason in zip(lifted, why, strict=True):
+                scored[i][4][name] = reason  # type: ignore[index]
         self.ids, self.names = ids, names
         self.fields, self.keys, self.sections, self.places = scored, keys, sections, places
         self.unmatched = scored.count(None)
