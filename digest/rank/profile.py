@@ -335,7 +335,7 @@ class Profiles:
         vocabulary: Mapping[str, Iterable[bytes]],
         average: float,
     ) -> None:
-        import numpy as np  # here: numpy loads only for a topic with a profile
+        import numpy as np  # here: numpy loads only when papers are ranked
 
         self.profiles = tuple(profiles)
         self.average = average
@@ -407,7 +407,7 @@ class Profiles:
     def _matrices(self) -> None:
         """The profiles as matrices: term x topic weights (each divided by the topic's
         scale), and which terms each topic holds."""
-        import numpy as np  # here: numpy loads only for a topic with a profile
+        import numpy as np  # here: numpy loads only when papers are ranked
 
         weights = np.zeros((len(self.terms), len(self.profiles)))
         for i, use in enumerate(self.uses):
@@ -430,7 +430,7 @@ class Profiles:
     def score_chunk(self, papers: Sequence[Paper], offset: int, similar: Similar) -> None:
         """Score ``papers`` (at most :data:`CHUNK`), the day's from place ``offset`` on, into
         ``similar`` (which holds those before them): :meth:`score` a chunk at a time."""
-        import numpy as np  # here: numpy loads only for a topic with a profile
+        import numpy as np  # here: numpy loads only when papers are ranked
 
         n, count, topics = len(papers), len(self.terms), len(self.profiles)
         if self._automaton is None or not n:
@@ -475,7 +475,7 @@ class Profiles:
         examples`` for a paper that is one (``ids``: the papers' ids, by pair), else ``like
         <example title>``, else ``shares a, b, c with your <topic> papers``, the terms it
         shares with the topic by their part of its similarity, the heaviest :data:`REASONS`."""
-        import numpy as np  # here: numpy loads only for a topic with a profile
+        import numpy as np  # here: numpy loads only when papers are ranked
 
         if not pairs:
             return []

@@ -584,7 +584,6 @@ class _Scores:
         # the profiles: added where keywords count; the topic a paper's profile is most like
         # counts it without them
         lift = ranker.settings.profile
-        by_profile = np.zeros(cells, dtype=bool)
         first = similar.base if similar is not None else 0
         if similar is not None:
             sims = np.array(similar.rows[first : first + n], dtype=np.float64).reshape(cells)
@@ -595,7 +594,7 @@ class _Scores:
                 cand_cells = np.array(cand, dtype=np.int_)
                 cand_cells = cand_cells[~counts[cand_cells] & ~vetoed[cand_cells]]
                 total[cand_cells] = lift * sims[cand_cells]
-                counts[cand_cells] = by_profile[cand_cells] = True
+                counts[cand_cells] = True  # by the profile alone
         # words: per paper and slot (topic t's keywords' in t, its description's in T + t),
         # the sum over its words of weight * rarity * mentions, and its share of the date's best
         by_words = np.zeros(cells, dtype=bool)
