@@ -430,8 +430,8 @@ class Matcher:
         if self._keys is None:
             self._keys = _payload_keys(self._payloads)
         find = self._automaton.find_matches_as_indexes
-        pids: array[int] = array("l")
-        starts: array[int] = array("l")
+        pids: array[int] = array("q")
+        starts: array[int] = array("q")
         sizes: list[int] = []
         cuts: list[int] = []
         slow: list[int] = []  # the places of papers counted by count_pair
@@ -461,8 +461,8 @@ class Matcher:
             if every or (literals and any(map(text.lower().__contains__, literals))):
                 searched.append(at)
         place = np.repeat(np.arange(len(sizes)), sizes)
-        pattern = np.frombuffer(pids, dtype=np.int_)
-        start = np.frombuffer(starts, dtype=np.int_)
+        pattern = np.frombuffer(pids, dtype=np.int64)
+        start = np.frombuffer(starts, dtype=np.int64)
         keys = self._keys[pattern]
         if (keys == _COLLAPSED).any():
             # separators ran together after a phrase's word: those papers are read collapsed

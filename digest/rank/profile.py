@@ -438,7 +438,7 @@ class Profiles:
             similar.saturated.append(np.zeros((n, count)))
             return
         find = self._automaton.find_matches_as_indexes
-        found: array[int] = array("l")  # the patterns found, paper after paper
+        found: array[int] = array("q")  # the patterns found, paper after paper
         per_paper: list[int] = []
         for p in papers:
             # the title twice (a title mention counts TITLE = 2), then the abstract
@@ -451,7 +451,7 @@ class Profiles:
             per_paper.append(len(found) - before)
         cells = (
             np.repeat(np.arange(n) * count, per_paper)
-            + self._terms_of[np.frombuffer(found, dtype=np.int_)]
+            + self._terms_of[np.frombuffer(found, dtype=np.int64)]
         )
         tf = np.bincount(cells, minlength=n * count).reshape(n, count)
         lengths = np.array([len(p.title) + len(p.abstract) for p in papers], dtype=np.float64)
