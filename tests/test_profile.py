@@ -227,6 +227,32 @@ def test_many_dates_at_once_equal_one_by_one_and_only_equals_compiled_anew() -> 
     assert rank_day(DAY, papers(), only) == rank_day(DAY, papers(), fresh)
 
 
+def test_the_profiles_words_found_with_the_keywords_equal_their_own_pass() -> None:
+    # the keyword matcher's pass finds the profiles' words too (one automaton for both); a
+    # paper it does not read that way (non-ASCII) is read by the profiles' own pass: every
+    # paper's similarity is what the own pass gives, across a run of separators, punctuation,
+    # capitals, a title's words counted twice, and words that are also keywords' spellings
+    from digest.rank.profile import Similar
+
+    ps = papers()
+    ps += [
+        Paper("u", "Gaussian-process SURROGATE über Alles", "Acquisition  function; regret.", DAY, "t"),
+        Paper("r", "Surrogate surrogate: acquisition", "Gaussian   process -- black-box (regret)", DAY, "t"),
+        Paper("e", "", "", DAY, "t"),
+    ]  # fmt: skip
+    ranker = Ranker.compile([TUNING])
+    profiles = learn_all([TUNING], papers(), ranker.matcher)
+    ranker = Ranker.compile([TUNING], ranker.matcher, profiles=profiles)
+    assert ranker.finder is not None and any(t >= 0 for t in ranker.finder.terms.tolist())
+    own, merged = Similar([], {}), Similar([], {})
+    profiles.score_chunk(ps, 0, own)
+    _, found = ranker.matcher.occurrences_and_words(ps, ranker.finder)
+    assert not found[3].all()  # "u" is read by the profiles' own pass
+    profiles.score_chunk(ps, 0, merged, found)
+    assert merged.rows == own.rows and merged.candidates == own.candidates
+    assert any(row[0] > 0 for row in own.rows[-3:])
+
+
 # -- examples: ids, titles, BibTeX, CSL JSON, lists ---------------------------------------------
 
 

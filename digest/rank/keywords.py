@@ -29,7 +29,7 @@ import itertools
 import operator
 import re
 from array import array
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,7 +78,7 @@ Payload = int | tuple[Entry, ...]
 _FIRST, _SECOND = operator.itemgetter(0), operator.itemgetter(1)
 # what a match's pattern stands for when not one keyword (see occurrences): a second look, or
 # the text read again collapsed
-_SECOND_LOOK, _COLLAPSED = -1, -2
+_SECOND_LOOK, _COLLAPSED, _NO_KEYWORD = -1, -2, -3
 
 
 def _strip_inflection(word: str) -> str:
@@ -342,6 +342,7 @@ class Matcher:
         self._empty = len(patterns) == len(_NEVER)
         self._payloads = payloads
         self._keys: np.ndarray | None = None  # per pattern, its keyword (see occurrences)
+        self._patterns = patterns
         self._lengths = [len(p) for p in patterns]
         kind = ahocorasick_rs.Implementation
         self._automaton = ahocorasick_rs.BytesAhoCorasick(
@@ -425,11 +426,33 @@ class Matcher:
         need a second look, a paper whose separators run together after a phrase's word (read
         again collapsed), one with non-ASCII text, and one a /regex/ may match go through
         Python."""
-        import numpy as np
-
         if self._keys is None:
             self._keys = _payload_keys(self._payloads)
-        find = self._automaton.find_matches_as_indexes
+        return self._occurrences(papers, self._automaton, self._keys, self._lengths)[0]
+
+    def occurrences_and_words(
+        self, papers: Sequence[Paper], words: WordFinder
+    ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """:meth:`occurrences`, and in the same pass the occurrences of ``words``' words (whole
+        words, in lower case) as three arrays: a paper's place, the word's number, whether it
+        is in the title; and which papers were read so (a paper with non-ASCII text is not:
+        its words are for the caller to find)."""
+        if self._keys is None:
+            self._keys = _payload_keys(self._payloads)
+        rows, found = self._occurrences(papers, words.automaton, words.keys, words.lengths, words)
+        return rows, found  # type: ignore[return-value]
+
+    def _occurrences(
+        self,
+        papers: Sequence[Paper],
+        automaton: ahocorasick_rs.BytesAhoCorasick,
+        keys_of: np.ndarray,
+        lengths: Sequence[int],
+        words: WordFinder | None = None,
+    ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...] | None]:
+        import numpy as np
+
+        find = automaton.find_matches_as_indexes
         pids: array[int] = array("q")
         starts: array[int] = array("q")
         sizes: list[int] = []
@@ -463,7 +486,7 @@ class Matcher:
         place = np.repeat(np.arange(len(sizes)), sizes)
         pattern = np.frombuffer(pids, dtype=np.int64)
         start = np.frombuffer(starts, dtype=np.int64)
-        keys = self._keys[pattern]
+        keys = keys_of[pattern]
         if (keys == _COLLAPSED).any():
             # separators ran together after a phrase's word: those papers are read collapsed
             keep = ~np.isin(place, again := np.unique(place[keys == _COLLAPSED]))
@@ -476,14 +499,25 @@ class Matcher:
                 pattern.append(np.array([m[0] for m in matches], dtype=np.int_))
                 start.append(np.array([m[1] for m in matches], dtype=np.int_))
             place, pattern, start = map(np.concatenate, (place, pattern, start))  # type: ignore[assignment]
-            keys = self._keys[pattern]
+            keys = keys_of[pattern]
         extra: list[tuple[int, int, int, int]] = []
         cut_at = np.array(cuts, dtype=np.int_)
+        found_words = None
+        if words is not None:
+            term = words.terms[pattern]
+            held = term >= 0
+            scanned = np.ones(len(sizes), dtype=bool)
+            scanned[slow] = False
+            found_words = (place[held], term[held], start[held] < cut_at[place[held]], scanned)
         if (keys < 0).any():
             # matches that need a second look (an acronym's case, a self-overlapping phrase)
-            looks = np.flatnonzero(keys < 0)
-            found = self._second_looks(texts, place[looks], pattern[looks], start[looks], cut_at)
-            extra.extend(found)
+            looks = np.flatnonzero(keys == _SECOND_LOOK)
+            if len(looks):
+                extra.extend(
+                    self._second_looks(
+                        texts, place[looks], pattern[looks], start[looks], cut_at, lengths
+                    )
+                )
             keep = keys >= 0
             place, keys, start = place[keep], keys[keep], start[keep]
         in_title = (start < cut_at[place]).astype(np.int_)
@@ -500,7 +534,8 @@ class Matcher:
             parts.append(
                 tuple(np.array(column, dtype=np.int_) for column in zip(*extra, strict=True))
             )
-        return tuple(np.concatenate(column) for column in zip(*parts, strict=True))  # type: ignore[return-value]
+        rows = tuple(np.concatenate(column) for column in zip(*parts, strict=True))
+        return rows, found_words
 
     def _second_looks(
         self,
@@ -509,12 +544,12 @@ class Matcher:
         pattern: np.ndarray,
         start: np.ndarray,
         cuts: np.ndarray,
+        lengths: Sequence[int],
     ) -> list[tuple[int, int, int, int]]:
         """The occurrences among matches that need a second look (:meth:`_second_look`), as
         :meth:`occurrences`' rows: each match's paper, pattern and start, by paper (whose
         haystack in its own case is ``texts[paper]`` translated, and whose title ends at
-        ``cuts[paper]``)."""
-        lengths = self._lengths
+        ``cuts[paper]``; ``lengths``, the patterns')."""
         out: list[tuple[int, int, int, int]] = []
         matches = zip(place.tolist(), pattern.tolist(), start.tolist(), strict=True)
         for at, group in itertools.groupby(matches, key=_FIRST):
@@ -677,3 +712,39 @@ class Matcher:
             ):
                 return False
         return True
+
+
+class WordFinder:
+    """A matcher's automaton that also finds some words, whole and in lower case (a learned
+    profile's), for :meth:`Matcher.occurrences_and_words`: one pass over a paper for both.
+    ``words``: each word (bytes) and its number. A word that is also a keyword's spelling
+    shares its patterns."""
+
+    def __init__(self, matcher: Matcher, words: Mapping[bytes, int]) -> None:
+        import numpy as np
+
+        self.matcher, self.words = matcher, dict(words)
+        patterns = list(matcher._patterns)
+        keys = _payload_keys(matcher._payloads).tolist()
+        terms = [-1] * len(patterns)
+        number = {p: i for i, p in enumerate(patterns)}
+        for word, term in self.words.items():
+            for before in (b" ", b"|"):
+                for after in (b" ", b"|"):
+                    pattern = before + word + after
+                    at = number.setdefault(pattern, len(patterns))
+                    if at == len(patterns):
+                        patterns.append(pattern)
+                        keys.append(_NO_KEYWORD)
+                        terms.append(-1)
+                    terms[at] = term
+        kind = ahocorasick_rs.Implementation
+        self.automaton = ahocorasick_rs.BytesAhoCorasick(
+            patterns, implementation=kind.ContiguousNFA if matcher.few else kind.DFA
+        )
+        self.keys = np.array(keys, dtype=np.int_)
+        self.terms = np.array(terms, dtype=np.int_)
+        self.lengths = [len(p) for p in patterns]
+
+    def __reduce__(self) -> tuple[type[WordFinder], tuple[Matcher, dict[bytes, int]]]:
+        return WordFinder, (self.matcher, self.words)

@@ -45,7 +45,7 @@ import ahocorasick_rs
 import snowballstemmer
 
 from ..model import Paper, Topic, is_regex_keyword
-from .keywords import Matcher
+from .keywords import Matcher, WordFinder
 from .words import STOPWORDS
 
 if TYPE_CHECKING:
@@ -313,11 +313,6 @@ class Similar:
     rows: list[list[float]]
     candidates: dict[int, int]
     saturated: list[np.ndarray] = field(default_factory=list)  # by chunk of CHUNK papers
-    base: int = 0  # the place of the first paper of the day being ranked
-
-    def at(self, base: int) -> Similar:
-        """The same papers, read from ``base`` on (one day of many scored at once)."""
-        return Similar(self.rows, self.candidates, self.saturated, base)
 
 
 class Profiles:
@@ -427,9 +422,18 @@ class Profiles:
             self.score_chunk(papers[start : start + CHUNK], start, similar)
         return similar
 
-    def score_chunk(self, papers: Sequence[Paper], offset: int, similar: Similar) -> None:
+    def score_chunk(
+        self,
+        papers: Sequence[Paper],
+        offset: int,
+        similar: Similar,
+        found: tuple[np.ndarray, ...] | None = None,
+    ) -> None:
         """Score ``papers`` (at most :data:`CHUNK`), the day's from place ``offset`` on, into
-        ``similar`` (which holds those before them): :meth:`score` a chunk at a time."""
+        ``similar`` (which holds those before them): :meth:`score` a chunk at a time.
+        ``found``: the profiles' words the keyword matcher found in the same pass
+        (:meth:`~.keywords.Matcher.occurrences_and_words` with :meth:`finder`); the papers it
+        did not read are read here."""
         import numpy as np  # here: numpy loads only when papers are ranked
 
         n, count, topics = len(papers), len(self.terms), len(self.profiles)
@@ -437,7 +441,38 @@ class Profiles:
             similar.rows.extend([[0.0] * topics for _ in papers])
             similar.saturated.append(np.zeros((n, count)))
             return
-        find = self._automaton.find_matches_as_indexes
+        if found is None:
+            tf = self._term_counts(papers)
+        else:
+            place, term, in_title, scanned = found
+            cells = place * count + term
+            tf = np.bincount(
+                cells, weights=np.where(in_title, TITLE, 1), minlength=n * count
+            ).reshape(n, count)
+            if not scanned.all():  # papers with non-ASCII text
+                rest = np.flatnonzero(~scanned)
+                tf[rest] = self._term_counts([papers[i] for i in rest.tolist()])
+        lengths = np.array([len(p.title) + len(p.abstract) for p in papers], dtype=np.float64)
+        norm = (self._k1 + self._k1b * lengths)[:, None]
+        saturated = tf * _K2 / (tf + norm)
+        sims = saturated @ self._weights
+        similar.rows.extend(sims.tolist())
+        similar.saturated.append(saturated)
+        # the topic each paper is most like, when it reaches RELATED with SHARED terms
+        best = sims.argmax(axis=1)
+        ks = np.flatnonzero(sims[np.arange(n), best] >= RELATED)
+        ts = best[ks]
+        shared = ((tf[ks] > 0) & (self._weights[:, ts].T > 0)).sum(axis=1)
+        for k, t in zip(ks[shared >= SHARED].tolist(), ts[shared >= SHARED].tolist(), strict=True):
+            similar.candidates[offset + k] = t
+
+    def _term_counts(self, papers: Sequence[Paper]) -> np.ndarray:
+        """Each paper's count of each term (papers x terms), its title counted twice: this
+        pass's own automaton over the paper's words."""
+        import numpy as np  # here: numpy loads only when papers are ranked
+
+        n, count = len(papers), len(self.terms)
+        find = self._automaton.find_matches_as_indexes  # type: ignore[union-attr]
         found: array[int] = array("q")  # the patterns found, paper after paper
         per_paper: list[int] = []
         for p in papers:
@@ -453,20 +488,15 @@ class Profiles:
             np.repeat(np.arange(n) * count, per_paper)
             + self._terms_of[np.frombuffer(found, dtype=np.int64)]
         )
-        tf = np.bincount(cells, minlength=n * count).reshape(n, count)
-        lengths = np.array([len(p.title) + len(p.abstract) for p in papers], dtype=np.float64)
-        norm = (self._k1 + self._k1b * lengths)[:, None]
-        saturated = tf * _K2 / (tf + norm)
-        sims = saturated @ self._weights
-        similar.rows.extend(sims.tolist())
-        similar.saturated.append(saturated)
-        # the topic each paper is most like, when it reaches RELATED with SHARED terms
-        best = sims.argmax(axis=1)
-        ks = np.flatnonzero(sims[np.arange(n), best] >= RELATED)
-        ts = best[ks]
-        shared = ((tf[ks] > 0) & (self._weights[:, ts].T > 0)).sum(axis=1)
-        for k, t in zip(ks[shared >= SHARED].tolist(), ts[shared >= SHARED].tolist(), strict=True):
-            similar.candidates[offset + k] = t
+        return np.bincount(cells, minlength=n * count).reshape(n, count)
+
+    def finder(self, matcher: Matcher) -> WordFinder:
+        """``matcher``'s automaton, also finding the words of the profiles' terms (each word
+        numbered by its term), for :meth:`score_chunk`'s ``found``."""
+        number = {w: i for i, w in enumerate(self.terms)}
+        return WordFinder(
+            matcher, {word: number[t] for t, words in self.vocabulary.items() for word in words}
+        )
 
     def explain(
         self, similar: Similar, pairs: Sequence[tuple[int, int]], ids: Sequence[str] = ()

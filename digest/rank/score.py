@@ -59,7 +59,7 @@ from ..rows import (
     unmatched,
     unmatched_row,
 )
-from .keywords import FEW_PAPERS, Matcher
+from .keywords import FEW_PAPERS, Matcher, WordFinder
 from .profile import CHUNK, REASONS, Profiles, Similar
 from .tldr import tldr
 from .words import content_words
@@ -218,6 +218,12 @@ class Ranker:
         )
 
     @functools.cached_property
+    def finder(self) -> WordFinder | None:
+        """The matcher's automaton, also finding the profiles' words (none without profiles),
+        made on first use."""
+        return self.profiles.finder(self.matcher) if self.profiles is not None else None
+
+    @functools.cached_property
     def tables(self) -> _Tables:
         """The maps from keywords to topics as arrays, made on first use (:class:`_Tables`)."""
         return _Tables.of(self)
@@ -292,13 +298,11 @@ def rank_day(
     *,
     tldrs: Detail = Detail.MATCHED,
     marks: Detail = Detail.MATCHED,
-    similar: Similar | None = None,
 ) -> RankedDay:
     """Score one date's papers, pick its highlights, and give the papers ``tldrs`` names a
-    TL;DR and those ``marks`` names the spans of their matched keywords (for bolding).
-    ``similar``: the papers already scored against the profiles (many days at once)."""
+    TL;DR and those ``marks`` names the spans of their matched keywords (for bolding)."""
     with collector.paused():
-        scores = _Scores(_read(papers, ranker, similar), ranker)
+        scores = _Scores(_read(papers, ranker), ranker)
         return _assemble(date, papers, scores, ranker, rules, tldrs, marks)
 
 
@@ -320,7 +324,7 @@ def rank_encoded(
     score them, keeping what ranking found of each, and those that get a TL;DR or marks once
     more. Returns (papers, highlights, the ranking encoded)."""
     with collector.paused():
-        scores = _Scores(_read(read(None), ranker, None), ranker)
+        scores = _Scores(_read(read(None), ranker), ranker)
         ids, fields, n = scores.ids, scores.fields, len(scores.ids)
         order = sorted(scores.keys)
         at = [scores.places[key % n] for key in order]  # each paper's index, in rank order
@@ -407,28 +411,30 @@ class _Read:
     similar: Similar | None
 
 
-def _read(papers: Iterable[Paper], ranker: Ranker, similar: Similar | None) -> _Read:
+def _read(papers: Iterable[Paper], ranker: Ranker) -> _Read:
     """Each paper's keywords, with the weight of their mentions before idf: ``TITLE *
-    sat(tf in the title) + sat(tf in the abstract)``; and, unless ``similar`` already holds
-    them, its similarity to the profiles. A chunk of papers at a time: only their keywords
-    are kept."""
+    sat(tf in the title) + sat(tf in the abstract)``; and its similarity to the profiles,
+    whose words the same pass finds. A chunk of papers at a time: only their keywords are
+    kept."""
     import numpy as np
 
     matcher = ranker.matcher
     ids: list[str] = []
     votes: list[int] = []
     parts: list[tuple[np.ndarray, ...]] = []
-    profiles = ranker.profiles if similar is None else None
-    if profiles is not None:
-        similar = Similar([], {})
+    profiles = ranker.profiles
+    similar = Similar([], {}) if profiles is not None else None
     chunk: list[Paper] = []
 
     def flush() -> None:
         offset = len(ids) - len(chunk)
-        place, key, in_title, in_abstract = matcher.occurrences(chunk)
+        if profiles is None:
+            place, key, in_title, in_abstract = matcher.occurrences(chunk)
+        else:  # the profiles' words found in the same pass
+            rows, words = matcher.occurrences_and_words(chunk, ranker.finder)  # type: ignore[arg-type]
+            place, key, in_title, in_abstract = rows
+            profiles.score_chunk(chunk, offset, similar, words)  # type: ignore[arg-type]
         parts.append((place + offset, key, in_title, in_abstract))
-        if profiles is not None:
-            profiles.score_chunk(chunk, offset, similar)  # type: ignore[arg-type]
         chunk.clear()
 
     for paper in papers:
@@ -584,12 +590,11 @@ class _Scores:
         # the profiles: added where keywords count; the topic a paper's profile is most like
         # counts it without them
         lift = ranker.settings.profile
-        first = similar.base if similar is not None else 0
         if similar is not None:
-            sims = np.array(similar.rows[first : first + n], dtype=np.float64).reshape(cells)
+            sims = np.array(similar.rows, dtype=np.float64).reshape(cells)
             total = total + np.where(counts, lift * sims, 0.0)
             chosen = similar.candidates
-            cand = [i * count + t for i in range(n) if (t := chosen.get(first + i)) is not None]
+            cand = [i * count + t for i in range(n) if (t := chosen.get(i)) is not None]
             if cand:
                 cand_cells = np.array(cand, dtype=np.int_)
                 cand_cells = cand_cells[~counts[cand_cells] & ~vetoed[cand_cells]]
@@ -740,7 +745,6 @@ class _Scores:
         matched_texts = [
             texts[g] for g in np.searchsorted(group_cells, positive[are_matched]).tolist()
         ]
-        first = similar.base if similar is not None else 0
         # why a topic counts a paper without its keywords: all the words of one of them (made
         # when the ranker was compiled), its heaviest words, or its profile (once every paper
         # is scored)
@@ -783,7 +787,7 @@ class _Scores:
         if lifted:
             why = ranker.profiles.explain(  # type: ignore[union-attr]
                 similar,  # type: ignore[arg-type]
-                [(first + i, t) for i, t, _ in lifted],
+                [(i, t) for i, t, _ in lifted],
                 [ids[i] for i, _, _ in lifted],
             )
             for (i, _, name), reason in zip(lifted, why, strict=True):
@@ -1030,14 +1034,5 @@ def _rank_here(
 ) -> Iterator[RankedDay]:
     """The dates ranked in this process, in order."""
     with collector.paused():
-        if ranker.profiles is None:
-            for d, p in items:
-                yield rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks)
-            return
-        # every date's papers against the profiles at once: one product of matrices per few
-        # thousand papers, not per date
-        similar = ranker.profiles.score([paper for _, p in items for paper in p])
-        start = 0
-        for d, p in items:
-            yield rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks, similar=similar.at(start))
-            start += len(p)
+        for d, p in items:  # each date against the profiles too, in the keywords' pass
+            yield rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks)
