@@ -18,6 +18,10 @@ def start() -> None:
         from .cli import run
     except stopping.Stopped as stop:  # while loading: nothing done yet
         sys.exit(128 + stop.signum)
+    except Exception:  # a stop that landed where Python wraps it (a class being made)
+        if (signum := stopping.requested()) is None:
+            raise
+        sys.exit(128 + signum)
     finally:
         gc.enable()
     run()

@@ -56,6 +56,11 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise Stopped(signum)
 
 
+def requested() -> int | None:
+    """The signal that stops this process, if one came."""
+    return _requested
+
+
 def check() -> None:
     """Raise :class:`Stopped` when a stop was asked for (its exception may have been dropped
     where it landed)."""

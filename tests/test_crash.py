@@ -286,3 +286,31 @@ def test_a_stop_while_the_workers_wind_down_leaves_none_of_them(
         ]
     assert not multiprocessing.active_children()
     assert not [t for t in threading.enumerate() if "ExecutorManager" in type(t).__name__]
+
+
+def test_a_stop_while_the_program_loads_ends_it_as_stopped_even_inside_a_class() -> None:
+    # a SIGTERM that lands while a dataclass is made reaches Python wrapped (RuntimeError
+    # "Error calling __set_name__"): the program still ends as stopped, with no traceback
+    code = """
+import os, signal, sys, types
+import digest.__main__ as program
+
+class Field:
+    def __set_name__(self, owner, name):
+        os.kill(os.getpid(), signal.SIGTERM)
+        for _ in range(100_000):
+            pass
+
+fake = types.ModuleType("digest.cli")
+
+def attribute(name):
+    class Learned:
+        avoid = Field()
+
+fake.__getattr__ = attribute
+sys.modules["digest.cli"] = fake
+program.start()
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert done.returncode == 128 + signal.SIGTERM, done.stderr.decode()
+    assert b"Traceback" not in done.stderr
