@@ -314,3 +314,24 @@ program.start()
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert done.returncode == 128 + signal.SIGTERM, done.stderr.decode()
     assert b"Traceback" not in done.stderr
+
+
+def test_a_stop_python_wrapped_in_another_error_ends_a_command_as_stopped(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # the same inside a command: an error raised once a stop was asked for is that stop
+    from click.testing import CliRunner
+
+    from digest import pipeline, stopping
+    from digest.cli import main
+
+    def build(*args: object, **kwargs: object) -> None:
+        monkeypatch.setattr(stopping, "_requested", signal.SIGTERM)  # the handler ran
+        raise RuntimeError("Error calling __set_name__ on 'Field' instance 'avoid'")
+
+    monkeypatch.setattr(pipeline, "build", build)
+    monkeypatch.chdir(tmp_path)
+    assert CliRunner().invoke(main, ["init", "site"]).exit_code == 0
+    result = CliRunner().invoke(main, ["build", "-c", "site/digest.yaml"])
+    assert result.exit_code == 128 + signal.SIGTERM, result.output
+    assert "stopped by SIGTERM" in result.output

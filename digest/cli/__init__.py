@@ -80,6 +80,8 @@ class _Group(click.Group):
             os.dup2(devnull, sys.stdout.fileno())
             sys.exit(0)
         except Exception as exc:
+            if (signum := stopping.requested()) is not None:  # a stop Python wrapped
+                raise _stopped(Stopped(signum)) from None
             if ctx.obj and ctx.obj.get("verbose"):
                 raise
             raise DigestError(
