@@ -450,6 +450,9 @@ class Matcher:
         lengths: Sequence[int],
         words: WordFinder | None = None,
     ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...] | None]:
+        """:meth:`occurrences` with ``automaton`` (this matcher's, or a :class:`WordFinder`'s,
+        whose patterns begin with this matcher's), its patterns' keywords and lengths; and
+        ``words``' occurrences when it is given."""
         import numpy as np
 
         find = automaton.find_matches_as_indexes
