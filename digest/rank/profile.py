@@ -305,12 +305,12 @@ def _word(stem: str, seen: Counter[bytes] | None) -> str:
 
 @dataclass
 class Similar:
-    """Papers against the profiles: per paper, its similarity to each topic (a list, by
-    topic); and per paper (by its place) the topic its profile is most like, when the paper
+    """Papers against the profiles: per paper, its similarity to each topic (a row of a chunk's
+    array, by topic); and per paper (by its place) the topic its profile is most like, when the paper
     reaches :data:`RELATED` there with :data:`SHARED` terms shared (it may then count for
     that topic without its keywords)."""
 
-    rows: list[list[float]]
+    rows: list[np.ndarray]  # by chunk of CHUNK papers: papers x topics
     candidates: dict[int, int]
     saturated: list[np.ndarray] = field(default_factory=list)  # by chunk of CHUNK papers
 
@@ -438,7 +438,7 @@ class Profiles:
 
         n, count, topics = len(papers), len(self.terms), len(self.profiles)
         if self._automaton is None or not n:
-            similar.rows.extend([[0.0] * topics for _ in papers])
+            similar.rows.append(np.zeros((n, topics)))
             similar.saturated.append(np.zeros((n, count)))
             return
         if found is None:
@@ -456,7 +456,7 @@ class Profiles:
         norm = (self._k1 + self._k1b * lengths)[:, None]
         saturated = tf * _K2 / (tf + norm)
         sims = saturated @ self._weights
-        similar.rows.extend(sims.tolist())
+        similar.rows.append(sims)
         similar.saturated.append(saturated)
         # the topic each paper is most like, when it reaches RELATED with SHARED terms
         best = sims.argmax(axis=1)
@@ -536,7 +536,7 @@ class Profiles:
         similar = self.score([Paper("-", title, abstract, _DAY, "-")])
         lifted = [(0, similar.candidates[0])] if 0 in similar.candidates else []
         why = dict(zip([t for _, t in lifted], self.explain(similar, lifted), strict=True))
-        return {t: x for t, x in enumerate(similar.rows[0]) if x}, why
+        return {t: x for t, x in enumerate(similar.rows[0][0].tolist()) if x}, why
 
     def subset(self, chosen: Sequence[int]) -> Profiles:
         """The profiles of some of the topics (by their places), on the same automaton."""

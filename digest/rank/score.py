@@ -591,7 +591,7 @@ class _Scores:
         # counts it without them
         lift = ranker.settings.profile
         if similar is not None:
-            sims = np.array(similar.rows, dtype=np.float64).reshape(cells)
+            sims = np.concatenate(similar.rows).reshape(cells)
             total = total + np.where(counts, lift * sims, 0.0)
             chosen = similar.candidates
             cand = [i * count + t for i in range(n) if (t := chosen.get(i)) is not None]
