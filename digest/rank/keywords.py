@@ -288,10 +288,9 @@ def _patterns(
         payload: Payload = (
             i if len(entries) == 1 and not checks and not overlaps else tuple(entries)
         )
-        for before in (b" ", b"|"):
-            for after in (b" ", b"|"):
-                patterns.append(before + surface.encode() + after)
-                payloads.append(payload)
+        for pattern in _whole(surface.encode()):
+            patterns.append(pattern)
+            payloads.append(payload)
     for word in sorted(inner):
         for before in (b" ", b"|"):
             patterns.append(before + word.encode() + b"  ")
@@ -300,6 +299,12 @@ def _patterns(
         patterns.append(never)
         payloads.append(())  # were one found, the slow path would still count right
     return patterns, payloads
+
+
+def _whole(surface: bytes) -> list[bytes]:
+    """The patterns of a spelling's whole-word occurrences: between the two characters that
+    may stand around a word (see :func:`_patterns`)."""
+    return [before + surface + after for before in (b" ", b"|") for after in (b" ", b"|")]
 
 
 def _payload_keys(payloads: Sequence[Payload]) -> np.ndarray:
@@ -426,9 +431,7 @@ class Matcher:
         need a second look, a paper whose separators run together after a phrase's word (read
         again collapsed), one with non-ASCII text, and one a /regex/ may match go through
         Python."""
-        if self._keys is None:
-            self._keys = _payload_keys(self._payloads)
-        return self._occurrences(papers, self._automaton, self._keys, self._lengths)[0]
+        return self._occurrences(papers, self._automaton, self._pattern_keys(), self._lengths)[0]
 
     def occurrences_and_words(
         self, papers: Sequence[Paper], words: WordFinder
@@ -437,10 +440,14 @@ class Matcher:
         words, in lower case) as three arrays: a paper's place, the word's number, whether it
         is in the title; and which papers were read so (a paper with non-ASCII text is not:
         its words are for the caller to find)."""
-        if self._keys is None:
-            self._keys = _payload_keys(self._payloads)
         rows, found = self._occurrences(papers, words.automaton, words.keys, words.lengths, words)
         return rows, found  # type: ignore[return-value]
+
+    def _pattern_keys(self) -> np.ndarray:
+        """Per pattern of the automaton, its keyword (:func:`_payload_keys`), made once."""
+        if self._keys is None:
+            self._keys = _payload_keys(self._payloads)
+        return self._keys
 
     def _occurrences(
         self,
@@ -728,19 +735,17 @@ class WordFinder:
 
         self.matcher, self.words = matcher, dict(words)
         patterns = list(matcher._patterns)
-        keys = _payload_keys(matcher._payloads).tolist()
+        keys = matcher._pattern_keys().tolist()
         terms = [-1] * len(patterns)
         number = {p: i for i, p in enumerate(patterns)}
         for word, term in self.words.items():
-            for before in (b" ", b"|"):
-                for after in (b" ", b"|"):
-                    pattern = before + word + after
-                    at = number.setdefault(pattern, len(patterns))
-                    if at == len(patterns):
-                        patterns.append(pattern)
-                        keys.append(_NO_KEYWORD)
-                        terms.append(-1)
-                    terms[at] = term
+            for pattern in _whole(word):
+                at = number.setdefault(pattern, len(patterns))
+                if at == len(patterns):
+                    patterns.append(pattern)
+                    keys.append(_NO_KEYWORD)
+                    terms.append(-1)
+                terms[at] = term
         kind = ahocorasick_rs.Implementation
         self.automaton = ahocorasick_rs.BytesAhoCorasick(
             patterns, implementation=kind.ContiguousNFA if matcher.few else kind.DFA

@@ -305,10 +305,10 @@ def _word(stem: str, seen: Counter[bytes] | None) -> str:
 
 @dataclass
 class Similar:
-    """Papers against the profiles: per paper, its similarity to each topic (a row of a chunk's
-    array, by topic); and per paper (by its place) the topic its profile is most like, when the paper
-    reaches :data:`RELATED` there with :data:`SHARED` terms shared (it may then count for
-    that topic without its keywords)."""
+    """Papers against the profiles: per paper, its similarity to each topic (a row of its
+    chunk's array, by topic); and per paper (by its place) the topic its profile is most like,
+    when the paper reaches :data:`RELATED` there with :data:`SHARED` terms shared (it may then
+    count for that topic without its keywords)."""
 
     rows: list[np.ndarray]  # by chunk of CHUNK papers: papers x topics
     candidates: dict[int, int]
@@ -342,7 +342,7 @@ class Profiles:
         }
         terms = sorted(self.vocabulary)
         self.terms = tuple(terms)
-        number = {w: i for i, w in enumerate(terms)}
+        number = self._number = {w: i for i, w in enumerate(terms)}  # term -> its place
         self.uses: list[tuple[tuple[int, float], ...]] = [() for _ in terms]
         for t, p in enumerate(self.profiles):
             if p is None:
@@ -391,7 +391,7 @@ class Profiles:
 
     def _index(self) -> None:
         """Per topic: its terms by weight (for reasons) and as a set (to count shared ones)."""
-        number = {w: i for i, w in enumerate(self.terms)}
+        number = self._number
         self.order: list[tuple[int, ...]] = []
         self.members: list[frozenset[int]] = []
         for p in self.profiles:
@@ -493,7 +493,7 @@ class Profiles:
     def finder(self, matcher: Matcher) -> WordFinder:
         """``matcher``'s automaton, also finding the words of the profiles' terms (each word
         numbered by its term), for :meth:`score_chunk`'s ``found``."""
-        number = {w: i for i, w in enumerate(self.terms)}
+        number = self._number
         return WordFinder(
             matcher, {word: number[t] for t, words in self.vocabulary.items() for word in words}
         )

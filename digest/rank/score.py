@@ -617,7 +617,7 @@ class _Scores:
             best = sums.max(axis=0) if n else np.zeros(2 * count)
             top = np.where(best > 0, best, 1.0)
             words_part, words_held = sums[:, :count].reshape(cells), held[:, :count].reshape(cells)
-            share = words_part / np.repeat(top[None, :count], n, axis=0).reshape(cells)
+            share = words_part / np.tile(top[:count], n)
             add = counts & words_held
             total = total + np.where(add, ranker.settings.words * share, 0.0)
             if ranker.settings.words_alone:
@@ -666,7 +666,7 @@ class _Scores:
                 described,
                 ranker.settings.description
                 * sums[:, count:].reshape(cells)
-                / np.repeat(top[None, count:], n, axis=0).reshape(cells),
+                / np.tile(top[count:], n),
                 0.0,
             )
         # the score in thousandths
