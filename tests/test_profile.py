@@ -227,6 +227,62 @@ def test_many_dates_at_once_equal_one_by_one_and_only_equals_compiled_anew() -> 
     assert rank_day(DAY, papers(), only) == rank_day(DAY, papers(), fresh)
 
 
+def test_dates_read_together_across_chunks_rank_as_each_alone() -> None:
+    # rank_days reads small dates' papers together, CHUNK papers and more at a time; each
+    # date, and each paper's similarity to the profiles, must come out as if ranked alone
+    from digest.rank.profile import CHUNK
+
+    # each sample paper after a filler paper, so that a paper's place matters ("g", holding
+    # none of the topic's keywords, is lifted by the profile)
+    rows = [p for pair in zip(FILLER, SAMPLE_PAPERS, strict=False) for p in pair] + FILLER[8:]
+    base = papers(rows)
+    sizes = [3, 1, 40, 0, 200, 7, CHUNK - 5, 9, CHUNK + 30, 2, 1]
+    days: dict[dt.date, list[Paper]] = {}
+    for d, size in enumerate(sizes):
+        day = DAY + dt.timedelta(days=d)
+        days[day] = [
+            dataclasses.replace(
+                base[k % len(base)], id=f"{d}.{k}", date=day, extra={"upvotes": k % 5}
+            )
+            for k in range(size)
+        ]
+    bio = Topic("bio", ("protein",))
+    ranker = Ranker.compile([TUNING, bio])
+    profiles = learn_all([TUNING, bio], papers(), ranker.matcher)
+    ranker = Ranker.compile([TUNING, bio], ranker.matcher, profiles=profiles)
+    together = rank_days(days, ranker, workers=1)
+    assert [len(day.papers) for day in together] == sizes
+    g = rows.index(SAMPLE_PAPERS[4])
+    lifted = [s for day in together for s in day.papers if s.paper.id.split(".")[1] == str(g)]
+    assert lifted and all("with your tuning papers" in s.related["tuning"] for s in lifted)
+    for (day, ps), got in zip(days.items(), together, strict=True):
+        assert got == rank_day(day, ps, ranker), day
+
+
+def test_a_papers_similarity_is_the_same_bits_whatever_it_is_scored_with() -> None:
+    # BLAS may round a row of a product differently in matrices of different sizes: a
+    # paper scored in a chunk of 3 and in one of 300 must get the same floats
+    import numpy as np
+
+    from digest.rank.profile import CHUNK
+
+    words = [w for _, t, a in SAMPLE_PAPERS for w in (t + " " + a).split()]
+    many = [
+        Paper(
+            f"m{k}", " ".join(words[k % 50 : k % 50 + 6]), " ".join(words[k % 97 :][:60]), DAY, "t"
+        )
+        for k in range(CHUNK)
+    ]
+    bio = Topic("bio", ("protein",))
+    ranker = Ranker.compile([TUNING, bio])
+    profiles = learn_all([TUNING, bio], papers() + many, ranker.matcher)
+    together = np.concatenate(profiles.score(many).rows)
+    assert together.any()
+    for start, size in ((0, 3), (7, 1), (100, 200), (CHUNK - 5, 5)):
+        alone = np.concatenate(profiles.score(many[start : start + size]).rows)
+        assert np.array_equal(alone, together[start : start + size]), (start, size)
+
+
 def test_the_profiles_words_found_with_the_keywords_equal_their_own_pass() -> None:
     # the keyword matcher's pass finds the profiles' words too (one automaton for both); a
     # paper it does not read that way (non-ASCII) is read by the profiles' own pass: every

@@ -455,7 +455,14 @@ class Profiles:
         lengths = np.array([len(p.title) + len(p.abstract) for p in papers], dtype=np.float64)
         norm = (self._k1 + self._k1b * lengths)[:, None]
         saturated = tf * _K2 / (tf + norm)
-        sims = saturated @ self._weights
+        # a product of CHUNK rows whatever n is: BLAS rounds a row alike wherever it stands in
+        # a matrix of that many, not in matrices of other sizes, so a paper's similarity is
+        # the same bits whatever it is ranked with (alone, or with other dates' papers)
+        full = saturated
+        if n < CHUNK:
+            full = np.zeros((CHUNK, count))
+            full[:n] = saturated
+        sims = (full @ self._weights)[:n]
         similar.rows.append(sims)
         similar.saturated.append(saturated)
         # the topic each paper is most like, when it reaches RELATED with SHARED terms

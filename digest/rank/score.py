@@ -37,9 +37,11 @@ topic's. Ties break by upvotes (when a source gives them), then by id: determini
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import enum
 import functools
+import itertools
 import math
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -409,6 +411,45 @@ class _Read:
     key: np.ndarray
     found: np.ndarray
     similar: Similar | None
+
+    def split(self, sizes: Sequence[int]) -> list[_Read]:
+        """What was read of several dates' papers, read together (``sizes``: how many papers
+        each date has, in order), as each date's own."""
+        import numpy as np
+
+        if len(sizes) == 1:
+            return [self]
+        bounds = np.cumsum([0, *sizes]).tolist()
+        cuts = np.searchsorted(self.place, bounds).tolist()  # rows are sorted by paper
+        similar = self.similar
+        candidates: list[dict[int, int]] = [{} for _ in sizes]
+        if similar is not None:
+            rows, saturated = np.concatenate(similar.rows), np.concatenate(similar.saturated)
+            for k, t in similar.candidates.items():
+                j = bisect.bisect_right(bounds, k) - 1
+                candidates[j][k - bounds[j]] = t
+        out = []
+        for j in range(len(sizes)):
+            a, b, lo, hi = bounds[j], bounds[j + 1], cuts[j], cuts[j + 1]
+            part = None
+            if similar is not None:  # in chunks of CHUNK papers, as score_chunk makes them
+                starts = range(a, b, CHUNK) if b > a else [a]
+                part = Similar(
+                    [rows[x : min(x + CHUNK, b)] for x in starts],
+                    candidates[j],
+                    [saturated[x : min(x + CHUNK, b)] for x in starts],
+                )
+            out.append(
+                _Read(
+                    self.ids[a:b],
+                    self.votes[a:b],
+                    self.place[lo:hi] - a,
+                    self.key[lo:hi],
+                    self.found[lo:hi],
+                    part,
+                )
+            )
+        return out
 
 
 def _read(papers: Iterable[Paper], ranker: Ranker) -> _Read:
@@ -1032,7 +1073,22 @@ def rank_days_lines(
 def _rank_here(
     items: Dates, ranker: Ranker, rules: Highlights, tldrs: Detail, marks: Detail
 ) -> Iterator[RankedDay]:
-    """The dates ranked in this process, in order."""
+    """The dates ranked in this process, in order. Small dates are read together (their
+    papers' keywords and profile words, a paper at a time: nothing of a date is needed to read
+    its papers), a batch of at least :data:`CHUNK` papers at a time, then each is scored on
+    its own: the keyword automaton reads on while it is in the processor's cache, and a
+    chunk's work is shared. With 125 papers a date, reading a date at a time cost some
+    10 us more per paper."""
     with collector.paused():
-        for d, p in items:  # each date against the profiles too, in the keywords' pass
-            yield rank_day(d, p, ranker, rules, tldrs=tldrs, marks=marks)
+        batch: list[tuple[dt.date, Sequence[Paper]]] = []
+        size = 0
+        for n, item in enumerate(items, 1):
+            batch.append(item)
+            size += len(item[1])
+            if size < CHUNK and n < len(items):
+                continue
+            read = _read(itertools.chain.from_iterable(p for _, p in batch), ranker)
+            for (d, p), part in zip(batch, read.split([len(p) for _, p in batch]), strict=True):
+                scores = _Scores(part, ranker)
+                yield _assemble(d, p, scores, ranker, rules, tldrs, marks)
+            batch, size = [], 0
