@@ -500,22 +500,25 @@ def _read(papers: Iterable[Paper], ranker: Ranker) -> _Read:
     )
 
 
-def _idf(df: np.ndarray, n: int, floor: float = IDF_FLOOR) -> np.ndarray:
+def _idf(df: np.ndarray, n: int, floors: Sequence[float] = (IDF_FLOOR,)) -> list[np.ndarray]:
     """Each keyword's idf among the date's ``n`` papers, from ``df`` (by keyword: how many
-    papers it is in; see the module's docstring); a word's (``floor`` 0) is 1 for a word in
-    one paper of the day, about 0 for one in every paper. Computed once per count (by
-    ``math.log``, the same on every machine), where ``df`` is not 0."""
+    papers it is in; see the module's docstring), once per floor of ``floors``; a word's
+    (floor 0) is 1 for a word in one paper of the day, about 0 for one in every paper.
+    Computed once per count (by ``math.log``, the same on every machine), where ``df`` is
+    not 0."""
     import numpy as np
 
-    out = np.zeros(len(df))
     present = np.flatnonzero(df)
     counts, at = np.unique(df[present], return_inverse=True)
     top_idf = math.log(1 + (n - 1 + 0.5) / 1.5) if n > 1 else 1.0
-    values = [
-        floor + (1 - floor) * (math.log(1 + (n - d + 0.5) / (d + 0.5)) / top_idf if n > 1 else 1.0)
-        for d in counts.tolist()
+    base = [
+        math.log(1 + (n - d + 0.5) / (d + 0.5)) / top_idf if n > 1 else 1.0 for d in counts.tolist()
     ]
-    out[present] = np.array(values, dtype=np.float64)[at]
+    out = []
+    for floor in floors:
+        idf = np.zeros(len(df))
+        idf[present] = np.array([floor + (1 - floor) * b for b in base], dtype=np.float64)[at]
+        out.append(idf)
     return out
 
 
@@ -610,7 +613,8 @@ class _Scores:
         n, count = len(ids), len(ranker.topics)
         cells = n * count
         df = np.bincount(keys_of, minlength=len(ranker.matcher.texts))  # papers each is in
-        idf = _idf(df, n)
+        # a keyword's idf, and a word's rarity (idf without a floor) when words count
+        idf, *rarities = _idf(df, n, (IDF_FLOOR, 0.0) if ranker.words else (IDF_FLOOR,))
         # keywords: each paper's sum over the topic's keywords it holds of idf * mentions
         rows, at = _expand(keys_of, tables.uses[0])
         kw_cell = where[rows] * count + tables.uses[1][at]
@@ -645,9 +649,8 @@ class _Scores:
         # the sum over its words of weight * rarity * mentions, and its share of the date's best
         by_words = np.zeros(cells, dtype=bool)
         whole: dict[int, str] = {}  # cell -> why: the paper holds all the words of a keyword
-        rarity = idf
+        rarity = rarities[0] if rarities else idf
         if ranker.words:
-            rarity = _idf(df, n, 0.0)
             value = rarity[keys_of] * found  # rarity(w) * mentions
             rows_w, at_w = _expand(keys_of, tables.slots[0])
             slot_cell = where[rows_w] * (2 * count) + tables.slots[1][at_w]
