@@ -257,6 +257,7 @@ def test_dates_read_together_across_chunks_rank_as_each_alone() -> None:
     assert lifted and all("with your tuning papers" in s.related["tuning"] for s in lifted)
     for (day, ps), got in zip(days.items(), together, strict=True):
         assert got == rank_day(day, ps, ranker), day
+    assert rank_days(days, ranker, workers=2) == together  # batches of dates on the workers
 
 
 def test_a_papers_similarity_is_the_same_bits_whatever_it_is_scored_with() -> None:

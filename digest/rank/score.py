@@ -983,13 +983,14 @@ def _share(ranker: Ranker, items: Dates, rules: Highlights, tldrs: Detail, marks
     _SHARED = (ranker, items, rules, tldrs, marks)
 
 
-def _encoded_at(encode: Callable[[RankedDay], bytes], index: int) -> bytes:
-    """The date at ``index`` of the shared dates, ranked and encoded by ``encode`` (the codec,
-    :func:`encode_day`, or the lines ``digest rank`` prints)."""
+def _encoded_batch(encode: Callable[[RankedDay], bytes], batch: range) -> list[bytes]:
+    """The dates at ``batch`` (indices) of the shared dates, ranked (:func:`_rank_batch`) and
+    each encoded by ``encode`` (the codec, :func:`encode_day`, or the lines ``digest rank``
+    prints)."""
     assert _SHARED is not None
     ranker, items, rules, tldrs, marks = _SHARED
-    date, papers = items[index]
-    return encode(rank_day(date, papers, ranker, rules, tldrs=tldrs, marks=marks))
+    days = _rank_batch([items[i] for i in batch], ranker, rules, tldrs, marks)
+    return [encode(day) for day in days]
 
 
 def _on_workers(
@@ -1001,12 +1002,14 @@ def _on_workers(
     workers: int,
     encode: Callable[[RankedDay], bytes],
 ) -> Iterator[bytes]:
-    """The dates ranked on ``workers`` processes that inherit them, each sent back encoded by
-    ``encode`` (a function of this module's level: it goes to them pickled), in order."""
-    return process_map.ordered_map(
-        functools.partial(_encoded_at, encode), range(len(items)), workers=workers,
-        init=_share, initargs=(ranker, items, rules, tldrs, marks),
+    """The dates ranked on ``workers`` processes that inherit them, a batch (:func:`_batches`)
+    a task, each sent back encoded by ``encode`` (a function of this module's level: it goes
+    to them pickled), in order."""
+    made = process_map.ordered_map(
+        functools.partial(_encoded_batch, encode), _batches([len(p) for _, p in items]),
+        workers=workers, init=_share, initargs=(ranker, items, rules, tldrs, marks),
     )  # fmt: skip
+    return itertools.chain.from_iterable(made)
 
 
 def json_lines(day: RankedDay) -> bytes:
@@ -1076,22 +1079,40 @@ def rank_days_lines(
 def _rank_here(
     items: Dates, ranker: Ranker, rules: Highlights, tldrs: Detail, marks: Detail
 ) -> Iterator[RankedDay]:
-    """The dates ranked in this process, in order. Small dates are read together (their
-    papers' keywords and profile words, a paper at a time: nothing of a date is needed to read
-    its papers), a batch of at least :data:`CHUNK` papers at a time, then each is scored on
-    its own: the keyword automaton reads on while it is in the processor's cache, and a
-    chunk's work is shared. With 125 papers a date, reading a date at a time cost some
-    10 us more per paper."""
+    """The dates ranked in this process, in order, a batch (:func:`_batches`) at a time."""
     with collector.paused():
-        batch: list[tuple[dt.date, Sequence[Paper]]] = []
-        size = 0
-        for n, item in enumerate(items, 1):
-            batch.append(item)
-            size += len(item[1])
-            if size < CHUNK and n < len(items):
-                continue
-            read = _read(itertools.chain.from_iterable(p for _, p in batch), ranker)
-            for (d, p), part in zip(batch, read.split([len(p) for _, p in batch]), strict=True):
-                scores = _Scores(part, ranker)
-                yield _assemble(d, p, scores, ranker, rules, tldrs, marks)
-            batch, size = [], 0
+        for batch in _batches([len(p) for _, p in items]):
+            yield from _rank_batch([items[i] for i in batch], ranker, rules, tldrs, marks)
+
+
+def _batches(sizes: Sequence[int]) -> list[range]:
+    """The indices of consecutive dates (of ``sizes`` papers) in batches of at least
+    :data:`CHUNK` papers (the last may hold fewer): the dates read together."""
+    out: list[range] = []
+    first = total = 0
+    for i, size in enumerate(sizes):
+        total += size
+        if total >= CHUNK:
+            out.append(range(first, i + 1))
+            first, total = i + 1, 0
+    if first < len(sizes):
+        out.append(range(first, len(sizes)))
+    return out
+
+
+def _rank_batch(
+    batch: Sequence[tuple[dt.date, Sequence[Paper]]],
+    ranker: Ranker,
+    rules: Highlights,
+    tldrs: Detail,
+    marks: Detail,
+) -> list[RankedDay]:
+    """Dates ranked each on its own, their papers read together (their keywords and profile
+    words, a paper at a time: nothing of a date is needed to read its papers): the keyword
+    automaton reads on while it is in the processor's cache, and a chunk's work is shared.
+    With 125 papers a date, reading a date at a time cost some 10 us more a paper."""
+    read = _read(itertools.chain.from_iterable(p for _, p in batch), ranker)
+    return [
+        _assemble(d, p, _Scores(part, ranker), ranker, rules, tldrs, marks)
+        for (d, p), part in zip(batch, read.split([len(p) for _, p in batch]), strict=True)
+    ]
