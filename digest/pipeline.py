@@ -269,7 +269,7 @@ def rank_store(
         learned, warnings = store_profiles(config, store)
     lines = stored_lines(
         functools.partial(Store.reader, config.store), dates, config.topics, config.highlights,
-        config.ranking, learned, papers=max(counts[d] for d in dates), form=form,
+        config.ranking, learned, sizes=[counts[d] for d in dates], form=form,
     )  # fmt: skip
     return lines, warnings
 

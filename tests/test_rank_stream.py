@@ -16,7 +16,7 @@ from digest.config import config_from_text
 from digest.model import Highlights, Paper, RankedDay, Ranking, Topic
 from digest.rank import Detail, Ranker, rank_day
 from digest.rank.profile import CHUNK, learn_all
-from digest.rank.score import rank_encoded
+from digest.rank.score import rank_encoded, rank_encoded_many
 from digest.render import Site, render_day, shown
 from digest.rows import day_matches, decode_day, decode_shown, encode_day
 
@@ -82,6 +82,25 @@ def test_a_date_ranked_as_read_gives_the_bytes_of_the_date_ranked_whole(detail: 
     _, papers, ranker = rankers()[2]
     profiled = rank_day(DAY, papers, ranker)
     assert any(s.related for s in profiled.papers)  # lifted by a profile alone, with why
+
+
+def test_dates_ranked_from_the_store_together_give_each_dates_own_bytes() -> None:
+    """A build reads a batch of small dates together (rank.cache): each date's bytes are
+    those of the date ranked alone, empty dates and a date over a chunk among them."""
+    rules = Highlights(total=5, per_topic=2, min_score=0.5)
+    for name, papers, ranker in rankers():
+        sizes = [0, 7, 1, CHUNK + 3, 0, 40, len(papers)]
+        pool = papers * (sum(sizes) // len(papers) + 1)
+        cuts, dates = 0, []
+        for j, size in enumerate(sizes):
+            part = [dataclasses.replace(p, id=f"{j}/{p.id}") for p in pool[cuts : cuts + size]]
+            cuts += size
+            dates.append((DAY + dt.timedelta(days=j), part))
+        made = rank_encoded_many([(d, reader(p)) for d, p in dates], ranker, rules)
+        alone = [rank_encoded(d, reader(p), ranker, rules) for d, p in dates]
+        assert made == alone, name
+        assert [m[0] for m in made] == sizes, name
+        assert any(m[1] for m in made), name
 
 
 def test_a_date_whose_papers_left_the_store_while_it_was_ranked_is_not_saved() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Protocol
 
@@ -16,7 +17,7 @@ from ..model import Highlights, Paper, RankedDay, Ranking, Topic, cache_key
 from ..rows import CODEC, decode_day, decode_shown
 from ..version import __version__
 from .history import Learned, profile_key
-from .score import LINES, Detail, Ranker, rank_day, rank_encoded
+from .score import LINES, Detail, Ranker, batches, rank_days, rank_encoded_many
 from .score import VERSION as SCORING_VERSION
 from .tldr import VERSION as TLDR_VERSION
 
@@ -90,13 +91,16 @@ class RankCache:
         come, a few dozen per transaction."""
         if not dates:
             return
-        papers = sum(self.versions[d][0] for d in dates)
-        made = process_map.ordered_map(
-            _rank_stored, dates, workers=workers, init=_open,
-            initargs=(
-                self.reader, self.topics, self.rules, papers,
-                self.store if workers <= 1 else None, self.settings, self.learned,
-            ),
+        sizes = [self.versions[d][0] for d in dates]
+        made = itertools.chain.from_iterable(
+            process_map.ordered_map(
+                _rank_stored, [dates[b.start : b.stop] for b in batches(sizes)],
+                workers=workers, init=_open,
+                initargs=(
+                    self.reader, self.topics, self.rules, sum(sizes),
+                    self.store if workers <= 1 else None, self.settings, self.learned,
+                ),
+            )
         )  # fmt: skip
         batch: list[RankedRow] = []
         for date, (count, highlights, data) in zip(dates, made, strict=True):
@@ -150,16 +154,20 @@ def _open(
     _WORKER = (store or reader(), ranker, rules)
 
 
-def _rank_stored(date: dt.date) -> tuple[int, int, bytes]:
-    """A date ranked from the store: (papers, highlights, the ranking encoded). Its papers are
-    read as ranking goes, not held (a date may have 100,000)."""
+def _rank_stored(dates: Sequence[dt.date]) -> list[tuple[int, int, bytes]]:
+    """A batch of dates (:func:`~.score.batches`) ranked from the store, each on its own:
+    (papers, highlights, the ranking encoded) a date. Their papers are read as ranking goes,
+    not held (a date may have 100,000), the batch's together."""
     assert _WORKER is not None
     store, ranker, rules = _WORKER
 
-    def read(ids: Sequence[str] | None) -> Iterable[Paper]:
-        return store.each_paper_on(date) if ids is None else store.papers_with(ids)
+    def reader(date: dt.date) -> Callable[[Sequence[str] | None], Iterable[Paper]]:
+        def read(ids: Sequence[str] | None) -> Iterable[Paper]:
+            return store.each_paper_on(date) if ids is None else store.papers_with(ids)
 
-    return rank_encoded(date, read, ranker, rules)
+        return read
+
+    return rank_encoded_many([(d, reader(d)) for d in dates], ranker, rules)
 
 
 def stored_lines(
@@ -170,27 +178,30 @@ def stored_lines(
     settings: Ranking,
     learned: Learned,
     *,
-    papers: int,
+    sizes: Sequence[int],
     form: str,
     workers: int | None = None,
 ) -> Iterator[bytes]:
-    """The store's ``dates`` ranked (TL;DRs and keyword spans for the highlights), each as the
-    lines ``digest rank`` prints (:data:`~digest.rank.score.LINES`), in date order. Each worker
-    reads one date's papers at a time from its own connection, so a whole store is ranked
+    """The store's ``dates`` (of ``sizes`` papers) ranked (TL;DRs and keyword spans for the
+    highlights), each as the lines ``digest rank`` prints (:data:`~digest.rank.score.LINES`),
+    in date order. Each worker reads a batch of dates (:func:`~.score.batches`: one date, or
+    small dates together) at a time from its own connection, so a whole store is ranked
     without holding it (``digest rank`` without ``--date`` loaded every paper first)."""
-    yield from process_map.ordered_map(
-        functools.partial(_lines_stored, form), dates,
+    parts = [dates[b.start : b.stop] for b in batches(sizes)]
+    made = process_map.ordered_map(
+        functools.partial(_lines_stored, form), parts,
         workers=process_map.count(len(dates), workers), init=_open,
-        initargs=(reader, tuple(topics), rules, papers, None, settings, learned),
+        initargs=(reader, tuple(topics), rules, sum(sizes), None, settings, learned),
     )  # fmt: skip
+    yield from itertools.chain.from_iterable(made)
 
 
-def _lines_stored(form: str, date: dt.date) -> bytes:
-    """A date of the store ranked, as lines of ``form``."""
+def _lines_stored(form: str, dates: Sequence[dt.date]) -> list[bytes]:
+    """A batch of the store's dates ranked, each as lines of ``form``."""
     assert _WORKER is not None
     store, ranker, rules = _WORKER
-    day = rank_day(
-        date, store.papers_on(date), ranker, rules, tldrs=Detail.HIGHLIGHTS,
-        marks=Detail.HIGHLIGHTS,
+    days = rank_days(
+        [(d, store.papers_on(d)) for d in dates], ranker, rules, tldrs=Detail.HIGHLIGHTS,
+        marks=Detail.HIGHLIGHTS, workers=1,
     )  # fmt: skip
-    return LINES[form](day)
+    return [LINES[form](day) for day in days]

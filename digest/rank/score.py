@@ -325,46 +325,85 @@ def rank_encoded(
     id once), ``read(ids)`` those with these ids, in any order. The papers are read once to
     score them, keeping what ranking found of each, and those that get a TL;DR or marks once
     more. Returns (papers, highlights, the ranking encoded)."""
+    return rank_encoded_many([(date, read)], ranker, rules, tldrs=tldrs, marks=marks)[0]
+
+
+def rank_encoded_many(
+    dates: Sequence[tuple[dt.date, Read]],
+    ranker: Ranker,
+    rules: Highlights = DEFAULT_RULES,
+    *,
+    tldrs: Detail = Detail.MATCHED,
+    marks: Detail = Detail.MATCHED,
+) -> list[tuple[int, int, bytes]]:
+    """:func:`rank_encoded` of several dates, each ranked on its own, their papers read
+    together (as :func:`rank_days` reads a batch of dates): a build's small dates, from the
+    store."""
+    sizes = [0] * len(dates)
+
+    def each() -> Iterator[Paper]:
+        for j, (_, read) in enumerate(dates):
+            for paper in read(None):
+                sizes[j] += 1
+                yield paper
+
     with collector.paused():
-        scores = _Scores(_read(read(None), ranker), ranker)
-        ids, fields, n = scores.ids, scores.fields, len(scores.ids)
-        order = sorted(scores.keys)
-        at = [scores.places[key % n] for key in order]  # each paper's index, in rank order
-        chosen = _pick_highlights(
-            ((f[0], f[1]) if (f := fields[i]) is not None else (0.0, None) for i in at), rules
-        )
-        highlight = {at[c] for c in chosen}
+        whole = _read(each(), ranker)
+        return [
+            _encoded(date, _Scores(part, ranker), read, ranker, rules, tldrs, marks)
+            for (date, read), part in zip(dates, whole.split(sizes), strict=True)
+        ]
 
-        def changed(i: int) -> bool:  # by _finish, so read again
-            found = fields[i]
-            matched = found is not None and bool(found[2])  # its topics
-            return i in highlight or tldrs.wanted(matched, False) or marks.wanted(matched, False)
 
-        wanted = [i for i in range(n) if changed(i)]
-        done: dict[int, tuple[bool, str | None, Marks, Marks]] = {}
-        where = {ids[i]: i for i in wanted}
-        matcher = ranker.matcher
-        for paper in read([ids[i] for i in wanted]):
-            i = where.pop(paper.id, -1)
-            if i >= 0:
-                s = _finish(_scored(paper, fields[i]), i in highlight, tldrs, marks, matcher)
-                done[i] = (s.highlight, s.tldr, s.title_marks, s.abstract_marks)
-        if where:
-            raise ValueError(f"{date}: papers left the store while it was ranked")
-        rank_of = [0] * n  # tie place -> place in rank order
-        for position, key in enumerate(order):
-            rank_of[key % n] = position
-        encoded = encode_ranked(
-            chosen,
-            {
-                name: [rank_of[key % n] for key in sorted(section)]
-                for name, section in zip(scores.names, scores.sections, strict=True)
-            },
-            scores.unmatched,
-            n,
-            (_row(ids[i], fields[i], done.get(i)) for i in at),
-        )
-        return n, len(chosen), encoded
+def _encoded(
+    date: dt.date,
+    scores: _Scores,
+    read: Read,
+    ranker: Ranker,
+    rules: Highlights,
+    tldrs: Detail,
+    marks: Detail,
+) -> tuple[int, int, bytes]:
+    """A date scored, its highlights picked, the papers that get a TL;DR or marks read again
+    (``read(ids)``), encoded: (papers, highlights, the ranking encoded)."""
+    ids, fields, n = scores.ids, scores.fields, len(scores.ids)
+    order = sorted(scores.keys)
+    at = [scores.places[key % n] for key in order]  # each paper's index, in rank order
+    chosen = _pick_highlights(
+        ((f[0], f[1]) if (f := fields[i]) is not None else (0.0, None) for i in at), rules
+    )
+    highlight = {at[c] for c in chosen}
+
+    def changed(i: int) -> bool:  # by _finish, so read again
+        found = fields[i]
+        matched = found is not None and bool(found[2])  # its topics
+        return i in highlight or tldrs.wanted(matched, False) or marks.wanted(matched, False)
+
+    wanted = [i for i in range(n) if changed(i)]
+    done: dict[int, tuple[bool, str | None, Marks, Marks]] = {}
+    where = {ids[i]: i for i in wanted}
+    matcher = ranker.matcher
+    for paper in read([ids[i] for i in wanted]):
+        i = where.pop(paper.id, -1)
+        if i >= 0:
+            s = _finish(_scored(paper, fields[i]), i in highlight, tldrs, marks, matcher)
+            done[i] = (s.highlight, s.tldr, s.title_marks, s.abstract_marks)
+    if where:
+        raise ValueError(f"{date}: papers left the store while it was ranked")
+    rank_of = [0] * n  # tie place -> place in rank order
+    for position, key in enumerate(order):
+        rank_of[key % n] = position
+    encoded = encode_ranked(
+        chosen,
+        {
+            name: [rank_of[key % n] for key in sorted(section)]
+            for name, section in zip(scores.names, scores.sections, strict=True)
+        },
+        scores.unmatched,
+        n,
+        (_row(ids[i], fields[i], done.get(i)) for i in at),
+    )
+    return n, len(chosen), encoded
 
 
 Marks = tuple[tuple[int, int], ...]
@@ -1006,7 +1045,7 @@ def _on_workers(
     a task, each sent back encoded by ``encode`` (a function of this module's level: it goes
     to them pickled), in order."""
     made = process_map.ordered_map(
-        functools.partial(_encoded_batch, encode), _batches([len(p) for _, p in items]),
+        functools.partial(_encoded_batch, encode), batches([len(p) for _, p in items]),
         workers=workers, init=_share, initargs=(ranker, items, rules, tldrs, marks),
     )  # fmt: skip
     return itertools.chain.from_iterable(made)
@@ -1081,11 +1120,11 @@ def _rank_here(
 ) -> Iterator[RankedDay]:
     """The dates ranked in this process, in order, a batch (:func:`_batches`) at a time."""
     with collector.paused():
-        for batch in _batches([len(p) for _, p in items]):
+        for batch in batches([len(p) for _, p in items]):
             yield from _rank_batch([items[i] for i in batch], ranker, rules, tldrs, marks)
 
 
-def _batches(sizes: Sequence[int]) -> list[range]:
+def batches(sizes: Sequence[int]) -> list[range]:
     """The indices of consecutive dates (of ``sizes`` papers) in batches of at least
     :data:`CHUNK` papers (the last may hold fewer): the dates read together."""
     out: list[range] = []
