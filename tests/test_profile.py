@@ -150,6 +150,43 @@ def test_an_example_lifts_papers_like_it_and_says_so() -> None:
     assert not ranked(papers(), [topic], Ranking(words=0)).papers[0].topics  # keywords: nothing
 
 
+NAS = Paper(
+    "e1", "Neural architecture search by evolution",
+    "We evolve the cell structures of convolutional networks with mutation and tournament "
+    "selection, searching architectures under a compute budget.", DAY, "test",
+)  # fmt: skip
+EVOLVED = (
+    "n", "Evolving network cells with tournament selection",
+    "Mutation and tournament selection evolve the cell structures of convolutional networks; "
+    "the search finds architectures that train faster.",
+)  # fmt: skip
+
+
+def test_a_paper_like_one_example_counts_though_the_profile_is_of_other_papers() -> None:
+    # each example is a profile of its own: a paper much like it counts for its topic, even
+    # where the topic's profile (learned from the papers its keywords match: Gaussian
+    # processes, acquisition functions) is of another kind
+    rows = SAMPLE_PAPERS + FILLER + [EVOLVED]
+    day = ranked(papers(rows), [TUNING], examples={"tuning": [NAS]})
+    by_id = {s.paper.id: s for s in day.papers}
+    assert by_id["n"].related == {"tuning": f"like {NAS.title}"}
+    assert by_id["n"].score > 0.5
+    # papers unlike it are not lifted (the protein survey, the rest of the day); the
+    # black-box optimization paper is, by the topic's profile, as without the example
+    assert {s.paper.id: s.related["tuning"][:6] for s in day.papers if s.related} == {
+        "n": "like N",
+        "g": "shares",
+    }
+    # without the example, its profile alone: nothing to the topic
+    alone = {s.paper.id: s for s in ranked(papers(rows), [TUNING]).papers}
+    assert not alone["n"].topics
+    # one example and no paper its keywords match: likeness is scaled by the example's own
+    nas = Topic("nas", ("neural architecture search",))
+    one = ranked(papers(rows), [nas], examples={"nas": [NAS]}).papers
+    assert one[0].paper.id == "n" and one[0].related == {"nas": f"like {NAS.title}"}
+    assert not any(s.topics for s in one if s.paper.id in {"y", "z", *(f[0] for f in FILLER)})
+
+
 def test_an_example_on_the_day_ranked_is_one_of_your_examples_not_like_itself() -> None:
     # a paper liked (digest like) is an example; the day it came out, built again, shows it
     topic = Topic("bio", ("protein folding",))
@@ -204,12 +241,17 @@ def test_a_scored_paper_round_trips_through_the_codec_with_every_field() -> None
 def test_profiles_survive_pickling_and_the_store_codec() -> None:
     import pickle
 
+    rows = papers(SAMPLE_PAPERS + FILLER + [EVOLVED])
     ranker = Ranker.compile([TUNING])
-    profiles = learn_all([TUNING], papers(), ranker.matcher)
+    profiles = learn_all([TUNING], rows, ranker.matcher, examples={"tuning": [NAS]})
+    assert profiles.profiles[0].likes  # the example's own profile is kept too
     for copy in (pickle.loads(pickle.dumps(profiles)), decode(encode(profiles))):
+        assert copy.profiles == profiles.profiles
         a = Ranker.compile([TUNING], ranker.matcher, profiles=profiles)
         b = Ranker.compile([TUNING], ranker.matcher, profiles=copy)
-        assert rank_day(DAY, papers(), a) == rank_day(DAY, papers(), b)
+        day = rank_day(DAY, rows, a)
+        assert day == rank_day(DAY, rows, b)
+        assert any(s.related.get("tuning", "").startswith("like ") for s in day.papers)
 
 
 def test_many_dates_at_once_equal_one_by_one_and_only_equals_compiled_anew() -> None:

@@ -8,6 +8,7 @@ version is bumped."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from pathlib import Path
@@ -22,7 +23,7 @@ from digest.rank.score import VERSION, json_lines
 ROOT = Path(__file__).resolve().parent.parent
 # the scoring's version -> the fingerprint of what it gives; add a line when you bump it
 FINGERPRINTS = {
-    3: "ee84c366b7e1d86c",
+    4: "3a199f6361ac34f8",
 }
 
 
@@ -39,10 +40,22 @@ def fingerprint() -> str:
         topics[-1].name: [by_title[t] for t in sorted(by_title) if "Policy" in t][:2],
     }
     assert all(len(ps) == 2 for ps in examples.values())
+    # the topics name their examples (a topic without learns no profile, examples given or not)
+    taught = [
+        dataclasses.replace(t, examples=tuple(p.id for p in examples[t.name]))
+        if t.name in examples
+        else t
+        for t in topics
+    ]
     plain = Ranker.compile(topics)
-    for settings, chosen in ((Ranking(), {}), (Ranking(learn=True), {}), (Ranking(), examples)):
-        profiles = learn_from_papers(papers, topics, settings, plain.matcher, chosen, {})
-        ranker = Ranker.compile(topics, plain.matcher, profiles=profiles, settings=settings)
+    for settings, chosen, these in (
+        (Ranking(), {}, topics),
+        (Ranking(learn=True), {}, topics),
+        (Ranking(), examples, taught),
+    ):
+        profiles = learn_from_papers(papers, these, settings, plain.matcher, chosen, {})
+        assert (profiles is None) == (settings == Ranking() and not chosen)
+        ranker = Ranker.compile(these, plain.matcher, profiles=profiles, settings=settings)
         for day in rank_days(days, ranker, workers=1):
             digest.update(json_lines(day))
     keywords_alone = Ranker.compile(topics, settings=Ranking(words=0, description=0))

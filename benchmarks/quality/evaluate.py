@@ -94,7 +94,11 @@ GRID: dict[str, tuple[float, ...]] = {  # the profile's, on top of the words cho
 }
 TUNED = ("ml", "cv", "cs")  # the sets parameters are chosen on; the others are only scored
 WORST = -0.02  # a combination may cost no topic of the sets it is chosen on more than this
-EXAMPLE_GRID: dict[str, tuple[float, ...]] = {"examples": (1.0, 2.0, 4.0)}
+EXAMPLE_GRID: dict[str, tuple[float, ...]] = {
+    "examples": (1.0, 2.0, 4.0),  # the examples' weight in the profile
+    "LIKE_LIFT": (0.5, 0.75, 1.0),  # the likeness to an example a paper without keywords needs
+    "LIKE_CAP": (1.0, 2.0),  # the most likeness adds
+}
 Labels = dict[str, dict[str, int]]  # topic -> paper id -> grade
 
 

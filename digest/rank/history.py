@@ -15,7 +15,7 @@ import orjson
 
 from ..model import Paper, Ranking, Topic, cache_key
 from .keywords import Matcher
-from .profile import Profile, Profiles, Stems, TermStats, learn_all
+from .profile import LEARNED, Profile, Profiles, Stems, TermStats, learn_all
 
 SAMPLE = 50_000  # the term statistics count about this many of the store's papers at most
 CHUNK = 10_000  # papers counted per transaction when the term statistics catch up
@@ -113,7 +113,7 @@ def learning(topics: Sequence[Topic], settings: Ranking) -> list[str]:
 def profile_key(topics: Sequence[Topic], settings: Ranking) -> str:
     """What the profiles are learned from, besides the store's papers: the topics (their
     keywords, examples and papers to avoid) and the ranking settings."""
-    return cache_key("profiles", CODEC, tuple(topics), settings)
+    return cache_key("profiles", LEARNED, CODEC, tuple(topics), settings)
 
 
 def learn_from_store(
@@ -173,6 +173,7 @@ def encode(profiles: Profiles) -> bytes:
                     "examples": [[t, sorted(ts)] for t, ts in p.examples],
                     "avoid": sorted(p.avoid),
                     "example_ids": sorted(p.example_ids),
+                    "likes": [[t, like] for t, like in p.likes],
                 }
                 for p in profiles.profiles
             ],
@@ -194,6 +195,7 @@ def decode(data: bytes) -> Profiles:
             tuple((t, frozenset(ts)) for t, ts in p["examples"]),
             frozenset(p["avoid"]),
             frozenset(p["example_ids"]),
+            tuple((t, like) for t, like in p["likes"]),
         )
         for p in found["profiles"]
     ]

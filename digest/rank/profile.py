@@ -21,8 +21,18 @@ frequency, a title mention counting twice, the vector scaled to length 1)::
 The profile keeps its :data:`TERMS` heaviest positive terms (each in :data:`MIN_DOCS` confident
 papers at least, when there are four or more), none in more than :data:`COMMON` of all papers. A paper's similarity is ``sum over w of profile(w) * v'(d)(w)``
 (``v'`` unscaled), divided by the median similarity of the confident papers: about 1 for a
-paper like those the topic already matches, 0 for one that shares none of its terms. The ranker
-(:mod:`.score`) combines it with the keyword score.
+paper like those the topic already matches, 0 for one that shares none of its terms.
+
+Each example is also a small profile of its own, so that a paper much like one example counts
+even where the topic's profile (the mean of many papers) is of another kind::
+
+    like(e)(w) = idf(w) * v(e)(w), its LIKE_TERMS heaviest terms, the vector scaled to length 1
+    likeness(d) = max over the topic's examples e of  sum over w of like(e)(w) * v'(d)(w)
+
+divided by a typical paper's (the median over the confident papers, else over the examples,
+each to the others), at most :data:`LIKE_CAP`, added to the similarity; a paper no keyword
+matches counts for the topic of the example it is most like from :data:`LIKE_LIFT` ("like
+<its title>"). The ranker (:mod:`.score`) combines the similarity with the keyword score.
 
 Everything here is pure: the caller gives the papers (the store's history, or the files being
 ranked) and the term statistics; :mod:`.profiles` keeps them in the store between builds.
@@ -65,6 +75,13 @@ TITLE = 2  # a title mention counts this many abstract mentions (the scorer read
 SHARED = 3  # a paper no keyword matches must hold this many of a profile's terms to count
 REASONS = 4  # terms a reason names
 LIKE = 0.6  # "like <example>": the share of the shared terms' weight one example must hold
+LIKE_LIFT = 0.5  # a paper no keyword matches counts for a topic from this likeness to an example
+LIKE_CAP = 1.0  # likeness adds at most this to a paper's similarity (an example itself: 1)
+LIKE_TYPICAL = 0.13  # a typical paper's likeness to an example, as a share of the example's own
+LIKE_FLOOR = 0.07  # ... never below this share (when confident papers or examples tell it)
+LIKE_TERMS = 40  # the terms an example keeps (its heaviest)
+LIKE_PAPERS = 3  # confident papers that scale likeness (fewer: the examples, each to the others)
+LEARNED = 2  # what :func:`learn` makes: profiles kept by another version are learned again
 MOST = 1000  # a profile learns from the latest this many confident papers
 SHOWN = 200  # the words shown for a profile's terms: those of this many of its papers
 COMMON = 0.5  # a term in more than this share of the papers is left out
@@ -200,6 +217,9 @@ class Profile:
     examples: tuple[tuple[str, frozenset[str]], ...] = ()
     avoid: frozenset[str] = frozenset()  # the ids of the papers to avoid: never the topic's
     example_ids: frozenset[str] = frozenset()  # the examples' ids: "one of your examples"
+    # per example, its title and its terms' weights: a paper's likeness to it is the dot
+    # product with the paper's saturated term frequencies, about 1 for a typical paper
+    likes: tuple[tuple[str, Mapping[str, float]], ...] = ()
 
 
 def keyword_stems(topic: Topic, stems: Stems) -> list[str]:
@@ -271,8 +291,57 @@ def learn(
     marks = tuple((e.title, frozenset(w for w in vectors.of(e)[0] if w in kept)) for e in examples)
     return Profile(
         topic.name, kept, shown, typical, len(confident), marks, avoided,
-        frozenset(e.id for e in examples),
+        frozenset(e.id for e in examples), _likes(examples, confident, stats, vectors),
     )  # fmt: skip
+
+
+def _likes(
+    examples: Sequence[Paper], confident: Sequence[Paper], stats: TermStats, vectors: Vectors
+) -> tuple[tuple[str, dict[str, float]], ...]:
+    """Each example as its own small profile (see the module's docstring): its
+    :data:`LIKE_TERMS` heaviest terms by ``v(e)(w) * idf(w)``, the vector scaled to length 1 (none in more than :data:`COMMON` of
+    the papers), then divided by the likeness of a typical paper of the topic: the median,
+    over the confident papers (at least :data:`LIKE_PAPERS`), of a paper's likeness to the
+    example it is most like; else over the examples, of each one's to the others; else over
+    the confident papers there are; never less than :data:`LIKE_FLOOR` of an example's
+    likeness to itself, and :data:`LIKE_TYPICAL` of it when nothing tells (one example, no
+    confident paper)."""
+    if not examples:
+        return ()
+    common = COMMON * stats.papers
+    vecs = []
+    for e in examples:
+        v = {
+            w: x * stats.idf(w) for w, x in vectors.of(e)[0].items() if stats.df.get(w, 0) <= common
+        }
+        v = dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))[:LIKE_TERMS])
+        norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
+        vecs.append({w: x / norm for w, x in v.items() if x > 0})
+
+    def likeness(paper: Paper, skip: int = -1) -> float:
+        v = vectors.of(paper)[0]
+        return max(
+            (sum(x * u.get(w, 0.0) for w, x in v.items()) for j, u in enumerate(vecs) if j != skip),
+            default=0.0,
+        )
+
+    ids = {e.id for e in examples}
+    sims = [likeness(p) for p in confident if p.id not in ids]
+    if len(sims) < LIKE_PAPERS and len(examples) > 1:
+        sims = [likeness(e, j) for j, e in enumerate(examples)]
+    # an example's likeness to itself: a typical paper's is LIKE_TYPICAL of it, at least
+    # LIKE_FLOOR (the median and the least over the labelled sets' topics)
+    itself = statistics.median(
+        sum(x * u.get(w, 0.0) for w, x in vectors.of(e)[0].items())
+        for e, u in zip(examples, vecs, strict=True)
+    )
+    typical = max(statistics.median(sims), LIKE_FLOOR * itself) if sims else LIKE_TYPICAL * itself
+    if typical <= 0:
+        return ()
+    return tuple(
+        (e.title, {w: x / typical for w, x in sorted(v.items())})
+        for e, v in zip(examples, vecs, strict=True)
+    )
 
 
 def _shown(
@@ -313,6 +382,7 @@ class Similar:
     rows: list[np.ndarray]  # by chunk of CHUNK papers: papers x topics
     candidates: dict[int, int]
     saturated: list[np.ndarray] = field(default_factory=list)  # by chunk of CHUNK papers
+    likes: list[np.ndarray] = field(default_factory=list)  # by chunk: papers x examples
 
 
 class Profiles:
@@ -338,10 +408,14 @@ class Profiles:
             w: tuple(sorted(set(vocabulary.get(w, ()))))
             for p in self.profiles
             if p is not None
-            for w in p.weights
+            for w in (*p.weights, *(w for _, like in p.likes for w in like))
         }
-        terms = sorted(self.vocabulary)
+        # the profiles' terms first (the columns of the dense matrices), then the terms only
+        # examples' likes hold (counted sparsely)
+        dense = sorted({w for p in self.profiles if p is not None for w in p.weights})
+        terms = dense + sorted(set(self.vocabulary).difference(dense))
         self.terms = tuple(terms)
+        self._dense = len(dense)
         number = self._number = {w: i for i, w in enumerate(terms)}  # term -> its place
         self.uses: list[tuple[tuple[int, float], ...]] = [() for _ in terms]
         for t, p in enumerate(self.profiles):
@@ -404,11 +478,34 @@ class Profiles:
         scale), and which terms each topic holds."""
         import numpy as np  # here: numpy loads only when papers are ranked
 
-        weights = np.zeros((len(self.terms), len(self.profiles)))
+        weights = np.zeros((self._dense, len(self.profiles)))
         for i, use in enumerate(self.uses):
             for t, x in use:
                 weights[i, t] = x
         self._weights = weights
+        # the examples' likes, a column each (by topic): each term's (column, weight) pairs as
+        # compressed rows; the first column of each topic that has some, and the topics
+        columns = [
+            (t, title, like) for t, p in enumerate(self.profiles) if p for title, like in p.likes
+        ]
+        number = self._number
+        held = sorted(
+            (number[w], c, x) for c, (_, _, like) in enumerate(columns) for w, x in like.items()
+        )
+        self._like_ptr = np.searchsorted(
+            np.array([i for i, _, _ in held], dtype=np.int_), np.arange(len(self.terms) + 1)
+        )
+        self._like_col = np.array([c for _, c, _ in held], dtype=np.int_)
+        self._like_w = np.array([x for _, _, x in held], dtype=np.float64)
+        self._like_titles = [title for _, title, _ in columns]
+        self._like_of = [t for t, _, _ in columns]  # each column's topic
+        self._like_topic = np.array(self._like_of, dtype=np.int_)
+        self._like_starts = (
+            np.flatnonzero(np.r_[True, np.diff(self._like_topic) != 0])
+            if columns
+            else self._like_topic
+        )
+        self._like_topics = self._like_topic[self._like_starts]
         self._words = [  # per topic: the word shown for each term (by the term's number)
             [p.words.get(w, w) if p else w for w in self.terms] for p in self.profiles
         ]
@@ -436,25 +533,38 @@ class Profiles:
         did not read are read here."""
         import numpy as np  # here: numpy loads only when papers are ranked
 
-        n, count, topics = len(papers), len(self.terms), len(self.profiles)
+        n, count, topics = len(papers), self._dense, len(self.profiles)
+        total, columns = len(self.terms), len(self._like_titles)
         if self._automaton is None or not n:
             similar.rows.append(np.zeros((n, topics)))
             similar.saturated.append(np.zeros((n, count)))
+            if columns:
+                similar.likes.append(np.zeros((n, columns)))
             return
+        # each (paper, term) found, sorted by both, with its count (a title's counted twice)
         if found is None:
-            tf = self._term_counts(papers)
+            paper, term = np.nonzero(tf_all := self._term_counts(papers))
+            tf_found = tf_all[paper, term].astype(np.float64)
         else:
-            place, term, in_title, scanned = found
-            cells = place * count + term
-            tf = np.bincount(
-                cells, weights=np.where(in_title, TITLE, 1), minlength=n * count
-            ).reshape(n, count)
+            place, term_of, in_title, scanned = found
+            cells, at = np.unique(place * total + term_of, return_inverse=True)
+            tf_found = np.bincount(at, weights=np.where(in_title, TITLE, 1), minlength=len(cells))
+            paper, term = np.divmod(cells, total)
             if not scanned.all():  # papers with non-ASCII text
                 rest = np.flatnonzero(~scanned)
-                tf[rest] = self._term_counts([papers[i] for i in rest.tolist()])
+                tf_rest = self._term_counts([papers[i] for i in rest.tolist()])
+                r_paper, r_term = np.nonzero(tf_rest)
+                paper = np.concatenate([paper, rest[r_paper]])
+                term = np.concatenate([term, r_term])
+                tf_found = np.concatenate([tf_found, tf_rest[r_paper, r_term]])
+                by = np.lexsort((term, paper))
+                paper, term, tf_found = paper[by], term[by], tf_found[by]
+        in_dense = term < count
+        tf = np.zeros((n, count))
+        tf[paper[in_dense], term[in_dense]] = tf_found[in_dense]
         lengths = np.array([len(p.title) + len(p.abstract) for p in papers], dtype=np.float64)
-        norm = (self._k1 + self._k1b * lengths)[:, None]
-        saturated = tf * _K2 / (tf + norm)
+        norm = self._k1 + self._k1b * lengths
+        saturated = tf * _K2 / (tf + norm[:, None])
         # a product of CHUNK rows whatever n is: BLAS rounds a row alike wherever it stands in
         # a matrix of that many, not in matrices of other sizes, so a paper's similarity is
         # the same bits whatever it is ranked with (alone, or with other dates' papers)
@@ -463,8 +573,6 @@ class Profiles:
             full = np.zeros((CHUNK, count))
             full[:n] = saturated
         sims = (full @ self._weights)[:n]
-        similar.rows.append(sims)
-        similar.saturated.append(saturated)
         # the topic each paper is most like, when it reaches RELATED with SHARED terms
         best = sims.argmax(axis=1)
         ks = np.flatnonzero(sims[np.arange(n), best] >= RELATED)
@@ -472,6 +580,33 @@ class Profiles:
         shared = ((tf[ks] > 0) & (self._weights[:, ts].T > 0)).sum(axis=1)
         for k, t in zip(ks[shared >= SHARED].tolist(), ts[shared >= SHARED].tolist(), strict=True):
             similar.candidates[offset + k] = t
+        if columns:  # likeness to each example: a sum over the paper's terms, in their order
+            sat_found = tf_found * _K2 / (tf_found + norm[paper])
+            starts, ends = self._like_ptr[term], self._like_ptr[term + 1]
+            pair = np.repeat(np.arange(len(term)), ends - starts)
+            at_like = (
+                starts[pair]
+                + np.arange(len(pair))
+                - np.repeat(np.cumsum(ends - starts) - (ends - starts), ends - starts)
+            )
+            likes = np.bincount(
+                paper[pair] * columns + self._like_col[at_like],
+                weights=sat_found[pair] * self._like_w[at_like],
+                minlength=n * columns,
+            ).reshape(n, columns)
+            # a topic's: the example it is most like (at most LIKE_CAP)
+            liked = np.zeros((n, topics))
+            liked[:, self._like_topics] = np.minimum(
+                np.maximum.reduceat(likes, self._like_starts, axis=1), LIKE_CAP
+            )
+            sims = sims + liked
+            # a paper no profile counts: the topic of the example it is most like, from LIKE_LIFT
+            best = liked.argmax(axis=1)
+            for k in np.flatnonzero(liked[np.arange(n), best] >= LIKE_LIFT).tolist():
+                similar.candidates.setdefault(offset + k, int(best[k]))
+            similar.likes.append(likes)
+        similar.rows.append(sims)
+        similar.saturated.append(saturated)
 
     def _term_counts(self, papers: Sequence[Paper]) -> np.ndarray:
         """Each paper's count of each term (papers x terms), its title counted twice: this
@@ -518,6 +653,8 @@ class Profiles:
             return []
         chunks = similar.saturated
         rows = np.stack([chunks[k // CHUNK][k % CHUNK] for k, _ in pairs])
+        likes = similar.likes
+        liked = [likes[k // CHUNK][k % CHUNK] if likes else None for k, _ in pairs]
         ts = [t for _, t in pairs]
         part = rows * self._weights[:, ts].T
         top = np.argsort(-part, axis=1, kind="stable")[:, :REASONS]
@@ -531,7 +668,8 @@ class Profiles:
                 continue
             terms = [i for i, ok in zip(best, kept, strict=True) if ok]
             out.append(
-                self._like(t, terms)
+                self._most_like(liked[at], t)
+                or self._like(t, terms)
                 or f"shares {', '.join([words[t][i] for i in terms])} "
                 f"with your {self.profiles[t].topic} papers"  # type: ignore[union-attr]
             )
@@ -562,6 +700,24 @@ class Profiles:
     def shared(self, t: int, found: Mapping[int, int]) -> int:
         """How many terms of topic ``t``'s profile a paper holds."""
         return len(self.members[t].intersection(found))
+
+    def _most_like(self, likes: np.ndarray | None, t: int) -> str | None:
+        """``like <title>`` of the example of topic ``t`` a paper is most like (``likes``: its
+        likeness to each example), when it is at least :data:`LIKE_LIFT` like it."""
+        if likes is None:
+            return None
+        best, title = max(
+            (
+                (x, title)
+                for x, title, u in zip(
+                    likes.tolist(), self._like_titles, self._like_of, strict=True
+                )
+                if u == t
+            ),
+            key=_FIRST,
+            default=(0.0, ""),
+        )
+        return f"like {title}" if best >= LIKE_LIFT else None
 
     def _like(self, t: int, shared: Sequence[int]) -> str | None:
         """``like <title>`` of the example a paper is most like: the one whose terms carry
@@ -669,5 +825,10 @@ def learn_all(
         for t in topics
     ]
     seen = [*history, *(p for t in chosen for p in examples.get(t.name, ()))]
-    wanted = {w for p in profiles if p is not None for w in p.weights}
+    wanted = {
+        w
+        for p in profiles
+        if p is not None
+        for w in (*p.weights, *(w for _, k in p.likes for w in k))
+    }
     return Profiles(profiles, vocabulary(seen, stems, wanted), stats.average)

@@ -84,7 +84,7 @@ WORD_REPEATS = 1.0
 # what the scores and reasons are made by: a store's ranked dates made by another version
 # were scored otherwise, and are ranked again (part of the build's ranking key). Bump it with
 # any change to what rank_day gives; tests/test_scoring_version.py holds it to the output.
-VERSION = 3
+VERSION = 4
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 _MEMO = 100_000  # texts of matched keywords kept across dates, at most
 DEFAULT_RULES = Highlights()
@@ -464,6 +464,7 @@ class _Read:
         candidates: list[dict[int, int]] = [{} for _ in sizes]
         if similar is not None:
             rows, saturated = np.concatenate(similar.rows), np.concatenate(similar.saturated)
+            likes = np.concatenate(similar.likes) if similar.likes else None
             for k, t in similar.candidates.items():
                 j = bisect.bisect_right(bounds, k) - 1
                 candidates[j][k - bounds[j]] = t
@@ -477,6 +478,7 @@ class _Read:
                     [rows[x : min(x + CHUNK, b)] for x in starts],
                     candidates[j],
                     [saturated[x : min(x + CHUNK, b)] for x in starts],
+                    [likes[x : min(x + CHUNK, b)] for x in starts] if likes is not None else [],
                 )
             out.append(
                 _Read(
