@@ -15,7 +15,8 @@ are a user's topics without examples, so by default they rank by their keywords 
 common, a worst case), timed beside keywords alone (``ranking.words: 0``) and beside the bundled
 default's five topics, descriptions and all, both ways. Opting in (``ranking.learn: true``: every topic learns
 a profile, learned from the corpus's last 365 days, timed) is timed in alternation with it, the
-best of four each (target: at most down to 25k papers/s); ``digest rank --json FILE`` through
+best of four each (target: at most down to 25k papers/s), and beside it the same topics with
+three examples each (papers their keywords match; each example also a profile of its own); ``digest rank --json FILE`` through
 the CLI (parse, learn, rank, print; TL;DRs for the highlights) with the defaults and opted in, at
 no less than half the scoring rate. The rows from "+ highlights" on rank with the defaults.
 The context lines time pyahocorasick when it is installed (it is not a dependency).
@@ -23,6 +24,7 @@ The context lines time pyahocorasick when it is installed (it is not a dependenc
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import random
@@ -43,6 +45,7 @@ from digest.config import load_config
 from digest.model import Paper, Ranking, Topic
 from digest.rank import Detail, Ranker, rank_days
 from digest.rank.history import learn_from_papers
+from digest.rank.profile import confident_papers
 from digest.sources import Context
 from digest.sources.jsonl import parse
 
@@ -190,6 +193,18 @@ def main(n: int) -> None:
     learned = time.perf_counter() - t
     print(f"{'profiles learned (ranking.learn)':<34}{len(papers):>10,} papers   ({learned:.2f} s)")
     learning = Ranker.compile(topics, ranker.matcher, profiles=profiles)
+    # three examples a topic (papers its keywords match with confidence, drawn with a seed):
+    # each example a profile of its own too
+    rng = random.Random(3)
+    confident = confident_papers(topics, papers, ranker.matcher)
+    given = {t.name: rng.sample(c, min(3, len(c))) for t, c in zip(topics, confident, strict=True)}
+    taught = [dataclasses.replace(t, examples=tuple(p.id for p in given[t.name])) for t in topics]
+    t = time.perf_counter()
+    liked = learn_from_papers(papers, taught, Ranking(), ranker.matcher, given, {})
+    print(
+        f"{'profiles with 3 examples a topic':<34}{len(papers):>10,} papers   ({time.perf_counter() - t:.2f} s)"
+    )
+    examples = Ranker.compile(taught, ranker.matcher, profiles=liked)
     alone = Ranker.compile(topics, settings=Ranking(words=0, description=0))
     # the bundled default's five topics, descriptions and all: a user's topics, beside the
     # 20 drawn from the corpus's most common words and phrases (a worst case for the words)
@@ -199,7 +214,7 @@ def main(n: int) -> None:
         "bundled alone": Ranker.compile(bundled, settings=Ranking(words=0, description=0)),
     }
     # A/B in alternation, the best of each: this shared machine's speed moves between runs
-    runs = {"keywords": ranker, "alone": alone, "profiles": learning, **named}
+    runs = {"keywords": ranker, "alone": alone, "profiles": learning, "examples": examples, **named}
     fastest = dict.fromkeys(runs, float("inf"))
     for _ in range(4):
         for label, which in runs.items():
@@ -215,6 +230,10 @@ def main(n: int) -> None:
     print(
         f"{'  opted in: 20 topics, profiles':<34}{rate(n, fastest['profiles'])}"
         f"  {fastest['profiles'] / scoring:.2f}x the time"
+    )
+    print(
+        f"{'  3 examples a topic':<34}{rate(n, fastest['examples'])}"
+        f"  {fastest['examples'] / fastest['profiles']:.2f}x opted in's time"
     )
     print(
         f"{'  the bundled 5 topics, defaults':<34}{rate(n, fastest['bundled'])}"
