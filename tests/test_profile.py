@@ -187,6 +187,21 @@ def test_a_paper_like_one_example_counts_though_the_profile_is_of_other_papers()
     assert not any(s.topics for s in one if s.paper.id in {"y", "z", *(f[0] for f in FILLER)})
 
 
+def test_likeness_lifts_only_the_papers_few_of_the_history_are_as_like() -> None:
+    # a topic whose papers are little like its example: many papers reach half a typical
+    # paper's likeness (they share "convolutional networks"), and none of them counts, but
+    # the one that is like the example as almost none of the history is
+    rows = SAMPLE_PAPERS + FILLER + [EVOLVED] + [
+        (f"c{i}", f"Convolutional networks for {task}",
+         f"We train convolutional networks on {task} and report accuracy under a budget.")
+        for i, task in enumerate(["images", "audio", "radar", "video", "sonar", "text",
+                                  "maps", "retinas", "crops", "faces", "scans", "traffic"])
+    ]  # fmt: skip
+    day = ranked(papers(rows), [TUNING], examples={"tuning": [NAS]})
+    liked = sorted(s.paper.id for s in day.papers if "like" in s.related.get("tuning", ""))
+    assert liked == ["n"]
+
+
 def test_an_example_on_the_day_ranked_is_one_of_your_examples_not_like_itself() -> None:
     # a paper liked (digest like) is an example; the day it came out, built again, shows it
     topic = Topic("bio", ("protein folding",))

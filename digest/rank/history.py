@@ -174,6 +174,7 @@ def encode(profiles: Profiles) -> bytes:
                     "avoid": sorted(p.avoid),
                     "example_ids": sorted(p.example_ids),
                     "likes": [[t, like] for t, like in p.likes],
+                    "like_lift": p.like_lift,
                 }
                 for p in profiles.profiles
             ],
@@ -196,6 +197,7 @@ def decode(data: bytes) -> Profiles:
             frozenset(p["avoid"]),
             frozenset(p["example_ids"]),
             tuple((t, like) for t, like in p["likes"]),
+            p["like_lift"],
         )
         for p in found["profiles"]
     ]

@@ -31,8 +31,8 @@ even where the topic's profile (the mean of many papers) is of another kind::
 
 divided by a typical paper's (the median over the confident papers, else over the examples,
 each to the others), at most :data:`LIKE_CAP`, added to the similarity; a paper no keyword
-matches counts for the topic of the example it is most like from :data:`LIKE_LIFT` ("like
-<its title>"). The ranker (:mod:`.score`) combines the similarity with the keyword score.
+matches counts for the topic of the example it is most like from :data:`LIKE_LIFT` and from
+the likeness :data:`LIKE_QUANTILE` of the history's papers fall below ("like <its title>"). The ranker (:mod:`.score`) combines the similarity with the keyword score.
 
 Everything here is pure: the caller gives the papers (the store's history, or the files being
 ranked) and the term statistics; :mod:`.profiles` keeps them in the store between builds.
@@ -80,8 +80,11 @@ LIKE_CAP = 1.0  # likeness adds at most this to a paper's similarity (an example
 LIKE_TYPICAL = 0.13  # a typical paper's likeness to an example, as a share of the example's own
 LIKE_FLOOR = 0.07  # ... never below this share (when confident papers or examples tell it)
 LIKE_TERMS = 40  # the terms an example keeps (its heaviest)
+# ... and from the likeness this share of the history's papers fall below
+LIKE_QUANTILE = 0.98
+LIKE_SAMPLE = 2000  # the history's papers that tell that share (every k-th)
 LIKE_PAPERS = 3  # confident papers that scale likeness (fewer: the examples, each to the others)
-LEARNED = 2  # what :func:`learn` makes: profiles kept by another version are learned again
+LEARNED = 3  # what :func:`learn` makes: profiles kept by another version are learned again
 MOST = 1000  # a profile learns from the latest this many confident papers
 SHOWN = 200  # the words shown for a profile's terms: those of this many of its papers
 COMMON = 0.5  # a term in more than this share of the papers is left out
@@ -220,6 +223,7 @@ class Profile:
     # per example, its title and its terms' weights: a paper's likeness to it is the dot
     # product with the paper's saturated term frequencies, about 1 for a typical paper
     likes: tuple[tuple[str, Mapping[str, float]], ...] = ()
+    like_lift: float = LIKE_LIFT  # the likeness from which a paper without keywords counts
 
 
 def keyword_stems(topic: Topic, stems: Stems) -> list[str]:
@@ -246,6 +250,7 @@ def learn(
     example_weight: float = EXAMPLES,
     avoid_weight: float = AVOID,
     vectors: Vectors | None = None,
+    background: Sequence[Paper] = (),
 ) -> Profile:
     """A topic's profile from its confident papers (the :data:`MOST` latest count), examples
     and papers to avoid (see the module's docstring); ``terms`` and ``q`` default to
@@ -291,13 +296,17 @@ def learn(
     marks = tuple((e.title, frozenset(w for w in vectors.of(e)[0] if w in kept)) for e in examples)
     return Profile(
         topic.name, kept, shown, typical, len(confident), marks, avoided,
-        frozenset(e.id for e in examples), _likes(examples, confident, stats, vectors),
+        frozenset(e.id for e in examples), *_likes(examples, confident, stats, vectors, background),
     )  # fmt: skip
 
 
 def _likes(
-    examples: Sequence[Paper], confident: Sequence[Paper], stats: TermStats, vectors: Vectors
-) -> tuple[tuple[str, dict[str, float]], ...]:
+    examples: Sequence[Paper],
+    confident: Sequence[Paper],
+    stats: TermStats,
+    vectors: Vectors,
+    background: Sequence[Paper] = (),
+) -> tuple[tuple[tuple[str, dict[str, float]], ...], float]:
     """Each example as its own small profile (see the module's docstring): its
     :data:`LIKE_TERMS` heaviest terms by ``v(e)(w) * idf(w)``, the vector scaled to length 1 (none in more than :data:`COMMON` of
     the papers), then divided by the likeness of a typical paper of the topic: the median,
@@ -305,9 +314,11 @@ def _likes(
     example it is most like; else over the examples, of each one's to the others; else over
     the confident papers there are; never less than :data:`LIKE_FLOOR` of an example's
     likeness to itself, and :data:`LIKE_TYPICAL` of it when nothing tells (one example, no
-    confident paper)."""
+    confident paper). And the likeness from which a paper without keywords counts: at least
+    :data:`LIKE_LIFT`, and what :data:`LIKE_QUANTILE` of the ``background`` papers (a sample
+    of the history) fall below."""
     if not examples:
-        return ()
+        return (), LIKE_LIFT
     common = COMMON * stats.papers
     vecs = []
     for e in examples:
@@ -337,11 +348,18 @@ def _likes(
     )
     typical = max(statistics.median(sims), LIKE_FLOOR * itself) if sims else LIKE_TYPICAL * itself
     if typical <= 0:
-        return ()
+        return (), LIKE_LIFT
+    # a paper without keywords counts from LIKE_LIFT, and from the likeness LIKE_QUANTILE of the
+    # history's papers fall below: where the topic's papers are little like its examples, a
+    # typical paper's likeness is low, and many a paper would reach half of it
+    around = sorted(likeness(p) for p in background if p.id not in ids)
+    lift = LIKE_LIFT
+    if around:
+        lift = max(lift, around[int(LIKE_QUANTILE * (len(around) - 1))] / typical)
     return tuple(
         (e.title, {w: x / typical for w, x in sorted(v.items())})
         for e, v in zip(examples, vecs, strict=True)
-    )
+    ), lift
 
 
 def _shown(
@@ -498,6 +516,9 @@ class Profiles:
         self._like_col = np.array([c for _, c, _ in held], dtype=np.int_)
         self._like_w = np.array([x for _, _, x in held], dtype=np.float64)
         self._like_titles = [title for _, title, _ in columns]
+        self._like_lift = np.array(
+            [p.like_lift if p is not None and p.likes else np.inf for p in self.profiles]
+        )
         self._like_of = [t for t, _, _ in columns]  # each column's topic
         self._like_topic = np.array(self._like_of, dtype=np.int_)
         self._like_starts = (
@@ -596,13 +617,13 @@ class Profiles:
             ).reshape(n, columns)
             # a topic's: the example it is most like (at most LIKE_CAP)
             liked = np.zeros((n, topics))
-            liked[:, self._like_topics] = np.minimum(
-                np.maximum.reduceat(likes, self._like_starts, axis=1), LIKE_CAP
-            )
-            sims = sims + liked
-            # a paper no profile counts: the topic of the example it is most like, from LIKE_LIFT
-            best = liked.argmax(axis=1)
-            for k in np.flatnonzero(liked[np.arange(n), best] >= LIKE_LIFT).tolist():
+            liked[:, self._like_topics] = np.maximum.reduceat(likes, self._like_starts, axis=1)
+            sims = sims + np.minimum(liked, LIKE_CAP)
+            # a paper no profile counts: the topic whose examples it is most like, for their
+            # lift (see _likes)
+            over = liked / self._like_lift
+            best = over.argmax(axis=1)
+            for k in np.flatnonzero(over[np.arange(n), best] >= 1.0).tolist():
                 similar.candidates.setdefault(offset + k, int(best[k]))
             similar.likes.append(likes)
         similar.rows.append(sims)
@@ -717,7 +738,7 @@ class Profiles:
             key=_FIRST,
             default=(0.0, ""),
         )
-        return f"like {title}" if best >= LIKE_LIFT else None
+        return f"like {title}" if best >= self._like_lift[t] else None
 
     def _like(self, t: int, shared: Sequence[int]) -> str | None:
         """``like <title>`` of the example a paper is most like: the one whose terms carry
@@ -809,6 +830,7 @@ def learn_all(
         zip([t.name for t in chosen], confident_papers(chosen, history, matcher), strict=True)
     )
     vectors = Vectors(stems, stats.average)
+    background = history[:: max(1, -(-len(history) // LIKE_SAMPLE))]
     profiles = [
         learn(
             t,
@@ -818,6 +840,7 @@ def learn_all(
             examples.get(t.name, ()),
             avoid.get(t.name, ()),
             vectors=vectors,
+            background=background if examples.get(t.name) else (),
             **settings,  # type: ignore[arg-type]
         )
         if t.name in picked

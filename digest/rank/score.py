@@ -84,7 +84,7 @@ WORD_REPEATS = 1.0
 # what the scores and reasons are made by: a store's ranked dates made by another version
 # were scored otherwise, and are ranked again (part of the build's ranking key). Bump it with
 # any change to what rank_day gives; tests/test_scoring_version.py holds it to the output.
-VERSION = 4
+VERSION = 5
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 _MEMO = 100_000  # texts of matched keywords kept across dates, at most
 DEFAULT_RULES = Highlights()
