@@ -109,14 +109,14 @@ class LabelledSet:
     topics: list[Topic]
     labels: Labels
 
-    def examples(self) -> dict[str, list[Paper]]:
-        """Per topic, the grade-2 papers given as examples (a fixed draw)."""
+    def examples(self, count: int = EXAMPLES) -> dict[str, list[Paper]]:
+        """Per topic, ``count`` grade-2 papers given as examples (a fixed draw)."""
         rng = random.Random(SEED)
         by_id = {p.id: p for p in self.papers}
         out = {}
         for t in self.topics:
             central = sorted(i for i, g in self.labels[t.name].items() if g == 2)
-            out[t.name] = [by_id[i] for i in rng.sample(central, min(EXAMPLES, len(central)))]
+            out[t.name] = [by_id[i] for i in rng.sample(central, min(count, len(central)))]
         return out
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import random
 import sys
 from pathlib import Path
 
@@ -48,17 +47,6 @@ def few(s: ev.LabelledSet, description: bool) -> ev.LabelledSet:
     return dataclasses.replace(s, topics=topics)
 
 
-def examples(s: ev.LabelledSet) -> dict[str, list[ev.Paper]]:
-    """Per topic, two of its grade-2 papers (a fixed draw, as evaluate.py draws its three)."""
-    rng = random.Random(ev.SEED)
-    by_id = {p.id: p for p in s.papers}
-    out = {}
-    for t in s.topics:
-        central = sorted(i for i, g in s.labels[t.name].items() if g == 2)
-        out[t.name] = [by_id[i] for i in rng.sample(central, min(EXAMPLES, len(central)))]
-    return out
-
-
 def bm25_with(s: ev.LabelledSet, given: dict[str, list[ev.Paper]]) -> ev.Scores:
     """BM25 with each topic's examples' titles added to its keywords as the query."""
     s = dataclasses.replace(
@@ -78,7 +66,7 @@ def main() -> None:
     rows: list[tuple[str, ev.LabelledSet, dict[str, ev.Result]]] = []
     for whole in ev.load_sets():
         s = few(whole, args.description)
-        given = examples(s)
+        given = s.examples(EXAMPLES)
         systems = {
             "BM25": ev.bm25_scores(s),
             "BM25, examples' titles in the query": bm25_with(s, given),
