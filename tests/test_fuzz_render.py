@@ -193,3 +193,38 @@ def test_a_build_with_hostile_topic_names_stays_in_its_folder(tmp_path: Path) ->
     assert made and all(any(p.is_relative_to(a) for a in allowed) for p in made)
     manifest = json.loads((tmp_path / "output" / "manifest.json").read_text())
     assert len([f for f in manifest["files"] if f["kind"] == "rss"]) == len(names) + 1
+
+
+def test_an_examples_title_in_a_like_reason_comes_out_inert() -> None:
+    # "like <title>" carries an example's title (from a feed, or the user's BibTeX) into the
+    # site, the email, the feeds and the Markdown
+    from digest.rank.profile import learn_all
+
+    hostile_title = "<script>alert(1)</script> Evolving </p><img src=x onerror=alert(2)> cells"
+    example = Paper(
+        "e1", hostile_title,
+        "We evolve the cell structures of convolutional networks with mutation and tournament "
+        "selection, searching architectures under a compute budget.", DATE, "test",
+    )  # fmt: skip
+    rows = [
+        Paper("n", "Evolving network cells with tournament selection",
+              "Mutation and tournament selection evolve the cell structures of convolutional "
+              "networks; the search finds architectures that train faster.", DATE, "fuzz"),
+        *(Paper(f"f{i}", f"Speech recognition for {t}", f"We study speech for {t}.", DATE, "fuzz")
+          for i, t in enumerate(["video", "text", "calls", "radio"])),
+    ]  # fmt: skip
+    topic = Topic("nas", ("neural architecture search",), examples=("e1",))
+    plain = Ranker.compile([topic])
+    profiles = learn_all([topic], rows, plain.matcher, examples={"nas": [example]})
+    day = rank_day(DATE, rows, Ranker.compile([topic], plain.matcher, profiles=profiles))
+    assert day.papers[0].related == {"nas": f"like {hostile_title}"}
+    site = Site.make(
+        title="t", site_url="https://example.org/digest/", topics=(topic,),
+        dates=(DateInfo(DATE, len(day.papers), len(day.highlights)),), rules=Highlights(),
+        email=EmailSettings(unsubscribe_url="https://example.org/u"), recent_days=14,
+    )  # fmt: skip
+    files = render_day(day, site) + summarize([day], site)
+    check_inert(files)
+    # and the reason is there, as text
+    page = next(f for f in files if f.path.endswith(".html") and b"related: like" in f.data)
+    assert "alert(1)" in "".join(e.text for e in parse_html(page.data).all if e.text)
