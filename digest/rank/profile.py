@@ -308,8 +308,9 @@ def _likes(
     background: Sequence[Paper] = (),
 ) -> tuple[tuple[tuple[str, dict[str, float]], ...], float]:
     """Each example as its own small profile (see the module's docstring): its
-    :data:`LIKE_TERMS` heaviest terms by ``v(e)(w) * idf(w)``, the vector scaled to length 1 (none in more than :data:`COMMON` of
-    the papers), then divided by the likeness of a typical paper of the topic: the median,
+    :data:`LIKE_TERMS` heaviest terms by ``v(e)(w) * idf(w)`` (none in more than
+    :data:`COMMON` of the papers), the vector scaled to length 1, then divided by the
+    likeness of a typical paper of the topic: the median,
     over the confident papers (at least :data:`LIKE_PAPERS`), of a paper's likeness to the
     example it is most like; else over the examples, of each one's to the others; else over
     the confident papers there are; never less than :data:`LIKE_FLOOR` of an example's
