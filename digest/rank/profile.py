@@ -32,7 +32,8 @@ even where the topic's profile (the mean of many papers) is of another kind::
 divided by a typical paper's (the median over the confident papers, else over the examples,
 each to the others), at most :data:`LIKE_CAP`, added to the similarity; a paper no keyword
 matches counts for the topic of the example it is most like from :data:`LIKE_LIFT` and from
-the likeness :data:`LIKE_QUANTILE` of the history's papers fall below ("like <its title>"). The ranker (:mod:`.score`) combines the similarity with the keyword score.
+the likeness :data:`LIKE_QUANTILE` of the history's papers fall below, with :data:`SHARED` of
+the topic's profile terms ("like <its title>"). The ranker (:mod:`.score`) combines the similarity with the keyword score.
 
 Everything here is pure: the caller gives the papers (the store's history, or the files being
 ranked) and the term statistics; :mod:`.profiles` keeps them in the store between builds.
@@ -620,12 +621,17 @@ class Profiles:
             liked = np.zeros((n, topics))
             liked[:, self._like_topics] = np.maximum.reduceat(likes, self._like_starts, axis=1)
             sims = sims + np.minimum(liked, LIKE_CAP)
-            # a paper no profile counts: the topic whose examples it is most like, for their
-            # lift (see _likes)
+            # a paper no profile counts: the topic whose examples it is most like, from their
+            # lift (see _likes), when it holds SHARED of the topic's profile terms too
             over = liked / self._like_lift
             best = over.argmax(axis=1)
-            for k in np.flatnonzero(over[np.arange(n), best] >= 1.0).tolist():
-                similar.candidates.setdefault(offset + k, int(best[k]))
+            ks = np.flatnonzero(over[np.arange(n), best] >= 1.0)
+            ts = best[ks]
+            shared = ((tf[ks] > 0) & (self._weights[:, ts].T > 0)).sum(axis=1)
+            for k, t in zip(
+                ks[shared >= SHARED].tolist(), ts[shared >= SHARED].tolist(), strict=True
+            ):
+                similar.candidates.setdefault(offset + k, t)
             similar.likes.append(likes)
         similar.rows.append(sims)
         similar.saturated.append(saturated)
