@@ -56,6 +56,7 @@ import ahocorasick_rs
 import snowballstemmer
 
 from ..model import Paper, Topic, is_regex_keyword
+from .arrays import expand
 from .keywords import Matcher, WordFinder
 from .words import STOPWORDS
 
@@ -225,6 +226,10 @@ class Profile:
     # product with the paper's saturated term frequencies, about 1 for a typical paper
     likes: tuple[tuple[str, Mapping[str, float]], ...] = ()
     like_lift: float = LIKE_LIFT  # the likeness from which a paper without keywords counts
+
+    def every_term(self) -> tuple[str, ...]:
+        """The profile's terms, then those of its examples' likes."""
+        return (*self.weights, *(w for _, like in self.likes for w in like))
 
 
 def keyword_stems(topic: Topic, stems: Stems) -> list[str]:
@@ -428,7 +433,7 @@ class Profiles:
             w: tuple(sorted(set(vocabulary.get(w, ()))))
             for p in self.profiles
             if p is not None
-            for w in (*p.weights, *(w for _, like in p.likes for w in like))
+            for w in p.every_term()
         }
         # the profiles' terms first (the columns of the dense matrices), then the terms only
         # examples' likes hold (counted sparsely)
@@ -521,8 +526,7 @@ class Profiles:
         self._like_lift = np.array(
             [p.like_lift if p is not None and p.likes else np.inf for p in self.profiles]
         )
-        self._like_of = [t for t, _, _ in columns]  # each column's topic
-        self._like_topic = np.array(self._like_of, dtype=np.int_)
+        self._like_topic = np.array([t for t, _, _ in columns], dtype=np.int_)  # by column
         self._like_starts = (
             np.flatnonzero(np.r_[True, np.diff(self._like_topic) != 0])
             if columns
@@ -599,19 +603,11 @@ class Profiles:
         # the topic each paper is most like, when it reaches RELATED with SHARED terms
         best = sims.argmax(axis=1)
         ks = np.flatnonzero(sims[np.arange(n), best] >= RELATED)
-        ts = best[ks]
-        shared = ((tf[ks] > 0) & (self._weights[:, ts].T > 0)).sum(axis=1)
-        for k, t in zip(ks[shared >= SHARED].tolist(), ts[shared >= SHARED].tolist(), strict=True):
+        for k, t in self._sharing(tf, ks, best[ks]):
             similar.candidates[offset + k] = t
         if columns:  # likeness to each example: a sum over the paper's terms, in their order
             sat_found = tf_found * _K2 / (tf_found + norm[paper])
-            starts, ends = self._like_ptr[term], self._like_ptr[term + 1]
-            pair = np.repeat(np.arange(len(term)), ends - starts)
-            at_like = (
-                starts[pair]
-                + np.arange(len(pair))
-                - np.repeat(np.cumsum(ends - starts) - (ends - starts), ends - starts)
-            )
+            pair, at_like = expand(term, self._like_ptr)
             likes = np.bincount(
                 paper[pair] * columns + self._like_col[at_like],
                 weights=sat_found[pair] * self._like_w[at_like],
@@ -626,15 +622,18 @@ class Profiles:
             over = liked / self._like_lift
             best = over.argmax(axis=1)
             ks = np.flatnonzero(over[np.arange(n), best] >= 1.0)
-            ts = best[ks]
-            shared = ((tf[ks] > 0) & (self._weights[:, ts].T > 0)).sum(axis=1)
-            for k, t in zip(
-                ks[shared >= SHARED].tolist(), ts[shared >= SHARED].tolist(), strict=True
-            ):
+            for k, t in self._sharing(tf, ks, best[ks]):
                 similar.candidates.setdefault(offset + k, t)
             similar.likes.append(likes)
         similar.rows.append(sims)
         similar.saturated.append(saturated)
+
+    def _sharing(self, tf: np.ndarray, ks: np.ndarray, ts: np.ndarray) -> list[tuple[int, int]]:
+        """The (paper, topic) pairs of ``ks`` and ``ts`` whose paper holds :data:`SHARED` of
+        the topic's profile terms (``tf``: the chunk's counts of them)."""
+        shared = ((tf[ks] > 0) & (self._weights[:, ts].T > 0)).sum(axis=1)
+        keep = shared >= SHARED
+        return list(zip(ks[keep].tolist(), ts[keep].tolist(), strict=True))
 
     def _term_counts(self, papers: Sequence[Paper]) -> np.ndarray:
         """Each paper's count of each term (papers x terms), its title counted twice: this
@@ -734,18 +733,13 @@ class Profiles:
         likeness to each example), when it is at least :data:`LIKE_LIFT` like it."""
         if likes is None:
             return None
-        best, title = max(
-            (
-                (x, title)
-                for x, title, u in zip(
-                    likes.tolist(), self._like_titles, self._like_of, strict=True
-                )
-                if u == t
-            ),
-            key=_FIRST,
-            default=(0.0, ""),
-        )
-        return f"like {title}" if best >= self._like_lift[t] else None
+        import numpy as np  # here: numpy loads only when papers are ranked
+
+        columns = np.flatnonzero(self._like_topic == t)
+        if not columns.size:
+            return None
+        best = int(columns[likes[columns].argmax()])  # the first of the most like
+        return f"like {self._like_titles[best]}" if likes[best] >= self._like_lift[t] else None
 
     def _like(self, t: int, shared: Sequence[int]) -> str | None:
         """``like <title>`` of the example a paper is most like: the one whose terms carry
@@ -855,10 +849,5 @@ def learn_all(
         for t in topics
     ]
     seen = [*history, *(p for t in chosen for p in examples.get(t.name, ()))]
-    wanted = {
-        w
-        for p in profiles
-        if p is not None
-        for w in (*p.weights, *(w for _, k in p.likes for w in k))
-    }
+    wanted = {w for p in profiles if p is not None for w in p.every_term()}
     return Profiles(profiles, vocabulary(seen, stems, wanted), stats.average)

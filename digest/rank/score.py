@@ -61,6 +61,7 @@ from ..rows import (
     unmatched,
     unmatched_row,
 )
+from .arrays import expand
 from .keywords import FEW_PAPERS, Matcher, WordFinder
 from .profile import CHUNK, REASONS, Profiles, Similar
 from .tldr import tldr
@@ -616,19 +617,6 @@ class _Tables:
         )
 
 
-def _expand(keys: np.ndarray, ptr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows whose keywords are ``keys``, each repeated once per item its keyword has in a
-    table (its ``ptr``, see :class:`_Tables`): (the row's index, the item's), in the rows'
-    order."""
-    import numpy as np
-
-    starts = ptr[keys]
-    counts = ptr[keys + 1] - starts
-    rows = np.repeat(np.arange(len(keys)), counts)
-    at = np.arange(len(rows)) + np.repeat(starts - (np.cumsum(counts) - counts), counts)
-    return rows, at
-
-
 class _Scores:
     """Every paper of a date scored against every topic: ``fields``, what each paper's scored
     paper holds before highlights, TL;DRs and marks (``None``: no topic matched it), in the
@@ -657,13 +645,13 @@ class _Scores:
         # a keyword's idf, and a word's rarity (idf without a floor) when words count
         idf, *rarities = _idf(df, n, (IDF_FLOOR, 0.0) if ranker.words else (IDF_FLOOR,))
         # keywords: each paper's sum over the topic's keywords it holds of idf * mentions
-        rows, at = _expand(keys_of, tables.uses[0])
+        rows, at = expand(keys_of, tables.uses[0])
         kw_cell = where[rows] * count + tables.uses[1][at]
         keyword = np.bincount(kw_cell, weights=(idf[keys_of] * found)[rows], minlength=cells)
         has_keyword = np.bincount(kw_cell, minlength=cells) > 0
         vetoed = np.zeros(cells, dtype=bool)
         if len(tables.vetoes[1]):
-            rows_v, at_v = _expand(keys_of, tables.vetoes[0])
+            rows_v, at_v = expand(keys_of, tables.vetoes[0])
             vetoed[where[rows_v] * count + tables.vetoes[1][at_v]] = True
         avoided = ranker.avoided
         if avoided:  # a paper to avoid: never the topic's
@@ -693,7 +681,7 @@ class _Scores:
         rarity = rarities[0] if rarities else idf
         if ranker.words:
             value = rarity[keys_of] * found  # rarity(w) * mentions
-            rows_w, at_w = _expand(keys_of, tables.slots[0])
+            rows_w, at_w = expand(keys_of, tables.slots[0])
             slot_cell = where[rows_w] * (2 * count) + tables.slots[1][at_w]
             sums = np.bincount(
                 slot_cell, weights=value[rows_w] * tables.weights[at_w], minlength=2 * cells
@@ -708,7 +696,7 @@ class _Scores:
             if ranker.settings.words_alone:
                 alone = words_held & ~counts & ~vetoed
                 if len(tables.loose[1]):
-                    rows_l, at_l = _expand(keys_of, tables.loose[0])
+                    rows_l, at_l = expand(keys_of, tables.loose[0])
                     loose = len(tables.needed)
                     # (paper, such keyword) pairs, with how many of its words the paper holds
                     pairs, held_l = np.unique(
