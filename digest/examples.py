@@ -13,14 +13,20 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .ids import find_in_link
+from .latex import latex_to_text
 from .model import Paper, Topic, title_id
+from .text import clean
 
-ARXIV_ID = re.compile(
-    r"(?:arxiv[:./]\s*|abs/|pdf/)?(\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?",
-    re.IGNORECASE,
-)
 _BIB_ENTRY = re.compile(r"@\s*(\w+)\s*\{", re.IGNORECASE)
 _BIB_FIELD = re.compile(r"(\w+)\s*=\s*", re.IGNORECASE)
+# the markup Zotero's CSL JSON keeps in a title (its rich text): the tags, never the text
+# where a BibTeX entry names its arXiv id: Better BibTeX and arXiv's own export (eprint, doi),
+# Zotero (url, doi; ``journal = {arXiv:ID [cs]}`` before Zotero 7, ``note = {arXiv:ID [cs]}``
+# since), DBLP (url), hand-written entries (journal, number, note)
+_BIB_ID_FIELDS = ("eprint", "doi", "url", "journal", "number", "note")
+_CSL_ID_FIELDS = ("number", "DOI", "URL", "note", "id", "archive_location")
+_CSL_MARKUP = re.compile(r"</?(?:i|b|sub|sup|span)(?:\s[^<>]*)?>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -35,46 +41,50 @@ class Wanted:
 
 
 def arxiv_id(text: str) -> str | None:
-    """The arXiv id (without version) in an id, an arXiv URL or a DOI 10.48550/arXiv.ID."""
-    match = ARXIV_ID.search(text.strip())
-    return match[1] if match else None
+    """The arXiv id (without version) a field names: a bare id, an arXiv URL, the DOI
+    10.48550/arXiv.ID or an ``arXiv:ID`` tag (``arXiv:2104.05704 [cs]``, ``arXiv: 2104.05704``),
+    by the one grammar of :mod:`digest.ids`; any other number that looks like one is none (a
+    Zotero item's ``http://zotero.org/users/12345678/items/...``)."""
+    found = find_in_link(" ".join(text.split()))
+    return found[0] if found else None
 
 
 def as_arxiv_id(text: str) -> str | None:
-    """The arXiv id (without version) when ``text`` is one (or an arXiv URL), else None."""
-    match = ARXIV_ID.fullmatch(
-        text.strip().removeprefix("https://").removeprefix("http://").removeprefix("arxiv.org/")
-    )
-    return match[1] if match else None
+    """The arXiv id (without version) when ``text`` is one (or an arXiv URL or tag), else None:
+    an entry that is anything more is a title."""
+    text = " ".join(text.split())
+    if " " in text.removeprefix("arXiv: ").removeprefix("arxiv: "):
+        return None
+    return arxiv_id(text)
 
 
 def _clean(text: str) -> str:
-    return " ".join(re.sub(r"[{}\\]", "", text).split())
+    return clean(latex_to_text(text))
 
 
 def _bib_value(text: str, at: int) -> tuple[str, int]:
     """A BibTeX field's value starting at ``at`` ({...}, "..." or a bare word), and where it
     ends."""
-    if at < len(text) and text[at] == "{":
-        depth, i = 0, at
-        while i < len(text):
-            depth += {"{": 1, "}": -1}.get(text[i], 0)
-            if depth == 0:
+    if at < len(text) and text[at] in '{"':
+        # braces nest; a quoted value ends at a quote outside them (``"M{\\"u}ller"``)
+        close, depth = "}" if text[at] == "{" else '"', 0
+        for i in range(at + 1, len(text)):
+            if depth == 0 and text[i] == close:
                 return text[at + 1 : i], i + 1
-            i += 1
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
         return text[at + 1 :], len(text)
-    if at < len(text) and text[at] == '"':
-        end = text.find('"', at + 1)
-        end = len(text) if end < 0 else end
-        return text[at + 1 : end], end + 1
     match = re.match(r"[^,}\s]+", text[at:])
     return (match[0], at + match.end()) if match else ("", at)
 
 
 def parse_bibtex(text: str, origin: str) -> list[Wanted]:
     out = []
-    starts = [m.end() for m in _BIB_ENTRY.finditer(text)]
-    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+    entries = list(_BIB_ENTRY.finditer(text))
+    ends = [m.start() for m in entries[1:]] + [len(text)]
+    for entry, end in zip(entries, ends, strict=True):
+        kind, start = entry[1].lower(), entry.end()
+        if kind in ("comment", "string", "preamble"):
+            continue
         body = text[start:end]
         fields: dict[str, str] = {}
         at = body.find(",") + 1
@@ -85,8 +95,7 @@ def parse_bibtex(text: str, origin: str) -> list[Wanted]:
             value, at = _bib_value(body, match.end())
             fields.setdefault(match[1].lower(), value)
         found = next(
-            (arxiv_id(fields[k]) for k in ("eprint", "doi", "url", "journal", "number")
-             if k in fields and arxiv_id(fields[k])),
+            (arxiv_id(fields[k]) for k in _BIB_ID_FIELDS if k in fields and arxiv_id(fields[k])),
             None,
         )  # fmt: skip
         title = _clean(fields.get("title", "")) or None
@@ -103,13 +112,13 @@ def parse_csl(data: object, origin: str) -> list[Wanted]:
         if not isinstance(item, dict):
             continue
         found = next(
-            (arxiv_id(str(item[k])) for k in ("number", "DOI", "URL", "id", "archive_location")
+            (arxiv_id(str(item[k])) for k in _CSL_ID_FIELDS
              if item.get(k) and arxiv_id(str(item[k]))),
             None,
         )  # fmt: skip
-        title = _clean(str(item.get("title") or "")) or None
+        title = clean(_CSL_MARKUP.sub("", str(item.get("title") or ""))) or None
         if found or title:
-            abstract = _clean(str(item.get("abstract") or "")) or None
+            abstract = clean(_CSL_MARKUP.sub("", str(item.get("abstract") or ""))) or None
             out.append(Wanted(f"{origin}: {title or found}", found, title, abstract))
     return out
 

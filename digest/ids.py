@@ -24,7 +24,7 @@ _VERSIONED = rf"(?P<id>{_ID})(?:v(?P<version>\d+))?"
 # every record, so it has no look-arounds)
 ARXIV_ID = re.compile(_VERSIONED)
 # what may follow an id in a link: the end, a separator, or ".pdf"; never another digit or letter
-_END = r"(?=$|[/?#\s\"'<>)\]]|\.pdf\b|\.(?!\d))"
+_END = r"(?=$|[/?#\s\"'<>)\],;]|\.pdf\b|\.(?!\d))"
 _IN_LINK = re.compile(
     rf"(?:\barxiv\.org/[a-z_-]+/|\b(?:huggingface|hf)\.co/papers/|\b10\.48550/arxiv\."
     rf"|\boai:arxiv\.org:|\barxiv:\s?){_VERSIONED}{_END}",

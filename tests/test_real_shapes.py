@@ -21,14 +21,17 @@ import digest.collect as collect_module
 from digest.cli import main
 from digest.collect import parse_sources
 from digest.config import SourceSpec
+from digest.examples import among, parse_entry, resolve
 from digest.ids import find_in_link
-from digest.model import Paper
+from digest.latex import latex_to_text
+from digest.model import Paper, Topic
 from digest.sources import Context, detect, get
 
 from .conftest import FEEDS, FIXTURES, read
 from .test_collect import run, write_config
 
 REAL = FIXTURES / "real"
+DAY = dt.date(2026, 11, 20)
 
 
 def real(name: str, **ctx: object) -> tuple[list, list]:
@@ -500,3 +503,88 @@ def test_readers_yield_only_papers_and_problems_on_every_real_shape() -> None:
                     assert isinstance(item, Paper) or item.kind in {"error", "dropped", "warning"}
             except Exception as exc:  # a reader refusing another format's file: one clean line
                 assert type(exc).__name__ == "SourceError" and "\n" not in str(exc), (path, exc)
+
+
+# -- 9. Zotero, Better BibTeX, arXiv and DBLP exports as a topic's examples ------------------------
+
+
+def wanted(name: str) -> list[tuple[str | None, str | None]]:
+    found, problem = parse_entry(str(REAL / name))
+    assert problem is None
+    return [(w.arxiv_id, w.title) for w in found]
+
+
+def test_zotero_bibtex_gives_ids_from_its_own_fields_and_titles_without_latex() -> None:
+    # Zotero 7 (note = {arXiv:ID [cs]\nversion: 7}), Zotero 6 (journal = {arXiv:ID [cs]}), a
+    # journal article, and titles as Zotero escapes them: {\textquoteright}, {\"u}, \textit{}
+    assert wanted("zotero-7-export.bib") == [
+        ("1706.03762", "Attention Is All You Need"),
+        ("2104.05704", "Escaping the Big Data Paradigm with Compact Transformers"),
+        (None, "Highly accurate protein structure prediction with AlphaFold"),
+        (None, "When does label smoothing help? A study of Müller's ‘soft’ targets – in vivo "
+               "and <in vitro>"),
+        (None, "Don’t Stop Pretraining: Adapt Language Models to Domains and Tasks"),
+    ]  # fmt: skip
+    found, _ = parse_entry(str(REAL / "zotero-7-export.bib"))
+    assert (
+        found[1].abstract is not None
+        and "(80.28% accuracy with 29% parameters" in found[1].abstract
+    )
+    assert found[3].abstract is not None
+    assert found[3].abstract.endswith("“smoothing” costs ~5% of $\\mathcal{O}(n)$.")
+
+
+def test_arxiv_better_bibtex_and_dblp_exports_name_their_ids() -> None:
+    assert [i for i, _ in wanted("arxiv-and-bbt-export.bib")] == [
+        "2203.02155",  # doi = {10.48550/ARXIV.2203.02155}
+        "1707.06347",  # eprint = {1707.06347v2}, eprinttype = {arxiv}
+        "1512.03385",  # DBLP: eprint and url
+        "1506.02438",  # note = {arXiv:1506.02438, 2015}
+    ]
+
+
+def test_zotero_csl_json_reads_rich_text_and_takes_no_id_from_a_zotero_item_url() -> None:
+    assert wanted("zotero-7-export.json") == [
+        ("2306.13455", "DreamEditor: Text-Driven 3D Scene Editing with Neural Fields"),
+        (None, "Highly accurate protein structure prediction with AlphaFold"),
+        (None, "CO2 uptake of soils in vivo"),
+        ("1706.03762", "Attention Is All You Need"),
+    ]
+    # an item's id is http://zotero.org/users/<8 digits>/items/KEY: "users/1234567" is no
+    # old-style arXiv id, and two journal articles given with their abstracts stay two papers
+    assert find_in_link("http://zotero.org/users/12345678/items/7NXKQ2VB") is None
+    topic = Topic("t", ("x",), examples=(str(REAL / "zotero-7-export.json"),))
+    known = [Paper("1706.03762", "Attention is all you need", "An abstract.", DAY, "test")]
+    examples, _, warnings = resolve([topic], among(known))
+    assert [p.title for p in examples["t"]] == [
+        "DreamEditor: Text-Driven 3D Scene Editing with Neural Fields",
+        "Highly accurate protein structure prediction with AlphaFold",
+        "CO2 uptake of soils in vivo",
+        "Attention is all you need",  # the store's paper, by the id in "number"
+    ]
+    assert len({p.id for p in examples["t"]}) == 4 and warnings == []
+
+
+def test_a_zotero_title_with_latex_meets_the_papers_title_from_a_feed() -> None:
+    # no id in the entry: found by its title, which Zotero wrote as Don{\textquoteright}t
+    topic = Topic("t", ("x",), examples=(str(REAL / "zotero-7-export.bib"),))
+    feed_title = "Don't Stop Pretraining: Adapt Language Models to Domains and Tasks"
+    known = [
+        Paper("2004.10964", feed_title, "Language models pretrained on text.", DAY, "test"),
+        Paper("1706.03762", "Attention Is All You Need", "An abstract.", DAY, "test"),
+    ]
+    examples, _, warnings = resolve([topic], among(known))
+    assert [p.id for p in examples["t"]][-1] == "2004.10964"
+    assert warnings == [], warnings  # the entries without ids carry their abstracts
+
+
+def test_latex_in_bibtex_fields_reads_as_the_characters_it_stands_for() -> None:
+    assert latex_to_text(r"Erd\H{o}s, \v{S}ebek, na{\"\i}ve, \c{c}a, {\o}re, {\ss}") == (
+        "Erdős, Šebek, naïve, ça, øre, ß"
+    )
+    assert latex_to_text(r"\${\textbackslash}alpha\$-{NeRF} and $\beta$-{VAE}") == (
+        r"$\alpha$-NeRF and $\beta$-VAE"  # math kept as arXiv titles keep it
+    )
+    assert latex_to_text(r"a\_b \& c \# d --- e -- f ``g'' \unknown{h} {\textbar}") == (
+        "a_b & c # d — e – f “g” h |"
+    )
