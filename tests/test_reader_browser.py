@@ -5,6 +5,7 @@ that finds a paper; a feed opened in the browser; an archive of 800 dates on a p
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import http.server
@@ -71,7 +72,12 @@ def test_the_email_fits_phones_and_desktops_long_words_included(
 ) -> None:
     site, papers = hard_day()
     day = rank_day(DATE, papers, Ranker.compile(site.topics), site.rules)
+    # the reason a paper an example lifted gives carries the example's title, unshortened
+    like = f"like An example with {LONG_WORD} in its title"
+    first = dataclasses.replace(day.highlights[0], related={"rl": like})
+    day = dataclasses.replace(day, highlights=(first, *day.highlights[1:]))
     [html] = [f for f in render_day(day, site, only=("email",)) if f.path.endswith(".html")]
+    assert any(f"related: {like}" in i.text for i in parse_html(html.data).find("i"))
     page = tmp_path / "email.html"
     page.write_bytes(html.data)
     found = measure(driver, page.as_uri(), width)
