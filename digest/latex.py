@@ -73,8 +73,6 @@ def _token(match: re.Match[str]) -> str:
 
 def latex_to_text(text: str) -> str:
     """A BibTeX field's value as plain text (see the module's docstring); math is kept."""
-    if "\\" not in text and "{" not in text and "-" not in text and "~" not in text:
-        return text
     out = []
     at = 0
     # math between single dollars is kept as written: only what lies outside is decoded
