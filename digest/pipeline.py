@@ -10,6 +10,7 @@ its lock), :mod:`digest.send` the deliveries.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import functools
 import os
@@ -438,11 +439,14 @@ def check(config: Config, *, workers: int | None = None, bar: Bar | None = None)
         )  # fmt: skip
         stale = ranks.stale()
         if stale:  # ranked as a build ranks them: with the profiles learned from the store
-            ranks.learned = store_profiles(config, store)[0]
+            ranks.learned, warnings = store_profiles(config, store)
             with bar("ranking", len(stale), "dates") as advance:
                 count = process_map.count(len(stale), workers)
                 ranks.refresh(stale, workers=count, progress=advance)
-        return _check(store, ranks, config.topics)
+        else:  # examples and papers to avoid that the store does not hold, said all the same
+            warnings = _resolve(config, store.find_papers)[2]
+        report = _check(store, ranks, config.topics)
+    return dataclasses.replace(report, warnings=(*warnings, *report.warnings))
 
 
 def _check(store: Store, ranks: RankCache, topics: Sequence[Topic]) -> CheckReport:

@@ -115,6 +115,20 @@ def test_an_edited_topic_is_checked_without_a_build(runner: CliRunner, project: 
     ]
 
 
+def test_check_says_which_examples_the_store_does_not_hold_every_time(
+    runner: CliRunner, project: Path
+) -> None:
+    build_project(project)
+    topics(project, "  rl:\n    keywords: [reinforcement learning]\n"
+                    "    examples: [2611.14237, 2611.99999]\n")  # fmt: skip
+    missing = "topics.rl.examples: 2611.99999: not found among the papers known"
+    for _ in range(2):  # the first ranks the dates for the new topics, the second has nothing to
+        result = runner.invoke(main, ["check", "-c", str(project / "digest.yaml")])
+        assert result.exit_code == 0, result.output
+        assert warnings(result.stderr)[0] == missing
+        assert result.stdout.splitlines()[-1] == "1 warning; see above"
+
+
 def test_two_spellings_of_one_keyword_are_both_matched(runner: CliRunner, project: Path) -> None:
     # "scaling law" and "scaling laws" match the same and count once; neither is silent, in
     # the topic that writes both or in one that writes the second alone

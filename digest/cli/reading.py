@@ -259,7 +259,8 @@ def check(config_path: str | None) -> None:
     keyword: "related only"), and its highlights that day. A topic that matched nothing in
     those 30 days is a warning, as is one only its words matched, and so is a keyword that
     matched no paper in the store, with a "did you mean" from the words the papers use
-    (difusion -> diffusion); unknown keys of the config get one too. Dates ranked for other
+    (difusion -> diffusion), and an example (or paper to avoid) the store does not hold;
+    unknown keys of the config get one too. Dates ranked for other
     topics are ranked first (a build then keeps them).
     `digest build` ends with the same lines.
 
