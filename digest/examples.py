@@ -80,7 +80,7 @@ def _bib_value(text: str, at: int) -> tuple[str, int]:
 def parse_bibtex(text: str, origin: str) -> list[Wanted]:
     out = []
     entries = list(_BIB_ENTRY.finditer(text))
-    ends = [m.start() for m in entries[1:]] + [len(text)]
+    ends = [m.start() for m in entries[1:]] + [len(text)] * bool(entries)
     for entry, end in zip(entries, ends, strict=True):
         kind, start = entry[1].lower(), entry.end()
         if kind in ("comment", "string", "preamble"):
@@ -124,32 +124,36 @@ def parse_csl(data: object, origin: str) -> list[Wanted]:
 
 
 def parse_entry(entry: str) -> tuple[list[Wanted], str | None]:
-    """The papers one entry asks for, and a problem (an unreadable file), if any."""
+    """The papers one entry asks for, and a problem (a file unreadable, or naming no paper),
+    if any."""
     path = Path(entry)
-    if path.is_absolute():
+    if not path.is_absolute():
+        return [_one(entry, None)], None
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], f"{entry}: not UTF-8 text (byte {exc.start + 1}); export it as UTF-8"
+    except OSError as exc:
+        return [], f"{entry}: cannot read: {exc.strerror or exc}"
+    name = path.name
+    if path.suffix.lower() == ".bib" or text.lstrip().startswith("@"):
+        found, kind = parse_bibtex(text, name), "BibTeX entry with a title or an arXiv id"
+    elif path.suffix.lower() == ".json":
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            return [], f"{entry}: cannot read: {exc}"
-        name = path.name
-        if path.suffix.lower() == ".bib" or text.lstrip().startswith("@"):
-            return parse_bibtex(text, name), None
-        if path.suffix.lower() == ".json":
-            try:
-                return parse_csl(json.loads(text), name), None
-            except ValueError as exc:
-                return [], f"{entry}: not JSON: {exc}"
+            found, kind = parse_csl(json.loads(text), name), "CSL JSON item with a title or id"
+        except ValueError as exc:
+            return [], f"{entry}: not JSON: {exc}"
+    else:
         lines = [line.split("\t")[0].strip() for line in text.splitlines()]
-        return [
-            w for line in lines if line and not line.startswith("#") for w, _ in [_one(line, name)]
-        ], None
-    return [_one(entry, None)[0]], None
+        found = [_one(line, name) for line in lines if line and not line.startswith("#")]
+        kind = "line with an arXiv id or a title"
+    return found, None if found else f"{entry}: no paper in it (no {kind})"
 
 
-def _one(text: str, origin: str | None) -> tuple[Wanted, None]:
+def _one(text: str, origin: str | None) -> Wanted:
     found = as_arxiv_id(text)
     where = f"{origin}: {text}" if origin else text
-    return (Wanted(where, arxiv_id=found) if found else Wanted(where, title=text.strip())), None
+    return Wanted(where, arxiv_id=found) if found else Wanted(where, title=text.strip())
 
 
 Lookup = Callable[[Sequence[str], Sequence[str]], list[Paper]]  # (ids, titles) -> papers found

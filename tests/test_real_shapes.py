@@ -588,3 +588,32 @@ def test_latex_in_bibtex_fields_reads_as_the_characters_it_stands_for() -> None:
     assert latex_to_text(r"a\_b \& c \# d --- e -- f ``g'' \unknown{h} {\textbar}") == (
         "a_b & c # d — e – f “g” h |"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("empty.bib", b"", "no paper in it (no BibTeX entry with a title or an arXiv id)"),
+        ("notes.bib", b"@comment{jabref-meta: databaseType:bibtex;}\n% nothing else\n",
+         "no paper in it (no BibTeX entry with a title or an arXiv id)"),
+        ("unclosed.bib", b"@misc{a, title = {Never closed", None),
+        ("empty.json", b"[]", "no paper in it (no CSL JSON item with a title or id)"),
+        ("odd.json", b'[1, null, {"title": 5}, {"id": {"a": 1}}]', None),
+        ("latin1.bib", "@misc{a, title = {M\u00fcller}}".encode("latin-1"),
+         "not UTF-8 text (byte 20); export it as UTF-8"),
+        ("ids.txt", b"# only a comment\n\n", "no paper in it (no line with an arXiv id or a title)"),
+    ],
+)  # fmt: skip
+def test_an_example_file_that_names_no_paper_is_one_warning(
+    tmp_path: Path, name: str, content: bytes, said: str | None
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    topic = Topic("t", ("x",), examples=(str(path), "2611.00001"))
+    known = [Paper("2611.00001", "A paper", "An abstract.", DAY, "test")]
+    examples, _, warned = resolve([topic], among(known))
+    assert [p.id for p in examples["t"]][-1] == "2611.00001"  # the others still count
+    if said is None:  # read what could be read: a title, however odd, is looked up
+        assert all("not found among the papers known" in w for w in warned)
+    else:
+        assert warned == [f"topics.t.examples: {path}: {said}"]
