@@ -112,3 +112,37 @@ def test_hostile_text_in_every_field_of_the_json_shapes(text: str, shape: str) -
                    "versions": [{"version": "v1", "created": text}], "update_date": text}],
     }[shape]  # fmt: skip
     read_everything(json.dumps(document).encode("utf-8", "surrogatepass"))
+
+
+# -- a topic's example files (BibTeX, CSL JSON, lists of ids), as Zotero and others export them
+
+EXAMPLE_SEEDS = [
+    (FIXTURES / "real" / name).read_bytes()[:3000]
+    for name in ("zotero-7-export.bib", "arxiv-and-bbt-export.bib", "zotero-7-export.json")
+] + [b"# ids\n2601.00001\narXiv:2601.00002v3\nA title\n"]
+
+
+@settings(
+    max_examples=int(150 * SCALE), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+@given(
+    st.sampled_from(EXAMPLE_SEEDS),
+    st.lists(st.tuples(st.integers(0, 4000), st.binary(max_size=12)), max_size=6),
+    st.sampled_from([".bib", ".json", ".txt"]),
+)
+def test_mutated_example_files_give_papers_or_one_line(
+    seed: bytes, cuts: list[tuple[int, bytes]], suffix: str
+) -> None:
+    import tempfile
+    from pathlib import Path
+
+    from digest.examples import parse_entry
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"mine{suffix}"
+        path.write_bytes(mutate(seed, cuts))
+        wanted, problem = parse_entry(str(path))
+    assert problem is None or ("\n" not in problem and problem.startswith(str(path)))
+    for w in wanted:
+        assert w.title or w.arxiv_id
+        assert w.title is None or ("\n" not in w.title and "\x00" not in w.title)
