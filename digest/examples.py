@@ -1,6 +1,6 @@
 """A topic's examples and papers to avoid, found: each entry of ``examples:`` / ``avoid:`` is
-an arXiv id, a title, or a file — BibTeX or CSL JSON as Zotero exports them, or a list of ids
-or titles, one a line. A file's entry that carries an abstract is a paper even when the store
+an arXiv id, a title, or a file — BibTeX, CSL JSON or RIS as Zotero (and Mendeley, EndNote,
+DBLP, arXiv) export them, or a list of ids or titles, one a line. A file's entry that carries an abstract is a paper even when the store
 has never seen it; any other is looked up (by arXiv id, else by title) among the papers known.
 """
 
@@ -25,6 +25,9 @@ _BIB_FIELD = re.compile(r"(\w+)\s*=\s*", re.IGNORECASE)
 # Zotero (url, doi; ``journal = {arXiv:ID [cs]}`` before Zotero 7, ``note = {arXiv:ID [cs]}``
 # since), DBLP (url), hand-written entries (journal, number, note)
 _BIB_ID_FIELDS = ("eprint", "doi", "url", "journal", "number", "note")
+# RIS: the DOI, the links, Zotero's note (``N1  - arXiv:ID [cs]``), its older ``T2  - arXiv:ID``
+_RIS_ID_FIELDS = ("DO", "UR", "L2", "N1", "T2", "JO", "AN", "M1", "M3")
+_RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*)|)$")
 _CSL_ID_FIELDS = ("number", "DOI", "URL", "note", "id", "archive_location")
 _CSL_MARKUP = re.compile(r"</?(?:i|b|sub|sup|span)(?:\s[^<>]*)?>", re.IGNORECASE)
 
@@ -123,6 +126,34 @@ def parse_csl(data: object, origin: str) -> list[Wanted]:
     return out
 
 
+def parse_ris(text: str, origin: str) -> list[Wanted]:
+    """RIS (Zotero, Mendeley, EndNote): ``TAG  - value`` lines, a record from ``TY`` to ``ER``;
+    a line without a tag goes on the field before it (a long abstract)."""
+    out = []
+    fields: dict[str, list[str]] = {}
+    last = ""
+    for line in [*text.splitlines(), "ER  - "]:
+        tag = _RIS_LINE.match(line)
+        if tag is None:
+            if last and line.strip():
+                fields[last][-1] += " " + line.strip()
+            continue
+        last, value = tag[1], (tag[2] or "").strip()
+        if last == "ER":
+            found = next(
+                (arxiv_id(v) for k in _RIS_ID_FIELDS for v in fields.get(k, ()) if arxiv_id(v)),
+                None,
+            )
+            title = clean(next(iter(fields.get("TI", []) + fields.get("T1", [])), "")) or None
+            if found or title:
+                abstract = clean(" ".join(fields.get("AB", []) or fields.get("N2", []))) or None
+                out.append(Wanted(f"{origin}: {title or found}", found, title, abstract))
+            fields, last = {}, ""
+        else:
+            fields.setdefault(last, []).append(value)
+    return out
+
+
 def parse_entry(entry: str) -> tuple[list[Wanted], str | None]:
     """The papers one entry asks for, and a problem (a file unreadable, or naming no paper),
     if any."""
@@ -138,6 +169,11 @@ def parse_entry(entry: str) -> tuple[list[Wanted], str | None]:
     name = path.name
     if path.suffix.lower() == ".bib" or text.lstrip().startswith("@"):
         found, kind = parse_bibtex(text, name), "BibTeX entry with a title or an arXiv id"
+    elif (
+        path.suffix.lower() == ".ris"
+        or _RIS_LINE.match(text.lstrip().split("\n", 1)[0].rstrip("\r")) is not None
+    ):
+        found, kind = parse_ris(text, name), "RIS record with a title or an arXiv id"
     elif path.suffix.lower() == ".json":
         try:
             found, kind = parse_csl(json.loads(text), name), "CSL JSON item with a title or id"

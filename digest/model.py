@@ -328,7 +328,7 @@ class Topic:
     weight: float = setting(1.0, "multiplies the topic's scores", minimum=0)
     examples: tuple[str, ...] = setting(
         (),
-        "papers the topic is about: arXiv ids, titles, or files (BibTeX, CSL JSON, a list of ids)",
+        "papers the topic is about: arXiv ids, titles, or files (BibTeX, CSL JSON, RIS, a list of ids)",
         kind="examples",
     )
     avoid: tuple[str, ...] = setting(

@@ -118,7 +118,12 @@ def test_hostile_text_in_every_field_of_the_json_shapes(text: str, shape: str) -
 
 EXAMPLE_SEEDS = [
     (FIXTURES / "real" / name).read_bytes()[:3000]
-    for name in ("zotero-7-export.bib", "arxiv-and-bbt-export.bib", "zotero-7-export.json")
+    for name in (
+        "zotero-7-export.bib",
+        "arxiv-and-bbt-export.bib",
+        "zotero-7-export.json",
+        "zotero-7-export.ris",
+    )
 ] + [b"# ids\n2601.00001\narXiv:2601.00002v3\nA title\n"]
 
 
@@ -128,7 +133,7 @@ EXAMPLE_SEEDS = [
 @given(
     st.sampled_from(EXAMPLE_SEEDS),
     st.lists(st.tuples(st.integers(0, 4000), st.binary(max_size=12)), max_size=6),
-    st.sampled_from([".bib", ".json", ".txt"]),
+    st.sampled_from([".bib", ".json", ".ris", ".txt"]),
 )
 def test_mutated_example_files_give_papers_or_one_line(
     seed: bytes, cuts: list[tuple[int, bytes]], suffix: str

@@ -565,6 +565,18 @@ def test_zotero_csl_json_reads_rich_text_and_takes_no_id_from_a_zotero_item_url(
     assert len({p.id for p in examples["t"]}) == 4 and warnings == []
 
 
+def test_zotero_ris_reads_its_records_notes_and_wrapped_abstracts() -> None:
+    # Zotero 7 (N1  - arXiv:ID [cs], DO), Zotero 6 (T2  - arXiv:ID [cs]), a journal article
+    assert wanted("zotero-7-export.ris") == [
+        ("1706.03762", "Attention Is All You Need"),
+        ("2104.05704", "Escaping the Big Data Paradigm with Compact Transformers"),
+        (None, "Highly accurate protein structure prediction with AlphaFold"),
+    ]
+    found, _ = parse_entry(str(REAL / "zotero-7-export.ris"))
+    assert found[1].abstract is not None
+    assert found[1].abstract.endswith("parameters of ViT), and NLP tasks as well.")
+
+
 def test_a_zotero_title_with_latex_meets_the_papers_title_from_a_feed() -> None:
     # no id in the entry: found by its title, which Zotero wrote as Don{\textquoteright}t
     topic = Topic("t", ("x",), examples=(str(REAL / "zotero-7-export.bib"),))
@@ -602,6 +614,8 @@ def test_latex_in_bibtex_fields_reads_as_the_characters_it_stands_for() -> None:
         ("latin1.bib", "@misc{a, title = {M\u00fcller}}".encode("latin-1"),
          "not UTF-8 text (byte 20); export it as UTF-8"),
         ("ids.txt", b"# only a comment\n\n", "no paper in it (no line with an arXiv id or a title)"),
+        ("empty.ris", b"TY  - JOUR\nPY  - 2021\nER  - \n",
+         "no paper in it (no RIS record with a title or an arXiv id)"),
     ],
 )  # fmt: skip
 def test_an_example_file_that_names_no_paper_is_one_warning(

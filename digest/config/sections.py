@@ -467,7 +467,7 @@ EXAMPLE_FILES = (".bib", ".json", ".txt", ".tsv", ".csv")  # an example ending s
 
 @kind("examples")
 def _examples(v: Value) -> tuple[str, ...]:
-    """Papers by arXiv id, title, or a file (BibTeX, CSL JSON, a list): a file is made
+    """Papers by arXiv id, title, or a file (BibTeX, CSL JSON, RIS, a list): a file is made
     absolute (relative to the config), and must exist."""
     raw = v.raw
     if isinstance(raw, list):  # an arXiv id written unquoted is a number to YAML: 2301.01234
