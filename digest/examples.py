@@ -1,7 +1,8 @@
 """A topic's examples and papers to avoid, found: each entry of ``examples:`` / ``avoid:`` is
 an arXiv id, a title, or a file — BibTeX, CSL JSON or RIS as Zotero (and Mendeley, EndNote,
-DBLP, arXiv) export them, or a list of ids or titles, one a line. A file's entry that carries an abstract is a paper even when the store
-has never seen it; any other is looked up (by arXiv id, else by title) among the papers known.
+DBLP, arXiv) export them, or a list of ids or titles, one a line. A file's entry that carries
+an abstract is a paper even when the store has never seen it; any other is looked up (by
+arXiv id, else by title) among the papers known.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from .text import clean
 
 _BIB_ENTRY = re.compile(r"@\s*(\w+)\s*\{", re.IGNORECASE)
 _BIB_FIELD = re.compile(r"(\w+)\s*=\s*", re.IGNORECASE)
-# the markup Zotero's CSL JSON keeps in a title (its rich text): the tags, never the text
 # where a BibTeX entry names its arXiv id: Better BibTeX and arXiv's own export (eprint, doi),
 # Zotero (url, doi; ``journal = {arXiv:ID [cs]}`` before Zotero 7, ``note = {arXiv:ID [cs]}``
 # since), DBLP (url), hand-written entries (journal, number, note)
@@ -29,6 +29,7 @@ _BIB_ID_FIELDS = ("eprint", "doi", "url", "journal", "number", "note")
 _RIS_ID_FIELDS = ("DO", "UR", "L2", "N1", "T2", "JO", "AN", "M1", "M3")
 _RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*)|)$")
 _CSL_ID_FIELDS = ("number", "DOI", "URL", "note", "id", "archive_location")
+# the markup Zotero's CSL JSON keeps in a title (its rich text): the tags, never the text
 _CSL_MARKUP = re.compile(r"</?(?:i|b|sub|sup|span)(?:\s[^<>]*)?>", re.IGNORECASE)
 
 
@@ -56,7 +57,7 @@ def as_arxiv_id(text: str) -> str | None:
     """The arXiv id (without version) when ``text`` is one (or an arXiv URL or tag), else None:
     an entry that is anything more is a title."""
     text = " ".join(text.split())
-    if " " in text.removeprefix("arXiv: ").removeprefix("arxiv: "):
+    if " " in re.sub(r"^arxiv:\s*", "", text, flags=re.IGNORECASE):
         return None
     return arxiv_id(text)
 
@@ -97,32 +98,31 @@ def parse_bibtex(text: str, origin: str) -> list[Wanted]:
                 break
             value, at = _bib_value(body, match.end())
             fields.setdefault(match[1].lower(), value)
-        found = next(
-            (arxiv_id(fields[k]) for k in _BIB_ID_FIELDS if k in fields and arxiv_id(fields[k])),
-            None,
-        )  # fmt: skip
-        title = _clean(fields.get("title", "")) or None
-        if found or title:
-            abstract = _clean(fields.get("abstract", "")) or None
-            out.append(Wanted(f"{origin}: {title or found}", found, title, abstract))
+        title = _clean(fields.get("title", ""))
+        wanted = _wanted(
+            origin,
+            [fields.get(k) for k in _BIB_ID_FIELDS],
+            title,
+            fields.get("abstract", ""),
+            _clean,
+        )
+        if wanted:
+            out.append(wanted)
     return out
 
 
 def parse_csl(data: object, origin: str) -> list[Wanted]:
-    items = data if isinstance(data, list) else [data]
     out = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        found = next(
-            (arxiv_id(str(item[k])) for k in _CSL_ID_FIELDS
-             if item.get(k) and arxiv_id(str(item[k]))),
-            None,
-        )  # fmt: skip
-        title = clean(_CSL_MARKUP.sub("", str(item.get("title") or ""))) or None
-        if found or title:
-            abstract = clean(_CSL_MARKUP.sub("", str(item.get("abstract") or ""))) or None
-            out.append(Wanted(f"{origin}: {title or found}", found, title, abstract))
+    for item in data if isinstance(data, list) else [data]:
+        if isinstance(item, dict):
+            title, abstract = (
+                _CSL_MARKUP.sub("", str(item.get(k) or "")) for k in ("title", "abstract")
+            )
+            wanted = _wanted(
+                origin, [item.get(k) for k in _CSL_ID_FIELDS], clean(title), abstract, clean
+            )
+            if wanted:
+                out.append(wanted)
     return out
 
 
@@ -139,19 +139,31 @@ def parse_ris(text: str, origin: str) -> list[Wanted]:
                 fields[last][-1] += " " + line.strip()
             continue
         last, value = tag[1], (tag[2] or "").strip()
-        if last == "ER":
-            found = next(
-                (arxiv_id(v) for k in _RIS_ID_FIELDS for v in fields.get(k, ()) if arxiv_id(v)),
-                None,
-            )
-            title = clean(next(iter(fields.get("TI", []) + fields.get("T1", [])), "")) or None
-            if found or title:
-                abstract = clean(" ".join(fields.get("AB", []) or fields.get("N2", []))) or None
-                out.append(Wanted(f"{origin}: {title or found}", found, title, abstract))
-            fields, last = {}, ""
-        else:
+        if last in ("ER", "TY") and fields:  # a record's end (or, its ER lost, the next's start)
+            ids = [v for k in _RIS_ID_FIELDS for v in fields.get(k, ())]
+            title = clean(next(iter(fields.get("TI", []) + fields.get("T1", [])), ""))
+            abstract = " ".join(fields.get("AB", []) or fields.get("N2", []))
+            wanted = _wanted(origin, ids, title, abstract, clean)
+            if wanted:
+                out.append(wanted)
+            fields = {}
+        if last != "ER":
             fields.setdefault(last, []).append(value)
+        else:
+            last = ""
     return out
+
+
+def _wanted(
+    origin: str, ids: Iterable[object], title: str, abstract: str, tidy: Callable[[str], str]
+) -> Wanted | None:
+    """An entry of a file as a paper asked for: the first arXiv id of ``ids`` (its fields that
+    may hold one, by preference), its title and, tidied, its abstract; None without either an
+    id or a title."""
+    found = next((i for v in ids if v and (i := arxiv_id(str(v)))), None)
+    if not (found or title):
+        return None
+    return Wanted(f"{origin}: {title or found}", found, title or None, tidy(abstract) or None)
 
 
 def parse_entry(entry: str) -> tuple[list[Wanted], str | None]:

@@ -21,7 +21,7 @@ import digest.collect as collect_module
 from digest.cli import main
 from digest.collect import parse_sources
 from digest.config import SourceSpec
-from digest.examples import among, parse_entry, resolve
+from digest.examples import among, parse_entry, parse_ris, resolve
 from digest.ids import find_in_link
 from digest.latex import latex_to_text
 from digest.model import Paper, Topic
@@ -575,6 +575,12 @@ def test_zotero_ris_reads_its_records_notes_and_wrapped_abstracts() -> None:
     found, _ = parse_entry(str(REAL / "zotero-7-export.ris"))
     assert found[1].abstract is not None
     assert found[1].abstract.endswith("parameters of ViT), and NLP tasks as well.")
+    # a record whose ER line was lost ends where the next begins
+    lost = "TY  - JOUR\nTI  - One\nN1  - arXiv:2101.00001\nTY  - JOUR\nTI  - Two\nER  -\n"
+    assert [(w.arxiv_id, w.title) for w in parse_ris(lost, "x.ris")] == [
+        ("2101.00001", "One"),
+        (None, "Two"),
+    ]
 
 
 def test_a_zotero_title_with_latex_meets_the_papers_title_from_a_feed() -> None:
