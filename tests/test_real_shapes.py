@@ -21,7 +21,7 @@ import digest.collect as collect_module
 from digest.cli import main
 from digest.collect import parse_sources
 from digest.config import SourceSpec
-from digest.examples import among, parse_entry, parse_ris, resolve
+from digest.examples import among, as_arxiv_id, parse_entry, parse_ris, resolve
 from digest.ids import find_in_link
 from digest.latex import latex_to_text
 from digest.model import Paper, Topic
@@ -637,3 +637,27 @@ def test_an_example_file_that_names_no_paper_is_one_warning(
         assert all("not found among the papers known" in w for w in warned)
     else:
         assert warned == [f"topics.t.examples: {path}: {said}"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("2301.00001", "2301.00001"),
+        ("arXiv:2301.00001v2", "2301.00001"),
+        ("arXiv: 2301.00001", "2301.00001"),
+        ("https://arxiv.org/abs/2301.00001v3", "2301.00001"),
+        ("https://arxiv.org/pdf/2301.00001v1.pdf", "2301.00001"),
+        ("arxiv.org/abs/2301.00001", "2301.00001"),
+        ("https://huggingface.co/papers/2301.00001", "2301.00001"),
+        ("https://doi.org/10.48550/arXiv.2301.00001", "2301.00001"),
+        ("hep-th/9901001", "hep-th/9901001"),
+        ("Attention is all you need", None),
+        ("2023.1015", None),  # no 23rd month: a title
+        ("arXiv:2301.00001 and what follows", None),  # more than an id: a title
+        ("http://zotero.org/users/12345678/items/QW8ZJ2KD", None),
+    ],
+)
+def test_an_entry_or_a_digest_like_argument_is_an_id_only_when_it_names_one(
+    entry: str, expected: str | None
+) -> None:
+    assert as_arxiv_id(entry) == expected
