@@ -23,8 +23,10 @@ _BIB_ENTRY = re.compile(r"@\s*(\w+)\s*\{", re.IGNORECASE)
 _BIB_FIELD = re.compile(r"(\w+)\s*=\s*", re.IGNORECASE)
 # where a BibTeX entry names its arXiv id: Better BibTeX and arXiv's own export (eprint, doi),
 # Zotero (url, doi; ``journal = {arXiv:ID [cs]}`` before Zotero 7, ``note = {arXiv:ID [cs]}``
-# since), DBLP (url), hand-written entries (journal, number, note)
-_BIB_ID_FIELDS = ("eprint", "doi", "url", "journal", "number", "note")
+# since), DBLP (url, ee; ``journal = {CoRR}, volume = {abs/ID}``, as Semantic Scholar's
+# ``journal = {ArXiv}``), hand-written entries (journal, number, note)
+_BIB_ID_FIELDS = ("eprint", "doi", "url", "ee", "journal", "number", "note", "volume")
+_ABS_VOLUME = re.compile(r"abs/", re.IGNORECASE)
 # RIS: the DOI, the links, Zotero's note (``N1  - arXiv:ID [cs]``), its older ``T2  - arXiv:ID``
 _RIS_ID_FIELDS = ("DO", "UR", "L2", "N1", "T2", "JO", "AN", "M1", "M3")
 _RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*)|)$")
@@ -98,6 +100,10 @@ def parse_bibtex(text: str, origin: str) -> list[Wanted]:
                 break
             value, at = _bib_value(body, match.end())
             fields.setdefault(match[1].lower(), value)
+        if _ABS_VOLUME.match(volume := fields.get("volume", "")):
+            fields["volume"] = "arXiv:" + volume[4:]  # CoRR's and ArXiv's volume abs/ID
+        else:
+            fields.pop("volume", None)
         title = _clean(fields.get("title", ""))
         wanted = _wanted(
             origin,

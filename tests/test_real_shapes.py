@@ -540,6 +540,10 @@ def test_arxiv_better_bibtex_and_dblp_exports_name_their_ids() -> None:
         "1707.06347",  # eprint = {1707.06347v2}, eprinttype = {arxiv}
         "1512.03385",  # DBLP: eprint and url
         "1506.02438",  # note = {arXiv:1506.02438, 2015}
+        "1806.11532",  # DBLP: journal = {CoRR}, volume = {abs/1806.11532}, nothing else
+        "1706.03762",  # Semantic Scholar: journal = {ArXiv}, volume = {abs/1706.03762}
+        "2307.10479",  # DBLP's ee
+        None,  # volume = {1}: no id, found by its title
     ]
 
 
