@@ -544,6 +544,7 @@ def test_arxiv_better_bibtex_and_dblp_exports_name_their_ids() -> None:
         "1706.03762",  # Semantic Scholar: journal = {ArXiv}, volume = {abs/1706.03762}
         "2307.10479",  # DBLP's ee
         None,  # volume = {1}: no id, found by its title
+        "2203.02155",  # Google Scholar: journal = {arXiv preprint arXiv:2203.02155}
     ]
 
 
