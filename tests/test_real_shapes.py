@@ -666,3 +666,25 @@ def test_an_entry_or_a_digest_like_argument_is_an_id_only_when_it_names_one(
     entry: str, expected: str | None
 ) -> None:
     assert as_arxiv_id(entry) == expected
+
+
+def test_every_kind_of_example_file_is_read_through_the_config(tmp_path: Path) -> None:
+    # the config takes an entry for a file by its ending: each kind digest reads is one
+    from digest.config import config_from_text
+
+    names = ["zotero-7-export.bib", "zotero-7-export.json", "zotero-7-export.ris"]
+    for name in names:
+        shutil.copy(REAL / name, tmp_path / name)
+    (tmp_path / "ids.txt").write_text("2104.05704\n")
+    config = config_from_text(
+        "topics:\n  t:\n    keywords: [x]\n    examples: [" + ", ".join([*names, "ids.txt"])
+        + "]\n    avoid: [zotero-7-export.ris]\n",
+        tmp_path,
+    )  # fmt: skip
+    topic = config.topics[0]
+    assert [Path(e).name for e in topic.examples] == [*names, "ids.txt"]
+    assert all(Path(e).is_absolute() for e in (*topic.examples, *topic.avoid))
+    known = [Paper("1706.03762", "Attention Is All You Need", "An abstract.", DAY, "test")]
+    examples, avoid, _ = resolve([topic], among(known))
+    assert "1706.03762" in [p.id for p in avoid["t"]]  # by the RIS record's DOI
+    assert "1706.03762" in [p.id for p in examples["t"]]

@@ -462,7 +462,8 @@ def _topics(v: Value) -> tuple[Topic, ...]:
     return _with_feedback(c, tuple(topics))
 
 
-EXAMPLE_FILES = (".bib", ".json", ".txt", ".tsv", ".csv")  # an example ending so is a file
+# an example entry ending so is a file
+EXAMPLE_FILES = (".bib", ".bibtex", ".json", ".ris", ".txt", ".tsv", ".csv")
 
 
 @kind("examples")
