@@ -39,6 +39,7 @@ from .model import (
     SourceStats,
     Topic,
     cache_key,
+    title_id,
 )
 from .rank import Ranker, rank_days_lines
 from .rank.cache import RankCache, load_ranked, stored_lines
@@ -279,18 +280,27 @@ def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> li
     """Append ``like`` or ``unlike`` lines for ``papers`` (arXiv ids or titles) and ``topic`` to
     the feedback file beside the config (``digest like`` / ``digest unlike``); what to tell the
     user, a line per paper."""
-    titles: dict[str, str] = {}
+    keys = [as_arxiv_id(p) or " ".join(p.split()) for p in papers]
+    for paper, key in zip(papers, keys, strict=True):
+        if key == " ".join(paper.split()) and re.match(r"https?://", key, re.IGNORECASE):
+            raise DigestError(
+                f"{paper}: a link that names no arXiv paper; give the paper's arXiv id "
+                "(or its arXiv or Hugging Face link), or its title"
+            )
+    found: dict[str, Paper] = {}  # by id, and by a title's identity
     if config.store.is_file():
         with Store(config.store) as store:
-            ids = [i for i in map(as_arxiv_id, papers) if i]
-            for found in store.find_papers(ids, []):
-                titles[found.id] = found.title
+            for p in store.find_papers(keys, [k for k in keys if not as_arxiv_id(k)]):
+                found[p.id] = found[title_id(p.title)] = p
     lines, said = [], []
-    for paper in papers:
-        key = as_arxiv_id(paper) or " ".join(paper.split())
-        title = titles.get(key, "")
+    for key in keys:
+        paper_found = found.get(key) or found.get(title_id(key))
+        if paper_found is not None:  # a title the store knows is kept as its paper's id
+            key, title = paper_found.id, paper_found.title
+            known = f" ({title})"
+        else:
+            title, known = "", " (not in the store yet: the next build looks for it)"
         lines.append(f"{verb}\t{topic}\t{key}\t{title}\n")
-        known = f" ({title})" if title else " (not in the store yet)" if key != paper else ""
         said.append(f"{topic}: {'example' if verb == 'like' else 'to avoid'}: {key}{known}")
     new = not config.feedback.exists()
     with open(config.feedback, "a", encoding="utf-8") as f:

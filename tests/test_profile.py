@@ -20,6 +20,7 @@ from digest.rank.history import decode, encode, learn_from_store, term_stats
 from digest.rank.profile import learn_all
 from digest.rows import decode_day, encode_day, new_scored
 from digest.store import Store
+from tests.helpers import build_project
 
 DAY = dt.date(2026, 11, 20)
 TUNING = Topic("tuning", ("hyperparameter optimization", "Bayesian optimization"))
@@ -457,6 +458,29 @@ def test_like_and_unlike_append_to_the_feedback_file_the_config_reads(tmp_path: 
     assert loaded["bio"].avoid == ("2301.00009",)
     bad = runner.invoke(main, ["like", "2301.00001", "-t", "chess", "-c", config])
     assert bad.exit_code == 1 and "unknown topic 'chess'" in bad.output
+    # a link that names no arXiv paper is refused whole: nothing is written
+    link = runner.invoke(
+        main,
+        ["like", "2301.00002", "https://openreview.net/forum?id=x1", "-t", "bio", "-c", config],
+    )
+    assert link.exit_code == 1 and "a link that names no arXiv paper" in link.output
+    assert len((tmp_path / "digest-feedback.tsv").read_text().splitlines()) == 5
+
+
+def test_like_by_a_title_the_store_knows_keeps_the_papers_id(
+    runner: CliRunner, project: Path
+) -> None:
+    build_project(project)
+    config = str(project / "digest.yaml")
+    # the title as a reader might type it, in lower case
+    result = runner.invoke(
+        main, ["like", "reward models are not enough: offline reinforcement learning from human "
+               "preferences with uncertainty", "-t", "rl", "-c", config],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "rl: example: 2611.14237 (Reward Models Are Not Enough" in result.output
+    line = (project / "digest-feedback.tsv").read_text().splitlines()[-1]
+    assert line.split("\t")[:3] == ["like", "rl", "2611.14237"]
 
 
 # -- the store: term statistics counted on, profiles kept ------------------------------------

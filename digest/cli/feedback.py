@@ -23,13 +23,15 @@ def _feedback(verb: str, papers: tuple[str, ...], topic: str, config_path: str |
 @click.option("-t", "--topic", required=True, help="The topic the papers are about.")
 @config_option
 def like(papers: tuple[str, ...], topic: str, config_path: str | None) -> None:
-    """Count PAPERS (arXiv ids or titles) as examples of a topic: its profile learns from them
-    from the next build on. Appends to digest-feedback.tsv beside the config (no YAML edited;
-    the file is plain text, a line per paper, and may be edited or deleted).
+    """Count PAPERS (arXiv ids, arXiv or Hugging Face links, or titles) as examples of a topic:
+    its profile learns from them from the next build on. A title the store knows is written as
+    its paper's id. Appends to digest-feedback.tsv beside the config (no YAML edited; the file
+    is plain text, a line per paper, and may be edited or deleted).
 
     \b
     Example:
       digest like 2611.14302 --topic "test-time compute"
+      digest like https://huggingface.co/papers/2611.14302 --topic "test-time compute"
     """
     _feedback("like", papers, topic, config_path)
 
@@ -39,7 +41,7 @@ def like(papers: tuple[str, ...], topic: str, config_path: str | None) -> None:
 @click.option("-t", "--topic", required=True, help="The topic the papers are not about.")
 @config_option
 def unlike(papers: tuple[str, ...], topic: str, config_path: str | None) -> None:
-    """Count PAPERS (arXiv ids or titles) as papers a topic must not count: its profile is
+    """Count PAPERS (arXiv ids, links or titles) as papers a topic must not count: its profile is
     pushed away from them from the next build on (an earlier like of the paper is undone).
     Appends to digest-feedback.tsv beside the config.
 
