@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -367,6 +370,27 @@ def test_the_profiles_words_found_with_the_keywords_equal_their_own_pass() -> No
     rows = own.rows[0].tolist()
     assert merged.rows[0].tolist() == rows and merged.candidates == own.candidates
     assert any(row[0] > 0 for row in rows[-3:])
+
+
+def test_the_example_a_reason_names_is_the_same_in_every_run() -> None:
+    # two examples share the paper's terms equally (0.1 + 0.2 + 0.3 and 0.3 + 0.3): the first
+    # is named, in every process; the sum over a set of strings, whose order Python's hashing
+    # changes from run to run, named one or the other (4 runs of 10)
+    code = (
+        "from digest.rank.profile import Profile, Profiles\n"
+        "w = {'a': 0.1, 'b': 0.2, 'c': 0.3, 'd': 0.3}\n"
+        "ex = (('CD', frozenset('cd')), ('ABC', frozenset('abc')))\n"
+        "ps = Profiles([Profile('t', w, {}, 1.0, examples=ex)], {}, 1.0)\n"
+        "print(ps._like(0, [ps.terms.index(x) for x in 'abcd']))\n"
+    )
+    said = {
+        subprocess.run(
+            [sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        for seed in range(6)
+    }  # fmt: skip
+    assert said == {"like CD"}
 
 
 # -- examples: ids, titles, BibTeX, CSL JSON, lists ---------------------------------------------

@@ -504,14 +504,24 @@ class Profiles:
         self.__init__(state["profiles"], state["vocabulary"], state["average"])  # type: ignore[misc, arg-type]
 
     def _index(self) -> None:
-        """Per topic: its terms by weight (for reasons) and as a set (to count shared ones)."""
+        """Per topic: its terms by weight (for reasons) and as a set (to count shared ones), and
+        which of its examples hold each term."""
+        import numpy as np  # here: numpy loads only when papers are ranked
+
         number = self._number
         self.order: list[tuple[int, ...]] = []
         self.members: list[frozenset[int]] = []
+        # per topic, each term's examples (their places) that hold it, for _like
+        self._holders: list[dict[str, np.ndarray]] = []
         for p in self.profiles:
             ranked = sorted(p.weights.items(), key=lambda kv: (-kv[1], kv[0])) if p else []
             self.order.append(tuple(number[w] for w, _ in ranked))
             self.members.append(frozenset(self.order[-1]))
+            holders: dict[str, list[int]] = {}
+            for j, (_, ts) in enumerate(p.examples if p else ()):
+                for w in ts:
+                    holders.setdefault(w, []).append(j)
+            self._holders.append({w: np.array(js, dtype=np.int_) for w, js in holders.items()})
 
     def _matrices(self) -> None:
         """The profiles as matrices: term x topic weights (each divided by the topic's
@@ -762,15 +772,24 @@ class Profiles:
         profile = self.profiles[t]
         if profile is None or not profile.examples or not shared:
             return None
+        import numpy as np  # here: numpy loads only when papers are ranked
+
         weights = profile.weights
-        terms = {self.terms[i] for i in shared}
+        terms = sorted({self.terms[i] for i in shared})
         whole = sum(weights[w] for w in terms)
-        best, share = None, 0.0
-        for title, ts in profile.examples:
-            part = sum(weights[w] for w in terms & ts)
-            if part > share:
-                best, share = title, part
-        return f"like {best}" if share >= LIKE * whole and best is not None else None
+        # each example's part, summed over the terms in one order (a library of thousands at
+        # once), rounded so that equal parts are equal whatever their sums' rounding; the
+        # first of the most like (it was the first in a set's order, which Python's hashing
+        # of strings changes from run to run)
+        part = np.zeros(len(profile.examples))
+        for w in terms:
+            if (holders := self._holders[t].get(w)) is not None:
+                part[holders] += weights[w]
+        part = part.round(9)
+        best = int(part.argmax())
+        if part[best] <= 0 or part[best] < round(LIKE * whole, 9):
+            return None
+        return f"like {profile.examples[best][0]}"
 
 
 def vocabulary(
