@@ -8,6 +8,7 @@ arXiv id, else by title) among the papers known.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -208,6 +209,25 @@ def _one(text: str, origin: str | None) -> Wanted:
     found = as_arxiv_id(text)
     where = f"{origin}: {text}" if origin else text
     return Wanted(where, arxiv_id=found) if found else Wanted(where, title=text.strip())
+
+
+def files_key(topics: Iterable[Topic]) -> str:
+    """What the topics' example and avoid files hold (a hash of their bytes, by path): a file
+    edited or exported again (a reference manager that keeps its export in sync) is a change
+    of examples, as a changed list in the config is."""
+    digest = hashlib.sha256()
+    for topic in topics:
+        for entry in (*topic.examples, *topic.avoid):
+            path = Path(entry)
+            if not path.is_absolute():
+                continue
+            try:
+                data = path.read_bytes()
+            except OSError:
+                data = b""  # unreadable: said when the examples are read
+            digest.update(f"{topic.name}\0{entry}\0{len(data)}\0".encode())
+            digest.update(hashlib.sha256(data).digest())
+    return digest.hexdigest()[:32]
 
 
 Lookup = Callable[[Sequence[str], Sequence[str]], list[Paper]]  # (ids, titles) -> papers found

@@ -28,7 +28,7 @@ from .collect import L, Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .deliveries import DeliveryLog
 from .errors import DigestError
-from .examples import Lookup, among, as_arxiv_id, resolve
+from .examples import Lookup, among, as_arxiv_id, files_key, resolve
 from .model import (
     BuildReport,
     CheckReport,
@@ -250,7 +250,9 @@ def store_profiles(config: Config, store: Store) -> tuple[Learned, list[str]]:
     if not learning(config.topics, config.ranking):
         return Learned.of(None, avoid), warnings
     matcher = Ranker.compile(config.topics).matcher
-    profiles = learn_from_store(store, config.topics, config.ranking, matcher, examples, avoid)
+    profiles = learn_from_store(
+        store, config.topics, config.ranking, matcher, examples, avoid, files_key(config.topics)
+    )
     return Learned.of(profiles, avoid), warnings
 
 
@@ -372,6 +374,7 @@ def build(
             ranks = RankCache(
                 store, config.topics, config.highlights,
                 functools.partial(Store.reader, store.path), config.ranking,
+                files=files_key(config.topics),
             )  # fmt: skip
             stale = ranks.stale(force)
             warnings: list[str] = []
@@ -446,6 +449,7 @@ def check(config: Config, *, workers: int | None = None, bar: Bar | None = None)
         ranks = RankCache(
             store, config.topics, config.highlights,
             functools.partial(Store.reader, store.path), config.ranking,
+            files=files_key(config.topics),
         )  # fmt: skip
         stale = ranks.stale()
         if stale:  # ranked as a build ranks them: with the profiles learned from the store

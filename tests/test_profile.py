@@ -507,6 +507,31 @@ def test_like_by_a_title_the_store_knows_keeps_the_papers_id(
     assert line.split("\t")[:3] == ["like", "rl", "2611.14237"]
 
 
+def test_an_example_file_exported_again_is_learned_again(project: Path) -> None:
+    # a reference manager keeping its export in sync changes the file, not the config
+    library = project / "library.bib"
+    library.write_text("@misc{a, title = {Nothing the store holds}}\n")
+    config = project / "digest.yaml"
+    head, _ = config.read_text().split("topics:")
+    config.write_text(
+        head + "topics:\n  rl:\n    keywords: [reinforcement learning]\n"
+        "    examples: [library.bib]\n"
+    )
+    assert build_project(project).ranked  # the first build ranks every date
+    assert build_project(project).ranked == ()  # nothing changed: nothing ranked
+    library.write_text(
+        "@misc{a, title = {Nothing the store holds}}\n"
+        "@misc{b, title = {Reward Models Are Not Enough: Offline Reinforcement Learning from "
+        "Human Preferences with Uncertainty}}\n"
+    )
+    again = build_project(project)
+    assert again.ranked, "the file's new example was not learned"
+    assert build_project(project).ranked == ()
+    with Store(project / ".digest" / "store.sqlite") as store:
+        learned = decode(store.kept_profiles()[1])  # type: ignore[index]
+    assert learned.profiles[0].example_ids == {"2611.14237"}
+
+
 # -- the store: term statistics counted on, profiles kept ------------------------------------
 
 

@@ -45,7 +45,8 @@ class RankCache:
     """The ranked dates of a store for a set of topics, ranking settings and highlight rules.
     ``reader`` opens the store again read-only: in a worker process, each its own connection.
 
-    A date's ranking is kept while its papers, the topics (examples included), the settings,
+    A date's ranking is kept while its papers, the topics (examples included, and what their
+    example files hold: ``files``, :func:`~digest.examples.files_key`), the settings,
     the rules and the scoring (:data:`.score.VERSION`) are unchanged: the profiles a date was
     ranked with are those of the build that ranked it, so a store that grows re-ranks only its
     new dates."""
@@ -58,6 +59,7 @@ class RankCache:
         reader: Callable[[], RankedRows],
         settings: Ranking | None = None,
         learned: Learned | None = None,
+        files: str = "",
     ) -> None:
         self.store = store
         self.topics = tuple(topics)
@@ -67,7 +69,7 @@ class RankCache:
         self.learned = learned or Learned()  # set before ranking (see pipeline.build)
         self.base = cache_key(
             __version__, CODEC, TLDR_VERSION, SCORING_VERSION, self.topics, rules,
-            profile_key(self.topics, self.settings),
+            profile_key(self.topics, self.settings, files),
         )  # fmt: skip
         self.versions = store.day_versions()
         self.ranked = store.ranked_keys()  # per date: (key, papers, highlights)

@@ -110,10 +110,11 @@ def learning(topics: Sequence[Topic], settings: Ranking) -> list[str]:
     return [t.name for t in topics if settings.learns(t)]
 
 
-def profile_key(topics: Sequence[Topic], settings: Ranking) -> str:
+def profile_key(topics: Sequence[Topic], settings: Ranking, files: str = "") -> str:
     """What the profiles are learned from, besides the store's papers: the topics (their
-    keywords, examples and papers to avoid) and the ranking settings."""
-    return cache_key("profiles", LEARNED, CODEC, tuple(topics), settings)
+    keywords, examples and papers to avoid), what the example files hold (``files``: a key of
+    their bytes) and the ranking settings."""
+    return cache_key("profiles", LEARNED, CODEC, tuple(topics), settings, files)
 
 
 def learn_from_store(
@@ -123,10 +124,12 @@ def learn_from_store(
     matcher: Matcher,
     examples: Mapping[str, Sequence[Paper]],
     avoid: Mapping[str, Sequence[Paper]],
+    files: str = "",
 ) -> Profiles | None:
     """The topics' profiles, learned from the store's last ``history_days`` days (kept in the
-    store, and learned again only when it or the topics changed); None when no topic learns
-    one (:meth:`Ranking.learns`: the store is not read then) or the store is empty."""
+    store, and learned again only when it, the topics or their example files (``files``)
+    changed); None when no topic learns one (:meth:`Ranking.learns`: the store is not read
+    then) or the store is empty."""
     learners = learning(topics, settings)
     if not learners:
         return None
@@ -136,7 +139,7 @@ def learn_from_store(
     stats = term_stats(store)
     newest = dates[-1][0]
     key = cache_key(
-        profile_key(topics, settings), stats.papers, newest,
+        profile_key(topics, settings, files), stats.papers, newest,
         sorted((n, p.id) for n, ps in {**examples}.items() for p in ps),
         sorted((n, p.id) for n, ps in {**avoid}.items() for p in ps),
     )  # fmt: skip
