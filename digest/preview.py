@@ -291,12 +291,16 @@ Stamp = dict[str, tuple[int, int] | None]  # path -> (mtime in ns, size), None: 
 
 
 def watched(config: Config) -> list[Path]:
-    """What a build reads that a user edits: the config file, every file of the templates
-    folder, the files of each local source (a glob as it matches now)."""
+    """What a build reads that a user edits: the config file and the feedback file beside it
+    (``digest like`` in another terminal), the topics' example and avoid files, every file of
+    the templates folder, the files of each local source (a glob as it matches now)."""
     from .inputs import expand
     from .render.env import folder_files
 
-    found: list[Path] = [config.file] if config.file else []
+    found: list[Path] = [config.file, config.feedback] if config.file else []
+    found += sorted(
+        {Path(e) for t in config.topics for e in (*t.examples, *t.avoid) if Path(e).is_absolute()}
+    )
     if config.templates is not None and config.templates.is_dir():
         found += folder_files(config.templates)
     for spec in config.sources:

@@ -191,6 +191,31 @@ def test_a_source_file_added_to_or_gone_from_a_glob_builds_again(
     assert len(said) == 3 and all(line.startswith("built in") for line in said)
 
 
+def test_a_like_from_another_terminal_and_an_edited_examples_file_build_again(
+    live: tuple[Preview, list[str]], project: Path, runner: CliRunner
+) -> None:
+    preview, said = live
+    config = project / "digest.yaml"
+    (project / "library.bib").write_text("@misc{a, title = {Nothing the store holds}}\n")
+    config.write_text(
+        config.read_text().replace("  rl:\n", "  rl:\n    examples: [library.bib]\n", 1)
+    )
+    assert "examples: [library.bib]" in config.read_text()
+    assert preview.check() is True  # the config changed
+    assert preview.check() is False
+    liked = runner.invoke(main, ["like", "2611.14237", "-t", "rl", "-c", str(config)])
+    assert liked.exit_code == 0, liked.output
+    assert preview.check() is True  # digest-feedback.tsv appeared
+    assert (
+        "2611.14237"
+        in preview.config.topics[[t.name for t in preview.config.topics].index("rl")].examples
+    )
+    (project / "library.bib").write_text("@misc{a, title = {Something else}}\n")
+    assert preview.check() is True  # the examples file changed
+    assert preview.check() is False
+    assert all(line.startswith("built in") for line in said), said
+
+
 def test_serve_on_a_taken_port_is_one_line(project: Path, runner: CliRunner) -> None:
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
