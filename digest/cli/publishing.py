@@ -124,7 +124,8 @@ def _shown(path: Path) -> Path:
     default=True,
     show_default=True,
     help="Build first (URL sources from their cached copies), then again whenever the config, "
-    "a template or a local source changes; open pages reload. --no-watch: serve as built.",
+    "a digest like, an examples file, a template or a local source changes; open pages "
+    "reload. --no-watch: serve as built.",
 )
 @click.option("--open", "open_page", is_flag=True, help="Open the home page in a browser.")
 @today_option
@@ -137,7 +138,8 @@ def serve(
     today: dt.datetime | None,
 ) -> None:
     """Preview the digest on http://127.0.0.1:PORT/ (local only; Ctrl-C stops), built again
-    as you edit the config, the templates or a source file.
+    as you edit the config, the templates, a source file or a topic's examples file, or teach a
+    topic with digest like.
 
     \b
     Example:
