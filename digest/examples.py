@@ -31,6 +31,8 @@ _ABS_VOLUME = re.compile(r"abs/", re.IGNORECASE)
 # RIS: the DOI, the links, Zotero's note (``N1  - arXiv:ID [cs]``), its older ``T2  - arXiv:ID``
 _RIS_ID_FIELDS = ("DO", "UR", "L2", "N1", "T2", "JO", "AN", "M1", "M3")
 _RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*)|)$")
+# a list's bullet: "- ", "* ", "1. ", "2) "
+_BULLET = re.compile(r"^(?:[-*+\u2022]|\d{1,3}[.)])\s+")
 _CSL_ID_FIELDS = ("number", "DOI", "URL", "note", "id", "archive_location")
 # the markup Zotero's CSL JSON keeps in a title (its rich text): the tags, never the text
 _CSL_MARKUP = re.compile(r"</?(?:i|b|sub|sup|span)(?:\s[^<>]*)?>", re.IGNORECASE)
@@ -199,10 +201,19 @@ def parse_entry(entry: str) -> tuple[list[Wanted], str | None]:
         except ValueError as exc:
             return [], f"{entry}: not JSON: {exc}"
     else:
-        lines = [line.split("\t")[0].strip() for line in text.splitlines()]
-        found = [_one(line, name) for line in lines if line and not line.startswith("#")]
+        lines = [_BULLET.sub("", line.split("\t")[0].strip()) for line in text.splitlines()]
+        found = [_listed(line, name) for line in lines if line and not line.startswith("#")]
         kind = "line with an arXiv id or a title"
     return found, None if found else f"{entry}: no paper in it (no {kind})"
+
+
+def _listed(line: str, origin: str) -> Wanted:
+    """A line of a list: an arXiv id (or link) first, whatever follows it (``2104.05704
+    Escaping the Big Data Paradigm``), else a title."""
+    first = line.split(maxsplit=1)[0]
+    if first != line and (found := as_arxiv_id(first)):
+        return Wanted(f"{origin}: {line}", arxiv_id=found)
+    return _one(line, origin)
 
 
 def _one(text: str, origin: str | None) -> Wanted:

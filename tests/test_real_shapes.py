@@ -688,3 +688,28 @@ def test_every_kind_of_example_file_is_read_through_the_config(tmp_path: Path) -
     examples, avoid, _ = resolve([topic], among(known))
     assert "1706.03762" in [p.id for p in avoid["t"]]  # by the RIS record's DOI
     assert "1706.03762" in [p.id for p in examples["t"]]
+
+
+def test_a_list_of_papers_as_people_write_one(tmp_path: Path) -> None:
+    mine = tmp_path / "reading-list.txt"
+    mine.write_text(
+        "# to read\n"
+        "2104.05704 Escaping the Big Data Paradigm with Compact Transformers\n"
+        "- 1706.03762\n"
+        "* arXiv:2203.02155v2 (InstructGPT)\n"
+        "1. https://arxiv.org/abs/1707.06347 PPO\n"
+        "2) Deep Residual Learning for Image Recognition\n"
+        "2301.00001\tA title in a second column\n"
+        "2023.1015 is no id: a title\n"
+    )
+    found, problem = parse_entry(str(mine))
+    assert problem is None
+    assert [(w.arxiv_id, w.title) for w in found] == [
+        ("2104.05704", None),
+        ("1706.03762", None),
+        ("2203.02155", None),
+        ("1707.06347", None),
+        (None, "Deep Residual Learning for Image Recognition"),
+        ("2301.00001", None),
+        (None, "2023.1015 is no id: a title"),
+    ]
