@@ -324,6 +324,8 @@ def _likes(
     confident paper). And the likeness from which a paper without keywords counts: at least
     :data:`LIKE_LIFT`, and what :data:`LIKE_QUANTILE` of the ``background`` papers (a sample
     of the history) fall below."""
+    import numpy as np  # here: numpy loads only when papers are ranked
+
     if not examples:
         return (), LIKE_LIFT
     common = COMMON * stats.papers
@@ -335,8 +337,6 @@ def _likes(
         v = dict(sorted(v.items(), key=lambda kv: (-kv[1], kv[0]))[:LIKE_TERMS])
         norm = math.sqrt(sum(x * x for x in v.values())) or 1.0
         vecs.append({w: x / norm for w, x in v.items() if x > 0})
-
-    import numpy as np  # here: numpy loads only when papers are ranked
 
     # each term's examples and weights: a paper's likeness to every example is summed over
     # its own terms, in their order (as a sum over them would, without the terms it lacks:
