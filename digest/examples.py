@@ -242,14 +242,16 @@ def files_key(topics: Iterable[Topic]) -> str:
 
 
 Lookup = Callable[[Sequence[str], Sequence[str]], list[Paper]]  # (ids, titles) -> papers found
+MISSES_SAID = 3  # a file's papers not found, said one by one up to this many (else counted)
 
 
 def resolve(
     topics: Iterable[Topic], lookup: Lookup
 ) -> tuple[dict[str, list[Paper]], dict[str, list[Paper]], list[str]]:
-    """Each topic's examples and papers to avoid, as papers, and one warning per entry that
-    could not be found (or read). ``lookup`` finds papers by arXiv id and by title."""
-    asked: dict[tuple[str, str], list[Wanted]] = {}
+    """Each topic's examples and papers to avoid, as papers, and warnings: one per entry that
+    could not be found (or read), or for a file with more than :data:`MISSES_SAID` of them
+    one that counts them. ``lookup`` finds papers by arXiv id and by title."""
+    asked: dict[tuple[str, str], list[tuple[str, Wanted]]] = {}
     warnings: list[str] = []
     for topic in topics:
         for kind, entries in (("examples", topic.examples), ("avoid", topic.avoid)):
@@ -257,8 +259,8 @@ def resolve(
                 wanted, problem = parse_entry(entry)
                 if problem:
                     warnings.append(f"topics.{topic.name}.{kind}: {problem}")
-                asked.setdefault((topic.name, kind), []).extend(wanted)
-    every = [w for ws in asked.values() for w in ws]
+                asked.setdefault((topic.name, kind), []).extend((entry, w) for w in wanted)
+    every = [w for ws in asked.values() for _, w in ws]
     titles = sorted({w.title for w in every if w.title})
     # an entry that is no arXiv id may still be a paper's id (``title:...``): asked both ways
     known = lookup(sorted({w.arxiv_id for w in every if w.arxiv_id} | set(titles)), titles)
@@ -268,7 +270,8 @@ def resolve(
     avoid: dict[str, list[Paper]] = {}
     for (name, kind), wanted in asked.items():
         found: list[Paper] = []
-        for w in wanted:
+        missed: dict[str, list[Wanted]] = {}  # by entry
+        for entry, w in wanted:
             paper = (
                 by_id.get(w.arxiv_id or "")
                 or by_id.get(w.title or "")
@@ -279,11 +282,22 @@ def resolve(
                     w.arxiv_id or title_id(w.title), w.title, w.abstract, dt.date.min, "examples"
                 )
             if paper is None:
-                warnings.append(
-                    f"topics.{name}.{kind}: {w.origin}: not found among the papers known"
-                )
+                missed.setdefault(entry, []).append(w)
                 continue
             found.append(paper)
+        for entry, ws in missed.items():
+            where = f"topics.{name}.{kind}"
+            if len(ws) <= MISSES_SAID:
+                warnings.extend(
+                    f"{where}: {w.origin}: not found among the papers known" for w in ws
+                )
+                continue
+            named = sum(1 for e, _ in wanted if e == entry)
+            first = "; ".join(w.title or w.arxiv_id or "" for w in ws[:MISSES_SAID])
+            warnings.append(
+                f"{where}: {Path(entry).name}: {len(ws)} of its {named} papers not found among "
+                f"the papers known (the first: {first}); the next builds look for them again"
+            )
         (examples if kind == "examples" else avoid)[name] = list({p.id: p for p in found}.values())
     return examples, avoid, warnings
 

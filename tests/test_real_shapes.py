@@ -713,3 +713,21 @@ def test_a_list_of_papers_as_people_write_one(tmp_path: Path) -> None:
         ("2301.00001", None),
         (None, "2023.1015 is no id: a title"),
     ]
+
+
+def test_a_library_mostly_unknown_to_the_store_is_one_warning_not_one_a_paper(
+    tmp_path: Path,
+) -> None:
+    library = tmp_path / "library.txt"
+    library.write_text("2611.00001\n" + "".join(f"2611.{90000 + i}\n" for i in range(40)))
+    few = tmp_path / "few.txt"
+    few.write_text("2611.00001\n2611.80001\n")
+    topic = Topic("t", ("x",), examples=(str(library), str(few)))
+    known = [Paper("2611.00001", "A paper", "An abstract.", DAY, "test")]
+    examples, _, warned = resolve([topic], among(known))
+    assert [p.id for p in examples["t"]] == ["2611.00001"]
+    assert warned == [
+        "topics.t.examples: library.txt: 40 of its 41 papers not found among the papers known "
+        "(the first: 2611.90000; 2611.90001; 2611.90002); the next builds look for them again",
+        "topics.t.examples: few.txt: 2611.80001: not found among the papers known",
+    ]
