@@ -284,6 +284,12 @@ def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> li
     user, a line per paper."""
     keys = [as_arxiv_id(p) or " ".join(p.split()) for p in papers]
     for paper, key in zip(papers, keys, strict=True):
+        if key == paper and Path(paper).suffix and Path(paper).is_file():
+            what = "examples" if verb == "like" else "avoid"
+            raise DigestError(
+                f"{paper}: a file; name it under topics.{topic}.{what}: in {config.file or 'the config'}"
+                f" (digest {verb} takes papers: arXiv ids, links or titles)"
+            )
         if key == " ".join(paper.split()) and re.match(r"https?://", key, re.IGNORECASE):
             raise DigestError(
                 f"{paper}: a link that names no arXiv paper; give the paper's arXiv id "

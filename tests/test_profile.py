@@ -3,6 +3,7 @@ feedback from the terminal, upvotes, and the reasons every pick carries."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
@@ -488,6 +489,11 @@ def test_like_and_unlike_append_to_the_feedback_file_the_config_reads(tmp_path: 
         ["like", "2301.00002", "https://openreview.net/forum?id=x1", "-t", "bio", "-c", config],
     )
     assert link.exit_code == 1 and "a link that names no arXiv paper" in link.output
+    # a file is for the config's examples: said, nothing written
+    (tmp_path / "mine.bib").write_text("@misc{a, title = {A paper}}\n")
+    with contextlib.chdir(tmp_path):
+        file = runner.invoke(main, ["unlike", "mine.bib", "-t", "bio", "-c", config])
+    assert file.exit_code == 1 and "name it under topics.bio.avoid:" in file.output
     assert len((tmp_path / "digest-feedback.tsv").read_text().splitlines()) == 5
 
 
