@@ -224,7 +224,10 @@ def test_one_host_is_paced_other_hosts_are_not_held_up(server: Server, tmp_path:
     result = run(CliRunner(), config, "fetch")
     assert result.exit_code == 0, result.output
     [first], [second], [third] = server.hits("/a"), server.hits("/b"), server.hits("/c")
-    assert second.at - first.at >= 0.95
+    # paced: the second starts a second after the first began, which the server sees less
+    # whatever the first's request took to reach it (0.915 s seen once on a loaded machine);
+    # unpaced, the two come about 0.01 s apart
+    assert second.at - first.at >= 0.75
     assert third.at < second.at  # not held up by the first host's interval (a loaded machine
     # made a fixed bound on it flaky)
 
