@@ -33,7 +33,18 @@ _RIS_ID_FIELDS = ("DO", "UR", "L2", "N1", "T2", "JO", "AN", "M1", "M3")
 _RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  -(?: (.*)|)$")
 # a list's bullet: "- ", "* ", "1. ", "2) "
 _BULLET = re.compile(r"^(?:[-*+\u2022]|\d{1,3}[.)])\s+")
-_CSL_ID_FIELDS = ("number", "DOI", "URL", "note", "id", "archive_location")
+# CSL's fields, then Zotero's own items' (the web API's, Better BibTeX's JSON)
+_CSL_ID_FIELDS = (
+    "number",
+    "DOI",
+    "URL",
+    "note",
+    "id",
+    "archive_location",
+    "archiveID",
+    "url",
+    "extra",
+)
 # the markup Zotero's CSL JSON keeps in a title (its rich text): the tags, never the text
 _CSL_MARKUP = re.compile(r"</?(?:i|b|sub|sup|span)(?:\s[^<>]*)?>", re.IGNORECASE)
 
@@ -121,11 +132,19 @@ def parse_bibtex(text: str, origin: str) -> list[Wanted]:
 
 
 def parse_csl(data: object, origin: str) -> list[Wanted]:
+    """CSL JSON (Zotero's, Better BibTeX's), and Zotero's own items: the web API's (each under
+    ``data``) and Better BibTeX's JSON (under ``items``), whose abstract is ``abstractNote``."""
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        data = data["items"]
     out = []
-    for item in data if isinstance(data, list) else [data]:
-        if isinstance(item, dict):
+    for entry in data if isinstance(data, list) else [data]:
+        item = entry.get("data") if isinstance(entry, dict) else None
+        item = item if isinstance(item, dict) else entry
+        # a library's attachments (its PDFs, "arXiv Fulltext PDF") and notes are no papers
+        if isinstance(item, dict) and item.get("itemType") not in ("attachment", "note"):
             title, abstract = (
-                _CSL_MARKUP.sub("", str(item.get(k) or "")) for k in ("title", "abstract")
+                _CSL_MARKUP.sub("", str(item.get(k) or item.get(z) or ""))
+                for k, z in (("title", "title"), ("abstract", "abstractNote"))
             )
             wanted = _wanted(
                 origin, [item.get(k) for k in _CSL_ID_FIELDS], clean(title), abstract, clean

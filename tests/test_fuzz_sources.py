@@ -123,6 +123,7 @@ EXAMPLE_SEEDS = [
         "arxiv-and-bbt-export.bib",
         "zotero-7-export.json",
         "zotero-7-export.ris",
+        "zotero-web-api-items.json",
     )
 ] + [b"# ids\n2601.00001\narXiv:2601.00002v3\nA title\n"]
 

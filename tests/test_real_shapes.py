@@ -21,7 +21,7 @@ import digest.collect as collect_module
 from digest.cli import main
 from digest.collect import parse_sources
 from digest.config import SourceSpec
-from digest.examples import among, as_arxiv_id, parse_entry, parse_ris, resolve
+from digest.examples import among, as_arxiv_id, parse_csl, parse_entry, parse_ris, resolve
 from digest.ids import find_in_link
 from digest.latex import latex_to_text
 from digest.model import Paper, Topic
@@ -585,6 +585,24 @@ def test_zotero_ris_reads_its_records_notes_and_wrapped_abstracts() -> None:
     assert [(w.arxiv_id, w.title) for w in parse_ris(lost, "x.ris")] == [
         ("2101.00001", "One"),
         (None, "Two"),
+    ]
+
+
+def test_zotero_items_from_its_web_api_and_better_bibtex_json() -> None:
+    # the web API's items (each under "data"), a library's attachments and notes among them
+    assert wanted("zotero-web-api-items.json") == [
+        ("1706.03762", "Attention Is All You Need"),  # archiveID arXiv:ID, its abstractNote
+        (None, "Highly accurate protein structure prediction with AlphaFold"),
+    ]  # the PDF attachment and the note (which links another paper) are no papers
+    found, _ = parse_entry(str(REAL / "zotero-web-api-items.json"))
+    assert found[0].abstract is not None and found[0].abstract.startswith("The dominant")
+    better = {  # Better BibTeX's JSON export: Zotero's items under "items"
+        "config": {"label": "BetterBibTeX JSON", "options": {}},
+        "items": [{"itemType": "preprint", "title": "Attention Is All You Need",
+                   "url": "http://arxiv.org/abs/1706.03762", "citationKey": "vaswani2017"}],
+    }  # fmt: skip
+    assert [(w.arxiv_id, w.title) for w in parse_csl(better, "b.json")] == [
+        ("1706.03762", "Attention Is All You Need")
     ]
 
 
