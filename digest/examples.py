@@ -20,7 +20,7 @@ from .latex import latex_to_text
 from .model import Paper, Topic, title_id
 from .text import clean
 
-_BIB_ENTRY = re.compile(r"@\s*(\w+)\s*\{", re.IGNORECASE)
+_BIB_ENTRY = re.compile(r"@\s*(\w+)\s*[{(]", re.IGNORECASE)  # @misc{...} or @misc(...)
 _BIB_FIELD = re.compile(r"(\w+)\s*=\s*", re.IGNORECASE)
 # where a BibTeX entry names its arXiv id: Better BibTeX and arXiv's own export (eprint, doi),
 # Zotero (url, doi; ``journal = {arXiv:ID [cs]}`` before Zotero 7, ``note = {arXiv:ID [cs]}``

@@ -21,7 +21,15 @@ import digest.collect as collect_module
 from digest.cli import main
 from digest.collect import parse_sources
 from digest.config import SourceSpec
-from digest.examples import among, as_arxiv_id, parse_csl, parse_entry, parse_ris, resolve
+from digest.examples import (
+    among,
+    as_arxiv_id,
+    parse_bibtex,
+    parse_csl,
+    parse_entry,
+    parse_ris,
+    resolve,
+)
 from digest.ids import find_in_link
 from digest.latex import latex_to_text
 from digest.model import Paper, Topic
@@ -603,6 +611,14 @@ def test_zotero_items_from_its_web_api_and_better_bibtex_json() -> None:
     }  # fmt: skip
     assert [(w.arxiv_id, w.title) for w in parse_csl(better, "b.json")] == [
         ("1706.03762", "Attention Is All You Need")
+    ]
+
+
+def test_a_bibtex_entry_in_parentheses_is_an_entry_too() -> None:
+    text = "@article(k1, title = {A (parenthesised) entry}, eprint = {2101.00001})\n@misc{k2, title={B}}"
+    assert [(w.arxiv_id, w.title) for w in parse_bibtex(text, "x.bib")] == [
+        ("2101.00001", "A (parenthesised) entry"),
+        (None, "B"),
     ]
 
 
