@@ -458,6 +458,16 @@ def test_config_examples_avoid_and_ranking_are_checked(tmp_path: Path) -> None:
         config_from_text("topics:\n  t: [a]\nranking:\n  profile: -1\n", tmp_path)
 
 
+def test_examples_with_the_profile_off_are_said_to_be_unused(tmp_path: Path) -> None:
+    text = "topics:\n  t:\n    keywords: [a]\n    examples: [2301.00001]\n    avoid: [2301.00002]\n"
+    assert config_from_text(text, tmp_path).warnings == ()
+    off = config_from_text(text + "ranking:\n  profile: 0\n", tmp_path)
+    assert [w for w in off.warnings if "not used" in w] == [
+        "topics.t.examples: not used: ranking.profile is 0, so no topic learns from its examples"
+        " (line 4)"
+    ]
+
+
 # -- feedback from the terminal --------------------------------------------------------------
 
 

@@ -31,6 +31,13 @@ def validate(data: Any, lines: dict[KeyPath, int], root: Path, file: Path | None
         c.fail(("store",), "the store must not be inside the output folder (which is published)")
     elif (why := config.output_problem()) is not None:
         c.fail(("output",), why)
+    if config.ranking.profile == 0:  # examples shape only a profile; avoid: still applies
+        for topic in config.topics:
+            if topic.examples:
+                c.warn(
+                    ("topics", topic.name, "examples"),
+                    "not used: ranking.profile is 0, so no topic learns from its examples",
+                )
     if c.problems:
         raise ConfigError(c.problems, name)
     return dataclasses.replace(config, warnings=tuple(c.warnings))
