@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,8 +143,8 @@ def parse_csl(data: object, origin: str) -> list[Wanted]:
         # a library's attachments (its PDFs, "arXiv Fulltext PDF") and notes are no papers
         if isinstance(item, dict) and item.get("itemType") not in ("attachment", "note"):
             title, abstract = (
-                _CSL_MARKUP.sub("", str(item.get(k) or item.get(z) or ""))
-                for k, z in (("title", "title"), ("abstract", "abstractNote"))
+                _CSL_MARKUP.sub("", str(value or ""))
+                for value in (item.get("title"), item.get("abstract") or item.get("abstractNote"))
             )
             wanted = _wanted(
                 origin, [item.get(k) for k in _CSL_ID_FIELDS], clean(title), abstract, clean
@@ -241,22 +241,27 @@ def _one(text: str, origin: str | None) -> Wanted:
     return Wanted(where, arxiv_id=found) if found else Wanted(where, title=text.strip())
 
 
+def example_files(topics: Iterable[Topic]) -> Iterator[tuple[str, Path]]:
+    """The files the topics' ``examples:`` and ``avoid:`` name (the config made them absolute;
+    any other entry is an id or a title), each with its topic's name."""
+    for topic in topics:
+        for entry in (*topic.examples, *topic.avoid):
+            if (path := Path(entry)).is_absolute():
+                yield topic.name, path
+
+
 def files_key(topics: Iterable[Topic]) -> str:
     """What the topics' example and avoid files hold (a hash of their bytes, by path): a file
     edited or exported again (a reference manager that keeps its export in sync) is a change
     of examples, as a changed list in the config is."""
     digest = hashlib.sha256()
-    for topic in topics:
-        for entry in (*topic.examples, *topic.avoid):
-            path = Path(entry)
-            if not path.is_absolute():
-                continue
-            try:
-                data = path.read_bytes()
-            except OSError:
-                data = b""  # unreadable: said when the examples are read
-            digest.update(f"{topic.name}\0{entry}\0{len(data)}\0".encode())
-            digest.update(hashlib.sha256(data).digest())
+    for name, path in example_files(topics):
+        try:
+            data = path.read_bytes()
+        except OSError:
+            data = b""  # unreadable: said when the examples are read
+        digest.update(f"{name}\0{path}\0{len(data)}\0".encode())
+        digest.update(hashlib.sha256(data).digest())
     return digest.hexdigest()[:32]
 
 

@@ -282,15 +282,18 @@ def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> li
     """Append ``like`` or ``unlike`` lines for ``papers`` (arXiv ids or titles) and ``topic`` to
     the feedback file beside the config (``digest like`` / ``digest unlike``); what to tell the
     user, a line per paper."""
-    keys = [as_arxiv_id(p) or " ".join(p.split()) for p in papers]
-    for paper, key in zip(papers, keys, strict=True):
+    ids = [as_arxiv_id(p) for p in papers]
+    keys = [i or " ".join(p.split()) for i, p in zip(ids, papers, strict=True)]
+    for paper, key, arxiv in zip(papers, keys, ids, strict=True):
+        if arxiv is not None:
+            continue
         if key == paper and Path(paper).suffix and Path(paper).is_file():
             what = "examples" if verb == "like" else "avoid"
             raise DigestError(
                 f"{paper}: a file; name it under topics.{topic}.{what}: in {config.file or 'the config'}"
                 f" (digest {verb} takes papers: arXiv ids, links or titles)"
             )
-        if key == " ".join(paper.split()) and re.match(r"https?://", key, re.IGNORECASE):
+        if re.match(r"https?://", key, re.IGNORECASE):
             raise DigestError(
                 f"{paper}: a link that names no arXiv paper; give the paper's arXiv id "
                 "(or its arXiv or Hugging Face link), or its title"
@@ -298,7 +301,8 @@ def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> li
     found: dict[str, Paper] = {}  # by id, and by a title's identity
     if config.store.is_file():
         with Store(config.store) as store:
-            for p in store.find_papers(keys, [k for k in keys if not as_arxiv_id(k)]):
+            titles = [k for k, i in zip(keys, ids, strict=True) if i is None]
+            for p in store.find_papers(keys, titles):
                 found[p.id] = found[title_id(p.title)] = p
     lines, said = [], []
     for key in keys:

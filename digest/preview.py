@@ -294,13 +294,12 @@ def watched(config: Config) -> list[Path]:
     """What a build reads that a user edits: the config file and the feedback file beside it
     (``digest like`` in another terminal), the topics' example and avoid files, every file of
     the templates folder, the files of each local source (a glob as it matches now)."""
+    from .examples import example_files
     from .inputs import expand
     from .render.env import folder_files
 
     found: list[Path] = [config.file, config.feedback] if config.file else []
-    found += sorted(
-        {Path(e) for t in config.topics for e in (*t.examples, *t.avoid) if Path(e).is_absolute()}
-    )
+    found += sorted({path for _, path in example_files(config.topics)})
     if config.templates is not None and config.templates.is_dir():
         found += folder_files(config.templates)
     for spec in config.sources:

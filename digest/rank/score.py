@@ -1108,7 +1108,7 @@ def rank_days_lines(
 def _rank_here(
     items: Dates, ranker: Ranker, rules: Highlights, tldrs: Detail, marks: Detail
 ) -> Iterator[RankedDay]:
-    """The dates ranked in this process, in order, a batch (:func:`_batches`) at a time."""
+    """The dates ranked in this process, in order, a batch (:func:`batches`) at a time."""
     with collector.paused():
         for batch in batches([len(p) for _, p in items]):
             yield from _rank_batch([items[i] for i in batch], ranker, rules, tldrs, marks)
