@@ -225,6 +225,33 @@ def test_an_example_on_the_day_ranked_is_one_of_your_examples_not_like_itself() 
     assert profiles.profiles[0].example_ids == {"y"}
 
 
+def test_an_example_counts_for_its_topic_even_with_nothing_of_its_profile() -> None:
+    # a paper liked for a topic that shares none of the topic's words (the user's judgment,
+    # not the vocabulary's): the day it came out it is in the topic's section, and says why;
+    # for another topic it counts only as the other papers do
+    topic = Topic("bio", ("protein folding",))
+    other = Topic("vision", ("image segmentation",))
+    example = Paper(
+        "y", "Sparse solvers for coupled partial differential equations",
+        "We precondition Krylov iterations for stiff systems arising in plasma physics.",
+        DAY, "test",
+    )  # fmt: skip
+    rows = papers() + [example]
+    day = ranked(rows, [other, topic], Ranking(words=0), examples={"bio": [example]})
+    by_id = {s.paper.id: s for s in day.papers}
+    assert by_id["y"].related == {"bio": "one of your examples"}
+    assert set(by_id["y"].topics) == {"bio"} and by_id["y"].topics["bio"] > 0
+    # a paper to avoid wins over an example of the same topic
+    avoided = ranked(
+        rows, [other, topic], Ranking(words=0), examples={"bio": [example]},
+        avoid={"bio": [example]},
+    )  # fmt: skip
+    assert not {s.paper.id: s for s in avoided.papers}["y"].topics
+    # and a ranker of the other topic alone does not count it
+    alone = ranked(rows, [other], Ranking(words=0), examples={"bio": [example]})
+    assert not {s.paper.id: s for s in alone.papers}["y"].topics
+
+
 def test_a_paper_to_avoid_never_counts_and_pushes_the_profile_away() -> None:
     avoid = [p for p in papers() if p.id == "h2"]
     day = ranked(papers(), [TUNING], avoid={"tuning": avoid})

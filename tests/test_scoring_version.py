@@ -3,7 +3,7 @@ part of that key is the scoring's version, ``digest.rank.score.VERSION``: after 
 scores otherwise, the dates ranked before are ranked again, so old and new days of a site
 agree. This test holds the version to what ranking gives: a fingerprint of the bundled sample
 pages ranked by the bundled topics, with their words, with learned profiles and with
-examples, per version. A change to any score, order, highlight or reason fails it until the
+examples, and digest init's sample with two papers liked, per version. A change to any score, order, highlight or reason fails it until the
 version is bumped."""
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from digest.rank.score import VERSION, json_lines
 ROOT = Path(__file__).resolve().parent.parent
 # the scoring's version -> the fingerprint of what it gives; add a line when you bump it
 FINGERPRINTS = {
-    5: "2cca4ef1ea80d9a0",
+    5: "f2441d00de336145",
+    6: "960ba87899b88753",
 }
 
 
@@ -60,6 +61,25 @@ def fingerprint() -> str:
             digest.update(json_lines(day))
     keywords_alone = Ranker.compile(topics, settings=Ranking(words=0, description=0))
     for day in rank_days(days, keywords_alone, workers=1):
+        digest.update(json_lines(day))
+    # digest init's sample (seven papers) with two papers liked for a topic, one of them on
+    # nothing its keywords say (it counts for the topic all the same: one of your examples)
+    starter = ROOT / "digest/starter"
+    papers, _ = parse_sources(
+        [SourceSpec("feed", str(starter / "feeds/arxiv-cs-lg.xml"))], ROOT, dt.date(2026, 11, 23)
+    )
+    liked = {"efficiency": [p for p in papers if p.id in {"2611.14201", "2308.05451"}]}
+    assert len(liked["efficiency"]) == 2
+    topics = [
+        dataclasses.replace(t, examples=tuple(p.id for p in liked[t.name]))
+        if t.name in liked
+        else t
+        for t in load_config(starter / "digest.yaml").topics
+    ]
+    plain = Ranker.compile(topics)
+    profiles = learn_from_papers(papers, topics, Ranking(), plain.matcher, liked, {})
+    ranker = Ranker.compile(topics, plain.matcher, profiles=profiles)
+    for day in rank_days(group_by_date(papers), ranker, workers=1):
         digest.update(json_lines(day))
     return digest.hexdigest()[:16]
 

@@ -487,9 +487,12 @@ class Profiles:
         self._k1 = K1 * (1 - B)
         self._k1b = K1 * B / average
         self.avoided: dict[str, set[int]] = {}  # paper id -> the topics it must not count for
+        self.exemplars: dict[str, set[int]] = {}  # paper id -> the topics it is an example of
         for t, p in enumerate(self.profiles):
             for pid in p.avoid if p is not None else ():
                 self.avoided.setdefault(pid, set()).add(t)
+            for pid in p.example_ids if p is not None else ():
+                self.exemplars.setdefault(pid, set()).add(t)
         self._index()
         self._matrices()
 
@@ -742,9 +745,14 @@ class Profiles:
         other.profiles = tuple(self.profiles[i] for i in chosen)
         renumber = {old: new for new, old in enumerate(chosen)}
         other.uses = [tuple((renumber[t], x) for t, x in use if t in renumber) for use in self.uses]
-        other.avoided = {
-            pid: {renumber[t] for t in ts if t in renumber} for pid, ts in self.avoided.items()
-        }
+        other.avoided, other.exemplars = (
+            {
+                pid: kept
+                for pid, ts in papers.items()
+                if (kept := {renumber[t] for t in ts if t in renumber})
+            }
+            for papers in (self.avoided, self.exemplars)
+        )
         other._index()
         other._matrices()
         return other

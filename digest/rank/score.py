@@ -28,7 +28,7 @@ other processes. The score, for a paper and a topic (see docs/quality.md for how
                 paper like those the keywords match with confidence; a paper no keyword matches
                 counts for the topic whose profile it is most like, when it reaches
                 profile.RELATED there with profile.SHARED terms in common (it is then
-                "related" to that topic)
+                "related" to that topic); a topic's example counts for it ("one of your examples")
     community = 1 + UPVOTES * ln(1 + upvotes) / ln(1 + the day's most upvotes)
 
 A match of an exclusion vetoes the topic for that paper (score 0). A paper's score is its best
@@ -85,7 +85,7 @@ WORD_REPEATS = 1.0
 # what the scores and reasons are made by: a store's ranked dates made by another version
 # were scored otherwise, and are ranked again (part of the build's ranking key). Bump it with
 # any change to what rank_day gives; tests/test_scoring_version.py holds it to the output.
-VERSION = 5
+VERSION = 6
 THOUSANDTHS = 10**15  # above any score in thousandths: sort keys stay positive
 _MEMO = 100_000  # texts of matched keywords kept across dates, at most
 DEFAULT_RULES = Highlights()
@@ -674,6 +674,14 @@ class _Scores:
                 cand_cells = cand_cells[~counts[cand_cells] & ~vetoed[cand_cells]]
                 total[cand_cells] = lift * sims[cand_cells]
                 counts[cand_cells] = True  # by the profile alone
+            # a topic's example counts for it ("one of your examples"), like it as it may be
+            mine = ranker.profiles.exemplars  # type: ignore[union-attr]
+            if mine:
+                own = [i * count + t for i, pid in enumerate(ids) if pid in mine for t in mine[pid]]
+                own = [c for c in own if not counts[c] and not vetoed[c]]
+                if own:
+                    total[own] = lift * sims[own]
+                    counts[own] = True
         # words: per paper and slot (topic t's keywords' in t, its description's in T + t),
         # the sum over its words of weight * rarity * mentions, and its share of the date's best
         by_words = np.zeros(cells, dtype=bool)
