@@ -15,6 +15,7 @@ distance, the most frequent winning a tie (``modle`` -> ``model``, not ``module`
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 from collections import Counter
@@ -26,11 +27,13 @@ from typing import Protocol
 import ahocorasick_rs
 import orjson
 
-from .model import CheckReport, Topic, TopicCheck, is_regex_keyword
+from .model import CheckReport, LearnedSummary, Topic, TopicCheck, is_regex_keyword
 from .rank.keywords import WORD, WordKeys, inflections
+from .rank.profile import Profiles, Stems, keyword_stems
 from .rows import day_matches
 
 WEEK, MONTH = 7, 30
+LEARNED_WORDS = 8  # the heaviest words of a learned profile that check shows
 MEMO = "check"  # the store's note of what the last check found
 VOCABULARY_PAPERS = 2000  # the newest papers whose words make the vocabulary (about 60 ms)
 _LETTERS = bytes(c if 97 <= c <= 122 else c + 32 if 65 <= c <= 90 else 32 for c in range(256))
@@ -113,6 +116,30 @@ def check_topics(
                     f"({everything}); did you mean {close!r}?"
                 )
     return CheckReport(newest, papers, tuple(checks), tuple(warnings))
+
+
+def with_learned(
+    report: CheckReport, topics: Sequence[Topic], profiles: Profiles | None
+) -> CheckReport:
+    """``report`` with what each topic that learns a profile learned it from, and the
+    profile's :data:`LEARNED_WORDS` heaviest words besides its keywords' own (by their weight
+    in it, as the papers spell them): what a paper it lifts shares with the topic, seen
+    before one is."""
+    if profiles is None or not report.topics:
+        return report
+    by_name = {p.topic: p for p in profiles.profiles if p is not None}
+    stems = Stems()
+    own = {t.name: set(keyword_stems(t, stems)) for t in topics}
+    checked = []
+    for t in report.topics:
+        p = by_name.get(t.name)
+        if p is not None:
+            learned = [w for w in p.weights if w not in own.get(t.name, ())][:LEARNED_WORDS]
+            words = tuple(p.words.get(w, w) for w in learned)
+            learned = LearnedSummary(p.learned, len(p.example_ids), len(p.avoid), words)
+            t = dataclasses.replace(t, learned=learned)
+        checked.append(t)
+    return dataclasses.replace(report, topics=tuple(checked))
 
 
 @dataclass

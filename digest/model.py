@@ -525,6 +525,20 @@ class TopicCheck:
     highlights: int = 0
     silent: tuple[tuple[str, str | None], ...] = ()
     related: int = 0  # of ``month``, those no keyword matched (by its words or profile alone)
+    # what its learned profile holds (``digest check``; ``None``: it learns none): the papers
+    # its keywords match with confidence, examples and papers to avoid it learned from, and
+    # its heaviest words, as the papers spell them
+    learned: LearnedSummary | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LearnedSummary:
+    """What a topic's profile was learned from, and its heaviest words (``digest check``)."""
+
+    papers: int
+    examples: int
+    avoided: int
+    words: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from . import inputs
 from . import workers as process_map
-from .check import check_topics
+from .check import check_topics, with_learned
 from .collect import L, Progress, collect, group_by_date, parse_sources
 from .config import Config, SourceSpec
 from .deliveries import DeliveryLog
@@ -462,14 +462,15 @@ def check(config: Config, *, workers: int | None = None, bar: Bar | None = None)
             files=files_key(config.topics),
         )  # fmt: skip
         stale = ranks.stale()
-        if stale:  # ranked as a build ranks them: with the profiles learned from the store
-            ranks.learned, warnings = store_profiles(config, store)
+        # the profiles learned from the store (kept there: learned again only when it or the
+        # topics changed), and the examples and papers to avoid it does not hold
+        ranks.learned, warnings = store_profiles(config, store)
+        if stale:  # ranked as a build ranks them
             with bar("ranking", len(stale), "dates") as advance:
                 count = process_map.count(len(stale), workers)
                 ranks.refresh(stale, workers=count, progress=advance)
-        else:  # examples and papers to avoid that the store does not hold, said all the same
-            warnings = _resolve(config, store.find_papers)[2]
         report = _check(store, ranks, config.topics)
+        report = with_learned(report, config.topics, ranks.learned.profiles)
     return dataclasses.replace(report, warnings=(*warnings, *report.warnings))
 
 

@@ -129,6 +129,30 @@ def test_check_says_which_examples_the_store_does_not_hold_every_time(
         assert result.stdout.splitlines()[-1] == "1 warning; see above"
 
 
+def test_check_shows_what_a_learning_topic_learned_and_from_what(
+    runner: CliRunner, project: Path
+) -> None:
+    build_project(project)
+    topics(project, "  rl:\n    keywords: [reinforcement learning, RLHF]\n"
+                    "    examples: [2611.14237]\n"
+                    "  scaling:\n    keywords: [scaling law]\n")  # fmt: skip
+    result = runner.invoke(main, ["check", "-c", str(project / "digest.yaml")])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["rl"])
+    said = lines[at + 1].strip()
+    # the line under the topic's: the papers its keywords match with confidence, the example
+    assert re.fullmatch(r"learned from \d+ papers?, 1 example: (\w[\w-]*, ){7}\w[\w-]*", said), said
+    words = said.split(": ", 1)[1].split(", ")
+    assert not {"reinforcement", "learning", "rlhf"} & set(words)  # its keywords' own: not news
+    # a topic without examples learns nothing, and says nothing of it
+    assert not any("learned from" in line for line in lines[at + 2 :]), result.stdout
+    report = check(load_config(project / "digest.yaml"))
+    learned = {t.name: t.learned for t in report.topics}
+    assert learned["scaling"] is None and learned["rl"].examples == 1
+    assert learned["rl"].papers >= 1 and learned["rl"].words == tuple(words)
+
+
 def test_two_spellings_of_one_keyword_are_both_matched(runner: CliRunner, project: Path) -> None:
     # "scaling law" and "scaling laws" match the same and count once; neither is silent, in
     # the topic that writes both or in one that writes the second alone

@@ -18,7 +18,7 @@ from .. import sources as sources_registry
 from ..collect import Progress
 from ..config import Config, load_config
 from ..errors import DigestError, PartialFailure, brief
-from ..model import CheckReport, SourceStats
+from ..model import CheckReport, LearnedSummary, SourceStats
 from ..stopping import Stopped
 from ..version import __version__
 
@@ -199,8 +199,21 @@ def print_check(report: CheckReport) -> None:
             click.echo(
                 f"  {t.name:<{width}}  {t.week:>5} / {t.month:<5}  {shown:<12}{more}".rstrip()
             )
+            if t.learned is not None:
+                click.echo(f"  {'':<{width}}  {_learned(t.learned)}")
     for warning in report.warnings:
         _warn(warning)
+
+
+def _learned(learned: LearnedSummary) -> str:
+    """``learned from 37 papers, 2 examples (1 avoided): experts, sparse, routing, ...``"""
+    sources = [_plural(learned.papers, "paper")]
+    if learned.examples:
+        sources.append(_plural(learned.examples, "example"))
+    avoided = f" ({learned.avoided:,} avoided)" if learned.avoided else ""
+    if not learned.words:
+        return f"learned from {', '.join(sources)}{avoided}: nothing besides its keywords yet"
+    return f"learned from {', '.join(sources)}{avoided}: {', '.join(learned.words)}"
 
 
 def _finish(errors: int, stats: list[SourceStats] | tuple[SourceStats, ...]) -> None:

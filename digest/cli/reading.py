@@ -256,7 +256,9 @@ def collect(
 def check(config_path: str | None) -> None:
     """Check the topics against the store: per topic, the papers it matched in the 7 and 30
     days to the newest date (and how many of those only its words or profile counted, no
-    keyword: "related only"), and its highlights that day. A topic that matched nothing in
+    keyword: "related only"), and its highlights that day; under a topic that learns a
+    profile (examples, digest like, ranking.learn), what it learned from and its heaviest
+    words besides its keywords' own. A topic that matched nothing in
     those 30 days is a warning, as is one only its words matched, and so is a keyword that
     matched no paper in the store, with a "did you mean" from the words the papers use
     (difusion -> diffusion), and an example (or paper to avoid) the store does not hold;
