@@ -25,7 +25,7 @@ from . import inputs
 from . import workers as process_map
 from .check import check_topics, with_learned
 from .collect import L, Progress, collect, group_by_date, parse_sources
-from .config import Config, SourceSpec
+from .config import Config, SourceSpec, read_feedback
 from .deliveries import DeliveryLog
 from .errors import DigestError
 from .examples import Lookup, among, as_arxiv_id, files_key, resolve
@@ -281,12 +281,18 @@ def rank_store(
 def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> list[str]:
     """Append ``like`` or ``unlike`` lines for ``papers`` (arXiv ids or titles) and ``topic`` to
     the feedback file beside the config (``digest like`` / ``digest unlike``); what to tell the
-    user, a line per paper."""
+    user, a line per paper. A paper given twice, or already so in the file, is not written
+    again."""
     ids = [as_arxiv_id(p) for p in papers]
     keys = [i or " ".join(p.split()) for i, p in zip(ids, papers, strict=True)]
     for paper, key, arxiv in zip(papers, keys, ids, strict=True):
         if arxiv is not None:
             continue
+        if not key:
+            raise DigestError(
+                f"{paper!r}: no paper; give its arXiv id (or its arXiv or Hugging Face link), "
+                "or its title"
+            )
         if key == paper and Path(paper).suffix and Path(paper).is_file():
             what = "examples" if verb == "like" else "avoid"
             raise DigestError(
@@ -304,7 +310,9 @@ def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> li
             titles = [k for k, i in zip(keys, ids, strict=True) if i is None]
             for p in store.find_papers(keys, titles):
                 found[p.id] = found[title_id(p.title)] = p
+    now = read_feedback(config.feedback)[0].get(topic, {})  # paper -> liked, as the file says
     lines, said = [], []
+    what = "example" if verb == "like" else "to avoid"
     for key in keys:
         paper_found = found.get(key) or found.get(title_id(key))
         if paper_found is not None:  # a title the store knows is kept as its paper's id
@@ -312,8 +320,14 @@ def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> li
             known = f" ({title})"
         else:
             title, known = "", " (not in the store yet: the next build looks for it)"
+        if now.get(key) == (verb == "like"):
+            said.append(f"{topic}: {what}: {key}{known}: already so, not written again")
+            continue
+        now[key] = verb == "like"
         lines.append(f"{verb}\t{topic}\t{key}\t{title}\n")
-        said.append(f"{topic}: {'example' if verb == 'like' else 'to avoid'}: {key}{known}")
+        said.append(f"{topic}: {what}: {key}{known}")
+    if not lines:
+        return said
     new = not config.feedback.exists()
     with open(config.feedback, "a", encoding="utf-8") as f:
         if new:

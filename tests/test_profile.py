@@ -534,6 +534,41 @@ def test_like_and_unlike_append_to_the_feedback_file_the_config_reads(tmp_path: 
     assert len((tmp_path / "digest-feedback.tsv").read_text().splitlines()) == 5
 
 
+def test_like_twice_writes_once_and_a_paper_must_be_named(tmp_path: Path) -> None:
+    (tmp_path / "digest.yaml").write_text("topics:\n  tuning: [hyperparameter]\n")
+    runner = CliRunner()
+    config = str(tmp_path / "digest.yaml")
+    feedback = tmp_path / "digest-feedback.tsv"
+
+    def like(*args: str) -> str:
+        result = runner.invoke(main, [*args, "-t", "tuning", "-c", config])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    like("like", "2301.00001", "https://arxiv.org/abs/2301.00001v2")  # one paper, twice
+    said = like("like", "2301.00001")  # and again
+    assert "already so, not written again" in said and "written to" not in said
+    like("unlike", "2301.00001")  # a change of mind is written
+    like("like", "2301.00001")  # and back
+    assert [line.split("\t")[0] for line in feedback.read_text().splitlines()[1:]] == [
+        "like", "unlike", "like",
+    ]  # fmt: skip
+    # an empty paper is refused (it was written, and every later load warned of its line)
+    empty = runner.invoke(main, ["like", " ", "-t", "tuning", "-c", config])
+    assert empty.exit_code == 1 and "no paper" in empty.output
+    assert len(feedback.read_text().splitlines()) == 4
+    # a topic misspelled gets a did-you-mean
+    typo = runner.invoke(main, ["like", "2301.00002", "-t", "tunning", "-c", config])
+    assert typo.exit_code == 1 and "did you mean 'tuning'?" in typo.output
+    # a line the config cannot read is a warning naming the file and line, not a key
+    with feedback.open("a") as f:
+        f.write("like\ttuning\n")
+        f.write("like\tchess\t2301.00003\t\n")
+    warned = load_config(config).warnings
+    assert "digest-feedback.tsv line 5: expected like|unlike, topic, paper" in warned
+    assert "digest-feedback.tsv line 6: unknown topic 'chess'" in warned
+
+
 def test_like_by_a_title_the_store_knows_keeps_the_papers_id(
     runner: CliRunner, project: Path
 ) -> None:

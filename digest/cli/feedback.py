@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+
 import click
 
 from .. import pipeline
@@ -11,9 +13,11 @@ from . import _config, config_option, main
 
 def _feedback(verb: str, papers: tuple[str, ...], topic: str, config_path: str | None) -> None:
     config = _config(config_path)
-    if topic not in {t.name for t in config.topics}:
-        known = ", ".join(t.name for t in config.topics) or "none"
-        raise DigestError(f"unknown topic {topic!r} (topics: {known})")
+    names = [t.name for t in config.topics]
+    if topic not in names:
+        close = difflib.get_close_matches(topic, names, n=1, cutoff=0.6)
+        mean = f"; did you mean {close[0]!r}?" if close else ""
+        raise DigestError(f"unknown topic {topic!r} (topics: {', '.join(names) or 'none'}){mean}")
     for line in pipeline.feedback(config, verb, topic, papers):
         click.echo(line)
 

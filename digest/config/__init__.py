@@ -9,7 +9,7 @@ are warnings. Only ``yaml.safe_load`` semantics: tags such as ``!!python/object`
 from ..model import EmailSettings, Highlights
 from .lines import KeyPath, parse_yaml
 from .loading import CONFIG_NAMES, config_from_text, find_config, is_example_url, load_config
-from .sections import split_address
+from .sections import read_feedback, split_address
 from .settings import Config, FetchSettings, SmtpSettings, SourceSpec
 from .subscribers import subscriber_id
 
@@ -27,6 +27,7 @@ __all__ = [
     "is_example_url",
     "load_config",
     "parse_yaml",
+    "read_feedback",
     "split_address",
     "subscriber_id",
 ]

@@ -38,6 +38,10 @@ class Checker:
         line = self.line(path)
         self.problems.append(f"{key_path(path)}: {message}" + (f" (line {line})" if line else ""))
 
+    def note(self, message: str) -> None:
+        """A warning of no key of the config (of a file beside it)."""
+        self.warnings.append(message)
+
     def warn(self, path: KeyPath, message: str) -> None:
         line = self.line(path)
         self.warnings.append(f"{key_path(path)}: {message}" + (f" (line {line})" if line else ""))

@@ -9,7 +9,7 @@ import os
 import re
 import unicodedata
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -491,33 +491,46 @@ def _arxiv_number(value: float) -> str:
     return f"{value:.5f}" if value >= 1501 else f"{value:.4f}"
 
 
-def _with_feedback(c: Checker, topics: tuple[Topic, ...]) -> tuple[Topic, ...]:
-    """The topics with what ``digest like`` and ``digest unlike`` wrote to the feedback file
-    beside the config: a liked paper joins the topic's examples, an unliked one its papers to
-    avoid (the later line about a paper wins)."""
-    file = c.root / FEEDBACK_FILE
-    if not topics or not file.is_file():
-        return topics
+def read_feedback(
+    file: Path, topics: Collection[str] | None = None
+) -> tuple[dict[str, dict[str, bool]], list[str]]:
+    """What ``digest like`` and ``digest unlike`` wrote to ``file``: per topic, each paper
+    (id or title) and whether it is liked (``True``) or to avoid, the later line about a
+    paper winning; and the problems, a line each (``digest-feedback.tsv line 5: ...``), a
+    topic not among ``topics`` (when given) one. Missing: nothing."""
     likes: dict[str, dict[str, bool]] = {}
+    if not file.is_file():
+        return likes, []
     try:
         lines = file.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        c.warn((), f"{FEEDBACK_FILE}: cannot read: {exc}")
-        return topics
-    names = {t.name for t in topics}
+        return likes, [f"{file.name}: cannot read: {exc}"]
+    problems = []
     for number, line in enumerate(lines, 1):
         if not line.strip() or line.startswith("#"):
             continue
         parts = line.split("\t")
         if len(parts) < 3 or parts[0] not in ("like", "unlike") or not parts[2].strip():
-            c.warn((), f"{FEEDBACK_FILE} line {number}: expected like|unlike, topic, paper")
+            problems.append(f"{file.name} line {number}: expected like|unlike, topic, paper")
             continue
-        if parts[1] not in names:
-            c.warn((), f"{FEEDBACK_FILE} line {number}: unknown topic {parts[1]!r}")
+        if topics is not None and parts[1] not in topics:
+            problems.append(f"{file.name} line {number}: unknown topic {parts[1]!r}")
             continue
         wanted = likes.setdefault(parts[1], {})
         wanted.pop(parts[2].strip(), None)
         wanted[parts[2].strip()] = parts[0] == "like"
+    return likes, problems
+
+
+def _with_feedback(c: Checker, topics: tuple[Topic, ...]) -> tuple[Topic, ...]:
+    """The topics with what ``digest like`` and ``digest unlike`` wrote to the feedback file
+    beside the config: a liked paper joins the topic's examples, an unliked one its papers to
+    avoid (the later line about a paper wins)."""
+    if not topics:
+        return topics
+    likes, problems = read_feedback(c.root / FEEDBACK_FILE, {t.name for t in topics})
+    for problem in problems:
+        c.note(problem)
     return tuple(
         dataclasses.replace(
             t,
