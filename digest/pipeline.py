@@ -240,18 +240,26 @@ def _ranker(
     )  # fmt: skip
 
 
-def store_profiles(config: Config, store: Store) -> tuple[Learned, list[str]]:
+def store_profiles(
+    config: Config, store: Store, files: str | None = None
+) -> tuple[Learned, list[str]]:
     """What the topics learned: the profiles of those that learn one (with examples, or every
     topic with ``ranking.learn``), learned from the store and kept there between builds, and
     the papers to avoid; and warnings (examples not found). Without examples, likes or
     ``ranking.learn`` nothing is read or learned: every topic ranks by its keywords and their
-    words."""
+    words. ``files``: the example files' key (:func:`files_key`), when the caller has it."""
     examples, avoid, warnings = _resolve(config, store.find_papers)
     if not learning(config.topics, config.ranking):
         return Learned.of(None, avoid), warnings
     matcher = Ranker.compile(config.topics).matcher
     profiles = learn_from_store(
-        store, config.topics, config.ranking, matcher, examples, avoid, files_key(config.topics)
+        store,
+        config.topics,
+        config.ranking,
+        matcher,
+        examples,
+        avoid,
+        files_key(config.topics) if files is None else files,
     )
     return Learned.of(profiles, avoid), warnings
 
@@ -403,7 +411,7 @@ def build(
             stale = ranks.stale(force)
             warnings: list[str] = []
             if stale:  # the profiles are learned only for a build that ranks
-                ranks.learned, warnings = store_profiles(config, store)
+                ranks.learned, warnings = store_profiles(config, store, ranks.files)
             if stale:
                 with bar("ranking", len(stale), "dates") as advance:
                     count = process_map.count(len(stale), workers)
@@ -478,7 +486,7 @@ def check(config: Config, *, workers: int | None = None, bar: Bar | None = None)
         stale = ranks.stale()
         # the profiles learned from the store (kept there: learned again only when it or the
         # topics changed), and the examples and papers to avoid it does not hold
-        ranks.learned, warnings = store_profiles(config, store)
+        ranks.learned, warnings = store_profiles(config, store, ranks.files)
         if stale:  # ranked as a build ranks them
             with bar("ranking", len(stale), "dates") as advance:
                 count = process_map.count(len(stale), workers)

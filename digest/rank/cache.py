@@ -67,6 +67,7 @@ class RankCache:
         self.reader = reader
         self.settings = settings or Ranking()
         self.learned = learned or Learned()  # set before ranking (see pipeline.build)
+        self.files = files
         self.base = cache_key(
             __version__, CODEC, TLDR_VERSION, SCORING_VERSION, self.topics, rules,
             profile_key(self.topics, self.settings, files),
