@@ -264,7 +264,7 @@ def check(config_path: str | None) -> None:
     (difusion -> diffusion), and an example (or paper to avoid) the store does not hold;
     unknown keys of the config get one too. Dates ranked for other
     topics are ranked first (a build then keeps them).
-    `digest build` ends with the same lines.
+    `digest build` ends with the same lines (but what the profiles learned).
 
     \b
     Example:
