@@ -134,10 +134,10 @@ def with_learned(
     for t in report.topics:
         p = by_name.get(t.name)
         if p is not None:
-            learned = [w for w in p.weights if w not in own.get(t.name, ())][:LEARNED_WORDS]
-            words = tuple(p.words.get(w, w) for w in learned)
-            learned = LearnedSummary(p.learned, len(p.example_ids), len(p.avoid), words)
-            t = dataclasses.replace(t, learned=learned)
+            heaviest = [w for w in p.weights if w not in own.get(t.name, ())][:LEARNED_WORDS]
+            words = tuple(p.words.get(w, w) for w in heaviest)
+            summary = LearnedSummary(p.learned, len(p.example_ids), len(p.avoid), words)
+            t = dataclasses.replace(t, learned=summary)
         checked.append(t)
     return dataclasses.replace(report, topics=tuple(checked))
 
