@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import configparser
 import email
+import json
 import os
 import shlex
 import shutil
@@ -240,3 +241,21 @@ def test_the_workflow_installs_from_the_clone_s_github_repository(
     subprocess.run(["git", "-C", str(clone), "remote", "set-url", "origin",
                     "https://example.org/digest.git"], check=True)  # fmt: skip
     assert scaffold.install_source() is None
+
+
+def test_a_paper_liked_in_a_started_digest_is_in_its_topic(
+    started: Path, runner: CliRunner
+) -> None:
+    # the seven papers of the sample; a paper on PDE solvers liked for efficiency shares too
+    # little of what efficiency's profile learned from the rest to be lifted by it, and was
+    # left out of the topic it was liked for
+    config = str(started / "digest.yaml")
+    for args in (["like", "2611.14201", "2308.05451", "-t", "efficiency"], ["build"]):
+        result = runner.invoke(main, [*args, "-c", config])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["rank", "--json", "-c", config])
+    assert result.exit_code == 0, result.output
+    ranked = {d["id"]: d for d in map(json.loads, result.stdout.splitlines())}
+    assert ranked["2308.05451"]["related"] == {"efficiency": "one of your examples"}
+    assert set(ranked["2308.05451"]["topics"]) == {"efficiency"}
+    assert ranked["2611.14201"]["matched"]["efficiency"]  # liked, and its keywords match it
