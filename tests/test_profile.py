@@ -207,13 +207,20 @@ def test_likeness_lifts_only_the_papers_few_of_the_history_are_as_like() -> None
     assert liked == ["n"]
 
 
+BIO = Topic("bio", ("protein folding",))
+
+
+def on_the_day(pid: str, title: str, abstract: str) -> Paper:
+    """A paper of the day ranked (an example liked on the day it came out)."""
+    return Paper(pid, title, abstract, DAY, "test")
+
+
 def test_an_example_on_the_day_ranked_is_one_of_your_examples_not_like_itself() -> None:
     # a paper liked (digest like) is an example; the day it came out, built again, shows it
-    topic = Topic("bio", ("protein folding",))
-    example = Paper(
+    topic = BIO
+    example = on_the_day(
         "y", "A survey of protein language models",
         "Protein sequences are modelled with transformers trained on evolutionary data.",
-        DAY, "test",
     )  # fmt: skip
     day = ranked(papers(), [topic], Ranking(words=0), examples={"bio": [example]})
     assert {s.paper.id: s for s in day.papers}["y"].related == {"bio": "one of your examples"}
@@ -230,12 +237,10 @@ def test_an_example_counts_for_its_topic_and_no_other() -> None:
     # not the vocabulary's): the day it came out it is in the topic's section, and says why;
     # for another topic it counts only as the other papers do (digest init's sample, where
     # the profile held too little of it to count it before: tests/test_init.py)
-    topic = Topic("bio", ("protein folding",))
-    other = Topic("vision", ("image segmentation",))
-    example = Paper(
+    topic, other = BIO, Topic("vision", ("image segmentation",))
+    example = on_the_day(
         "pde", "Sparse solvers for coupled partial differential equations",
         "We precondition Krylov iterations for stiff systems arising in plasma physics.",
-        DAY, "test",
     )  # fmt: skip
     rows = papers() + [example]
     day = ranked(rows, [other, topic], Ranking(words=0), examples={"bio": [example]})
