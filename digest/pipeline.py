@@ -319,6 +319,9 @@ def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> li
             for p in store.find_papers(keys, titles):
                 found[p.id] = found[title_id(p.title)] = p
     now = read_feedback(config.feedback)[0].get(topic, {})  # paper -> liked, as the file says
+    # the papers the config itself avoids for the topic (an avoid wins over a like)
+    written = next((t.avoid for t in config.topics if t.name == topic), ())
+    avoided = set(written).difference(p for p, liked in now.items() if not liked)
     lines, said = [], []
     what = "example" if verb == "like" else "to avoid"
     for key in keys:
@@ -334,6 +337,11 @@ def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> li
         now[key] = verb == "like"
         lines.append(f"{verb}\t{topic}\t{key}\t{title}\n")
         said.append(f"{topic}: {what}: {key}{known}")
+        if verb == "like" and key in avoided:
+            said.append(
+                f"{topic}: {key} is in topics.{topic}.avoid of {config.file or 'the config'}: "
+                "it stays avoided (never counts for the topic) until it is taken out there"
+            )
     if not lines:
         return said
     new = not config.feedback.exists()

@@ -589,6 +589,34 @@ def test_like_twice_writes_once_and_a_paper_must_be_named(tmp_path: Path) -> Non
     assert "digest-feedback.tsv line 6: unknown topic 'chess'" in warned
 
 
+def test_a_paper_both_liked_and_avoided_is_said_to_stay_avoided(tmp_path: Path) -> None:
+    (tmp_path / "digest.yaml").write_text(
+        "topics:\n  tuning:\n    keywords: [hyperparameter]\n    avoid: [2301.00001]\n"
+    )
+    config = str(tmp_path / "digest.yaml")
+    result = CliRunner().invoke(main, ["like", "2301.00001", "-t", "tuning", "-c", config])
+    assert result.exit_code == 0, result.output
+    assert "2301.00001 is in topics.tuning.avoid of" in result.output
+    assert "stays avoided" in result.output
+    warned = load_config(config).warnings
+    assert any(
+        w.startswith("topics.tuning: 2301.00001: both an example and a paper to avoid")
+        for w in warned
+    ), warned
+    topic = load_config(config).topics[0]
+    # and it is avoided: a paper to avoid never counts, example or not
+    one = papers([("2301.00001", "Hyperparameter optimization at scale", "We tune them.")])
+    day = ranked(one, [topic], examples={"tuning": one}, avoid={"tuning": one})
+    assert not day.papers[0].topics
+    # an unlike in the file undone by a like is no conflict: only the config's avoid is
+    (tmp_path / "digest.yaml").write_text("topics:\n  tuning: [hyperparameter]\n")
+    runner = CliRunner()
+    for verb in ("unlike", "like"):
+        result = runner.invoke(main, [verb, "2301.00002", "-t", "tuning", "-c", config])
+        assert result.exit_code == 0 and "stays avoided" not in result.output, result.output
+    assert not load_config(config).warnings
+
+
 def test_like_by_a_title_the_store_knows_keeps_the_papers_id(
     runner: CliRunner, project: Path
 ) -> None:

@@ -434,6 +434,7 @@ def _topics(v: Value) -> tuple[Topic, ...]:
         c.fail(v.path, f"expected a mapping of topic names (or a list), got {kind_of(value)}")
         return ()
     topics: list[Topic] = []
+    paths: list[KeyPath] = []  # each topic's place in the config
     seen: set[str] = set()
     for path, name, body in entries:
         if isinstance(body, list):  # `name: [kw, kw]` shorthand
@@ -459,7 +460,17 @@ def _topics(v: Value) -> tuple[Topic, ...]:
             for key in ("keywords", "exclude", "description", "weight", "examples", "avoid")
         }
         topics.append(Topic(name=name, **read))
-    return _with_feedback(c, tuple(topics))
+        paths.append(path)
+    merged = _with_feedback(c, tuple(topics))
+    for path, topic in zip(paths, merged, strict=True):
+        avoided = set(topic.avoid)
+        if both := [p for p in topic.examples if p in avoided]:
+            c.warn(
+                path,
+                f"{', '.join(both)}: both an example and a paper to avoid (examples: or digest "
+                "like, and avoid: or digest unlike); it is avoided: it never counts for the topic",
+            )
+    return merged
 
 
 # an example entry ending so is a file
