@@ -487,6 +487,56 @@ class ScoredPaper:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class TopicWhy:
+    """Why a paper counts for one topic on its date, or why not (``digest explain``), each
+    part as the ranker weighed it, beside the bar it had to reach.
+
+    ``score``: its score for the topic (0: it does not count); ``how``: ``keywords``,
+    ``words`` (its words alone), ``profile`` (its profile or an example alone) or ``""``;
+    ``reason``: what rank --json says (the keywords matched, or the related reason);
+    ``vetoed``: why it can never count (an exclusion matched, or a paper to avoid), else ``""``;
+    ``keywords``: the topic's keywords it holds; ``words``: the topic's words it holds, each
+    with its part (rarity times mentions, before the day's best divides it); ``words_sum``:
+    that sum with each word counted once, which counts a paper without keywords from
+    ``words_needed`` (``None``: the words cannot count it alone); ``whole``: a keyword all of
+    whose words it holds, apart (which counts it too); ``similarity`` to the profile (``None``:
+    the topic has none), ``shared`` the profile's words it holds; the profile alone counts a
+    paper without keywords from ``similarity_needed`` with ``shared_needed`` of its words, for
+    the topic it is most like (``closest``: that topic, when another); ``most_like``, the
+    example it is most like, with ``likeness`` and the likeness it counts from (``lift``)."""
+
+    topic: str
+    score: float
+    how: str
+    reason: str
+    vetoed: str
+    keywords: tuple[str, ...]
+    words: tuple[tuple[str, float], ...]
+    words_sum: float
+    words_needed: float | None
+    whole: str
+    similarity: float | None = None
+    profile_alone: float | None = None
+    shared: tuple[str, ...] = ()
+    similarity_needed: float = 0.0
+    shared_needed: int = 0
+    closest: str = ""
+    most_like: str = ""
+    likeness: float = 0.0
+    lift: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperWhy:
+    """A paper ranked on its date (``papers`` that day), and why it counts, or not, for each
+    topic asked about (``digest explain``)."""
+
+    paper: Paper
+    papers: int
+    topics: tuple[TopicWhy, ...]
+
+
 @dataclass(frozen=True)
 class RankedDay:
     """One date ranked: every paper (best first), the highlights (in order), one section per

@@ -16,7 +16,7 @@ import functools
 import os
 import re
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,7 @@ from .model import (
     DateInfo,
     FetchResult,
     Paper,
+    PaperWhy,
     SourceStats,
     Topic,
     cache_key,
@@ -43,6 +44,7 @@ from .model import (
 )
 from .rank import Ranker, rank_days_lines
 from .rank.cache import RankCache, load_ranked, stored_lines
+from .rank.explain import explain
 from .rank.history import Learned, learn_from_papers, learn_from_store, learning
 from .rank.keywords import Matcher
 from .render import Site
@@ -219,6 +221,57 @@ def rank_sources(
     ranker = _ranker(config, ranker.matcher, Learned.of(profiles, avoid))
     lines = rank_days_lines(group_by_date(papers), ranker, config.highlights, form=form)
     return lines, stats, warnings
+
+
+def explain_paper(
+    config: Config,
+    paper: str,
+    topics: Sequence[str],
+    paths: Sequence[str],
+    today: dt.date,
+    *,
+    fmt: str | None = None,
+) -> tuple[PaperWhy, list[str]]:
+    """Why ``paper`` (an arXiv id or link, or a title) counts or not for ``topics`` (every
+    topic when none is named) on its date (``digest explain``): ranked as ``digest rank``
+    ranks it, from the SOURCE files ``paths`` (their papers the history the profiles learn
+    from) or, without, from the store. Returns the explanation and warnings."""
+    key = as_arxiv_id(paper) or " ".join(paper.split())
+    if not key:
+        raise DigestError(f"{paper!r}: no paper; give its arXiv id (or link), or its title")
+    wanted = title_id(key)
+
+    def find(candidates: Iterable[Paper]) -> Paper | None:
+        return next((p for p in candidates if p.id == key or title_id(p.title) == wanted), None)
+
+    if paths:
+        papers, _ = parse(paths, today, fmt=fmt)
+        found = find(papers)
+        where = f"the papers of {', '.join(paths)} ({len(papers):,})"
+        if found is not None:
+            ranker = Ranker.compile(config.topics, papers=len(papers))
+            examples, avoid, warnings = _resolve(config, among(papers))
+            learned = Learned.of(
+                learn_from_papers(
+                    papers, config.topics, config.ranking, ranker.matcher, examples, avoid
+                ),
+                avoid,
+            )
+            day = group_by_date(papers)[found.date]
+    else:
+        with Store(config.store) as store:
+            found = next(iter(store.find_papers([key], [key])), None)
+            where = f"the store ({config.store})"
+            if found is not None:
+                learned, warnings = store_profiles(config, store)
+                day = store.papers_on(found.date)
+    if found is None:
+        raise DigestError(
+            f"{paper}: not among {where}; give its arXiv id as the sources write it, its exact "
+            "title, or the files that hold it"
+        )
+    ranker = _ranker(config, None, learned, len(day))
+    return explain(day, ranker, found.id, topics or None), warnings
 
 
 def _resolve(

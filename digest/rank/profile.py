@@ -425,6 +425,22 @@ class Similar:
     likes: list[np.ndarray] = field(default_factory=list)  # by chunk: papers x examples
 
 
+@dataclass(frozen=True)
+class ProfileDetail:
+    """A paper against one topic's profile (:meth:`Profiles.detail`): its similarity (the
+    likeness added), the profile's alone (what :data:`RELATED` weighs), the profile's words it
+    holds by their part, the example it is most like with that likeness and the likeness
+    from which it would count, and the topic whose profile it is most like."""
+
+    similarity: float
+    profile: float
+    shared: tuple[str, ...]
+    most_like: str
+    likeness: float
+    lift: float | None
+    closest: int
+
+
 class Profiles:
     """The profiles of a ranker's topics, compiled to score papers fast: one Aho-Corasick pass
     over a paper's words finds every profile term (by each word the history used for it), and
@@ -756,6 +772,38 @@ class Profiles:
         other._index()
         other._matrices()
         return other
+
+    def detail(self, similar: Similar, k: int, t: int) -> ProfileDetail:
+        """Paper ``k`` (its place among those ``similar`` holds) against topic ``t``'s
+        profile and examples, as :meth:`score_chunk` weighed it (``digest explain``)."""
+        import numpy as np  # here: numpy loads only when papers are ranked
+
+        row = similar.rows[k // CHUNK][k % CHUNK]
+        saturated = similar.saturated[k // CHUNK][k % CHUNK]
+        likes = similar.likes[k // CHUNK][k % CHUNK] if similar.likes else None
+        part = saturated * self._weights[:, t]
+        held = [int(i) for i in np.argsort(-part, kind="stable") if part[i] > 0]
+        liked, like_title = 0.0, ""
+        columns = np.flatnonzero(self._like_topic == t)
+        if likes is not None and columns.size:
+            best = int(columns[likes[columns].argmax()])  # the first of the most like
+            liked, like_title = float(likes[best]), self._like_titles[best]
+        # the similarity RELATED weighs is the profile's alone (likeness is added after)
+        alone = row - np.minimum(self._liked(likes), LIKE_CAP)
+        return ProfileDetail(
+            float(row[t]), float(alone[t]), tuple(self._words[t][i] for i in held),
+            like_title, liked, float(self._like_lift[t]) if like_title else None,
+            int(alone.argmax()) if alone.max() > alone[t] else t,
+        )  # fmt: skip
+
+    def _liked(self, likes: np.ndarray | None) -> np.ndarray:
+        """Per topic, a paper's likeness to the example of it it is most like (0 without)."""
+        import numpy as np  # here: numpy loads only when papers are ranked
+
+        liked = np.zeros(len(self.profiles))
+        if likes is not None and len(self._like_titles):
+            liked[self._like_topics] = np.maximum.reduceat(likes, self._like_starts)
+        return liked
 
     def shared(self, t: int, found: Mapping[int, int]) -> int:
         """How many terms of topic ``t``'s profile a paper holds."""

@@ -633,7 +633,8 @@ class _Scores:
     part of the score (sums by ``bincount`` over the papers' keywords, in the keywords'
     order); Python then builds each scored paper's fields."""
 
-    def __init__(self, read: _Read, ranker: Ranker) -> None:
+    def __init__(self, read: _Read, ranker: Ranker, trace: dict[str, object] | None = None) -> None:
+        """``trace``: filled with the parts of every cell's score (``digest explain``)."""
         import numpy as np
 
         ids, votes, similar = read.ids, read.votes, read.similar
@@ -757,6 +758,11 @@ class _Scores:
         if community:
             scaled = scaled * np.repeat(np.array(community), count)
         milli = np.where(counts, np.trunc(scaled * 1000 + 0.5), 0.0).astype(np.int64)
+        if trace is not None:  # what explain reads: the parts, by cell (paper * topics + topic)
+            parts = locals()  # the words' parts are there only when words count
+            names = ("keyword", "vetoed", "counting", "counts", "by_words", "whole", "rarity")
+            trace.update({name: parts[name] for name in names}, milli=milli)
+            trace.update({name: parts.get(name) for name in ("words_part", "share", "once")})
         self._fields(read, ranker, milli, counting, by_words, whole, rarity, kw_cell, keys_of[rows])
 
     def _fields(
