@@ -504,7 +504,8 @@ class TopicWhy:
     the topic has none), ``shared`` the profile's words it holds; the profile alone counts a
     paper without keywords from ``similarity_needed`` with ``shared_needed`` of its words, for
     the topic it is most like (``closest``: that topic, when another); ``most_like``, the
-    example it is most like, with ``likeness`` and the likeness it counts from (``lift``)."""
+    example it is most like, with ``likeness`` and the likeness it counts from (``lift``);
+    ``weight``, the topic's, and ``community``, the paper's upvotes' factor, multiply the score."""
 
     topic: str
     score: float
@@ -525,6 +526,8 @@ class TopicWhy:
     most_like: str = ""
     likeness: float = 0.0
     lift: float | None = None
+    weight: float = 1.0
+    community: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

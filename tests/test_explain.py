@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -117,6 +118,13 @@ def test_digest_explain_from_the_store_and_from_files(runner: CliRunner, project
     data = json.loads(result.stdout)
     assert data["id"] == "2611.14237" and [t["topic"] for t in data["topics"]] == ["rl"]
     assert data["topics"][0]["how"] == "keywords" and data["topics"][0]["score"] > 0
+    # the interface the README documents, every key of it
+    assert set(data) == {"id", "title", "date", "papers", "topics"}
+    assert set(data["topics"][0]) == {
+        "topic", "score", "how", "reason", "vetoed", "keywords", "words", "words_sum",
+        "words_needed", "whole", "similarity", "profile_alone", "shared", "similarity_needed",
+        "shared_needed", "closest", "most_like", "likeness", "lift", "weight", "community",
+    }  # fmt: skip
     # from files, without the store: the same paper, the same score
     pages = str(project / "feeds/pages/*.txt")
     files = runner.invoke(
@@ -132,3 +140,23 @@ def test_digest_explain_from_the_store_and_from_files(runner: CliRunner, project
     assert missing.exit_code == 1 and "2611.99999: not among the store" in missing.output
     typo = runner.invoke(main, ["explain", "2611.14237", "-t", "rl2", "-c", config])
     assert typo.exit_code == 1 and "did you mean 'rl'?" in typo.output
+
+
+def test_a_score_says_what_multiplies_it(runner: CliRunner, project: Path) -> None:
+    config = project / "digest.yaml"
+    config.write_text(config.read_text() + "ranking:\n  upvotes: 0.2\n")
+    text = config.read_text().replace("  rl:\n", "  rl:\n    weight: 1.5\n")
+    config.write_text(text)
+    build_project(project)
+    result = runner.invoke(main, ["explain", "2611.14201", "--json", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    told = {t["topic"]: t for t in json.loads(result.stdout)["topics"]}
+    # its upvotes among its day's (the Hugging Face sample's, all of that day), as the README's
+    # score says: 1 + 0.2 ln(1 + upvotes) / ln(1 + the most)
+    votes = {e["paper"]["id"]: e["paper"]["upvotes"]
+             for e in json.loads((project / "feeds/hf-daily-papers.json").read_text())}  # fmt: skip
+    factor = 1 + 0.2 * math.log1p(votes["2611.14201"]) / math.log1p(max(votes.values()))
+    assert told["scaling"]["community"] == round(factor, 3) and 1 < factor < 1.2
+    assert told["rl"]["weight"] == 1.5
+    said = runner.invoke(main, ["explain", "2611.14201", "-t", "scaling", "-c", str(config)])
+    assert f"(times {round(factor, 3):g} for its upvotes)" in said.stdout

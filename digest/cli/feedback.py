@@ -134,6 +134,9 @@ def _topic_lines(t: TopicWhy) -> list[str]:
            "profile": "by its profile alone"}  # fmt: skip
     if t.score > 0:
         head = f"{t.topic}: counts, {t.score:g}, {how[t.how]}: {t.reason}"
+        times = [f"the topic's weight {t.weight:g}"] if t.weight != 1 else []
+        times += [f"{t.community:g} for its upvotes"] if t.community != 1 else []
+        head += f" (times {' and '.join(times)})" if times else ""
     elif t.vetoed:
         head = f"{t.topic}: never counts: {t.vetoed}"
     else:
@@ -163,8 +166,10 @@ def _topic_lines(t: TopicWhy) -> list[str]:
             f" (counts from {t.shared_needed})" if not t.keywords and t.score <= 0 else ""
         )
         out.append(f"    {count}" + (f": {shared}" if shared else ""))
-        if t.closest:
-            out.append(f"    its profile is more like {t.closest}'s")
+        if t.closest and not t.keywords and t.score <= 0:  # the profile lifts into one topic
+            out.append(
+                f"    it is more like {t.closest}'s profile (a paper counts for one at most)"
+            )
         if t.most_like:
             like = f"  examples: most like {t.most_like!r} ({t.likeness:g}"
             if not t.keywords and t.score <= 0 and t.lift is not None:

@@ -36,6 +36,7 @@ def explain(
     texts = ranker.matcher.texts
     rarity = trace["rarity"]
     by_words, whole, once = trace["by_words"], trace["whole"], trace["once"]
+    community = trace["community"]
     words_alone = bool(ranker.words) and ranker.settings.words_alone
     profiles = ranker.profiles
     out = []
@@ -78,6 +79,8 @@ def explain(
             round(float(once[cell]), 3) if once is not None else 0.0,  # type: ignore[index]
             WORDS_ALONE if words_alone else None,
             whole.get(cell, ""),  # type: ignore[attr-defined]
+            weight=topic.weight,
+            community=round(community[i], 3) if community else 1.0,  # type: ignore[index]
         )
         if profiles is not None and profiles.profiles[t] is not None:
             d = profiles.detail(read.similar, i, t)  # type: ignore[arg-type]

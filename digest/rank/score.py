@@ -761,7 +761,7 @@ class _Scores:
         if trace is not None:  # what explain reads: the parts, by cell (paper * topics + topic)
             parts = locals()  # the words' parts are there only when words count
             names = ("keyword", "vetoed", "counting", "counts", "by_words", "whole", "rarity")
-            trace.update({name: parts[name] for name in names}, milli=milli)
+            trace.update({name: parts[name] for name in names}, milli=milli, community=community)
             trace.update({name: parts.get(name) for name in ("words_part", "share", "once")})
         self._fields(read, ranker, milli, counting, by_words, whole, rarity, kw_cell, keys_of[rows])
 
