@@ -230,22 +230,25 @@ def explain_paper(
     paths: Sequence[str],
     today: dt.date,
     *,
+    date: dt.date | None = None,
     fmt: str | None = None,
-) -> tuple[PaperWhy, list[str]]:
+) -> tuple[PaperWhy, list[SourceStats], list[str]]:
     """Why ``paper`` (an arXiv id or link, or a title) counts or not for ``topics`` (every
     topic when none is named) on its date (``digest explain``): ranked as ``digest rank``
     ranks it, from the SOURCE files ``paths`` (their papers the history the profiles learn
-    from) or, without, from the store. Returns the explanation and warnings."""
+    from) or, without, from the store. Returns the explanation, the sources' statistics
+    and warnings."""
     key = as_arxiv_id(paper) or " ".join(paper.split())
     if not key:
         raise DigestError(f"{paper!r}: no paper; give its arXiv id (or link), or its title")
     wanted = title_id(key)
+    stats: list[SourceStats] = []
 
     def find(candidates: Iterable[Paper]) -> Paper | None:
         return next((p for p in candidates if p.id == key or title_id(p.title) == wanted), None)
 
     if paths:
-        papers, _ = parse(paths, today, fmt=fmt)
+        papers, stats = parse(paths, today, date=date, fmt=fmt)
         found = find(papers)
         where = f"the papers of {', '.join(paths)} ({len(papers):,})"
         if found is not None:
@@ -271,7 +274,7 @@ def explain_paper(
             "title, or the files that hold it"
         )
     ranker = _ranker(config, None, learned, len(day))
-    return explain(day, ranker, found.id, topics or None), warnings
+    return explain(day, ranker, found.id, topics or None), stats, warnings
 
 
 def _resolve(

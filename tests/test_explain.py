@@ -160,3 +160,18 @@ def test_a_score_says_what_multiplies_it(runner: CliRunner, project: Path) -> No
     assert told["rl"]["weight"] == 1.5
     said = runner.invoke(main, ["explain", "2611.14201", "-t", "scaling", "-c", str(config)])
     assert f"(times {round(factor, 3):g} for its upvotes)" in said.stdout
+
+
+def test_a_broken_source_beside_is_said_and_the_paper_explained(
+    runner: CliRunner, project: Path
+) -> None:
+    (project / "bad.xml").write_text("<rss><channel><item><title>x</broken")
+    pages = sorted(str(p) for p in (project / "feeds/pages").glob("*.txt"))
+    result = runner.invoke(
+        main,
+        ["explain", "One Epoch Is All You Need", *pages, str(project / "bad.xml"), "-t",
+         "scaling", "-c", str(project / "digest.yaml")],
+    )  # fmt: skip
+    assert result.exit_code == 2, result.output  # some sources failed, the rest were read
+    assert "One Epoch Is All You Need" in result.stdout and "scaling: " in result.stdout
+    assert "bad.xml:" in result.stderr

@@ -13,7 +13,18 @@ import orjson
 from .. import pipeline
 from ..errors import DigestError
 from ..model import PaperWhy, TopicWhy
-from . import _config, _day, _warn, config_option, format_option, main, today_option
+from . import (
+    DATE,
+    _config,
+    _day,
+    _finish,
+    _report_problems,
+    _warn,
+    config_option,
+    format_option,
+    main,
+    today_option,
+)
 
 
 def _known(topic: str, names: list[str]) -> None:
@@ -72,6 +83,7 @@ def unlike(papers: tuple[str, ...], topic: str, config_path: str | None) -> None
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, every part named.")
 @config_option
 @today_option
+@click.option("--date", type=DATE, help="With SOURCEs: the date of undated pages.")
 @format_option
 def explain(
     paper: str,
@@ -80,6 +92,7 @@ def explain(
     as_json: bool,
     config_path: str | None,
     today: dt.datetime | None,
+    date: dt.datetime | None,
     fmt: str | None,
 ) -> None:
     """Why PAPER (an arXiv id or link, or its title) counts for each topic on its date, or why
@@ -99,9 +112,10 @@ def explain(
         raise DigestError(f"{config.file}: no topics to explain; add a topics: section")
     for topic in topics:
         _known(topic, [t.name for t in config.topics])
-    why, warnings = pipeline.explain_paper(
-        config, paper, topics, sources, _day(today) or dt.date.today(), fmt=fmt
+    why, stats, warnings = pipeline.explain_paper(
+        config, paper, topics, sources, _day(today) or dt.date.today(), date=_day(date), fmt=fmt
     )
+    errors = _report_problems(stats)
     for warning in warnings:
         _warn(warning)
     if as_json:
@@ -111,9 +125,10 @@ def explain(
             "topics": [dataclasses.asdict(t) for t in why.topics],
         }  # fmt: skip
         click.echo(orjson.dumps(data).decode())
-        return
-    for line in explained(why):
-        click.echo(line)
+    else:
+        for line in explained(why):
+            click.echo(line)
+    _finish(errors, stats)
 
 
 SHOWN = 8  # the profile's words a line names, at most
