@@ -608,6 +608,10 @@ def test_a_paper_both_liked_and_avoided_is_said_to_stay_avoided(tmp_path: Path) 
     one = papers([("2301.00001", "Hyperparameter optimization at scale", "We tune them.")])
     day = ranked(one, [topic], examples={"tuning": one}, avoid={"tuning": one})
     assert not day.papers[0].topics
+    # nor does it teach the profile: it is neither in its mean nor an example of its own
+    learned = learn_all([topic], one, Ranker.compile([topic]).matcher,
+                        examples={"tuning": one}, avoid={"tuning": one}).profiles[0]  # fmt: skip
+    assert learned.example_ids == frozenset() and learned.likes == ()
     # an unlike in the file undone by a like is no conflict: only the config's avoid is
     (tmp_path / "digest.yaml").write_text("topics:\n  tuning: [hyperparameter]\n")
     runner = CliRunner()

@@ -86,7 +86,7 @@ LIKE_TERMS = 40  # the terms an example keeps (its heaviest)
 LIKE_QUANTILE = 0.98
 LIKE_SAMPLE = 2000  # the history's papers that tell that share (every k-th)
 LIKE_PAPERS = 3  # confident papers that scale likeness (fewer: the examples, each to the others)
-LEARNED = 3  # what :func:`learn` makes: profiles kept by another version are learned again
+LEARNED = 4  # what :func:`learn` makes: profiles kept by another version are learned again
 MOST = 1000  # a profile learns from the latest this many confident papers
 SHOWN = 200  # the words shown for a profile's terms: those of this many of its papers
 COMMON = 0.5  # a term in more than this share of the papers is left out
@@ -277,6 +277,7 @@ def learn(
 
     avoided = frozenset(p.id for p in avoid)
     confident = [p for p in confident if p.id not in avoided][-MOST:]
+    examples = [e for e in examples if e.id not in avoided]  # a paper to avoid wins
     mean(confident, 1.0)
     if len(confident) >= 4:
         for w in [w for w in total if docs[w] < MIN_DOCS]:
