@@ -169,7 +169,7 @@ def _topic_lines(t: TopicWhy) -> list[str]:
             out.append(f"    {need}, or holding all the words of one keyword")
     elif t.words_needed is not None:
         out.append("  words: none of the topic's")
-    if t.whole and not t.keywords:
+    if t.whole and not t.keywords and t.whole != t.reason:
         out.append(f"    {t.whole}")
     if t.similarity is not None:
         shared = ", ".join(t.shared[:SHOWN]) + (", ..." if len(t.shared) > SHOWN else "")
