@@ -505,7 +505,8 @@ class TopicWhy:
     paper without keywords from ``similarity_needed`` with ``shared_needed`` of its words, for
     the topic it is most like (``closest``: that topic, when another); ``most_like``, the
     example it is most like, with ``likeness`` and the likeness it counts from (``lift``);
-    ``weight``, the topic's, and ``community``, the paper's upvotes' factor, multiply the score."""
+    ``weight``, the topic's, and ``community``, the paper's upvotes' factor, multiply the sum of
+    ``parts``, the score."""
 
     topic: str
     score: float
@@ -528,6 +529,10 @@ class TopicWhy:
     lift: float | None = None
     weight: float = 1.0
     community: float = 1.0
+    # what its score adds up from, each part as weighed (by the ranking settings), before the
+    # topic's weight and the community factor multiply the sum: keywords, words, description,
+    # profile (those above 0)
+    parts: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

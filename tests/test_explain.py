@@ -54,6 +54,9 @@ def test_explain_says_what_ranking_did_for_every_paper_and_topic() -> None:
             for t in why.topics:
                 seen[t.how] += 1
                 assert t.score == s.topics.get(t.topic, 0.0), (paper.id, t)
+                # the parts add up to the score (each rounded to a thousandth)
+                total = sum(x for _, x in t.parts) * t.weight * t.community
+                assert abs(total - t.score) < 0.005 and bool(t.parts) == (t.score > 0), t
                 if t.how == "keywords":
                     assert t.reason == ", ".join(s.matched[t.topic])
                     assert t.keywords
@@ -124,6 +127,7 @@ def test_digest_explain_from_the_store_and_from_files(runner: CliRunner, project
         "topic", "score", "how", "reason", "vetoed", "keywords", "words", "words_sum",
         "words_needed", "whole", "similarity", "profile_alone", "shared", "similarity_needed",
         "shared_needed", "closest", "most_like", "likeness", "lift", "weight", "community",
+        "parts",
     }  # fmt: skip
     # from files, without the store: the same paper, the same score
     pages = str(project / "feeds/pages/*.txt")

@@ -157,6 +157,8 @@ def _topic_lines(t: TopicWhy) -> list[str]:
     else:
         head = f"{t.topic}: does not count"
     out = [head]
+    if t.parts:
+        out.append("  score: " + " + ".join(f"{name} {x:g}" for name, x in t.parts))
     if not t.keywords:
         out.append("  keywords: none of the topic's matched")
     elif t.how != "keywords":

@@ -37,6 +37,7 @@ def explain(
     rarity = trace["rarity"]
     by_words, whole, once = trace["by_words"], trace["whole"], trace["once"]
     community = trace["community"]
+    settings = ranker.settings
     words_alone = bool(ranker.words) and ranker.settings.words_alone
     profiles = ranker.profiles
     out = []
@@ -81,6 +82,7 @@ def explain(
             whole.get(cell, ""),  # type: ignore[attr-defined]
             weight=topic.weight,
             community=round(community[i], 3) if community else 1.0,  # type: ignore[index]
+            parts=_parts(trace, cell, settings.words, settings.description, settings.profile),
         )
         if profiles is not None and profiles.profiles[t] is not None:
             d = profiles.detail(read.similar, i, t)  # type: ignore[arg-type]
@@ -98,3 +100,23 @@ def explain(
             )
         out.append(why)
     return PaperWhy(papers[i], len(papers), tuple(out))
+
+
+def _parts(
+    trace: dict[str, object], cell: int, words: float, description: float, profile: float
+) -> tuple[tuple[str, float], ...]:
+    """What a counted cell's score adds up from (see :class:`.score._Scores`): the keywords'
+    sum where they count it, the words' share of the day's best where it holds some, the
+    description's where it counts, the profile's similarity; each times its setting."""
+    if not trace["counts"][cell]:  # type: ignore[index]
+        return ()
+    out = []
+    if trace["counting"][cell]:  # type: ignore[index]
+        out.append(("keywords", float(trace["keyword"][cell])))  # type: ignore[index]
+    if trace["share"] is not None and trace["words_held"][cell]:  # type: ignore[index]
+        out.append(("words", words * float(trace["share"][cell])))  # type: ignore[index]
+    if trace["described"] is not None and trace["described"][cell]:  # type: ignore[index]
+        out.append(("description", description * float(trace["described_share"][cell])))  # type: ignore[index]
+    if trace["sims"] is not None:
+        out.append(("profile", profile * float(trace["sims"][cell])))  # type: ignore[index]
+    return tuple((name, round(x, 3)) for name, x in out if x > 0)

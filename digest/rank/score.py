@@ -762,7 +762,11 @@ class _Scores:
             parts = locals()  # the words' parts are there only when words count
             names = ("keyword", "vetoed", "counting", "counts", "by_words", "whole", "rarity")
             trace.update({name: parts[name] for name in names}, milli=milli, community=community)
-            trace.update({name: parts.get(name) for name in ("words_part", "share", "once")})
+            words = ("words_part", "words_held", "share", "once", "described")
+            trace.update({name: parts.get(name) for name in words})
+            if ranker.words:  # the description's share of the day's best, by cell
+                trace["described_share"] = (sums[:, count:] / top[count:]).reshape(cells)
+            trace["sims"] = sims if similar is not None else None
         self._fields(read, ranker, milli, counting, by_words, whole, rarity, kw_cell, keys_of[rows])
 
     def _fields(
