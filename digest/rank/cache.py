@@ -17,7 +17,7 @@ from ..model import Highlights, Paper, RankedDay, Ranking, Topic, cache_key
 from ..rows import CODEC, decode_day, decode_shown
 from ..version import __version__
 from .history import Learned, profile_key
-from .score import LINES, Detail, Ranker, batches, rank_days, rank_encoded_many
+from .score import LINES, Detail, Ranker, date_batches, rank_days, rank_encoded_many
 from .score import VERSION as SCORING_VERSION
 from .tldr import VERSION as TLDR_VERSION
 
@@ -97,7 +97,7 @@ class RankCache:
         sizes = [self.versions[d][0] for d in dates]
         made = itertools.chain.from_iterable(
             process_map.ordered_map(
-                _rank_stored, [dates[b.start : b.stop] for b in batches(sizes)],
+                _rank_stored, date_batches(dates, sizes),
                 workers=workers, init=_open,
                 initargs=(
                     self.reader, self.topics, self.rules, sum(sizes),
@@ -190,7 +190,7 @@ def stored_lines(
     in date order. Each worker reads a batch of dates (:func:`~.score.batches`: one date, or
     small dates together) at a time from its own connection, so a whole store is ranked
     without holding it (``digest rank`` without ``--date`` loaded every paper first)."""
-    parts = [dates[b.start : b.stop] for b in batches(sizes)]
+    parts = date_batches(dates, sizes)
     made = process_map.ordered_map(
         functools.partial(_lines_stored, form), parts,
         workers=process_map.count(len(dates), workers), init=_open,

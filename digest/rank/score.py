@@ -1147,6 +1147,11 @@ def batches(sizes: Sequence[int]) -> list[range]:
     return out
 
 
+def date_batches(dates: Sequence[dt.date], sizes: Sequence[int]) -> list[list[dt.date]]:
+    """``dates`` (of ``sizes`` papers) in the batches :func:`batches` makes."""
+    return [list(dates[b.start : b.stop]) for b in batches(sizes)]
+
+
 def _rank_batch(
     batch: Sequence[tuple[dt.date, Sequence[Paper]]],
     ranker: Ranker,
