@@ -241,6 +241,11 @@ def explain_paper(
     key = as_arxiv_id(paper) or " ".join(paper.split())
     if not key:
         raise DigestError(f"{paper!r}: no paper; give its arXiv id (or link), or its title")
+    if key == " ".join(paper.split()) and re.match(r"https?://", key, re.IGNORECASE):
+        raise DigestError(
+            f"{paper}: a link that names no arXiv paper; give the paper's arXiv id (or its "
+            "arXiv or Hugging Face link), or its title"
+        )
     wanted = title_id(key)
     stats: list[SourceStats] = []
 

@@ -142,6 +142,8 @@ def test_digest_explain_from_the_store_and_from_files(runner: CliRunner, project
     # what it cannot find, and a topic misspelled, are one line each
     missing = runner.invoke(main, ["explain", "2611.99999", "-c", config])
     assert missing.exit_code == 1 and "2611.99999: not among the store" in missing.output
+    link = runner.invoke(main, ["explain", "https://openreview.net/forum?id=x1", "-c", config])
+    assert link.exit_code == 1 and "a link that names no arXiv paper" in link.output
     typo = runner.invoke(main, ["explain", "2611.14237", "-t", "rl2", "-c", config])
     assert typo.exit_code == 1 and "did you mean 'rl'?" in typo.output
 
