@@ -238,14 +238,7 @@ def explain_paper(
     ranks it, from the SOURCE files ``paths`` (their papers the history the profiles learn
     from) or, without, from the store. Returns the explanation, the sources' statistics
     and warnings."""
-    key = as_arxiv_id(paper) or " ".join(paper.split())
-    if not key:
-        raise DigestError(f"{paper!r}: no paper; give its arXiv id (or link), or its title")
-    if key == " ".join(paper.split()) and re.match(r"https?://", key, re.IGNORECASE):
-        raise DigestError(
-            f"{paper}: a link that names no arXiv paper; give the paper's arXiv id (or its "
-            "arXiv or Hugging Face link), or its title"
-        )
+    key = paper_key(paper)
     wanted = title_id(key)
     stats: list[SourceStats] = []
 
@@ -347,31 +340,40 @@ def rank_store(
     return lines, warnings
 
 
+def paper_key(paper: str) -> str:
+    """A paper as ``digest like`` and ``digest explain`` take it: its arXiv id (from an id or an
+    arXiv or Hugging Face link), else its title with its spaces collapsed. An empty paper, and a
+    link that names no arXiv paper, are errors."""
+    arxiv = as_arxiv_id(paper)
+    if arxiv is not None:
+        return arxiv
+    key = " ".join(paper.split())
+    if not key:
+        raise DigestError(
+            f"{paper!r}: no paper; give its arXiv id (or its arXiv or Hugging Face link), "
+            "or its title"
+        )
+    if re.match(r"https?://", key, re.IGNORECASE):
+        raise DigestError(
+            f"{paper}: a link that names no arXiv paper; give the paper's arXiv id "
+            "(or its arXiv or Hugging Face link), or its title"
+        )
+    return key
+
+
 def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> list[str]:
     """Append ``like`` or ``unlike`` lines for ``papers`` (arXiv ids or titles) and ``topic`` to
     the feedback file beside the config (``digest like`` / ``digest unlike``); what to tell the
     user, a line per paper. A paper given twice, or already so in the file, is not written
     again."""
     ids = [as_arxiv_id(p) for p in papers]
-    keys = [i or " ".join(p.split()) for i, p in zip(ids, papers, strict=True)]
+    keys = [paper_key(p) for p in papers]
     for paper, key, arxiv in zip(papers, keys, ids, strict=True):
-        if arxiv is not None:
-            continue
-        if not key:
-            raise DigestError(
-                f"{paper!r}: no paper; give its arXiv id (or its arXiv or Hugging Face link), "
-                "or its title"
-            )
-        if key == paper and Path(paper).suffix and Path(paper).is_file():
+        if arxiv is None and key == paper and Path(paper).suffix and Path(paper).is_file():
             what = "examples" if verb == "like" else "avoid"
             raise DigestError(
                 f"{paper}: a file; name it under topics.{topic}.{what}: in {config.file or 'the config'}"
                 f" (digest {verb} takes papers: arXiv ids, links or titles)"
-            )
-        if re.match(r"https?://", key, re.IGNORECASE):
-            raise DigestError(
-                f"{paper}: a link that names no arXiv paper; give the paper's arXiv id "
-                "(or its arXiv or Hugging Face link), or its title"
             )
     found: dict[str, Paper] = {}  # by id, and by a title's identity
     if config.store.is_file():
