@@ -58,7 +58,7 @@ def _write(directory: Path, files: list[tuple[str, bytes]]) -> list[Path]:
 # --schedule KIND: the files it writes beside the config (from digest/schedule/), and how they
 # are put to use
 SCHEDULES = {
-    "github": {".github/workflows/digest.yml": "github.yml"},
+    "github": {".github/workflows/digest.yml": "github.yml", ".gitignore": "gitignore"},
     "cron": {"digest.cron": "digest.cron"},
     "systemd": {"digest.service": "digest.service", "digest.timer": "digest.timer"},
 }

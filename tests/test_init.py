@@ -210,6 +210,14 @@ def test_schedule_in_a_started_folder_writes_only_the_schedule(
     assert config.read_bytes() == before
     text = (started / ".github" / "workflows" / "digest.yml").read_text()
     assert "path: public" in text and "path: state" in text
+    # the store and the site are never committed (the workflow caches one, publishes the other)
+    assert "state/\npublic/\n" in (started / ".gitignore").read_text()
+    if shutil.which("git"):
+        subprocess.run(["git", "init", "-q", str(started)], check=True)
+        for built in ("state/papers.sqlite", "public/index.html"):
+            subprocess.run(["git", "-C", str(started), "check-ignore", "-q", built], check=True)
+        kept = subprocess.run(["git", "-C", str(started), "check-ignore", "-q", "digest.yaml"])
+        assert kept.returncode == 1  # the config is committed
     again = runner.invoke(main, ["init", str(started), "--schedule", "github"])
     assert again.exit_code == 0
     assert "digest.yml: already there; kept as it is" in again.output

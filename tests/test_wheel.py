@@ -35,7 +35,7 @@ def test_the_wheel_ships_templates_and_starter_files(wheel: Path) -> None:
     for template in templates:
         assert f"digest/{template}" in names
     assert "digest/starter/digest.yaml" in names and "digest/starter/feeds/arxiv-cs-lg.xml" in names
-    for schedule in ("github.yml", "digest.cron", "digest.service", "digest.timer"):
+    for schedule in ("github.yml", "gitignore", "digest.cron", "digest.service", "digest.timer"):
         assert f"digest/schedule/{schedule}" in names
 
 
