@@ -261,6 +261,8 @@ def explain_paper(
             day = group_by_date(papers)[found.date]
     else:
         with Store(config.store) as store:
+            if not store.dates():
+                raise DigestError(f"{config.store}: no papers yet; run `digest build` first")
             found = next(iter(store.find_papers([key], [key])), None)
             where = f"the store ({config.store})"
             if found is not None:

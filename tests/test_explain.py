@@ -103,8 +103,10 @@ def test_an_exclusion_or_a_paper_to_avoid_is_why_a_paper_never_counts() -> None:
 
 
 def test_digest_explain_from_the_store_and_from_files(runner: CliRunner, project: Path) -> None:
-    build_project(project)
     config = str(project / "digest.yaml")
+    empty = runner.invoke(main, ["explain", "2611.14237", "-c", config])
+    assert empty.exit_code == 1 and "no papers yet; run `digest build` first" in empty.output
+    build_project(project)
     result = runner.invoke(main, ["explain", "2611.14237", "-c", config])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
