@@ -183,3 +183,19 @@ def test_a_broken_source_beside_is_said_and_the_paper_explained(
     assert result.exit_code == 2, result.output  # some sources failed, the rest were read
     assert "One Epoch Is All You Need" in result.stdout and "scaling: " in result.stdout
     assert "bad.xml:" in result.stderr
+
+
+def test_explain_with_the_words_and_profiles_turned_off() -> None:
+    papers, topics = sample()
+    date, day = next(iter(group_by_date(papers).items()))
+    off = Ranking(words=0, description=0, profile=0)
+    taught = [dataclasses.replace(topics[0], examples=(day[0].id,)), *topics[1:]]
+    plain = Ranker.compile(taught, settings=off)
+    profiles = learn_from_papers(papers, taught, off, plain.matcher, {}, {})
+    ranker = Ranker.compile(taught, plain.matcher, profiles=profiles, settings=off)
+    ranked = {s.paper.id: s for s in rank_day(date, day, ranker).papers}
+    for paper in day[:20]:
+        for t in explain(day, ranker, paper.id).topics:
+            assert t.words == () and t.words_needed is None and t.similarity is None
+            assert t.score == ranked[paper.id].topics.get(t.topic, 0.0)
+            assert t.how in ("keywords", "")
