@@ -153,6 +153,22 @@ def test_check_shows_what_a_learning_topic_learned_and_from_what(
     assert learned["rl"].papers >= 1 and learned["rl"].words == tuple(words)
 
 
+def test_check_advises_more_keywords_for_a_topic_of_one_or_two(
+    runner: CliRunner, project: Path
+) -> None:
+    build_project(project)
+    topics(project, "  rl: [reinforcement learning, RLHF]\n"
+                    "  taught:\n    keywords: [scaling law]\n    examples: [2611.14201]\n"
+                    "  scaling: [scaling law, compute-optimal, chinchilla]\n")  # fmt: skip
+    result = runner.invoke(main, ["check", "-c", str(project / "digest.yaml")])
+    assert result.exit_code == 0, result.output
+    said = [w for w in warnings(result.stderr) if "rank better" in w]
+    # one for the topic of two keywords; none for the one with an example, nor for three
+    assert len(said) == 1 and said[0].startswith("topic 'rl': 2 keywords and no examples"), said
+    build = build_project(project)  # a build's closing lines do not repeat the advice
+    assert build.check is not None and not any("rank better" in w for w in build.check.warnings)
+
+
 def test_two_spellings_of_one_keyword_are_both_matched(runner: CliRunner, project: Path) -> None:
     # "scaling law" and "scaling laws" match the same and count once; neither is silent, in
     # the topic that writes both or in one that writes the second alone
