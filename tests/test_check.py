@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from digest.check import MEMO, Suggestions, check_topics, distance
 from digest.cli import main
@@ -129,15 +129,21 @@ def test_check_says_which_examples_the_store_does_not_hold_every_time(
         assert result.stdout.splitlines()[-1] == "1 warning; see above"
 
 
+def built_and_checked(runner: CliRunner, project: Path, text: str) -> Result:
+    """``digest check`` of the project built, then given the topics ``text``."""
+    build_project(project)
+    topics(project, text)
+    result = runner.invoke(main, ["check", "-c", str(project / "digest.yaml")])
+    assert result.exit_code == 0, result.output
+    return result
+
+
 def test_check_shows_what_a_learning_topic_learned_and_from_what(
     runner: CliRunner, project: Path
 ) -> None:
-    build_project(project)
-    topics(project, "  rl:\n    keywords: [reinforcement learning, RLHF]\n"
-                    "    examples: [2611.14237]\n"
-                    "  scaling:\n    keywords: [scaling law]\n")  # fmt: skip
-    result = runner.invoke(main, ["check", "-c", str(project / "digest.yaml")])
-    assert result.exit_code == 0, result.output
+    result = built_and_checked(runner, project, "  rl:\n    keywords: [reinforcement learning, RLHF]\n"
+                               "    examples: [2611.14237]\n"
+                               "  scaling:\n    keywords: [scaling law]\n")  # fmt: skip
     lines = result.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["rl"])
     said = lines[at + 1].strip()
@@ -156,12 +162,9 @@ def test_check_shows_what_a_learning_topic_learned_and_from_what(
 def test_check_advises_more_keywords_for_a_topic_of_one_or_two(
     runner: CliRunner, project: Path
 ) -> None:
-    build_project(project)
-    topics(project, "  rl: [reinforcement learning, RLHF]\n"
-                    "  taught:\n    keywords: [scaling law]\n    examples: [2611.14201]\n"
-                    "  scaling: [scaling law, compute-optimal, chinchilla]\n")  # fmt: skip
-    result = runner.invoke(main, ["check", "-c", str(project / "digest.yaml")])
-    assert result.exit_code == 0, result.output
+    result = built_and_checked(runner, project, "  rl: [reinforcement learning, RLHF]\n"
+                               "  taught:\n    keywords: [scaling law]\n    examples: [2611.14201]\n"
+                               "  scaling: [scaling law, compute-optimal, chinchilla]\n")  # fmt: skip
     said = [w for w in warnings(result.stderr) if "rank better" in w]
     # one for the topic of two keywords; none for the one with an example, nor for three
     assert len(said) == 1 and said[0].startswith("topic 'rl': 2 keywords and no examples"), said
