@@ -659,8 +659,7 @@ class Profiles:
                 minlength=n * columns,
             ).reshape(n, columns)
             # a topic's: the example it is most like (at most LIKE_CAP)
-            liked = np.zeros((n, topics))
-            liked[:, self._like_topics] = np.maximum.reduceat(likes, self._like_starts, axis=1)
+            liked = self._liked(likes)
             sims = sims + np.minimum(liked, LIKE_CAP)
             # a paper no profile counts: the topic whose examples it is most like, from their
             # lift (see _likes), when it holds SHARED of the topic's profile terms too
@@ -798,12 +797,15 @@ class Profiles:
         )  # fmt: skip
 
     def _liked(self, likes: np.ndarray | None) -> np.ndarray:
-        """Per topic, a paper's likeness to the example of it it is most like (0 without)."""
+        """Per topic, a paper's likeness to the example of it it is most like (0 without):
+        ``likes``, one paper's likeness to each example, or a row of them per paper."""
         import numpy as np  # here: numpy loads only when papers are ranked
 
-        liked = np.zeros(len(self.profiles))
-        if likes is not None and len(self._like_titles):
-            liked[self._like_topics] = np.maximum.reduceat(likes, self._like_starts)
+        if likes is None:
+            return np.zeros(len(self.profiles))
+        liked = np.zeros((*likes.shape[:-1], len(self.profiles)))
+        if len(self._like_titles):
+            liked[..., self._like_topics] = np.maximum.reduceat(likes, self._like_starts, axis=-1)
         return liked
 
     def shared(self, t: int, found: Mapping[int, int]) -> int:
