@@ -213,14 +213,20 @@ def rank_sources(
     ``text``, see :data:`~digest.rank.score.LINES`), the sources' statistics and warnings
     (examples not found)."""
     papers, stats = parse(paths, today, date=date, fmt=fmt)
+    ranker, warnings = _files_ranker(config, papers)
+    lines = rank_days_lines(group_by_date(papers), ranker, config.highlights, form=form)
+    return lines, stats, warnings
+
+
+def _files_ranker(config: Config, papers: Sequence[Paper]) -> tuple[Ranker, list[str]]:
+    """The ranker of papers given as files, without the store: they are the history the
+    topics' profiles learn from, and hold their examples; and warnings (examples not found)."""
     ranker = Ranker.compile(config.topics, papers=len(papers))
     examples, avoid, warnings = _resolve(config, among(papers))
     profiles = learn_from_papers(
         papers, config.topics, config.ranking, ranker.matcher, examples, avoid
     )
-    ranker = _ranker(config, ranker.matcher, Learned.of(profiles, avoid))
-    lines = rank_days_lines(group_by_date(papers), ranker, config.highlights, form=form)
-    return lines, stats, warnings
+    return _ranker(config, ranker.matcher, Learned.of(profiles, avoid)), warnings
 
 
 def explain_paper(
@@ -250,14 +256,7 @@ def explain_paper(
         found = find(papers)
         where = f"the papers of {', '.join(paths)} ({len(papers):,})"
         if found is not None:
-            ranker = Ranker.compile(config.topics, papers=len(papers))
-            examples, avoid, warnings = _resolve(config, among(papers))
-            learned = Learned.of(
-                learn_from_papers(
-                    papers, config.topics, config.ranking, ranker.matcher, examples, avoid
-                ),
-                avoid,
-            )
+            ranker, warnings = _files_ranker(config, papers)
             day = group_by_date(papers)[found.date]
     else:
         with Store(config.store) as store:
@@ -268,12 +267,12 @@ def explain_paper(
             if found is not None:
                 learned, warnings = store_profiles(config, store)
                 day = store.papers_on(found.date)
+                ranker = _ranker(config, None, learned, len(day))
     if found is None:
         raise DigestError(
             f"{paper}: not among {where}; give its arXiv id as the sources write it, its exact "
             "title, or the files that hold it"
         )
-    ranker = _ranker(config, None, learned, len(day))
     return explain(day, ranker, found.id, topics or None), stats, warnings
 
 
