@@ -667,9 +667,9 @@ class Ranking:
     examples: float = setting(1.0, "weight of a topic's examples in its profile", minimum=0)
     avoid: float = setting(1.0, "weight of the papers to avoid, pushing a profile away", minimum=0)
     upvotes: float = setting(
-        0.0,
+        0.2,
         "a paper's score grows by up to this share with its upvotes among the day's "
-        "(e.g. 0.2); 0: off",
+        "(sources that give upvotes only); 0: off",
         minimum=0,
     )
 

@@ -9,6 +9,7 @@ import json
 import math
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from digest.cli import main
@@ -152,7 +153,6 @@ def test_digest_explain_from_the_store_and_from_files(runner: CliRunner, project
 
 def test_a_score_says_what_multiplies_it(runner: CliRunner, project: Path) -> None:
     config = project / "digest.yaml"
-    config.write_text(config.read_text() + "ranking:\n  upvotes: 0.2\n")
     text = config.read_text().replace("  rl:\n", "  rl:\n    weight: 1.5\n")
     config.write_text(text)
     build_project(project)
@@ -168,6 +168,13 @@ def test_a_score_says_what_multiplies_it(runner: CliRunner, project: Path) -> No
     assert told["rl"]["weight"] == 1.5
     said = runner.invoke(main, ["explain", "2611.14201", "-t", "scaling", "-c", str(config)])
     assert f"(times {round(factor, 3):g} for its upvotes)" in said.stdout
+    # the upvotes count by default (ranking.upvotes 0.2); 0 turns them off
+    config.write_text(config.read_text() + "ranking:\n  upvotes: 0\n")
+    build_project(project)
+    off = runner.invoke(main, ["explain", "2611.14201", "--json", "-c", str(config)])
+    plain = {t["topic"]: t for t in json.loads(off.stdout)["topics"]}
+    assert plain["scaling"]["community"] == 1
+    assert told["scaling"]["score"] == pytest.approx(plain["scaling"]["score"] * factor, abs=0.002)
 
 
 def test_a_broken_source_beside_is_said_and_the_paper_explained(
