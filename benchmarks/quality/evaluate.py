@@ -10,7 +10,9 @@ six topics, blind; duplicated ids counted once) and ``ro/`` (94 papers of a robo
 day, six robotics topics, blind). No parameter is chosen on ``nlp``, ``lg`` or ``ro``: they
 were labelled after the words' parameters were chosen on the other three (the three design
 choices made with nlp and lg seen are in docs/quality.md; ro was scored once, after every
-choice).
+choice). With ``--hf``, a seventh: ``hf/`` (112 Hugging Face daily papers of July 2024 with
+their upvotes, six topics, blind), labelled after every choice, with ``ranking.upvotes``'
+default set before it was read; the one set with upvotes.
 
 Every system ranks each pool against each topic (the pool is the history: the profile learns
 from the pool, as ``digest rank FILES`` does). Per set and topic the script prints nDCG@10
@@ -28,7 +30,9 @@ from the pool, as ``digest rank FILES`` does). Per set and topic the script prin
   examples and left out of the pool for that topic (with the defaults, examples turn the
   profile on); this row is compared with today's ranker and BM25 on the same smaller pool,
   printed beside it,
-* + upvotes: none of the labelled sets has upvotes, so this row would equal the one above.
+* + upvotes: the defaults with the community factor (``ranking.upvotes`` 0.1, 0.2 and 0.5;
+  every other row scores without it), on the one set with upvotes, hf; the pool is ranked as
+  one day, so a paper's factor is its upvotes against the pool's most.
 
 Under each table, what a topic's section holds (every paper it counts, score above 0) for
 today's ranker, the defaults and + profile: the share graded 1 or 2 (precision), the share of
@@ -120,7 +124,11 @@ class LabelledSet:
         return out
 
 
-def load_sets() -> list[LabelledSet]:
+BLIND = ("cv", "cs", "nlp", "lg", "ro")  # the sets beside ml, in the order they were labelled
+
+
+def load_sets(names: Sequence[str] = BLIND) -> list[LabelledSet]:
+    """ml and the sets ``names`` (``hf``, the one set with upvotes, only where asked)."""
     papers, _ = parse_sources(
         [SourceSpec("pages", str(ROOT / "feeds/pages/*.txt"))], ROOT, dt.date(2026, 11, 23)
     )
@@ -137,7 +145,7 @@ def load_sets() -> list[LabelledSet]:
             {t.name: {p.id: int(rows[p.title][t.name]) for p in papers} for t in topics},
         )
     ]
-    for name in ("cv", "cs", "nlp", "lg", "ro"):
+    for name in names:
         folder = HERE / name
         if not folder.is_dir():
             continue
@@ -156,6 +164,7 @@ def load_sets() -> list[LabelledSet]:
                         " ".join(r["summary"].split()),
                         DAY,
                         name,
+                        extra={"upvotes": int(r["upvotes"])} if "upvotes" in r else {},
                     )
                 )
         with open(folder / "labels.tsv", encoding="utf-8") as f:
@@ -234,6 +243,7 @@ def digest_scores(
         examples=float(params.get("examples", Ranking.examples)),
         words=float(params.get("words", Ranking.words)),
         description=float(params.get("description", Ranking.description)),
+        upvotes=float(params.get("upvotes", 0.0)),  # only the "+ upvotes" row counts them
     )
     out: Scores = {}
     with constants({k: v for k, v in params.items() if k not in fields}):
@@ -380,13 +390,17 @@ def row(label: str, result: Result, topics: Sequence[Topic]) -> str:
 
 
 TODAY = {"words": 0.0, "description": 0.0}  # today's ranker: keywords alone
+UPVOTES = (0.1, 0.2, 0.5)  # the community factor's weights scored on a set with upvotes
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--defaults", action="store_true", help="score the shipped defaults")
+    parser.add_argument(
+        "--hf", action="store_true", help="also score hf, the set with upvotes (not tuned on)"
+    )
     args = parser.parse_args()
-    sets = load_sets()
+    sets = load_sets((*BLIND, "hf") if args.hf else BLIND)
     shipped = {
         "words": Ranking.words, "description": Ranking.description,
         "WORDS_ALONE": score_module.WORDS_ALONE, "WORD_REPEATS": score_module.WORD_REPEATS,
@@ -447,7 +461,15 @@ def main() -> None:
         bm25_ex = evaluate(s, bm25_scores(s), ex)
         print(row("  today's ranker, same pool", today_ex[s.name], s.topics))
         print(row("  BM25, same pool", bm25_ex, s.topics))
-        print("| + upvotes | no upvotes in this set: as above |")
+        if any(p.upvotes for p in s.papers):
+            for weight in UPVOTES:
+                voted = evaluate(
+                    s, digest_scores(s, {**words[s.name], "upvotes": weight}, opt_in=True)
+                )
+                shipped_mark = " (the default)" if weight == Ranking.upvotes else ""
+                print(row(f"+ upvotes (ranking.upvotes {weight:g}{shipped_mark})", voted, s.topics))
+        else:
+            print("| + upvotes | no upvotes in this set: as above |")
         kept = [
             (name, sections(s, scores))
             for name, scores in (
