@@ -52,7 +52,7 @@ def test_check_says_per_topic_what_it_matched_lately(runner: CliRunner, project:
     # optimization's keywords match none of the newest 30 days' papers; one has all the
     # words of "learning rate", apart, and counts by them: said, and a warning (a topic kept
     # alive by its words alone may be kept alive by noise)
-    assert re.search(r"optimization\s+1 / 1\s+-\s+1 related only$", rows["optimization"])
+    assert re.search(r"optimization\s+1 / 1\s+-\s+1 of the 1 related only$", rows["optimization"])
     assert not any("related" in rows[name] for name in rows if name != "optimization")
     assert warnings(result.stderr) == [
         "topic 'optimization': no keyword of it matched a paper in the 30 days to 2026-11-20 "

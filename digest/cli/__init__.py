@@ -192,7 +192,7 @@ def print_check(report: CheckReport) -> None:
         for t in report.topics:
             shown = _plural(t.highlights, "highlight") if t.highlights else "-"
             silent = ", ".join(k for k, _ in t.silent)
-            notes = [f"{t.related} related only"] if t.related else []
+            notes = [f"{t.related} of the {t.month} related only"] if t.related else []
             if silent:
                 notes.append(f"no paper in the store: {silent}")
             more = f"   {'; '.join(notes)}" if notes else ""

@@ -255,8 +255,8 @@ def collect(
 @config_option
 def check(config_path: str | None) -> None:
     """Check the topics against the store: per topic, the papers it matched in the 7 and 30
-    days to the newest date (and how many of those only its words or profile counted, no
-    keyword: "related only"), and its highlights that day; under a topic that learns a
+    days to the newest date (and how many of the 30 days' only its words or profile counted,
+    no keyword: "related only"), and its highlights that day; under a topic that learns a
     profile (examples, digest like, ranking.learn), what it learned from and its heaviest
     words besides its keywords' own. A topic that matched nothing in
     those 30 days is a warning, as is one only its words matched, and so is a keyword that
