@@ -688,6 +688,9 @@ class _Scores:
         by_words = np.zeros(cells, dtype=bool)
         whole: dict[int, str] = {}  # cell -> why: the paper holds all the words of a keyword
         rarity = rarities[0] if rarities else idf
+        # what explain reads of the words, by cell: their part, whether the paper holds some,
+        # their share of the day's best, their sum each counted once, the description's part
+        words_part = words_held = share = once = described = None
         if ranker.words:
             value = rarity[keys_of] * found  # rarity(w) * mentions
             rows_w, at_w = expand(keys_of, tables.slots[0])
@@ -759,11 +762,12 @@ class _Scores:
             scaled = scaled * np.repeat(np.array(community), count)
         milli = np.where(counts, np.trunc(scaled * 1000 + 0.5), 0.0).astype(np.int64)
         if trace is not None:  # what explain reads: the parts, by cell (paper * topics + topic)
-            parts = locals()  # the words' parts are there only when words count
-            names = ("keyword", "vetoed", "counting", "counts", "by_words", "whole", "rarity")
-            trace.update({name: parts[name] for name in names}, milli=milli, community=community)
-            words = ("words_part", "words_held", "share", "once", "described")
-            trace.update({name: parts.get(name) for name in words})
+            trace.update(
+                keyword=keyword, vetoed=vetoed, counting=counting, counts=counts,
+                by_words=by_words, whole=whole, rarity=rarity, milli=milli, community=community,
+                words_part=words_part, words_held=words_held, share=share, once=once,
+                described=described,
+            )  # fmt: skip
             if ranker.words:  # the description's share of the day's best, by cell
                 trace["described_share"] = (sums[:, count:] / top[count:]).reshape(cells)
             trace["sims"] = sims if similar is not None else None
