@@ -368,7 +368,7 @@ def feedback(config: Config, verb: str, topic: str, papers: Sequence[str]) -> li
     user, a line per paper. A paper given twice, or already so in the file, is not written
     again."""
     ids = [as_arxiv_id(p) for p in papers]
-    keys = [paper_key(p) for p in papers]
+    keys = [arxiv or paper_key(p) for p, arxiv in zip(papers, ids, strict=True)]
     for paper, key, arxiv in zip(papers, keys, ids, strict=True):
         if arxiv is None and key == paper and Path(paper).suffix and Path(paper).is_file():
             what = "examples" if verb == "like" else "avoid"
