@@ -54,11 +54,15 @@ print(f"{seconds:.2f} {peak:.0f} {terms}")
 """
 
 
+def store_path(n: int) -> Path:
+    return HERE / "data" / f"store-{n}.sqlite"
+
+
 def store_of(n: int) -> Path:
     """The corpus collected into a store (made once), in a process of its own: a process's peak
     memory (max RSS) is kept across fork and exec, so the runs measured must not be started
     by the one that collected (they once reported its 335 MB as theirs, 203 MB without)."""
-    path = HERE / "data" / f"store-{n}.sqlite"
+    path = store_path(n)
     if not path.exists():
         subprocess.run([sys.executable, __file__, "--collect", str(n)], check=True)
     return path
@@ -66,7 +70,7 @@ def store_of(n: int) -> Path:
 
 def collect_into(n: int) -> None:
     """Collect the corpus into the store (what ``store_of`` runs in a process of its own)."""
-    path = HERE / "data" / f"store-{n}.sqlite"
+    path = store_path(n)
     if not path.exists():
         import datetime as dt
 

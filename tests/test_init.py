@@ -49,9 +49,8 @@ def test_init_sets_only_what_differs_from_the_defaults(started: Path) -> None:
     # the commented lines show the defaults: uncommented, they change nothing
     shown = "\n".join(
         line[2:] for line in text.splitlines()
-        if line.startswith(("# output:", "# store:", "# recent_days:", "# site_url:"))
-        or line.startswith("# ranking:")
-        or line.startswith(("#   learn:", "#   history_days:", "#   upvotes:"))
+        if line.startswith(("# output:", "# store:", "# recent_days:", "# site_url:", "# ranking:",
+                            "#   learn:", "#   history_days:", "#   upvotes:"))
     )  # fmt: skip
     assert "ranking:\n  learn: false" in shown and "upvotes: 0.2" in shown
     assert config_from_text(text + "\n" + shown, started) == whole
